@@ -1,0 +1,166 @@
+/**
+ * The event catalogue: one zod schema per event type, describing its `data`.
+ * Events are past-tense facts. A type's schema may only change by adding a new
+ * version with an upcaster (see upcast.ts): stored events are never rewritten.
+ */
+import { z } from 'zod';
+import {
+  Country,
+  ItemCategory,
+  ItemTypeId,
+  Lines,
+  PartyId,
+  PartyKind,
+  PersonnelRole,
+  Quantity,
+  ShipmentId,
+  Unit,
+} from './values.js';
+
+const distinctParties = <T extends z.ZodType<Record<string, unknown>>>(schema: T, a: string, b: string) =>
+  schema.refine((d) => d[a] !== d[b], { message: `${a} and ${b} must be different parties`, path: [b] });
+
+export const PartyRegistered = z
+  .object({
+    partyId: PartyId,
+    kind: PartyKind,
+    name: z.string().min(1).max(200),
+    country: Country.optional(),
+  })
+  .strict();
+
+export const ItemTypeRegistered = z
+  .object({
+    itemType: ItemTypeId,
+    name: z.string().min(1).max(200),
+    category: ItemCategory,
+    unit: Unit.default('each'),
+  })
+  .strict();
+
+export const ShipmentDispatched = distinctParties(
+  z
+    .object({
+      shipmentId: ShipmentId,
+      from: PartyId.describe('the donor or holder sending'),
+      to: PartyId.describe('the intended recipient'),
+      lines: Lines,
+      carrier: z.string().max(200).optional(),
+      origin: z.string().max(200).optional(),
+      destination: z.string().max(200).optional(),
+    })
+    .strict(),
+  'from',
+  'to',
+);
+
+export const ShipmentReceived = z
+  .object({
+    shipmentId: ShipmentId,
+    lines: Lines.describe('what actually arrived; a short receipt leaves the rest in transit'),
+    location: z.string().max(200).optional(),
+  })
+  .strict();
+
+export const WriteOffReason = z.enum(['lost', 'damaged', 'diverted']);
+
+export const ShipmentClosed = z
+  .object({
+    shipmentId: ShipmentId,
+    writeOffReason: WriteOffReason.default('lost').describe('what any shortfall is written off to'),
+  })
+  .strict();
+
+export const DonationReceived = distinctParties(
+  z.object({ donor: PartyId, recipient: PartyId, lines: Lines, location: z.string().max(200).optional() }).strict(),
+  'donor',
+  'recipient',
+);
+
+export const DonationPledged = distinctParties(
+  z.object({ donor: PartyId, recipient: PartyId, lines: Lines }).strict(),
+  'donor',
+  'recipient',
+);
+
+export const MaterielTransferred = distinctParties(
+  z.object({ from: PartyId, to: PartyId, lines: Lines, location: z.string().max(200).optional() }).strict(),
+  'from',
+  'to',
+);
+
+export const MaterielSeized = distinctParties(
+  z
+    .object({
+      from: PartyId.describe('the armed group the materiel was seized from'),
+      by: PartyId.describe('the party that seized and now holds it'),
+      lines: Lines,
+      location: z.string().max(200).optional(),
+    })
+    .strict(),
+  'from',
+  'by',
+);
+
+export const ExpenditureReason = z.enum(['consumed', 'destroyed', 'lost', 'stolen', 'unserviceable']);
+
+export const MaterielExpended = z
+  .object({
+    holder: PartyId,
+    reason: ExpenditureReason,
+    lines: Lines,
+    location: z.string().max(200).optional(),
+  })
+  .strict();
+
+export const PersonnelDeployed = z
+  .object({
+    country: Country,
+    role: PersonnelRole,
+    count: Quantity,
+    contingent: PartyId.optional().describe('the contingent party, e.g. `mss-kenya`'),
+    location: z.string().max(200).optional(),
+  })
+  .strict();
+
+export const DepartureReason = z.enum(['rotation', 'casualty', 'repatriation', 'other']);
+
+export const PersonnelDeparted = z
+  .object({
+    country: Country,
+    role: PersonnelRole,
+    count: Quantity,
+    reason: DepartureReason,
+    contingent: PartyId.optional(),
+  })
+  .strict();
+
+export const EntryReversed = z
+  .object({
+    eventId: z.uuid().describe('the event being reversed'),
+    reason: z.string().min(1).max(2000),
+  })
+  .strict();
+
+/** Every event type, its current schema version and its data schema. */
+export const eventCatalogue = {
+  PartyRegistered: { version: 1, data: PartyRegistered },
+  ItemTypeRegistered: { version: 1, data: ItemTypeRegistered },
+  ShipmentDispatched: { version: 1, data: ShipmentDispatched },
+  ShipmentReceived: { version: 1, data: ShipmentReceived },
+  ShipmentClosed: { version: 1, data: ShipmentClosed },
+  DonationReceived: { version: 1, data: DonationReceived },
+  DonationPledged: { version: 1, data: DonationPledged },
+  MaterielTransferred: { version: 1, data: MaterielTransferred },
+  MaterielSeized: { version: 1, data: MaterielSeized },
+  MaterielExpended: { version: 1, data: MaterielExpended },
+  PersonnelDeployed: { version: 1, data: PersonnelDeployed },
+  PersonnelDeparted: { version: 1, data: PersonnelDeparted },
+  EntryReversed: { version: 1, data: EntryReversed },
+} as const;
+
+export type EventType = keyof typeof eventCatalogue;
+export const EVENT_TYPES = Object.keys(eventCatalogue) as EventType[];
+export type EventDataOf<T extends EventType> = z.infer<(typeof eventCatalogue)[T]['data']>;
+
+export const isEventType = (type: string): type is EventType => Object.hasOwn(eventCatalogue, type);

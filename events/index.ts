@@ -1,0 +1,4 @@
+export * from './values.js';
+export * from './catalogue.js';
+export * from './envelope.js';
+export * from './upcast.js';

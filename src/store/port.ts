@@ -1,0 +1,132 @@
+/**
+ * The event store port: the one interface every engine implements. The
+ * embedded SQLite store and the EventStoreDB adapter sit beside it; nothing
+ * else in the code knows which one runs. The contract suite in
+ * test/store/contract.ts is the definition of "a store" for this project.
+ */
+import type { EventMetadata, RecordedEvent } from '../../events/index.js';
+
+/** `any`: append whatever the stream holds; `no-stream`: the stream must not exist; a number: its last revision must be exactly that. */
+export type ExpectedRevision = 'any' | 'no-stream' | number;
+
+/** An event ready to append. The store sets position, revision and recordedAt. */
+export interface EventToAppend {
+  id: string;
+  type: string;
+  schemaVersion: number;
+  occurredAt: string;
+  recordedBy: string;
+  data: unknown;
+  metadata: EventMetadata;
+}
+
+export interface AppendResult {
+  /** The events as stored (for a replay: as originally stored). */
+  events: RecordedEvent[];
+  /** The stream's revision after the append (the last event's revision). */
+  streamRevision: number;
+  /** The global position of the last event appended. */
+  lastPosition: number;
+  /** True when every id was already stored with the same content: nothing new was written. */
+  replayed: boolean;
+}
+
+export interface ReadOptions {
+  /** Exclusive: read events after this global position (or revision, for a stream). Default: from the start. */
+  after?: number;
+  /** At most this many events. */
+  limit?: number;
+}
+
+export interface Subscription {
+  /** Stops delivery; resolves when no handler call is in flight. */
+  close(): Promise<void>;
+}
+
+export interface SubscribeHandlers {
+  /** Called for every event in global order, once. Delivery waits for the returned promise. */
+  onEvent(event: RecordedEvent): void | Promise<void>;
+  /** Called once, when the subscription has delivered everything stored when it caught up. */
+  onCaughtUp?(position: number): void;
+  onError?(error: Error): void;
+}
+
+export interface EventStore {
+  /** Which engine runs, for /ready and logs. */
+  readonly engine: string;
+
+  /**
+   * Appends events to one stream atomically: all or none. Idempotent by event
+   * id: a batch whose ids are all stored with the same content is answered
+   * with the original result and `replayed: true`.
+   * @throws WrongExpectedRevisionError, IdempotencyConflictError
+   */
+  append(stream: string, events: EventToAppend[], expected: ExpectedRevision): Promise<AppendResult>;
+
+  /** Events of one stream in revision order. */
+  readStream(stream: string, options?: ReadOptions): Promise<RecordedEvent[]>;
+
+  /** Every event in global order. */
+  readAll(options?: ReadOptions): Promise<RecordedEvent[]>;
+
+  /** Stored events with these ids (any that are not stored are absent from the result). */
+  readByIds(ids: readonly string[]): Promise<RecordedEvent[]>;
+
+  /** The stream's last revision, or undefined when it does not exist. */
+  streamRevision(stream: string): Promise<number | undefined>;
+
+  /** The last global position, 0 for an empty store. */
+  headPosition(): Promise<number>;
+
+  /** Catch-up then live: every event after `after` (exclusive), then each new one as it is appended. */
+  subscribeToAll(after: number, handlers: SubscribeHandlers): Subscription;
+
+  close(): Promise<void>;
+}
+
+export class WrongExpectedRevisionError extends Error {
+  readonly code = 'expected-revision-mismatch';
+  constructor(
+    readonly stream: string,
+    readonly expected: ExpectedRevision,
+    readonly actual: number | undefined,
+  ) {
+    super(
+      `stream ${stream}: expected revision ${String(expected)}, actual ${actual === undefined ? 'no stream' : actual}`,
+    );
+  }
+}
+
+export class IdempotencyConflictError extends Error {
+  readonly code = 'idempotency-conflict';
+  constructor(readonly eventId: string) {
+    super(`event ${eventId} was already recorded with different content`);
+  }
+}
+
+/**
+ * What counts as "the same content" for idempotency: everything the client
+ * chose. Server-set fields (position, recordedAt, recordedBy) are left out so
+ * a retry by another replica or after a restart still matches.
+ */
+export function contentKey(
+  stream: string,
+  event: Pick<EventToAppend, 'type' | 'schemaVersion' | 'occurredAt' | 'data' | 'metadata'>,
+): string {
+  return canonicalJson([stream, event.type, event.schemaVersion, event.occurredAt, event.data, event.metadata]);
+}
+
+/** JSON with object keys sorted, so equal values give equal strings whatever their key order. */
+export function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) => {
+    if (v && typeof v === 'object' && !Array.isArray(v)) {
+      const sorted: Record<string, unknown> = {};
+      for (const k of Object.keys(v).sort()) {
+        const item = (v as Record<string, unknown>)[k];
+        if (item !== undefined) sorted[k] = item;
+      }
+      return sorted;
+    }
+    return v;
+  });
+}
