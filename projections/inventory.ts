@@ -1,0 +1,106 @@
+/**
+ * Inventory: what each holder has on hand, by item type; what is in transit,
+ * by shipment; and totals by category (guns, ammunition, armored vehicles,
+ * aircraft, vehicles, radios …), each saying whether it includes inexact figures.
+ */
+import { EXTERNAL_PARTY_KINDS, type ItemCategory } from '../events/index.js';
+import {
+  isTransitAccount,
+  postingsOf,
+  reversingPostings,
+  type FoldEvent,
+  type Posting,
+  type ShipmentLookup,
+} from '../src/ledger/postings.js';
+import type { Catalog } from './catalog.js';
+import { applyDeltas, counterKey, splitKey, type Counters, type Delta } from './counters.js';
+
+const HELD = 'held';
+
+const postingDeltas = (posting: Posting, inexactSign: 1 | -1): Delta[] => {
+  const inexact = posting.exact ? 0 : 1;
+  return [
+    { key: counterKey(HELD, posting.from, posting.itemType), value: -posting.value, inexact: inexact as 0 | 1 },
+    { key: counterKey(HELD, posting.to, posting.itemType), value: posting.value, inexact: inexact as 0 | 1 },
+  ].map((d) => (inexactSign === 1 ? d : { ...d, inexact: -d.inexact as 0 | 1 }));
+};
+
+/** The counter deltas one event makes, given the state of its shipment when it was recorded. */
+export function inventoryDeltas(event: FoldEvent, shipments: ShipmentLookup): Delta[] {
+  if (event.type === 'EntryReversed')
+    return event.target ? reversingPostings(event.target, shipments).flatMap((p) => postingDeltas(p, -1)) : [];
+  return postingsOf(event, shipments).flatMap((p) => postingDeltas(p, 1));
+}
+
+export const evolveInventory = (counters: Counters, event: FoldEvent, shipments: ShipmentLookup): Counters =>
+  applyDeltas(counters, inventoryDeltas(event, shipments));
+
+export interface Amount {
+  itemType: string;
+  name: string;
+  category: ItemCategory | 'unknown';
+  unit: string;
+  quantity: number;
+  /** False when the quantity includes an "at least" or approximate figure: it is then a lower bound. */
+  exact: boolean;
+}
+
+export interface InventoryView {
+  holders: { holder: string; name: string; kind: string; items: Amount[] }[];
+  inTransit: { shipmentId: string; items: Amount[] }[];
+  totals: { category: ItemCategory | 'unknown'; onHand: number; inTransit: number; exact: boolean }[];
+}
+
+/** Reads the counters into the inventory view: holders inside the books only; donors and armed groups are elsewhere. */
+export function inventoryView(counters: Counters, catalog: Catalog, filter: { holder?: string } = {}): InventoryView {
+  const holders = new Map<string, Amount[]>();
+  const transit = new Map<string, Amount[]>();
+  const totals = new Map<string, { onHand: number; inTransit: number; inexact: number }>();
+  for (const [key, counter] of counters) {
+    const [kind, account, itemType] = splitKey(key);
+    if (kind !== HELD || account === undefined || itemType === undefined || counter.value === 0) continue;
+    const item = catalog.itemTypes.get(itemType);
+    const amount: Amount = {
+      itemType,
+      name: item?.name ?? itemType,
+      category: item?.category ?? 'unknown',
+      unit: item?.unit ?? 'each',
+      quantity: counter.value,
+      exact: counter.inexact === 0,
+    };
+    const total = totals.get(amount.category) ?? { onHand: 0, inTransit: 0, inexact: 0 };
+    if (isTransitAccount(account)) {
+      const shipmentId = account.slice('transit:'.length);
+      transit.set(shipmentId, [...(transit.get(shipmentId) ?? []), amount]);
+      total.inTransit += counter.value;
+    } else {
+      const party = catalog.parties.get(account);
+      if (!party || EXTERNAL_PARTY_KINDS.has(party.kind)) continue;
+      if (filter.holder !== undefined && filter.holder !== account) continue;
+      holders.set(account, [...(holders.get(account) ?? []), amount]);
+      total.onHand += counter.value;
+    }
+    total.inexact += counter.inexact;
+    totals.set(amount.category, total);
+  }
+  const byItem = (a: Amount, b: Amount) => a.itemType.localeCompare(b.itemType);
+  return {
+    holders: [...holders]
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([holder, items]) => {
+        const party = catalog.parties.get(holder);
+        return { holder, name: party?.name ?? holder, kind: party?.kind ?? 'other', items: items.sort(byItem) };
+      }),
+    inTransit: [...transit]
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([shipmentId, items]) => ({ shipmentId, items: items.sort(byItem) })),
+    totals: [...totals]
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([category, t]) => ({
+        category: category as ItemCategory,
+        onHand: t.onHand,
+        inTransit: t.inTransit,
+        exact: t.inexact === 0,
+      })),
+  };
+}

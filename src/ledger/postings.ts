@@ -1,0 +1,169 @@
+/**
+ * Double entry: every movement takes from one account and gives to another.
+ * This file turns an event into its postings, the single place where the
+ * meaning of each event type for stock and headcount is written down. The
+ * write-side book and every projection fold the same postings.
+ */
+import type { LedgerEvent, LedgerEventOf, Line, Quantity } from '../../events/index.js';
+
+/** Accounts that are not parties: goods on the way, and goods gone for good. */
+export const transitAccount = (shipmentId: string) => `transit:${shipmentId}`;
+export const writtenOffAccount = (reason: string) => `written-off:${reason}`;
+export const expendedAccount = (reason: string) => `expended:${reason}`;
+export const isPartyAccount = (account: string) => !account.includes(':');
+export const isTransitAccount = (account: string) => account.startsWith('transit:');
+
+export interface Posting {
+  from: string;
+  to: string;
+  itemType: string;
+  value: number;
+  /** False when the source gave only a bound or an estimate. */
+  exact: boolean;
+  serials: readonly string[];
+}
+
+export interface HeadcountDelta {
+  country: string;
+  role: string;
+  contingent: string | undefined;
+  location: string | undefined;
+  delta: number;
+  exact: boolean;
+}
+
+/** What the postings of shipment events need to know about their shipment. */
+export interface ShipmentLedger {
+  from: string;
+  to: string;
+  dispatched: Map<string, number>;
+  received: Map<string, number>;
+  writtenOff: Map<string, number>;
+  closed: boolean;
+  writeOffReason: string | undefined;
+  /** Receipts not reversed; a dispatch cannot be reversed while any remain. */
+  activeReceipts: number;
+}
+
+export type ShipmentLookup = (shipmentId: string) => ShipmentLedger | undefined;
+
+/** A reversal carries the event it reverses, resolved at the edge, so folds stay pure. */
+export type FoldEvent = LedgerEvent & { target?: LedgerEvent };
+
+export const isExact = (quantity: Quantity) => quantity.precision === 'exact';
+
+const linePostings = (from: string, to: string, lines: readonly Line[]): Posting[] =>
+  lines.map((line) => ({
+    from,
+    to,
+    itemType: line.itemType,
+    value: line.quantity.value,
+    exact: isExact(line.quantity),
+    serials: line.serials?.map((s) => s.serial) ?? [],
+  }));
+
+/** Outstanding = dispatched, less what arrived, less what was written off. */
+export const outstanding = (shipment: ShipmentLedger, itemType: string) =>
+  (shipment.dispatched.get(itemType) ?? 0) -
+  (shipment.received.get(itemType) ?? 0) -
+  (shipment.writtenOff.get(itemType) ?? 0);
+
+function closingPostings(event: LedgerEventOf<'ShipmentClosed'>, shipment: ShipmentLedger | undefined): Posting[] {
+  if (!shipment) return [];
+  const account = transitAccount(event.data.shipmentId);
+  const postings: Posting[] = [];
+  for (const itemType of shipment.dispatched.keys()) {
+    const value = outstanding(shipment, itemType);
+    if (value > 0)
+      postings.push({
+        from: account,
+        to: writtenOffAccount(event.data.writeOffReason),
+        itemType,
+        value,
+        exact: true,
+        serials: [],
+      });
+  }
+  return postings;
+}
+
+/** The postings an event makes, given the state of its shipment. */
+export function postingsOf(event: LedgerEvent, shipments: ShipmentLookup): Posting[] {
+  switch (event.type) {
+    case 'ShipmentDispatched':
+      return linePostings(event.data.from, transitAccount(event.data.shipmentId), event.data.lines);
+    case 'ShipmentReceived': {
+      const shipment = shipments(event.data.shipmentId);
+      return shipment ? linePostings(transitAccount(event.data.shipmentId), shipment.to, event.data.lines) : [];
+    }
+    case 'ShipmentClosed':
+      return closingPostings(event, shipments(event.data.shipmentId));
+    case 'DonationReceived':
+      return linePostings(event.data.donor, event.data.recipient, event.data.lines);
+    case 'MaterielTransferred':
+      return linePostings(event.data.from, event.data.to, event.data.lines);
+    case 'MaterielSeized':
+      return linePostings(event.data.from, event.data.by, event.data.lines);
+    case 'MaterielExpended':
+      return linePostings(event.data.holder, expendedAccount(event.data.reason), event.data.lines);
+    case 'PartyRegistered':
+    case 'ItemTypeRegistered':
+    case 'DonationPledged':
+    case 'PersonnelDeployed':
+    case 'PersonnelDeparted':
+    case 'EntryReversed':
+      return [];
+    default:
+      return assertNever(event);
+  }
+}
+
+/**
+ * The postings that undo an earlier event. A closed shipment is reopened by
+ * moving back exactly what its closing wrote off, as recorded at the time.
+ */
+export function reversingPostings(target: LedgerEvent, shipments: ShipmentLookup): Posting[] {
+  if (target.type === 'ShipmentClosed') {
+    const shipment = shipments(target.data.shipmentId);
+    if (!shipment) return [];
+    return [...shipment.writtenOff]
+      .filter(([, value]) => value > 0)
+      .map(([itemType, value]) => ({
+        from: writtenOffAccount(target.data.writeOffReason),
+        to: transitAccount(target.data.shipmentId),
+        itemType,
+        value,
+        exact: true,
+        serials: [],
+      }));
+  }
+  return postingsOf(target, shipments).map((p) => ({ ...p, from: p.to, to: p.from }));
+}
+
+export function headcountDeltas(event: LedgerEvent): HeadcountDelta[] {
+  switch (event.type) {
+    case 'PersonnelDeployed':
+    case 'PersonnelDeparted': {
+      const sign = event.type === 'PersonnelDeployed' ? 1 : -1;
+      return [
+        {
+          country: event.data.country,
+          role: event.data.role,
+          contingent: event.data.contingent,
+          location: event.type === 'PersonnelDeployed' ? event.data.location : undefined,
+          delta: sign * event.data.count.value,
+          exact: isExact(event.data.count),
+        },
+      ];
+    }
+    default:
+      return [];
+  }
+}
+
+export const reversingHeadcount = (target: LedgerEvent): HeadcountDelta[] =>
+  headcountDeltas(target).map((d) => ({ ...d, delta: -d.delta }));
+
+export function assertNever(value: never): never {
+  throw new Error(`unhandled case: ${JSON.stringify(value)}`);
+}

@@ -1,0 +1,305 @@
+/**
+ * The writer: the one place where proposals become stored events.
+ *
+ * Requests queue up; the writer takes everything queued, decides each batch
+ * against the book (folding accepted ones in tentatively so the next batch
+ * sees them), and stores the whole group with ONE conditional append on the
+ * ledger stream: one fsync for many requests, and an append that only lands
+ * if the ledger is still at the revision the decisions were made on. If
+ * another writer got there first, the tentative folds are undone, the book
+ * catches up, and the group is decided again.
+ */
+import type { LedgerEvent, RecordedEvent } from '../../events/index.js';
+import { upcast } from '../../events/index.js';
+import {
+  contentKey,
+  IdempotencyConflictError,
+  WrongExpectedRevisionError,
+  type EventStore,
+  type EventToAppend,
+  type Subscription,
+} from '../store/port.js';
+import { evolveBook, initialBook, LEDGER_STREAM, rollBack, type Book, type UndoLog } from './book.js';
+import { decide, type Proposal } from './decide.js';
+import type { FoldEvent } from './postings.js';
+import { reject, RejectionError, type Rejection } from './rules.js';
+
+export interface Submission {
+  proposals: Proposal[];
+  recordedBy: string;
+}
+
+export interface SubmissionResult {
+  events: RecordedEvent[];
+  /** True when every event was already recorded with the same content: nothing new was written. */
+  replayed: boolean;
+}
+
+interface Pending extends Submission {
+  resolve(result: SubmissionResult): void;
+  reject(error: unknown): void;
+}
+
+export interface WriterOptions {
+  clock?: () => Date;
+  /** Upper bound of events in one group append. */
+  maxGroupEvents?: number;
+}
+
+export class LedgerWriter {
+  readonly book: Book = initialBook();
+  private queue: Pending[] = [];
+  private running = false;
+  /** True from a group's first decision until its append has landed or been rolled back. */
+  private deciding = false;
+  private feed: FoldEvent[] = [];
+  private subscription: Subscription | undefined;
+  private feedWaiters: { revision: number; resolve: () => void }[] = [];
+  private readonly clock: () => Date;
+  private readonly maxGroupEvents: number;
+  private idle: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly store: EventStore,
+    options: WriterOptions = {},
+  ) {
+    this.clock = options.clock ?? (() => new Date());
+    this.maxGroupEvents = options.maxGroupEvents ?? 2000;
+  }
+
+  /** Folds the stored history into the book, then follows appends made by other writers. */
+  async start(): Promise<void> {
+    await new Promise<void>((caughtUp, failed) => {
+      this.subscription = this.store.subscribeToAll(0, {
+        onEvent: async (event) => {
+          if (event.stream !== LEDGER_STREAM) return;
+          const foldable = await resolveTarget(this.store, upcast(event));
+          // While a group's decisions are folded in tentatively, others' events wait their turn.
+          if (this.deciding) this.feed.push(foldable);
+          else this.fold(foldable);
+        },
+        onCaughtUp: () => caughtUp(),
+        onError: failed,
+      });
+    });
+  }
+
+  async close(): Promise<void> {
+    await this.idle;
+    await this.subscription?.close();
+  }
+
+  /** Decides and stores one atomic batch. Rejects with RejectionError when a rule refuses it. */
+  submit(submission: Submission): Promise<SubmissionResult> {
+    return new Promise((resolve, reject) => {
+      this.queue.push({ ...submission, resolve, reject });
+      if (!this.running) this.idle = this.drain();
+    });
+  }
+
+  private fold(event: FoldEvent): void {
+    if (event.globalPosition <= this.book.position) return; // our own append, already folded
+    evolveBook(this.book, event);
+    this.feedWaiters = this.feedWaiters.filter((w) => {
+      if ((this.book.revision ?? -1) < w.revision) return true;
+      w.resolve();
+      return false;
+    });
+  }
+
+  private endDeciding(): void {
+    this.deciding = false;
+    this.drainFeed();
+  }
+
+  private drainFeed(): void {
+    const events = this.feed;
+    this.feed = [];
+    for (const event of events) this.fold(event);
+  }
+
+  private async drain(): Promise<void> {
+    this.running = true;
+    try {
+      while (this.queue.length > 0) {
+        this.drainFeed();
+        const group = this.takeGroup();
+        await this.runGroup(group);
+      }
+    } finally {
+      this.running = false;
+      this.drainFeed();
+    }
+  }
+
+  private takeGroup(): Pending[] {
+    const group: Pending[] = [];
+    const ids = new Set<string>();
+    let events = 0;
+    const deferred: Pending[] = [];
+    for (const pending of this.queue) {
+      const repeatsAnId = pending.proposals.some((p) => ids.has(p.id));
+      if (repeatsAnId || (group.length > 0 && events + pending.proposals.length > this.maxGroupEvents)) {
+        // A concurrent retry of an id in this group is answered after the group lands, as a replay.
+        deferred.push(pending);
+        continue;
+      }
+      for (const p of pending.proposals) ids.add(p.id);
+      events += pending.proposals.length;
+      group.push(pending);
+    }
+    this.queue = deferred;
+    return group;
+  }
+
+  private async runGroup(initial: Pending[]): Promise<void> {
+    let group = initial;
+    for (let attempt = 0; ; attempt++) {
+      const stored = await this.store.readByIds(group.flatMap((g) => g.proposals.map((p) => p.id)));
+      const byId = new Map(stored.map((e) => [e.id, e]));
+      const targets = await this.reversalTargets(group);
+      const undo: UndoLog = [];
+      const accepted: { pending: Pending; events: EventToAppend[] }[] = [];
+      this.drainFeed();
+      this.deciding = true;
+      const expected = this.book.revision ?? 'no-stream';
+      let provisional = this.book.position;
+      for (const pending of group) {
+        const replay = replayOf(pending, byId);
+        if (replay) {
+          if (replay instanceof RejectionError) pending.reject(replay);
+          else pending.resolve(replay);
+          continue;
+        }
+        const mark = undo.length;
+        const outcome = this.decideBatch(pending, targets, () => ++provisional, undo);
+        if ('rejection' in outcome) {
+          rollBack(undo.splice(mark));
+          pending.reject(new RejectionError(outcome.rejection));
+          continue;
+        }
+        accepted.push({ pending, events: outcome.events });
+      }
+      if (accepted.length === 0) {
+        this.endDeciding();
+        return;
+      }
+      try {
+        const result = await this.store.append(
+          LEDGER_STREAM,
+          accepted.flatMap((a) => a.events),
+          expected,
+        );
+        this.book.position = result.lastPosition;
+        this.book.revision = result.streamRevision;
+        let offset = 0;
+        for (const { pending, events } of accepted) {
+          pending.resolve({ events: result.events.slice(offset, offset + events.length), replayed: false });
+          offset += events.length;
+        }
+        this.endDeciding();
+        return;
+      } catch (error) {
+        rollBack(undo);
+        this.endDeciding();
+        // Only what was accepted is decided again: answers already given stand.
+        group = accepted.map((a) => a.pending);
+        if (error instanceof IdempotencyConflictError && attempt < 20) continue; // raced a retry on another replica: re-check ids
+        if (error instanceof WrongExpectedRevisionError && attempt < 20) {
+          // Another writer appended first: catch up with what it wrote, then decide again.
+          await this.awaitRevision(error.actual ?? -1);
+          continue;
+        }
+        for (const { pending } of accepted) pending.reject(error);
+        return;
+      }
+    }
+  }
+
+  private decideBatch(
+    pending: Pending,
+    targets: Map<string, LedgerEvent>,
+    nextPosition: () => number,
+    undo: UndoLog,
+  ): { events: EventToAppend[] } | { rejection: Rejection } {
+    const now = this.clock();
+    const events: EventToAppend[] = [];
+    for (const [index, proposal] of pending.proposals.entries()) {
+      const target = proposal.type === 'EntryReversed' ? targets.get(proposal.data.eventId) : undefined;
+      const decision = decide(proposal, this.book, { now, target });
+      if (!decision.ok) return { rejection: inBatch(decision.rejection, index, pending.proposals.length) };
+      for (const accepted of decision.events) {
+        const event = { ...accepted, recordedBy: pending.recordedBy };
+        events.push(event);
+        const provisional = {
+          ...event,
+          stream: LEDGER_STREAM,
+          globalPosition: nextPosition(),
+          streamRevision: -1,
+          recordedAt: now.toISOString(),
+        } as LedgerEvent;
+        // Later proposals in this group may reverse this one.
+        targets.set(event.id, provisional);
+        evolveBook(this.book, { ...provisional, ...(target ? { target } : {}) } as FoldEvent, undo);
+      }
+    }
+    return { events };
+  }
+
+  private async reversalTargets(group: Pending[]): Promise<Map<string, LedgerEvent>> {
+    const ids = group.flatMap((g) => g.proposals.flatMap((p) => (p.type === 'EntryReversed' ? [p.data.eventId] : [])));
+    if (ids.length === 0) return new Map();
+    const found = await this.store.readByIds(ids);
+    return new Map(found.filter((e) => e.stream === LEDGER_STREAM).map((e) => [e.id, upcast(e)]));
+  }
+
+  private awaitRevision(revision: number): Promise<void> {
+    if ((this.book.revision ?? -1) >= revision) return Promise.resolve();
+    return new Promise((resolve) => this.feedWaiters.push({ revision, resolve }));
+  }
+}
+
+/** Resolves the event a reversal points at, so folds of it stay pure. */
+export async function resolveTarget(store: EventStore, event: LedgerEvent): Promise<FoldEvent> {
+  if (event.type !== 'EntryReversed') return event;
+  const [target] = await store.readByIds([event.data.eventId]);
+  return target ? { ...event, target: upcast(target) } : event;
+}
+
+/**
+ * Idempotency: a batch whose ids are all recorded with the same content is
+ * answered with the original events; any other use of a recorded id is a conflict.
+ */
+function replayOf(pending: Pending, stored: Map<string, RecordedEvent>): SubmissionResult | RejectionError | undefined {
+  const found = pending.proposals.map((p) => stored.get(p.id));
+  if (found.every((e) => e === undefined)) return undefined;
+  for (const [index, proposal] of pending.proposals.entries()) {
+    const original = found[index];
+    if (!original || contentKey(original.stream, original) !== contentKey(LEDGER_STREAM, proposal))
+      return new RejectionError(
+        inBatch(
+          reject(
+            'idempotency-conflict',
+            original
+              ? `event ${proposal.id} was recorded at position ${original.globalPosition} with different content`
+              : `the batch mixes recorded and new event ids; event ${proposal.id} is new`,
+            'id',
+            { eventId: proposal.id, ...(original ? { position: original.globalPosition } : {}) },
+          ),
+          index,
+          pending.proposals.length,
+        ),
+      );
+  }
+  return { events: found as RecordedEvent[], replayed: true };
+}
+
+/** In a batch, a field path names the event's index: `[2].data.lines[0].quantity.value`. */
+function inBatch(rejection: Rejection, index: number, size: number): Rejection {
+  if (size === 1) return rejection;
+  return {
+    ...rejection,
+    field: `[${index}]${rejection.field ? `.${rejection.field}` : ''}`,
+    context: { ...rejection.context, batchIndex: index },
+  };
+}

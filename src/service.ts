@@ -1,0 +1,83 @@
+/**
+ * Opens the ledger: the store chosen by configuration, the writer and the
+ * projector on top of it, and the mission's history on an empty store.
+ */
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import type { Logger } from 'pino';
+import { missionHistory } from '../seeds/mission-history.js';
+import type { IncomingEvent } from '../events/index.js';
+import type { Config } from './config.js';
+import { toProposal } from './http/routes/events.js';
+import { LedgerWriter } from './ledger/writer.js';
+import { Projector } from './read/projector.js';
+import type { EventStore } from './store/port.js';
+import { openSqliteStore } from './store/sqlite.js';
+
+export interface Ledger {
+  store: EventStore;
+  writer: LedgerWriter;
+  projector: Projector;
+  close(): Promise<void>;
+}
+
+export async function openStore(
+  config: Pick<Config, 'DATA_DIR' | 'EVENTSTORE_CONNECTION_STRING'>,
+): Promise<EventStore> {
+  if (config.EVENTSTORE_CONNECTION_STRING) {
+    throw new Error('the EventStoreDB adapter is not built yet (issue 5)');
+  }
+  mkdirSync(config.DATA_DIR, { recursive: true });
+  return openSqliteStore({ file: path.join(config.DATA_DIR, 'ledger.sqlite') });
+}
+
+/** Starts writer and projector on a store; both have caught up when this resolves. */
+export async function startLedger(store: EventStore, options: { clock?: () => Date } = {}): Promise<Ledger> {
+  const writer = new LedgerWriter(store, options);
+  const projector = new Projector(store);
+  await Promise.all([writer.start(), projector.start()]);
+  return {
+    store,
+    writer,
+    projector,
+    async close() {
+      await writer.close();
+      await projector.close();
+      await store.close();
+    },
+  };
+}
+
+export const SEED_PRINCIPAL = 'seed:mission-history';
+
+/**
+ * Records the mission's history as one atomic batch. Its ids are fixed, so
+ * seeding again records nothing new. Registrations of parties and item types
+ * the store already has (from synthetic data, say) are left out.
+ */
+export async function seedMissionHistory(
+  ledger: Pick<Ledger, 'writer' | 'store'>,
+  history: readonly IncomingEvent[] = missionHistory,
+): Promise<{ recorded: number; alreadyRecorded: number }> {
+  const stored = new Set((await ledger.store.readByIds(history.flatMap((e) => (e.id ? [e.id] : [])))).map((e) => e.id));
+  const book = ledger.writer.book;
+  const missing = history.filter(
+    (e) =>
+      !(e.id && stored.has(e.id)) &&
+      !(e.type === 'PartyRegistered' && book.parties.has(e.data.partyId)) &&
+      !(e.type === 'ItemTypeRegistered' && book.itemTypes.has(e.data.itemType)),
+  );
+  if (missing.length === 0) return { recorded: 0, alreadyRecorded: stored.size };
+  const result = await ledger.writer.submit({ proposals: missing.map(toProposal), recordedBy: SEED_PRINCIPAL });
+  return { recorded: result.replayed ? 0 : result.events.length, alreadyRecorded: stored.size };
+}
+
+export async function openLedger(config: Config, logger?: Logger): Promise<Ledger> {
+  const store = await openStore(config);
+  const ledger = await startLedger(store);
+  if (config.SEED_ON_EMPTY && (await store.headPosition()) === 0) {
+    const seeded = await seedMissionHistory(ledger);
+    logger?.info({ events: seeded.recorded }, 'empty store seeded with the mission history');
+  }
+  return ledger;
+}

@@ -1,0 +1,419 @@
+/**
+ * The embedded event store: one SQLite file, owned by one process.
+ *
+ * Durability: WAL journal with `synchronous=FULL`, so an append is on disk
+ * when its promise resolves. To keep durable single-event appends fast,
+ * appends that arrive together are group-committed: one transaction (one
+ * fsync) for the group, one SAVEPOINT per append so each keeps its own
+ * all-or-nothing outcome.
+ *
+ * Immutability: triggers make the database itself refuse UPDATE, DELETE and
+ * INSERT OR REPLACE on `events`, whoever connects. They cannot stop someone
+ * with write access to the file from dropping the triggers or the table;
+ * that needs file permissions and backups, not SQL.
+ */
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { createHash } from 'node:crypto';
+import Database from 'better-sqlite3';
+import type { EventMetadata, RecordedEvent } from '../../events/index.js';
+import {
+  contentKey,
+  IdempotencyConflictError,
+  WrongExpectedRevisionError,
+  type AppendResult,
+  type EventStore,
+  type EventToAppend,
+  type ExpectedRevision,
+  type ReadOptions,
+  type SubscribeHandlers,
+  type Subscription,
+} from './port.js';
+
+export interface SqliteStoreOptions {
+  /** Path of the database file (`:memory:` works but is not durable). */
+  file: string;
+  /** Sets `recordedAt`; injectable for tests. */
+  clock?: () => Date;
+  /** How long to gather appends into one commit. 0 (default): those arriving in the same macrotask. */
+  groupCommitMs?: number;
+}
+
+export interface SqliteDurability {
+  journalMode: string;
+  /** 2 = FULL: every commit is fsynced before the append resolves. */
+  synchronous: number;
+  groupCommitMs: number;
+}
+
+export interface SqliteEventStore extends EventStore {
+  readonly file: string;
+  readonly durability: SqliteDurability;
+}
+
+const SUBSCRIPTION_PAGE = 1000;
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS events (
+  position        INTEGER PRIMARY KEY,
+  id              TEXT    NOT NULL UNIQUE,
+  stream          TEXT    NOT NULL,
+  stream_revision INTEGER NOT NULL,
+  type            TEXT    NOT NULL,
+  schema_version  INTEGER NOT NULL,
+  occurred_at     TEXT    NOT NULL,
+  recorded_at     TEXT    NOT NULL,
+  recorded_by     TEXT    NOT NULL,
+  data            TEXT    NOT NULL,
+  metadata        TEXT    NOT NULL,
+  content_key     TEXT    NOT NULL,
+  -- Also the index on stream: reads by stream use its prefix.
+  UNIQUE (stream, stream_revision)
+);
+CREATE TRIGGER IF NOT EXISTS events_no_update BEFORE UPDATE ON events
+BEGIN SELECT RAISE(ABORT, 'events are immutable: UPDATE refused'); END;
+CREATE TRIGGER IF NOT EXISTS events_no_delete BEFORE DELETE ON events
+BEGIN SELECT RAISE(ABORT, 'events are append-only: DELETE refused'); END;
+-- INSERT OR REPLACE deletes the clashing row without firing DELETE triggers
+-- (unless recursive_triggers is on), so refuse any insert that would clash.
+CREATE TRIGGER IF NOT EXISTS events_no_replace BEFORE INSERT ON events
+WHEN EXISTS (SELECT 1 FROM events WHERE position = NEW.position OR id = NEW.id
+             OR (stream = NEW.stream AND stream_revision = NEW.stream_revision))
+BEGIN SELECT RAISE(ABORT, 'events are append-only: insert would replace a stored event'); END;
+`;
+
+const COLUMNS = `position, id, stream, stream_revision, type, schema_version, occurred_at,
+  recorded_at, recorded_by, data, metadata, content_key`;
+
+interface EventRow {
+  position: number;
+  id: string;
+  stream: string;
+  stream_revision: number;
+  type: string;
+  schema_version: number;
+  occurred_at: string;
+  recorded_at: string;
+  recorded_by: string;
+  data: string;
+  metadata: string;
+  content_key: string;
+}
+
+interface PendingAppend {
+  stream: string;
+  events: EventToAppend[];
+  expected: ExpectedRevision;
+  resolve(result: AppendResult): void;
+  reject(error: unknown): void;
+}
+
+type Outcome = { ok: true; result: AppendResult } | { ok: false; error: unknown };
+
+const toRecorded = (row: EventRow): RecordedEvent => ({
+  id: row.id,
+  type: row.type,
+  stream: row.stream,
+  streamRevision: row.stream_revision,
+  globalPosition: row.position,
+  occurredAt: row.occurred_at,
+  recordedAt: row.recorded_at,
+  recordedBy: row.recorded_by,
+  schemaVersion: row.schema_version,
+  data: JSON.parse(row.data) as unknown,
+  metadata: JSON.parse(row.metadata) as EventMetadata,
+});
+
+const hashContent = (stream: string, event: EventToAppend): string =>
+  createHash('sha256').update(contentKey(stream, event)).digest('hex');
+
+/** SQLite's LIMIT -1 means "no limit". */
+const limitOf = (options?: ReadOptions): number => {
+  const limit = options?.limit;
+  if (limit === undefined) return -1;
+  if (!Number.isInteger(limit) || limit < 0) throw new Error(`limit must be a non-negative integer, got ${limit}`);
+  return limit;
+};
+
+function validateAppend(events: EventToAppend[], expected: ExpectedRevision): void {
+  if (events.length === 0) throw new Error('append needs at least one event');
+  if (typeof expected === 'number' && (!Number.isInteger(expected) || expected < 0)) {
+    throw new Error(`expected revision must be 'any', 'no-stream' or a non-negative integer, got ${expected}`);
+  }
+  const ids = new Set<string>();
+  for (const event of events) {
+    if (typeof event.id !== 'string' || event.id === '') throw new Error('every event needs an id');
+    if (ids.has(event.id)) throw new Error(`event id ${event.id} appears twice in one batch`);
+    ids.add(event.id);
+  }
+}
+
+function checkExpected(stream: string, expected: ExpectedRevision, actual: number | undefined): void {
+  const ok = expected === 'any' || (expected === 'no-stream' ? actual === undefined : actual === expected);
+  if (!ok) throw new WrongExpectedRevisionError(stream, expected, actual);
+}
+
+export function openSqliteStore(options: SqliteStoreOptions): SqliteEventStore {
+  const clock = options.clock ?? (() => new Date());
+  const groupCommitMs = options.groupCommitMs ?? 0;
+  const db = new Database(options.file);
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = FULL');
+  db.exec(SCHEMA);
+
+  const stmt = {
+    insert: db.prepare(
+      `INSERT INTO events (${COLUMNS}) VALUES (@position, @id, @stream, @stream_revision, @type, @schema_version,
+        @occurred_at, @recorded_at, @recorded_by, @data, @metadata, @content_key)`,
+    ),
+    byId: db.prepare(`SELECT ${COLUMNS} FROM events WHERE id = ?`),
+    byIds: db.prepare(`SELECT ${COLUMNS} FROM events WHERE id IN (SELECT value FROM json_each(?)) ORDER BY position`),
+    stream: db.prepare(
+      `SELECT ${COLUMNS} FROM events WHERE stream = ? AND stream_revision > ? ORDER BY stream_revision LIMIT ?`,
+    ),
+    all: db.prepare(`SELECT ${COLUMNS} FROM events WHERE position > ? ORDER BY position LIMIT ?`),
+    revision: db.prepare('SELECT MAX(stream_revision) AS revision FROM events WHERE stream = ?'),
+    head: db.prepare('SELECT COALESCE(MAX(position), 0) AS head FROM events'),
+  };
+  const streamRevisionSync = (stream: string): number | undefined =>
+    (stmt.revision.get(stream) as { revision: number | null }).revision ?? undefined;
+  const headSync = (): number => (stmt.head.get() as { head: number }).head;
+  const readAllSync = (after: number, limit: number): RecordedEvent[] =>
+    (stmt.all.all(after, limit) as EventRow[]).map(toRecorded);
+
+  /** A retry of a stored batch returns the stored result; anything half-stored or different is a conflict. */
+  function findReplay(stream: string, events: EventToAppend[]): AppendResult | undefined {
+    const stored: EventRow[] = [];
+    let firstNew: string | undefined;
+    for (const event of events) {
+      const row = stmt.byId.get(event.id) as EventRow | undefined;
+      if (!row) firstNew ??= event.id;
+      else if (row.content_key !== hashContent(stream, event)) throw new IdempotencyConflictError(event.id);
+      else stored.push(row);
+    }
+    if (stored.length === 0) return undefined;
+    if (firstNew !== undefined) throw new IdempotencyConflictError(stored[0]!.id);
+    const recorded = stored.map(toRecorded).sort((a, b) => a.globalPosition - b.globalPosition);
+    const last = recorded[recorded.length - 1]!;
+    return { events: recorded, streamRevision: last.streamRevision, lastPosition: last.globalPosition, replayed: true };
+  }
+
+  function insertBatch(stream: string, events: EventToAppend[], expected: ExpectedRevision): AppendResult {
+    const replay = findReplay(stream, events);
+    if (replay) return replay; // Expected revision is deliberately not checked: a retry after success must succeed.
+    const actual = streamRevisionSync(stream);
+    checkExpected(stream, expected, actual);
+    const recordedAt = clock().toISOString();
+    let position = headSync();
+    let revision = actual ?? -1;
+    const rows = events.map((event): EventRow => ({
+      position: ++position,
+      id: event.id,
+      stream,
+      stream_revision: ++revision,
+      type: event.type,
+      schema_version: event.schemaVersion,
+      occurred_at: event.occurredAt,
+      recorded_at: recordedAt,
+      recorded_by: event.recordedBy,
+      data: JSON.stringify(event.data) ?? 'null',
+      metadata: JSON.stringify(event.metadata),
+      content_key: hashContent(stream, event),
+    }));
+    for (const row of rows) stmt.insert.run(row);
+    return { events: rows.map(toRecorded), streamRevision: revision, lastPosition: position, replayed: false };
+  }
+
+  // Called inside the group transaction, better-sqlite3 runs this as a SAVEPOINT.
+  const appendInSavepoint = db.transaction(insertBatch);
+
+  const commitGroup = db.transaction((group: PendingAppend[]): Outcome[] =>
+    group.map((p): Outcome => {
+      try {
+        return { ok: true, result: appendInSavepoint(p.stream, p.events, p.expected) };
+      } catch (error) {
+        // Some errors (disk full, I/O) make SQLite roll back the whole transaction; then the
+        // group is lost and the rest must not run in autocommit mode.
+        if (!db.inTransaction) throw error;
+        return { ok: false, error };
+      }
+    }),
+  );
+
+  let queue: PendingAppend[] = [];
+  let cancelFlush: (() => void) | undefined;
+  let closed = false;
+  const subscriptions = new Set<AllSubscription>();
+
+  function flush(): void {
+    cancelFlush?.();
+    cancelFlush = undefined;
+    const group = queue;
+    queue = [];
+    if (group.length === 0) return;
+    let outcomes: Outcome[];
+    try {
+      outcomes = commitGroup.immediate(group);
+    } catch (error) {
+      for (const p of group) p.reject(error);
+      return;
+    }
+    for (const [i, outcome] of outcomes.entries()) {
+      const p = group[i]!;
+      if (outcome.ok) p.resolve(outcome.result);
+      else p.reject(outcome.error);
+    }
+    if (outcomes.some((o) => o.ok && !o.result.replayed)) for (const s of subscriptions) s.wake();
+  }
+
+  function scheduleFlush(): void {
+    if (cancelFlush) return;
+    if (groupCommitMs > 0) {
+      const timer = setTimeout(flush, groupCommitMs);
+      cancelFlush = () => clearTimeout(timer);
+    } else {
+      const immediate = setImmediate(flush);
+      cancelFlush = () => clearImmediate(immediate);
+    }
+  }
+
+  function ensureOpen(): void {
+    if (closed) throw new Error('the event store is closed');
+  }
+
+  const durability: SqliteDurability = {
+    journalMode: db.pragma('journal_mode', { simple: true }) as string,
+    synchronous: db.pragma('synchronous', { simple: true }) as number,
+    groupCommitMs,
+  };
+
+  return {
+    engine: 'sqlite',
+    file: options.file,
+    durability,
+
+    append(stream, events, expected) {
+      try {
+        ensureOpen();
+        validateAppend(events, expected);
+      } catch (error) {
+        return Promise.reject(error);
+      }
+      return new Promise<AppendResult>((resolve, reject) => {
+        queue.push({ stream, events, expected, resolve, reject });
+        scheduleFlush();
+      });
+    },
+
+    async readStream(stream, readOptions) {
+      ensureOpen();
+      const rows = stmt.stream.all(stream, readOptions?.after ?? -1, limitOf(readOptions)) as EventRow[];
+      return rows.map(toRecorded);
+    },
+
+    async readAll(readOptions) {
+      ensureOpen();
+      return readAllSync(readOptions?.after ?? 0, limitOf(readOptions));
+    },
+
+    async readByIds(ids) {
+      ensureOpen();
+      if (ids.length === 0) return [];
+      return (stmt.byIds.all(JSON.stringify(ids)) as EventRow[]).map(toRecorded);
+    },
+
+    async streamRevision(stream) {
+      ensureOpen();
+      return streamRevisionSync(stream);
+    },
+
+    async headPosition() {
+      ensureOpen();
+      return headSync();
+    },
+
+    subscribeToAll(after, handlers) {
+      ensureOpen();
+      const subscription = new AllSubscription(after, handlers, readAllSync, () => subscriptions.delete(subscription));
+      subscriptions.add(subscription);
+      subscription.wake();
+      return subscription;
+    },
+
+    async close() {
+      if (closed) return;
+      flush(); // Pending appends were promised a commit: do it before closing.
+      closed = true;
+      await Promise.all([...subscriptions].map((s) => s.close()));
+      db.close();
+    },
+  };
+}
+
+/** Lets close() called from inside onEvent skip waiting for that very handler call. */
+const inHandler = new AsyncLocalStorage<AllSubscription>();
+
+/**
+ * Catch-up then live, in one loop: read pages after the last delivered
+ * position until a read comes back empty. Commits wake the loop. A wake while
+ * it runs needs no flag: the loop reads again before stopping, and the empty
+ * read and `running = false` happen in one synchronous step, so no commit can
+ * slip between them.
+ */
+class AllSubscription implements Subscription {
+  private running = false;
+  private done: Promise<void> = Promise.resolve();
+  private caughtUp = false;
+  private closed = false;
+
+  constructor(
+    private position: number,
+    private readonly handlers: SubscribeHandlers,
+    private readonly read: (after: number, limit: number) => RecordedEvent[],
+    private readonly detach: () => void,
+  ) {}
+
+  wake(): void {
+    if (this.closed || this.running) return;
+    this.running = true;
+    this.done = this.pump().catch((error: unknown) => this.fail(error));
+  }
+
+  private async pump(): Promise<void> {
+    for (;;) {
+      const page = this.closed ? [] : this.read(this.position, SUBSCRIPTION_PAGE);
+      if (page.length === 0) {
+        this.running = false;
+        if (!this.caughtUp && !this.closed) {
+          this.caughtUp = true;
+          this.handlers.onCaughtUp?.(this.position);
+        }
+        return;
+      }
+      for (const event of page) {
+        if (this.closed) break;
+        await inHandler.run(this, () => this.handlers.onEvent(event));
+        this.position = event.globalPosition;
+      }
+    }
+  }
+
+  private fail(error: unknown): void {
+    this.running = false;
+    this.closed = true;
+    this.detach();
+    const err = error instanceof Error ? error : new Error(String(error));
+    if (this.handlers.onError) this.handlers.onError(err);
+    // Nobody listens: crash loudly rather than let a projection stall in silence.
+    else
+      process.nextTick(() => {
+        throw err;
+      });
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    this.detach();
+    if (inHandler.getStore() === this) return; // Called from onEvent: waiting for ourselves would deadlock.
+    await this.done;
+  }
+}

@@ -1,0 +1,57 @@
+/** Inventory and personnel over HTTP, on the seeded mission history. */
+import t from 'tap';
+import { testLedger } from '../support/ledger.js';
+import { donation, line } from '../support/fixtures.js';
+
+t.test('the seeded history, as a dashboard reads it', async (t) => {
+  const { app, ledger } = await testLedger(t, { seed: true });
+  const inventory = await app.inject({ method: 'GET', url: '/v1/inventory' });
+  t.equal(inventory.statusCode, 200);
+  const body = inventory.json();
+  t.equal(body.position, await ledger.store.headPosition(), 'says which position it reflects');
+  const mss = body.holders.find((h: { holder: string }) => h.holder === 'mss');
+  const guns = mss.items.filter((i: { category: string }) => i.category === 'firearm');
+  t.ok(
+    guns.some((g: { quantity: number; exact: boolean }) => g.quantity === 600 && !g.exact),
+    'at least 600 guns, marked inexact',
+  );
+  const firearms = body.totals.find((x: { category: string }) => x.category === 'firearm');
+  t.equal(firearms.exact, false, 'the firearm total says it includes an inexact figure');
+
+  const personnel = await app.inject({ method: 'GET', url: '/v1/personnel' });
+  t.equal(personnel.statusCode, 200);
+  const kenya = personnel.json().byCountry.find((r: { country: string }) => r.country === 'kenya');
+  t.equal(
+    kenya.deployed,
+    400,
+    'two contingents of 200 Kenyan police; the misdated report is reversed, not counted twice',
+  );
+  t.equal(personnel.json().authorisedStrength, 2500);
+
+  const one = await app.inject({ method: 'GET', url: '/v1/inventory?holder=mss' });
+  t.same(
+    one.json().holders.map((h: { holder: string }) => h.holder),
+    ['mss'],
+  );
+});
+
+t.test('a posted event shows in the inventory once the projection reaches its position', async (t) => {
+  const { app, ledger } = await testLedger(t, { seed: true });
+  const posted = await app.inject({
+    method: 'POST',
+    url: '/v1/events',
+    payload: donation('us-inl', 'hnp', [line('radio', 12)]),
+  });
+  t.equal(posted.statusCode, 201, posted.body);
+  t.ok(await ledger.projector.waitFor(posted.json().position, 2000));
+  const view = (await app.inject({ method: 'GET', url: '/v1/inventory?holder=hnp' })).json();
+  t.match(view.holders[0]?.items, [{ itemType: 'radio', quantity: 12 }]);
+});
+
+t.test('health and readiness', async (t) => {
+  const { app } = await testLedger(t, { seed: true });
+  t.same((await app.inject({ method: 'GET', url: '/health' })).json(), { status: 'ok' });
+  const ready = await app.inject({ method: 'GET', url: '/ready' });
+  t.equal(ready.statusCode, 200);
+  t.match(ready.json(), { status: 'ready', engine: 'sqlite' });
+});

@@ -1,0 +1,240 @@
+import { readFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import t from 'tap';
+import { IdempotencyConflictError, WrongExpectedRevisionError } from '../../src/store/port.js';
+import { openSqliteStore, type SqliteEventStore } from '../../src/store/sqlite.js';
+import { event, events, newStream, storeContract, type StoreHarness } from './contract.js';
+
+async function tempFile(): Promise<{ file: string; remove: () => Promise<void> }> {
+  const dir = await mkdtemp(join(tmpdir(), 'mss-store-'));
+  return { file: join(dir, 'events.db'), remove: () => rm(dir, { recursive: true, force: true }) };
+}
+
+async function sqliteHarness(options: { groupCommitMs?: number; clock?: () => Date } = {}) {
+  const { file, remove } = await tempFile();
+  let current: SqliteEventStore = openSqliteStore({ file, ...options });
+  const harness = {
+    file,
+    store: current,
+    reopen: async () => {
+      await current.close();
+      current = openSqliteStore({ file, ...options });
+      return current;
+    },
+    cleanup: async () => {
+      await current.close();
+      await remove();
+    },
+  } satisfies StoreHarness & { file: string };
+  return harness;
+}
+
+/** Commits in the WAL file: frames of the current WAL generation whose header records a commit. */
+function walCommits(file: string): number {
+  let wal: Buffer;
+  try {
+    wal = readFileSync(`${file}-wal`);
+  } catch {
+    return 0;
+  }
+  if (wal.length < 32) return 0;
+  const pageSize = wal.readUInt32BE(8);
+  const salts = [wal.readUInt32BE(16), wal.readUInt32BE(20)];
+  let commits = 0;
+  for (let at = 32; at + 24 + pageSize <= wal.length; at += 24 + pageSize) {
+    if (wal.readUInt32BE(at + 8) !== salts[0] || wal.readUInt32BE(at + 12) !== salts[1]) break;
+    if (wal.readUInt32BE(at + 4) !== 0) commits++;
+  }
+  return commits;
+}
+
+storeContract(t, 'sqlite', () => sqliteHarness());
+storeContract(t, 'sqlite, groupCommitMs 5', () => sqliteHarness({ groupCommitMs: 5 }));
+
+t.test('sqlite: durable settings', async (t) => {
+  const h = await sqliteHarness();
+  t.teardown(h.cleanup);
+  t.same(h.store.durability, { journalMode: 'wal', synchronous: 2, groupCommitMs: 0 });
+  t.equal(h.store.engine, 'sqlite');
+});
+
+t.test('sqlite: the database refuses to change or remove events', async (t) => {
+  const h = await sqliteHarness();
+  t.teardown(h.cleanup);
+  const stored = await h.store.append('shipment-1', events(2), 'no-stream');
+  await h.store.close();
+
+  const db = new Database(h.file);
+  t.teardown(() => db.close());
+  const first = stored.events[0]!;
+  t.throws(() => db.prepare("UPDATE events SET data = '{}' WHERE position = 1").run(), /UPDATE refused/);
+  t.throws(() => db.prepare('DELETE FROM events WHERE position = 1').run(), /DELETE refused/);
+  t.throws(() => db.prepare('DELETE FROM events').run(), /DELETE refused/, 'no truncate shortcut');
+  t.throws(
+    () =>
+      db
+        .prepare(
+          `INSERT OR REPLACE INTO events (position, id, stream, stream_revision, type, schema_version, occurred_at,
+            recorded_at, recorded_by, data, metadata, content_key)
+           VALUES (1, ?, 'shipment-1', 0, 'Forged', 1, '2025-01-01', '2025-01-01', 'x', '{}', '{}', 'x')`,
+        )
+        .run(first.id),
+    /would replace/,
+    'INSERT OR REPLACE cannot sneak a delete past the triggers',
+  );
+  t.throws(
+    () =>
+      db
+        .prepare(
+          `INSERT INTO events (position, id, stream, stream_revision, type, schema_version, occurred_at,
+            recorded_at, recorded_by, data, metadata, content_key)
+           VALUES (1, ?, 'shipment-1', 0, 'Forged', 1, '2025-01-01', '2025-01-01', 'x', '{}', '{}', 'x')
+           ON CONFLICT DO UPDATE SET data = excluded.data`,
+        )
+        .run(first.id),
+    /refused|would replace/,
+    'an upsert cannot either',
+  );
+  const rows = db.prepare('SELECT id, data FROM events ORDER BY position').all();
+  t.same(rows, [
+    { id: first.id, data: JSON.stringify(first.data) },
+    { id: stored.events[1]!.id, data: JSON.stringify(stored.events[1]!.data) },
+  ]);
+});
+
+t.test('sqlite: 200 concurrent appends are one commit with contiguous positions', async (t) => {
+  const h = await sqliteHarness();
+  t.teardown(h.cleanup);
+  const before = walCommits(h.file);
+  const results = await Promise.all(Array.from({ length: 200 }, () => h.store.append(newStream(), [event()], 'any')));
+  t.equal(walCommits(h.file) - before, 1, 'one transaction, one fsync');
+  t.same(
+    results.map((r) => r.lastPosition).sort((a, b) => a - b),
+    Array.from({ length: 200 }, (_, i) => i + 1),
+  );
+  const all = await h.store.readAll();
+  t.same(
+    all.map((e) => e.globalPosition),
+    Array.from({ length: 200 }, (_, i) => i + 1),
+  );
+});
+
+t.test('sqlite: one failing append in a group rolls back only itself', async (t) => {
+  const h = await sqliteHarness();
+  t.teardown(h.cleanup);
+  const taken = await h.store.append('shipment-taken', events(1), 'no-stream');
+  const before = walCommits(h.file);
+  const attempts = Array.from({ length: 60 }, (_, i) => {
+    if (i % 3 === 1) return h.store.append('shipment-taken', events(5), 'no-stream'); // wrong revision
+    if (i % 3 === 2) return h.store.append(newStream(), [...events(4), { ...taken.events[0]!, data: 'x' }], 'any'); // conflict
+    return h.store.append(newStream(), events(3), 'no-stream');
+  });
+  const outcomes = await Promise.allSettled(attempts);
+  t.equal(walCommits(h.file) - before, 1, 'still one commit');
+  outcomes.forEach((o, i) => {
+    if (i % 3 === 0) t.equal(o.status, 'fulfilled');
+    else if (o.status === 'rejected') {
+      t.type(o.reason, i % 3 === 1 ? WrongExpectedRevisionError : IdempotencyConflictError);
+    } else t.fail(`attempt ${i} should have failed`);
+  });
+  const all = await h.store.readAll();
+  t.equal(all.length, 1 + 20 * 3, 'only the good appends landed');
+  t.same(
+    all.map((e) => e.globalPosition),
+    Array.from({ length: all.length }, (_, i) => i + 1),
+    'rolled-back savepoints leave no gaps',
+  );
+});
+
+t.test('sqlite: an insert failing mid-batch rolls back the rows of that batch only', async (t) => {
+  const h = await sqliteHarness();
+  t.teardown(h.cleanup);
+  // No metadata breaks a NOT NULL column at the second insert, after the first row went in.
+  const broken = [event(), event({ metadata: undefined as never })];
+  const [before, failed, after] = await Promise.allSettled([
+    h.store.append('shipment-a', events(1), 'no-stream'),
+    h.store.append('shipment-b', broken, 'no-stream'),
+    h.store.append('shipment-c', events(1), 'no-stream'),
+  ]);
+  t.equal(before.status, 'fulfilled');
+  t.equal(failed.status, 'rejected');
+  t.equal(after.status, 'fulfilled');
+  t.same(await h.store.readByIds([broken[0]!.id]), [], 'the first row of the failed batch is gone');
+  t.same(
+    (await h.store.readAll()).map((e) => [e.stream, e.globalPosition]),
+    [
+      ['shipment-a', 1],
+      ['shipment-c', 2],
+    ],
+  );
+});
+
+t.test('sqlite: groupCommitMs gathers appends across ticks', async (t) => {
+  const h = await sqliteHarness({ groupCommitMs: 50 });
+  t.teardown(h.cleanup);
+  const before = walCommits(h.file);
+  const pending = [];
+  for (let i = 0; i < 5; i++) {
+    pending.push(h.store.append(newStream(), [event()], 'any'));
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+  await Promise.all(pending);
+  t.equal(walCommits(h.file) - before, 1);
+});
+
+t.test('sqlite: positions and revisions are unbroken after restarts', async (t) => {
+  const h = await sqliteHarness();
+  t.teardown(h.cleanup);
+  await h.store.append('shipment-a', events(3), 'no-stream');
+  let store = await h.reopen();
+  await store.append('shipment-a', events(2), 2);
+  store = await h.reopen();
+  t.equal(await store.headPosition(), 5);
+  t.same(
+    (await store.readAll()).map((e) => [e.globalPosition, e.streamRevision]),
+    [
+      [1, 0],
+      [2, 1],
+      [3, 2],
+      [4, 3],
+      [5, 4],
+    ],
+  );
+});
+
+t.test('sqlite: close() commits pending appends, then refuses new ones', async (t) => {
+  const h = await sqliteHarness({ groupCommitMs: 1000 });
+  t.teardown(h.cleanup);
+  const pending = h.store.append('shipment-a', events(2), 'no-stream');
+  await h.store.close();
+  const result = await pending;
+  t.equal(result.lastPosition, 2);
+  await t.rejects(h.store.append('shipment-a', events(1), 'any'), /closed/);
+  await t.rejects(h.store.readAll(), /closed/);
+  const reopened = await h.reopen();
+  t.equal(await reopened.headPosition(), 2);
+});
+
+t.test('sqlite: recordedAt comes from the clock', async (t) => {
+  const h = await sqliteHarness({ clock: () => new Date('2025-03-01T10:00:00Z') });
+  t.teardown(h.cleanup);
+  const result = await h.store.append('shipment-a', events(2), 'no-stream');
+  t.same(
+    result.events.map((e) => e.recordedAt),
+    ['2025-03-01T10:00:00.000Z', '2025-03-01T10:00:00.000Z'],
+  );
+});
+
+t.test('sqlite: malformed appends are refused before touching the database', async (t) => {
+  const h = await sqliteHarness();
+  t.teardown(h.cleanup);
+  const twice = event();
+  await t.rejects(h.store.append('shipment-a', [twice, twice], 'any'), /twice/);
+  await t.rejects(h.store.append('shipment-a', events(1), -1), /expected revision/);
+  await t.rejects(h.store.append('shipment-a', events(1), 1.5), /expected revision/);
+  await t.rejects(h.store.readAll({ limit: -1 }), /limit/);
+  t.equal(await h.store.headPosition(), 0);
+});
