@@ -43,6 +43,7 @@ export interface Rejection {
 }
 
 export class RejectionError extends Error {
+  override readonly name = 'RejectionError';
   constructor(readonly rejection: Rejection) {
     super(`${rejection.rule}: ${rejection.detail}`);
   }

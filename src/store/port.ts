@@ -85,6 +85,7 @@ export interface EventStore {
 }
 
 export class WrongExpectedRevisionError extends Error {
+  override readonly name = 'WrongExpectedRevisionError';
   readonly code = 'expected-revision-mismatch';
   constructor(
     readonly stream: string,
@@ -98,9 +99,13 @@ export class WrongExpectedRevisionError extends Error {
 }
 
 export class IdempotencyConflictError extends Error {
+  override readonly name = 'IdempotencyConflictError';
   readonly code = 'idempotency-conflict';
-  constructor(readonly eventId: string) {
-    super(`event ${eventId} was already recorded with different content`);
+  constructor(
+    readonly eventId: string,
+    reason = 'was already recorded with different content',
+  ) {
+    super(`event ${eventId} ${reason}`);
   }
 }
 
