@@ -25,7 +25,8 @@ export async function openStore(
   config: Pick<Config, 'DATA_DIR' | 'EVENTSTORE_CONNECTION_STRING'>,
 ): Promise<EventStore> {
   if (config.EVENTSTORE_CONNECTION_STRING) {
-    throw new Error('the EventStoreDB adapter is not built yet (issue 5)');
+    const { openEventStoreDbStore } = await import('./store/eventstoredb.js');
+    return openEventStoreDbStore({ connectionString: config.EVENTSTORE_CONNECTION_STRING });
   }
   mkdirSync(config.DATA_DIR, { recursive: true });
   return openSqliteStore({ file: path.join(config.DATA_DIR, 'ledger.sqlite') });

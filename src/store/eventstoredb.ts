@@ -1,0 +1,567 @@
+/**
+ * The EventStoreDB adapter of the store port, on `@eventstore/db-client` v6.
+ *
+ * Positions. The port's global position is EventStoreDB's $all commit
+ * position, as a number. gRPC appends are implicit transactions, so every
+ * event has its own commit position (equal to its prepare position): unique,
+ * increasing in $all order, stable across replicas and scavenges, but neither
+ * contiguous nor starting at 1. Safe as a number up to 2^53 bytes of log (8
+ * PiB). Position 0 never holds a ledger event: the log starts with the
+ * server's own records, so `after: 0` means "from the start".
+ *
+ * Idempotency. EventStoreDB's own duplicate check is best effort (with
+ * expected revision `any` it only knows ids in a bounded cache), so the
+ * adapter keeps its own index of event id → position, built on open by
+ * reading $all and fed by its own $all subscription. Every append first
+ * brings the index up to the server's head, then: all ids known with the same
+ * content → the original events, `replayed: true`; any id known with other
+ * content, or a batch mixing known and new ids → IdempotencyConflictError.
+ * Appends of one adapter are serialised, so two requests on one replica never
+ * race. Across replicas a race remains between the index catch-up and the
+ * append: with `any`, two replicas can both miss an id and both write it if
+ * the server's cache has lost it too. The service closes that window by
+ * appending every ledger event to one stream with an exact expected revision:
+ * the loser gets a wrong-expected-version, catches up, now knows the id, and
+ * answers with the original position. When the server itself reports an
+ * identical replay as success (it does for an exact revision), the adapter
+ * reads the events back, compares their content (a different content under
+ * the same id is a conflict the server cannot see) and tells a replay from
+ * its own write by a per-append id in the metadata.
+ *
+ * Retention. Ledger events are never deleted: this adapter has no method that
+ * sets stream metadata, and `checkRetentionPolicies` reports any ledger
+ * stream on which `$maxAge`, `$maxCount` or `$tb` were set by other means.
+ */
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { randomUUID } from 'node:crypto';
+import {
+  ANY,
+  BACKWARDS,
+  END,
+  EventStoreDBClient,
+  FORWARDS,
+  NO_STREAM,
+  START,
+  StreamNotFoundError,
+  WrongExpectedVersionError,
+  excludeSystemEvents,
+  jsonEvent,
+  type AllStreamResolvedEvent,
+  type AllStreamSubscription,
+  type AppendExpectedRevision,
+  type Position,
+  type ResolvedEvent,
+} from '@eventstore/db-client';
+import { v5 as uuidV5 } from 'uuid';
+import type { EventMetadata, RecordedEvent } from '../../events/index.js';
+import {
+  IdempotencyConflictError,
+  WrongExpectedRevisionError,
+  contentKey,
+  type AppendResult,
+  type EventStore,
+  type EventToAppend,
+  type ExpectedRevision,
+  type ReadOptions,
+  type SubscribeHandlers,
+  type Subscription,
+} from './port.js';
+
+export interface EventStoreDbOptions {
+  /** `esdb://host:2113?tls=true`, `esdb+discover://…` for a cluster; TLS and credentials come from it. */
+  connectionString: string;
+  /** Backoff between resubscriptions after a dropped connection. */
+  resubscribeDelayMs?: { initial: number; max: number };
+  /** Events per page when reading $all. */
+  pageSize?: number;
+}
+
+/** A ledger stream whose metadata lets EventStoreDB delete events. */
+export interface RetentionViolation {
+  stream: string;
+  maxAge?: number;
+  maxCount?: number;
+  /** A revision, or 'end' when the whole stream was truncated. */
+  truncateBefore?: number | 'start' | 'end';
+}
+
+export interface EventStoreDbStore extends EventStore {
+  /** Reads each stream's metadata and reports `$maxAge`, `$maxCount` or `$tb` (for /ready). */
+  checkRetentionPolicies(streams: readonly string[]): Promise<RetentionViolation[]>;
+}
+
+/** Keys the adapter keeps in an event's metadata beside the port's EventMetadata. */
+interface StoredMetadata extends EventMetadata {
+  occurredAt: string;
+  recordedBy: string;
+  schemaVersion: number;
+  /** Which append wrote the event: tells a replay from our own write. */
+  appendId?: string;
+  /** The port's id when it is not a lowercase UUID (EventStoreDB ids must be UUIDs). */
+  eventId?: string;
+}
+
+/** Namespace for deriving EventStoreDB UUIDs from ids that are not UUIDs. */
+const ID_NAMESPACE = '8d3c5a52-6f4e-4f0b-9a4e-2f1d7c0b5e11';
+const LOWER_UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+export async function openEventStoreDbStore(options: EventStoreDbOptions): Promise<EventStoreDbStore> {
+  const store = new EventStoreDbAdapter(options);
+  try {
+    await store.open();
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
+  return store;
+}
+
+class EventStoreDbAdapter implements EventStoreDbStore {
+  readonly engine = 'eventstoredb';
+  private readonly client: EventStoreDBClient;
+  private readonly pageSize: number;
+  private readonly backoff: { initial: number; max: number };
+  /** Event id → global position of its first occurrence in $all. */
+  private readonly positionsById = new Map<string, number>();
+  /** The index has seen every event up to this position. */
+  private indexedUpTo = 0;
+  private indexSubscription: ResilientSubscription | undefined;
+  private readonly subscriptions = new Set<ResilientSubscription>();
+  private appendQueue: Promise<unknown> = Promise.resolve();
+  private closed = false;
+
+  constructor(options: EventStoreDbOptions) {
+    this.client = EventStoreDBClient.connectionString(options.connectionString);
+    this.pageSize = options.pageSize ?? 1000;
+    this.backoff = options.resubscribeDelayMs ?? { initial: 100, max: 5000 };
+  }
+
+  async open(): Promise<void> {
+    await this.catchUpIndex();
+    this.indexSubscription = new ResilientSubscription(this.client, this.indexedUpTo, this.backoff, {
+      onEvent: (event) => this.indexEvent(event.id, event.globalPosition),
+    });
+  }
+
+  append(stream: string, events: EventToAppend[], expected: ExpectedRevision): Promise<AppendResult> {
+    if (events.length === 0) return Promise.reject(new Error('an append needs at least one event'));
+    // One append at a time per adapter: the index check and the write must not interleave.
+    const run = this.appendQueue.then(() => this.appendNow(stream, events, expected));
+    this.appendQueue = run.catch(() => undefined);
+    return run;
+  }
+
+  private async appendNow(stream: string, events: EventToAppend[], expected: ExpectedRevision): Promise<AppendResult> {
+    await this.catchUpIndex();
+    const replay = await this.replayOf(stream, events);
+    if (replay) return replay;
+
+    const appendId = randomUUID();
+    let nextExpectedRevision: bigint;
+    try {
+      const result = await this.client.appendToStream(
+        stream,
+        events.map((e) => toEsdbEvent(e, appendId)),
+        { expectedRevision: toEsdbExpected(expected) },
+      );
+      nextExpectedRevision = result.nextExpectedRevision;
+    } catch (error) {
+      if (!(error instanceof WrongExpectedVersionError)) throw error;
+      // Another writer moved the stream; it may have been a retry of this very batch.
+      await this.catchUpIndex();
+      const replayAfterConflict = await this.replayOf(stream, events);
+      if (replayAfterConflict) return replayAfterConflict;
+      const actual = typeof error.actualVersion === 'bigint' ? Number(error.actualVersion) : undefined;
+      throw new WrongExpectedRevisionError(stream, expected, actual);
+    }
+
+    const lastRevision = Number(nextExpectedRevision);
+    const stored = await this.readStreamRaw(stream, lastRevision - events.length, events.length);
+    let replayed = true;
+    stored.forEach(({ event, appendId: writtenBy }, i) => {
+      const sent = events[i]!;
+      // The server's own idempotency compares ids only: the content check is ours.
+      if (event.id !== sent.id || contentKey(event.stream, event) !== contentKey(stream, sent)) {
+        throw new IdempotencyConflictError(sent.id);
+      }
+      if (writtenBy !== appendId) return;
+      replayed = false;
+    });
+    const recorded = stored.map((s) => s.event);
+    for (const e of recorded) this.indexEvent(e.id, e.globalPosition);
+    return { events: recorded, streamRevision: lastRevision, lastPosition: recorded.at(-1)!.globalPosition, replayed };
+  }
+
+  /** The original result when every id is stored with the same content; throws when any id clashes. */
+  private async replayOf(stream: string, events: EventToAppend[]): Promise<AppendResult | undefined> {
+    const known = events.filter((e) => this.positionsById.has(e.id));
+    if (known.length === 0) return undefined;
+    const stored = await this.readByIds(known.map((e) => e.id));
+    const byId = new Map(stored.map((e) => [e.id, e]));
+    for (const e of known) {
+      const original = byId.get(e.id);
+      if (original && contentKey(original.stream, original) !== contentKey(stream, e)) {
+        throw new IdempotencyConflictError(e.id);
+      }
+    }
+    if (known.length < events.length) throw new IdempotencyConflictError(known[0]!.id);
+    const originals = events.map((e) => byId.get(e.id)!);
+    const last = originals.at(-1)!;
+    return {
+      events: originals,
+      streamRevision: last.streamRevision,
+      lastPosition: last.globalPosition,
+      replayed: true,
+    };
+  }
+
+  async readStream(stream: string, options: ReadOptions = {}): Promise<RecordedEvent[]> {
+    if (options.limit === 0) return [];
+    return (await this.readStreamRaw(stream, options.after, options.limit)).map((s) => s.event);
+  }
+
+  private async readStreamRaw(
+    stream: string,
+    after: number | undefined,
+    limit: number | undefined,
+  ): Promise<{ event: RecordedEvent; appendId: string | undefined }[]> {
+    const out: { event: RecordedEvent; appendId: string | undefined }[] = [];
+    try {
+      const read = this.client.readStream(stream, {
+        fromRevision: after === undefined || after < 0 ? START : BigInt(after + 1),
+        maxCount: limit ?? Number.MAX_SAFE_INTEGER,
+        direction: FORWARDS,
+      });
+      for await (const resolved of read) {
+        const converted = fromEsdb(resolved);
+        if (converted) out.push(converted);
+      }
+    } catch (error) {
+      if (error instanceof StreamNotFoundError) return [];
+      throw error;
+    }
+    return out;
+  }
+
+  async readAll(options: ReadOptions = {}): Promise<RecordedEvent[]> {
+    const out: RecordedEvent[] = [];
+    await this.scanAll(options.after ?? 0, options.limit ?? Number.POSITIVE_INFINITY, (e) => void out.push(e));
+    return out;
+  }
+
+  /** Reads $all forwards after `after` (exclusive), ledger events only, in pages. */
+  private async scanAll(after: number, limit: number, onEvent: (event: RecordedEvent) => void): Promise<number> {
+    let seen = after;
+    let taken = 0;
+    while (taken < limit) {
+      const from: Position | typeof START = seen > 0 ? { commit: BigInt(seen), prepare: BigInt(seen) } : START;
+      let inPage = 0;
+      for await (const resolved of this.client.readAll({ fromPosition: from, maxCount: this.pageSize })) {
+        inPage++;
+        const position = positionOf(resolved);
+        if (position === undefined || position <= seen) continue; // Reads from a position include it.
+        seen = position;
+        const converted = fromEsdb(resolved);
+        if (!converted || taken >= limit) continue;
+        taken++;
+        onEvent(converted.event);
+      }
+      if (inPage < this.pageSize) break;
+    }
+    return seen;
+  }
+
+  async readByIds(ids: readonly string[]): Promise<RecordedEvent[]> {
+    if (ids.length === 0) return [];
+    await this.catchUpIndex();
+    const positions = [...new Set(ids)].flatMap((id) => {
+      const position = this.positionsById.get(id);
+      return position === undefined ? [] : [position];
+    });
+    const found = await Promise.all(positions.map((p) => this.readAt(p)));
+    return found.filter((e): e is RecordedEvent => e !== undefined).sort((a, b) => a.globalPosition - b.globalPosition);
+  }
+
+  private async readAt(position: number): Promise<RecordedEvent | undefined> {
+    const read = this.client.readAll({
+      fromPosition: { commit: BigInt(position), prepare: BigInt(position) },
+      maxCount: 1,
+    });
+    // Read to the end, never break out: an abandoned call keeps the client's dispose() waiting.
+    let found: RecordedEvent | undefined;
+    for await (const resolved of read) {
+      if (positionOf(resolved) === position) found = fromEsdb(resolved)?.event;
+    }
+    return found;
+  }
+
+  async streamRevision(stream: string): Promise<number | undefined> {
+    let revision: number | undefined;
+    try {
+      for await (const resolved of this.client.readStream(stream, {
+        fromRevision: END,
+        direction: BACKWARDS,
+        maxCount: 1,
+      })) {
+        if (resolved.event) revision = Number(resolved.event.revision);
+      }
+    } catch (error) {
+      if (error instanceof StreamNotFoundError) return undefined;
+      throw error;
+    }
+    return revision;
+  }
+
+  async headPosition(): Promise<number> {
+    // The last ledger event: system events at the end of $all are skipped.
+    let from: Position | typeof END = END;
+    for (;;) {
+      let inPage = 0;
+      let head: number | undefined;
+      const page = this.client.readAll({ fromPosition: from, direction: BACKWARDS, maxCount: 100 });
+      for await (const resolved of page as AsyncIterable<AllStreamResolvedEvent>) {
+        inPage++;
+        if (head === undefined && fromEsdb(resolved)) head = positionOf(resolved);
+        const event = resolved.event;
+        if (event?.position) from = event.position;
+      }
+      if (head !== undefined) return head;
+      if (inPage < 100) return 0;
+    }
+  }
+
+  subscribeToAll(after: number, handlers: SubscribeHandlers): Subscription {
+    const subscription = new ResilientSubscription(this.client, after, this.backoff, handlers, () =>
+      this.subscriptions.delete(subscription),
+    );
+    this.subscriptions.add(subscription);
+    return subscription;
+  }
+
+  async checkRetentionPolicies(streams: readonly string[]): Promise<RetentionViolation[]> {
+    const violations: RetentionViolation[] = [];
+    for (const stream of streams) {
+      const { metadata } = await this.client.getStreamMetadata(stream);
+      if (!metadata) continue;
+      const { maxAge, maxCount, truncateBefore } = metadata;
+      if (maxAge === undefined && maxCount === undefined && truncateBefore === undefined) continue;
+      violations.push({
+        stream,
+        ...(maxAge !== undefined && { maxAge }),
+        ...(maxCount !== undefined && { maxCount }),
+        ...(truncateBefore !== undefined && { truncateBefore }),
+      });
+    }
+    return violations;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await Promise.allSettled([this.indexSubscription?.close(), ...[...this.subscriptions].map((s) => s.close())]);
+    await this.appendQueue;
+    await this.client.dispose();
+  }
+
+  /** Brings the id index up to the server's head by reading $all from where it stands. */
+  private async catchUpIndex(): Promise<void> {
+    const from = this.indexedUpTo;
+    const seen = await this.scanAll(from, Number.POSITIVE_INFINITY, (e) => this.indexEvent(e.id, e.globalPosition));
+    this.indexedUpTo = Math.max(this.indexedUpTo, seen);
+  }
+
+  private indexEvent(id: string, position: number): void {
+    // The first occurrence wins: a duplicate written by a cross-replica race is not the original.
+    if (!this.positionsById.has(id)) this.positionsById.set(id, position);
+    if (position > this.indexedUpTo) this.indexedUpTo = position;
+  }
+}
+
+/**
+ * A catch-up-then-live $all subscription without system events that survives
+ * dropped connections: it resubscribes with backoff from the last position it
+ * delivered, and skips anything at or before that position, so no event is
+ * lost or delivered twice.
+ */
+class ResilientSubscription implements Subscription {
+  private lastDelivered: number;
+  private closed = false;
+  private current: AllStreamSubscription | undefined;
+  private wake: (() => void) | undefined;
+  private caughtUpSignalled = false;
+  private readonly done: Promise<void>;
+  private static readonly handlerContext = new AsyncLocalStorage<ResilientSubscription>();
+
+  constructor(
+    private readonly client: EventStoreDBClient,
+    after: number,
+    private readonly backoff: { initial: number; max: number },
+    private readonly handlers: SubscribeHandlers,
+    private readonly onClosed?: () => void,
+  ) {
+    this.lastDelivered = after;
+    this.done = this.run();
+  }
+
+  async close(): Promise<void> {
+    if (!this.closed) {
+      this.closed = true;
+      this.stopCurrent();
+      this.wake?.();
+    }
+    // Called from inside our own onEvent: waiting for that handler would deadlock.
+    if (ResilientSubscription.handlerContext.getStore() === this) return;
+    await this.done;
+  }
+
+  private stopCurrent(): void {
+    const current = this.current;
+    this.current = undefined;
+    if (!current) return;
+    void current.unsubscribe().catch(() => undefined);
+    current.destroy();
+  }
+
+  private async run(): Promise<void> {
+    let delay = this.backoff.initial;
+    while (!this.closed) {
+      const subscription = this.client.subscribeToAll({
+        fromPosition:
+          this.lastDelivered > 0 ? { commit: BigInt(this.lastDelivered), prepare: BigInt(this.lastDelivered) } : START,
+        filter: excludeSystemEvents(),
+      });
+      this.current = subscription;
+      try {
+        const delivered = await this.consume(subscription);
+        if (delivered) delay = this.backoff.initial;
+      } catch (error) {
+        if (error instanceof HandlerFailure) {
+          this.closed = true;
+          this.handlers.onError?.(error.cause);
+          break;
+        }
+        // A dropped connection or a server-side end: resubscribe below.
+      } finally {
+        if (this.current === subscription) this.stopCurrent();
+      }
+      if (this.closed) break;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, delay * (0.75 + Math.random() / 2));
+        this.wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      this.wake = undefined;
+      delay = Math.min(delay * 2, this.backoff.max);
+    }
+    this.onClosed?.();
+  }
+
+  /** Delivers until the subscription ends or fails; true when anything arrived. */
+  private async consume(subscription: AllStreamSubscription): Promise<boolean> {
+    let taken = 0;
+    let inHandler = false;
+    let caughtUpAfter: number | undefined;
+    const signalCaughtUp = () => {
+      if (this.caughtUpSignalled || this.closed || inHandler) return;
+      if (caughtUpAfter === undefined || taken < caughtUpAfter) return;
+      this.caughtUpSignalled = true;
+      this.handlers.onCaughtUp?.(this.lastDelivered);
+    };
+    // The client emits caughtUp while earlier events may still wait in its buffer:
+    // the signal is due once those have been delivered too.
+    subscription.on('caughtUp', () => {
+      caughtUpAfter = taken + subscription.readableLength;
+      signalCaughtUp();
+    });
+    let arrived = false;
+    for await (const resolved of subscription as AsyncIterable<AllStreamResolvedEvent>) {
+      if (this.closed) break;
+      taken++;
+      arrived = true;
+      const position = positionOf(resolved);
+      const converted = fromEsdb(resolved);
+      if (position !== undefined && position > this.lastDelivered) {
+        if (converted) {
+          inHandler = true;
+          try {
+            await ResilientSubscription.handlerContext.run(this, () => this.handlers.onEvent(converted.event));
+          } catch (error) {
+            throw new HandlerFailure(error instanceof Error ? error : new Error(String(error)));
+          } finally {
+            inHandler = false;
+          }
+        }
+        this.lastDelivered = position;
+      }
+      if (this.closed) break;
+      signalCaughtUp();
+    }
+    return arrived;
+  }
+}
+
+class HandlerFailure extends Error {
+  constructor(override readonly cause: Error) {
+    super(cause.message);
+  }
+}
+
+// ---- Mapping between the port and EventStoreDB
+
+function toEsdbExpected(expected: ExpectedRevision): AppendExpectedRevision {
+  if (expected === 'any') return ANY;
+  if (expected === 'no-stream') return NO_STREAM;
+  return BigInt(expected);
+}
+
+function toEsdbEvent(event: EventToAppend, appendId: string) {
+  const esdbId = LOWER_UUID.test(event.id) ? event.id : uuidV5(event.id, ID_NAMESPACE);
+  const metadata: StoredMetadata = {
+    ...event.metadata,
+    occurredAt: event.occurredAt,
+    recordedBy: event.recordedBy,
+    schemaVersion: event.schemaVersion,
+    appendId,
+    ...(esdbId !== event.id && { eventId: event.id }),
+  };
+  return jsonEvent({
+    id: esdbId,
+    type: event.type,
+    data: event.data as Parameters<typeof jsonEvent>[0]['data'],
+    metadata: metadata as unknown as Parameters<typeof jsonEvent>[0]['metadata'],
+  });
+}
+
+const isSystem = (name: string) => name.startsWith('$');
+
+function positionOf(resolved: ResolvedEvent | AllStreamResolvedEvent): number | undefined {
+  const commit = resolved.event?.position?.commit ?? resolved.commitPosition;
+  return commit === undefined ? undefined : Number(commit);
+}
+
+/** A ledger event from an EventStoreDB record; undefined for system events and foreign records. */
+function fromEsdb(resolved: ResolvedEvent): { event: RecordedEvent; appendId: string | undefined } | undefined {
+  const e = resolved.event;
+  if (!e || !e.isJson || isSystem(e.type) || isSystem(e.streamId)) return undefined;
+  const stored = (e.metadata ?? {}) as Partial<StoredMetadata>;
+  const { occurredAt, recordedBy, schemaVersion, appendId, eventId, ...metadata } = stored;
+  const position = positionOf(resolved);
+  return {
+    event: {
+      id: eventId ?? e.id,
+      type: e.type,
+      stream: e.streamId,
+      streamRevision: Number(e.revision),
+      globalPosition: position ?? 0,
+      occurredAt: occurredAt ?? e.created.toISOString(),
+      recordedAt: e.created.toISOString(),
+      recordedBy: recordedBy ?? '',
+      schemaVersion: schemaVersion ?? 1,
+      data: e.data,
+      metadata: metadata as EventMetadata,
+    },
+    appendId,
+  };
+}
