@@ -27,7 +27,9 @@ export const RULES = {
   'reversal-of-reversal': { status: 422, title: 'A reversal cannot be reversed; record the event again instead' },
   'reversal-not-supported': { status: 422, title: 'Registrations cannot be reversed' },
   'idempotency-conflict': { status: 409, title: 'This event id was already used for different content' },
-  'expected-revision-mismatch': { status: 409, title: 'The ledger moved on since the expected revision' },
+  'query-date-in-future': { status: 400, title: 'asOf and knownAt cannot be in the future' },
+  'not-found': { status: 404, title: 'Nothing by that id, as of that date' },
+  'expected-revision-mismatch': { status: 412, title: 'The ledger moved on since the expected revision' },
 } as const satisfies Record<string, { status: number; title: string }>;
 
 export type RuleName = keyof typeof RULES;

@@ -1,25 +1,47 @@
 /**
  * The read side: follows the store's feed (catch-up, then live) and folds
  * every event into the projections, in global order, once. Requests read the
- * folded state; nothing is recomputed per request.
+ * folded state; nothing is replayed per request.
+ *
+ * Sums (inventory, personnel, donors) are kept twice: as running counters for
+ * "now", and as facts in a time index that answers any asOf / knownAt. Short
+ * histories (a shipment, a serial) are kept whole and folded per request.
  */
 import { upcast, type RecordedEvent } from '../../events/index.js';
 import { emptyCatalog, evolveCatalog, type Catalog } from '../../projections/catalog.js';
-import type { Counters } from '../../projections/counters.js';
-import { evolveInventory } from '../../projections/inventory.js';
-import { evolvePersonnel } from '../../projections/personnel.js';
+import { applyDeltas, type Counters, type Delta } from '../../projections/counters.js';
+import { evolveCustody, type Custody } from '../../projections/custody.js';
+import { donorDeltas } from '../../projections/donors.js';
+import { inventoryDeltas } from '../../projections/inventory.js';
+import { personnelDeltas } from '../../projections/personnel.js';
+import { evolveShipmentHistories, type ShipmentHistories } from '../../projections/shipments.js';
+import { TimeIndex } from '../../projections/time-index.js';
 import { LEDGER_STREAM } from '../ledger/book.js';
-import type { ShipmentLedger } from '../ledger/postings.js';
+import type { FoldEvent, ShipmentLedger } from '../ledger/postings.js';
 import { evolveShipments } from '../ledger/shipments.js';
 import { resolveTarget } from '../ledger/writer.js';
 import type { EventStore, Subscription } from '../store/port.js';
 
+export const SUMS = ['inventory', 'personnel', 'donors'] as const;
+export type SumName = (typeof SUMS)[number];
+
 export interface ProjectionState {
   position: number;
   catalog: Catalog;
+  /** Shipments as the postings of receipts and closings need them. */
   shipments: Map<string, ShipmentLedger>;
-  inventory: Counters;
-  personnel: Counters;
+  /** Running totals: the answer for "now". */
+  now: Record<SumName, Counters>;
+  shipmentHistories: ShipmentHistories;
+  custody: Custody;
+}
+
+/** Which slice of history an answer is for: both bounds in ms; knownAt as the last position recorded by then. */
+export interface Bitemporal {
+  asOf: number | undefined;
+  knownAtTime: number | undefined;
+  /** The global position the answer reflects. */
+  position: number;
 }
 
 export class Projector {
@@ -27,9 +49,18 @@ export class Projector {
     position: 0,
     catalog: emptyCatalog(),
     shipments: new Map(),
-    inventory: new Map(),
-    personnel: new Map(),
+    now: { inventory: new Map(), personnel: new Map(), donors: new Map() },
+    shipmentHistories: new Map(),
+    custody: new Map(),
   };
+  readonly indexes: Record<SumName, TimeIndex> = {
+    inventory: new TimeIndex(),
+    personnel: new TimeIndex(),
+    donors: new TimeIndex(),
+  };
+  /** recordedAt (ms) and position of every event, in order: knownAt → position by binary search. */
+  private readonly recordedTimes: number[] = [];
+  private readonly recordedPositions: number[] = [];
   caughtUp = false;
   private subscription: Subscription | undefined;
   private waiters: { position: number; resolve: (reached: boolean) => void }[] = [];
@@ -69,19 +100,42 @@ export class Projector {
     });
   }
 
+  /** The last position recorded at or before `knownAt` (ms); 0 before the first event. */
+  positionKnownAt(knownAt: number): number {
+    let lo = 0;
+    let hi = this.recordedTimes.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.recordedTimes[mid]! <= knownAt) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo === 0 ? 0 : this.recordedPositions[lo - 1]!;
+  }
+
+  /** Resolves the slice an answer is for; with neither bound, it is "now". */
+  slice(asOf: number | undefined, knownAtTime: number | undefined): Bitemporal {
+    const position = knownAtTime === undefined ? this.state.position : this.positionKnownAt(knownAtTime);
+    return { asOf, knownAtTime, position };
+  }
+
+  /** A sum as of / as known at the slice. */
+  sum(name: SumName, slice: Bitemporal): Counters {
+    if (slice.asOf === undefined && slice.knownAtTime === undefined) return this.state.now[name];
+    return this.indexes[name].query(
+      slice.asOf ?? Number.MAX_SAFE_INTEGER,
+      slice.position,
+      slice.knownAtTime ?? Number.MAX_SAFE_INTEGER,
+    );
+  }
+
   private async apply(recorded: RecordedEvent): Promise<void> {
     if (recorded.stream === LEDGER_STREAM) {
       const event = upcast(recorded);
-      const foldable = event.type === 'EntryReversed' ? await resolveTarget(this.store, event) : event;
-      const state = this.state;
-      const lookup = (id: string) => state.shipments.get(id);
-      evolveCatalog(state.catalog, event);
-      // Deltas read the shipment as it was before this event; the shipment moves on after.
-      evolveInventory(state.inventory, foldable, lookup);
-      evolvePersonnel(state.personnel, foldable);
-      evolveShipments(state.shipments, foldable);
+      this.fold(event.type === 'EntryReversed' ? await resolveTarget(this.store, event) : event);
     }
     this.state.position = recorded.globalPosition;
+    this.recordedTimes.push(Date.parse(recorded.recordedAt));
+    this.recordedPositions.push(recorded.globalPosition);
     if (this.waiters.length > 0) {
       this.waiters = this.waiters.filter((w) => {
         if (this.state.position < w.position) return true;
@@ -89,5 +143,30 @@ export class Projector {
         return false;
       });
     }
+  }
+
+  private fold(event: FoldEvent): void {
+    const state = this.state;
+    const lookup = (id: string) => state.shipments.get(id);
+    evolveCatalog(state.catalog, event);
+    // Deltas read the shipment as it was before this event; the shipment moves on after.
+    const deltas: Record<SumName, Delta[]> = {
+      inventory: inventoryDeltas(event, lookup),
+      personnel: personnelDeltas(event),
+      donors: donorDeltas(event, lookup, state.catalog),
+    };
+    // A reversal counts at the time its target occurred: from then on, once it is known.
+    const occurred = Date.parse(
+      event.type === 'EntryReversed' && event.target ? event.target.occurredAt : event.occurredAt,
+    );
+    const recordedAt = Date.parse(event.recordedAt);
+    for (const name of SUMS) {
+      if (deltas[name].length === 0) continue;
+      applyDeltas(state.now[name], deltas[name]);
+      this.indexes[name].add({ occurred, recorded: recordedAt, position: event.globalPosition, deltas: deltas[name] });
+    }
+    evolveShipmentHistories(state.shipmentHistories, event);
+    evolveCustody(state.custody, event, lookup);
+    evolveShipments(state.shipments, event);
   }
 }

@@ -1,46 +1,100 @@
 /**
- * Projection endpoints for dashboards and auditors. They read state the
- * projector already folded; every answer says which position it reflects.
+ * Projection endpoints for dashboards and auditors. Every one answers "now"
+ * by default, or `asOf` a date (what was true then, as we know it now) and/or
+ * `knownAt` a date (what the ledger said then), and says which position it reflects.
  */
 import type { FastifyPluginAsync } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { ItemCategory } from '../../../events/index.js';
+import { DateOrInstant, ItemCategory } from '../../../events/index.js';
+import { custodyAt } from '../../../projections/custody.js';
+import { DONOR_MEASURES, donorsView } from '../../../projections/donors.js';
 import { inventoryView } from '../../../projections/inventory.js';
 import { personnelView } from '../../../projections/personnel.js';
+import { shipmentAt, type ShipmentView } from '../../../projections/shipments.js';
+import { timelineView } from '../../../projections/timeline.js';
+import { reject, RejectionError } from '../../ledger/rules.js';
+import type { Bitemporal, Projector } from '../../read/projector.js';
 import type { LedgerDeps } from '../app.js';
 import { Problem } from '../problem.js';
 
+const DAY_MS = 86_400_000;
+
+/** A bare date means the end of that day: "as of 10 February" includes what happened on the 10th. */
+export const endOfInstant = (value: string): number =>
+  value.length === 10 ? Date.parse(`${value}T00:00:00.000Z`) + DAY_MS - 1 : Date.parse(value);
+
+const sliceFields = {
+  asOf: DateOrInstant.optional().describe(
+    'what was true at this date or instant, as known now (or as known at `knownAt`); a bare date means the end of that day',
+  ),
+  knownAt: DateOrInstant.optional().describe(
+    'what the ledger said at this date or instant: only events recorded by then, reversals recorded later ignored',
+  ),
+  minPosition: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .optional()
+    .describe('read your writes: wait briefly until the projection reflects this position'),
+};
+
+const SliceEcho = {
+  asOf: z.string().nullable().describe('the asOf answered, as a UTC instant; null for now'),
+  knownAt: z.string().nullable().describe('the knownAt answered, as a UTC instant; null for now'),
+  position: z.number().int().describe('the global position of the last event this answer reflects'),
+};
+
+function resolveSlice(
+  projector: Projector,
+  query: { asOf?: string | undefined; knownAt?: string | undefined },
+  now: number,
+) {
+  const bound = (field: 'asOf' | 'knownAt') => {
+    const value = query[field];
+    if (value === undefined) return undefined;
+    const time = endOfInstant(value);
+    // The end of today is allowed: "as of today" means now.
+    if (time > now && !(value.length === 10 && time - DAY_MS < now))
+      throw new RejectionError(
+        reject('query-date-in-future', `${field} ${value} is in the future`, field, {
+          [field]: value,
+          now: new Date(now).toISOString(),
+        }),
+      );
+    return Math.min(time, now);
+  };
+  return projector.slice(bound('asOf'), bound('knownAt'));
+}
+
+const echo = (slice: Bitemporal) => ({
+  asOf: slice.asOf === undefined ? null : new Date(slice.asOf).toISOString(),
+  knownAt: slice.knownAtTime === undefined ? null : new Date(slice.knownAtTime).toISOString(),
+  position: slice.position,
+});
+
+const Category = z.union([ItemCategory, z.literal('unknown')]);
 const Amount = z.object({
   itemType: z.string(),
   name: z.string(),
-  category: z.union([ItemCategory, z.literal('unknown')]),
+  category: Category,
   unit: z.string(),
   quantity: z.number(),
   exact: z.boolean().describe('false when the figure includes an "at least" or approximate quantity: a lower bound'),
 });
 
-const Position = z.number().int().describe('the global position of the last event this answer reflects');
-
 export const InventoryResponse = z
   .object({
-    position: Position,
+    ...SliceEcho,
     holders: z.array(z.object({ holder: z.string(), name: z.string(), kind: z.string(), items: z.array(Amount) })),
     inTransit: z.array(z.object({ shipmentId: z.string(), items: z.array(Amount) })),
-    totals: z.array(
-      z.object({
-        category: z.union([ItemCategory, z.literal('unknown')]),
-        onHand: z.number(),
-        inTransit: z.number(),
-        exact: z.boolean(),
-      }),
-    ),
+    totals: z.array(z.object({ category: Category, onHand: z.number(), inTransit: z.number(), exact: z.boolean() })),
   })
   .meta({ id: 'Inventory' });
 
 export const PersonnelResponse = z
   .object({
-    position: Position,
+    ...SliceEcho,
     authorisedStrength: z.number().int(),
     deployed: z.number(),
     exact: z.boolean(),
@@ -58,35 +112,295 @@ export const PersonnelResponse = z
   })
   .meta({ id: 'Personnel' });
 
+const ShipmentSchema = z
+  .object({
+    shipmentId: z.string(),
+    from: z.string(),
+    to: z.string(),
+    status: z.enum(['dispatched', 'partially-received', 'received', 'closed']),
+    carrier: z.string().optional(),
+    origin: z.string().optional(),
+    destination: z.string().optional(),
+    dispatchedAt: z.string(),
+    lastReceivedAt: z.string().nullable(),
+    closedAt: z.string().nullable(),
+    leadTimeDays: z.number().nullable(),
+    writeOffReason: z.string().nullable(),
+    lines: z.array(
+      z.object({
+        itemType: z.string(),
+        dispatched: z.number(),
+        received: z.number(),
+        short: z.number(),
+        writtenOff: z.number(),
+        exact: z.boolean(),
+      }),
+    ),
+    events: z.array(z.object({ eventId: z.string(), type: z.string(), occurredAt: z.string(), position: z.number() })),
+  })
+  .meta({ id: 'Shipment' });
+
+const Measure = z.object({ quantity: z.number(), exact: z.boolean() });
+const DonorsResponse = z
+  .object({
+    ...SliceEcho,
+    donors: z.array(
+      z.object({
+        donor: z.string(),
+        name: z.string(),
+        byCategory: z.array(
+          z.object({
+            category: z.string(),
+            measures: z.object(
+              Object.fromEntries(DONOR_MEASURES.map((m) => [m, Measure])) as Record<
+                (typeof DONOR_MEASURES)[number],
+                typeof Measure
+              >,
+            ),
+          }),
+        ),
+      }),
+    ),
+  })
+  .meta({ id: 'Donors' });
+
+const CustodyResponse = z
+  .object({
+    ...SliceEcho,
+    serial: z.string(),
+    itemType: z.string(),
+    assigned: z
+      .boolean()
+      .describe('true when the ledger assigned this serial because the real one is missing or illegible'),
+    holder: z.string().nullable(),
+    chain: z.array(
+      z.object({
+        holder: z.string(),
+        from: z.string(),
+        until: z.string().nullable(),
+        eventId: z.string(),
+        eventType: z.string(),
+        receivedFrom: z.string(),
+      }),
+    ),
+  })
+  .meta({ id: 'Custody' });
+
+const TimelineResponse = z
+  .object({
+    ...SliceEcho,
+    from: z.string(),
+    to: z.string(),
+    interval: z.enum(['day', 'week', 'month']),
+    series: z.array(
+      z.object({
+        holder: z.string().describe('a holder, or `all` for every holder inside the books'),
+        category: z.string(),
+        points: z.array(z.object({ date: z.string(), quantity: z.number(), exact: z.boolean() })),
+      }),
+    ),
+  })
+  .meta({ id: 'Timeline' });
+
+const MAX_TIMELINE_POINTS = 1000;
+const projection = { projection: true } as const;
+
 export const projectionRoutes: FastifyPluginAsync<LedgerDeps> = async (app, deps) => {
   const typed = app.withTypeProvider<ZodTypeProvider>();
-  const state = deps.projector.state;
+  const { projector } = deps;
+  const state = projector.state;
+  const clock = Date.now;
 
   typed.get(
     '/inventory',
     {
+      config: projection,
       schema: {
         summary: 'On hand by holder and item type, in transit by shipment, totals by category',
         tags: ['projections'],
-        querystring: z.object({ holder: z.string().optional() }).strict(),
+        querystring: z.object({ ...sliceFields, holder: z.string().optional() }).strict(),
         response: { 200: InventoryResponse, 400: Problem },
       },
     },
-    async (request) => ({
-      position: state.position,
-      ...inventoryView(state.inventory, state.catalog, request.query),
-    }),
+    async (request) => {
+      const slice = resolveSlice(projector, request.query, clock());
+      return { ...echo(slice), ...inventoryView(projector.sum('inventory', slice), state.catalog, request.query) };
+    },
   );
 
   typed.get(
     '/personnel',
     {
+      config: projection,
       schema: {
         summary: 'Personnel deployed by contributing country and role, against the authorised strength',
         tags: ['projections'],
-        response: { 200: PersonnelResponse },
+        querystring: z.object(sliceFields).strict(),
+        response: { 200: PersonnelResponse, 400: Problem },
       },
     },
-    async () => ({ position: state.position, ...personnelView(state.personnel) }),
+    async (request) => {
+      const slice = resolveSlice(projector, request.query, clock());
+      return { ...echo(slice), ...personnelView(projector.sum('personnel', slice)) };
+    },
+  );
+
+  typed.get(
+    '/donors',
+    {
+      config: projection,
+      schema: {
+        summary: 'What each donor pledged, dispatched, delivered and lost in transit, by category',
+        tags: ['projections'],
+        querystring: z.object(sliceFields).strict(),
+        response: { 200: DonorsResponse, 400: Problem },
+      },
+    },
+    async (request) => {
+      const slice = resolveSlice(projector, request.query, clock());
+      return { ...echo(slice), ...donorsView(projector.sum('donors', slice), state.catalog) };
+    },
+  );
+
+  typed.get(
+    '/shipments',
+    {
+      config: projection,
+      schema: {
+        summary: 'Shipments, newest first, with status, lines and lead times',
+        tags: ['projections'],
+        querystring: z
+          .object({
+            ...sliceFields,
+            status: z.enum(['dispatched', 'partially-received', 'received', 'closed', 'in-transit']).optional(),
+            limit: z.coerce.number().int().min(1).max(500).default(100),
+            before: z.coerce.number().int().min(0).optional().describe('cursor: `next` from the previous page'),
+          })
+          .strict(),
+        response: {
+          200: z.object({ ...SliceEcho, shipments: z.array(ShipmentSchema), next: z.number().int().nullable() }),
+          400: Problem,
+        },
+      },
+    },
+    async (request) => {
+      const { status, limit, before } = request.query;
+      const slice = resolveSlice(projector, request.query, clock());
+      const ids = [...state.shipmentHistories.keys()];
+      const shipments: ShipmentView[] = [];
+      let index = Math.min(before ?? ids.length, ids.length) - 1;
+      for (; index >= 0 && shipments.length < limit; index--) {
+        const history = state.shipmentHistories.get(ids[index]!);
+        const view = history && shipmentAt(history, slice.asOf ?? Number.MAX_SAFE_INTEGER, slice.position);
+        if (!view) continue;
+        const inTransit = view.status === 'dispatched' || view.status === 'partially-received';
+        if (status === undefined || view.status === status || (status === 'in-transit' && inTransit))
+          shipments.push(view);
+      }
+      return { ...echo(slice), shipments, next: index >= 0 ? index + 1 : null };
+    },
+  );
+
+  typed.get(
+    '/shipments/:shipmentId',
+    {
+      config: projection,
+      schema: {
+        summary: 'One shipment: status, lines dispatched / received / short, write-offs, its events',
+        tags: ['projections'],
+        params: z.object({ shipmentId: z.string().min(1).max(80) }),
+        querystring: z.object(sliceFields).strict(),
+        response: { 200: z.object({ ...SliceEcho, shipment: ShipmentSchema }), 400: Problem, 404: Problem },
+      },
+    },
+    async (request) => {
+      const slice = resolveSlice(projector, request.query, clock());
+      const history = state.shipmentHistories.get(request.params.shipmentId);
+      const shipment = history && shipmentAt(history, slice.asOf ?? Number.MAX_SAFE_INTEGER, slice.position);
+      if (!shipment)
+        throw new RejectionError(
+          reject('not-found', `no shipment ${request.params.shipmentId} was dispatched by then`, 'shipmentId'),
+        );
+      return { ...echo(slice), shipment };
+    },
+  );
+
+  typed.get(
+    '/items/:serial',
+    {
+      config: projection,
+      schema: {
+        summary: 'Chain of custody of one serial-numbered item: every holder, from when to when, by which event',
+        tags: ['projections'],
+        params: z.object({ serial: z.string().min(1).max(64) }),
+        querystring: z.object(sliceFields).strict(),
+        response: { 200: CustodyResponse, 400: Problem, 404: Problem },
+      },
+    },
+    async (request) => {
+      const slice = resolveSlice(projector, request.query, clock());
+      const history = state.custody.get(request.params.serial);
+      const custody = history && custodyAt(history, slice.asOf ?? Number.MAX_SAFE_INTEGER, slice.position);
+      if (!custody)
+        throw new RejectionError(reject('not-found', `no item with serial ${request.params.serial} by then`, 'serial'));
+      return { ...echo(slice), ...custody };
+    },
+  );
+
+  typed.get(
+    '/timeline',
+    {
+      config: projection,
+      schema: {
+        summary: 'Stock by category and holder at the end of each day, week or month, for charts',
+        tags: ['projections'],
+        querystring: z
+          .object({
+            from: DateOrInstant.optional().describe('first day; default 90 days before `to`'),
+            to: DateOrInstant.optional().describe('last day; default now'),
+            interval: z.enum(['day', 'week', 'month']).default('day'),
+            holder: z.string().optional(),
+            category: ItemCategory.optional(),
+            knownAt: sliceFields.knownAt,
+            minPosition: sliceFields.minPosition,
+          })
+          .strict(),
+        response: { 200: TimelineResponse, 400: Problem },
+      },
+    },
+    async (request) => {
+      const { interval, holder, category } = request.query;
+      const now = clock();
+      const slice = resolveSlice(projector, { asOf: request.query.to, knownAt: request.query.knownAt }, now);
+      const to = slice.asOf ?? now;
+      const from = request.query.from ? Date.parse(request.query.from.slice(0, 10)) : to - 90 * DAY_MS;
+      const step = interval === 'day' ? DAY_MS : interval === 'week' ? 7 * DAY_MS : 28 * DAY_MS;
+      if (from > to || (to - from) / step > MAX_TIMELINE_POINTS)
+        throw new RejectionError(
+          reject(
+            'schema-invalid',
+            from > to
+              ? 'from must not be after to'
+              : `at most ${MAX_TIMELINE_POINTS} points: use a shorter range or a longer interval`,
+            'from',
+          ),
+        );
+      const view = timelineView(projector.indexes.inventory, state.catalog, {
+        from,
+        to,
+        interval,
+        knownAt: slice.position,
+        knownAtTime: slice.knownAtTime ?? Number.MAX_SAFE_INTEGER,
+        holder,
+        category,
+      });
+      return {
+        ...echo(slice),
+        asOf: new Date(to).toISOString(),
+        from: new Date(from).toISOString(),
+        to: new Date(to).toISOString(),
+        ...view,
+      };
+    },
   );
 };

@@ -1,0 +1,368 @@
+/**
+ * Answers "what did these counters say as of T, as known at K" without
+ * replaying the log.
+ *
+ * Every event leaves a fact: its deltas, stamped with when it occurred
+ * (business time) and its global position (which orders recording time). A
+ * reversal leaves the negated deltas of the event it reverses, stamped with
+ * that event's occurrence and the reversal's own position: so the reversal
+ * counts for every asOf, but only for a knownAt after it was recorded.
+ *
+ * The answer for (T, P) is the sum of the facts with occurred ≤ T and
+ * position ≤ P. Sums commute, so any snapshot can be corrected by adding or
+ * subtracting a few facts. Two kinds of snapshots bound the work:
+ * - by position (every SNAPSHOT_EVERY facts in recording order): never
+ *   invalidated, since positions only grow;
+ * - by business time (boundaries in occurredAt): a backdated fact is added to
+ *   every snapshot whose boundary is after it, which is cheap.
+ * Then, since nothing is recorded before it occurs (allowing for the clock
+ * skew decide() accepts), every query is one snapshot plus at most a window
+ * of facts; see `query`.
+ */
+import type { Counters, Delta } from './counters.js';
+import { applyDeltas } from './counters.js';
+
+export const SNAPSHOT_EVERY = 4096;
+/** Facts recorded more than this after they occurred are "late" and kept in a list of their own. */
+export const LATE_AFTER_MS = 24 * 60 * 60 * 1000;
+/** decide() accepts events up to 5 minutes ahead of the server's clock. */
+const SKEW_MS = 5 * 60 * 1000;
+
+interface Snapshot {
+  /** Position snapshot: facts [0, factCount) in recording order. Business snapshot: facts with occurred < boundary. */
+  factCount: number;
+  boundary: number;
+  keys: Int32Array;
+  values: Float64Array;
+  inexact: Int32Array;
+}
+
+type Sparse = Map<number, { value: number; inexact: number }>;
+
+type TypedArray = Int8Array | Int32Array | Float64Array;
+
+/** An append-only typed array: a third of the memory of a plain array for small integers. */
+class Column<T extends TypedArray> {
+  private data: T;
+  length = 0;
+  constructor(private readonly make: (size: number) => T) {
+    this.data = make(1024);
+  }
+  push(value: number): void {
+    if (this.length === this.data.length) {
+      const grown = this.make(this.data.length * 2);
+      grown.set(this.data as never);
+      this.data = grown;
+    }
+    this.data[this.length++] = value;
+  }
+  at(index: number): number {
+    return this.data[index]!;
+  }
+}
+
+export interface IndexedFact {
+  occurred: number;
+  position: number;
+  recorded: number;
+  deltas: readonly Delta[];
+}
+
+export interface TimeIndexOptions {
+  snapshotEvery?: number;
+  lateAfterMs?: number;
+}
+
+export class TimeIndex {
+  private readonly snapshotEvery: number;
+  private readonly lateAfterMs: number;
+  private readonly keyIds = new Map<string, number>();
+  private readonly keyNames: string[] = [];
+  // Facts in recording order, columnar: plain number arrays stay unboxed.
+  private readonly occurred: number[] = [];
+  private readonly position: number[] = [];
+  private readonly deltaStart: number[] = [];
+  private readonly deltaKey = new Column((n) => new Int32Array(n));
+  private readonly deltaValue = new Column((n) => new Float64Array(n));
+  private readonly deltaInexact = new Column((n) => new Int8Array(n));
+  /** Fact indexes sorted by (occurred, position). */
+  private readonly byOccurrence: number[] = [];
+  /** Facts recorded long after they occurred, and facts dated (slightly) after their recording. */
+  private readonly late: number[] = [];
+  private readonly early: number[] = [];
+  private readonly positionSnapshots: Snapshot[] = [];
+  private readonly occurrenceSnapshots: Snapshot[] = [];
+  /** Running totals, for the next position snapshot and for "now". */
+  private readonly current: Sparse = new Map();
+  /** Facts not yet in a business-time snapshot. */
+  private tailCount = 0;
+
+  constructor(options: TimeIndexOptions = {}) {
+    this.snapshotEvery = options.snapshotEvery ?? SNAPSHOT_EVERY;
+    this.lateAfterMs = options.lateAfterMs ?? LATE_AFTER_MS;
+  }
+
+  get size(): number {
+    return this.occurred.length;
+  }
+
+  get keyCount(): number {
+    return this.keyNames.length;
+  }
+
+  add(fact: IndexedFact): void {
+    if (fact.deltas.length === 0) return;
+    const index = this.occurred.length;
+    this.occurred.push(fact.occurred);
+    this.position.push(fact.position);
+    this.deltaStart.push(this.deltaKey.length);
+    for (const delta of fact.deltas) {
+      this.deltaKey.push(this.keyId(delta.key));
+      this.deltaValue.push(delta.value);
+      this.deltaInexact.push(delta.inexact);
+    }
+    if (fact.recorded - fact.occurred > this.lateAfterMs) this.late.push(index);
+    if (fact.occurred > fact.recorded) this.early.push(index);
+    this.insertByOccurrence(index);
+    this.apply(this.current, index, 1);
+    if (this.occurrenceSnapshots.length > 0) {
+      // A backdated fact belongs in every business-time snapshot after it.
+      for (let s = this.occurrenceSnapshots.length - 1; s >= 0; s--) {
+        const snapshot = this.occurrenceSnapshots[s]!;
+        if (snapshot.boundary <= fact.occurred) break;
+        this.occurrenceSnapshots[s] = this.withFact(snapshot, index);
+      }
+    }
+    if (this.size % this.snapshotEvery === 0) this.positionSnapshots.push(this.freeze(this.current, this.size, 0));
+    this.tailCount++;
+    if (this.tailCount >= this.snapshotEvery) this.cutOccurrenceSnapshot();
+  }
+
+  /** The counters as of `asOf` (ms, inclusive), as known at `knownAt` (a position, inclusive). */
+  query(asOf: number, knownAt: number, knownAtTime: number): Counters {
+    const headPosition = this.size === 0 ? 0 : this.position[this.size - 1]!;
+    if (knownAt >= headPosition) return this.byTime(asOf);
+    if (asOf >= knownAtTime) {
+      // Everything known at K occurred by K (+ skew): a prefix in recording order.
+      const state = this.byPosition(knownAt);
+      for (const i of this.early)
+        if (this.position[i]! <= knownAt && this.occurred[i]! > asOf) this.apply(state, i, -1);
+      return this.named(state);
+    }
+    if (knownAtTime - asOf <= this.lateAfterMs) {
+      // Known at K, less what occurred after T: facts that occurred in (T, K], a short window.
+      const state = this.byPosition(knownAt);
+      const from = this.upperBound(asOf);
+      const to = this.upperBound(knownAtTime + SKEW_MS);
+      for (let k = from; k < to; k++) {
+        const i = this.byOccurrence[k]!;
+        if (this.position[i]! <= knownAt) this.apply(state, i, -1);
+      }
+      return this.named(state);
+    }
+    // As of T now, less what was recorded after K: those were recorded long after they occurred.
+    const state = this.sparseByTime(asOf);
+    for (const i of this.late) if (this.position[i]! > knownAt && this.occurred[i]! <= asOf) this.apply(state, i, -1);
+    return this.named(state);
+  }
+
+  /** Reference answer by folding every fact; for tests. */
+  naive(asOf: number, knownAt: number): Counters {
+    const state: Sparse = new Map();
+    for (let i = 0; i < this.size; i++)
+      if (this.occurred[i]! <= asOf && this.position[i]! <= knownAt) this.apply(state, i, 1);
+    return this.named(state);
+  }
+
+  /** Facts with occurred in [from, to], with position ≤ knownAt, in business-time order. */
+  *factsBetween(from: number, to: number, knownAt: number): Generator<{ occurred: number; deltas: Delta[] }> {
+    for (let k = this.upperBound(from - 1); k < this.byOccurrence.length; k++) {
+      const i = this.byOccurrence[k]!;
+      if (this.occurred[i]! > to) return;
+      if (this.position[i]! > knownAt) continue;
+      yield { occurred: this.occurred[i]!, deltas: this.deltasOf(i) };
+    }
+  }
+
+  private deltasOf(i: number): Delta[] {
+    const start = this.deltaStart[i]!;
+    const end = i + 1 < this.size ? this.deltaStart[i + 1]! : this.deltaKey.length;
+    const deltas: Delta[] = [];
+    for (let d = start; d < end; d++)
+      deltas.push({
+        key: this.keyNames[this.deltaKey.at(d)]!,
+        value: this.deltaValue.at(d),
+        inexact: this.deltaInexact.at(d) as 0 | 1,
+      });
+    return deltas;
+  }
+
+  private byTime(asOf: number): Counters {
+    return this.named(this.sparseByTime(asOf));
+  }
+
+  private sparseByTime(asOf: number): Sparse {
+    let s = this.occurrenceSnapshots.length - 1;
+    while (s >= 0 && this.occurrenceSnapshots[s]!.boundary > asOf + 1) s--;
+    const snapshot = s >= 0 ? this.occurrenceSnapshots[s] : undefined;
+    const state = snapshot ? this.thaw(snapshot) : new Map();
+    for (let k = snapshot ? this.lowerBound(snapshot.boundary) : 0; k < this.byOccurrence.length; k++) {
+      const i = this.byOccurrence[k]!;
+      if (this.occurred[i]! > asOf) break;
+      this.apply(state, i, 1);
+    }
+    return state;
+  }
+
+  private byPosition(knownAt: number): Sparse {
+    // The last fact recorded at or before knownAt.
+    let lo = 0;
+    let hi = this.size;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.position[mid]! <= knownAt) lo = mid + 1;
+      else hi = mid;
+    }
+    const count = lo;
+    const snapshot = this.positionSnapshots[Math.floor(count / this.snapshotEvery) - 1];
+    const state = snapshot ? this.thaw(snapshot) : new Map();
+    for (let i = snapshot ? snapshot.factCount : 0; i < count; i++) this.apply(state, i, 1);
+    return state;
+  }
+
+  private cutOccurrenceSnapshot(): void {
+    // The boundary is the latest occurrence seen: facts at exactly that instant stay in the tail.
+    const last = this.byOccurrence[this.byOccurrence.length - 1];
+    if (last === undefined) return;
+    const boundary = this.occurred[last]!;
+    const previous = this.occurrenceSnapshots[this.occurrenceSnapshots.length - 1];
+    if (previous && previous.boundary >= boundary) return;
+    const state = previous ? this.thaw(previous) : new Map();
+    const to = this.lowerBound(boundary);
+    for (let k = previous ? this.lowerBound(previous.boundary) : 0; k < to; k++)
+      this.apply(state, this.byOccurrence[k]!, 1);
+    this.occurrenceSnapshots.push(this.freeze(state, 0, boundary));
+    this.tailCount = this.byOccurrence.length - to;
+  }
+
+  private insertByOccurrence(index: number): void {
+    const occurred = this.occurred[index]!;
+    const list = this.byOccurrence;
+    const last = list[list.length - 1];
+    if (last === undefined || this.occurred[last]! <= occurred) {
+      list.push(index);
+      return;
+    }
+    list.splice(this.upperBound(occurred), 0, index);
+  }
+
+  /** First index in byOccurrence whose fact occurred at or after `time`. */
+  private lowerBound(time: number): number {
+    let lo = 0;
+    let hi = this.byOccurrence.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.occurred[this.byOccurrence[mid]!]! < time) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  /** First index in byOccurrence whose fact occurred after `time`. */
+  private upperBound(time: number): number {
+    let lo = 0;
+    let hi = this.byOccurrence.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.occurred[this.byOccurrence[mid]!]! <= time) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  private keyId(key: string): number {
+    let id = this.keyIds.get(key);
+    if (id === undefined) {
+      id = this.keyNames.length;
+      this.keyIds.set(key, id);
+      this.keyNames.push(key);
+    }
+    return id;
+  }
+
+  private apply(state: Sparse, i: number, sign: 1 | -1): void {
+    const start = this.deltaStart[i]!;
+    const end = i + 1 < this.size ? this.deltaStart[i + 1]! : this.deltaKey.length;
+    for (let d = start; d < end; d++) {
+      const key = this.deltaKey.at(d);
+      const entry = state.get(key);
+      const value = sign * this.deltaValue.at(d);
+      const inexact = sign * this.deltaInexact.at(d);
+      if (entry) {
+        entry.value += value;
+        entry.inexact += inexact;
+      } else state.set(key, { value, inexact });
+    }
+  }
+
+  /** Adds a fact to a snapshot in place; only a key the snapshot lacks makes a new one. */
+  private withFact(snapshot: Snapshot, i: number): Snapshot {
+    const start = this.deltaStart[i]!;
+    const end = i + 1 < this.size ? this.deltaStart[i + 1]! : this.deltaKey.length;
+    for (let d = start; d < end; d++) {
+      const at = binarySearch(snapshot.keys, this.deltaKey.at(d));
+      if (at < 0) {
+        const state = this.thaw(snapshot);
+        this.apply(state, i, 1);
+        return this.freeze(state, snapshot.factCount, snapshot.boundary);
+      }
+    }
+    for (let d = start; d < end; d++) {
+      const at = binarySearch(snapshot.keys, this.deltaKey.at(d));
+      snapshot.values[at] = snapshot.values[at]! + this.deltaValue.at(d);
+      snapshot.inexact[at] = snapshot.inexact[at]! + this.deltaInexact.at(d);
+    }
+    return snapshot;
+  }
+
+  private freeze(state: Sparse, factCount: number, boundary: number): Snapshot {
+    // Sorted by key id, so a backdated fact finds its counters by binary search.
+    const live = [...state].filter(([, c]) => c.value !== 0 || c.inexact !== 0).sort(([a], [b]) => a - b);
+    return {
+      factCount,
+      boundary,
+      keys: Int32Array.from(live, ([k]) => k),
+      values: Float64Array.from(live, ([, c]) => c.value),
+      inexact: Int32Array.from(live, ([, c]) => c.inexact),
+    };
+  }
+
+  private thaw(snapshot: Snapshot): Sparse {
+    const state: Sparse = new Map();
+    for (let j = 0; j < snapshot.keys.length; j++)
+      state.set(snapshot.keys[j]!, { value: snapshot.values[j]!, inexact: snapshot.inexact[j]! });
+    return state;
+  }
+
+  private named(state: Sparse): Counters {
+    const counters: Counters = new Map();
+    for (const [id, c] of state) if (c.value !== 0 || c.inexact !== 0) counters.set(this.keyNames[id]!, c);
+    return counters;
+  }
+}
+
+function binarySearch(keys: Int32Array, key: number): number {
+  let lo = 0;
+  let hi = keys.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >>> 1;
+    const k = keys[mid]!;
+    if (k === key) return mid;
+    if (k < key) lo = mid + 1;
+    else hi = mid - 1;
+  }
+  return -1;
+}
+
+/** Applies a fact's deltas to plain counters: the "now" view kept beside the index. */
+export const applyFact = (counters: Counters, fact: IndexedFact) => applyDeltas(counters, fact.deltas);
