@@ -15,7 +15,7 @@ import { donorDeltas } from '../../projections/donors.js';
 import { inventoryDeltas } from '../../projections/inventory.js';
 import { personnelDeltas } from '../../projections/personnel.js';
 import { evolveShipmentHistories, type ShipmentHistories } from '../../projections/shipments.js';
-import { TimeIndex } from '../../projections/time-index.js';
+import { TimeIndex, type TimeIndexOptions } from '../../projections/time-index.js';
 import { LEDGER_STREAM } from '../ledger/book.js';
 import type { FoldEvent, ShipmentLedger } from '../ledger/postings.js';
 import { evolveShipments } from '../ledger/shipments.js';
@@ -53,11 +53,7 @@ export class Projector {
     shipmentHistories: new Map(),
     custody: new Map(),
   };
-  readonly indexes: Record<SumName, TimeIndex> = {
-    inventory: new TimeIndex(),
-    personnel: new TimeIndex(),
-    donors: new TimeIndex(),
-  };
+  readonly indexes: Record<SumName, TimeIndex>;
   /** recordedAt (ms) and position of every event, in order: knownAt → position by binary search. */
   private readonly recordedTimes: number[] = [];
   private readonly recordedPositions: number[] = [];
@@ -65,7 +61,16 @@ export class Projector {
   private subscription: Subscription | undefined;
   private waiters: { position: number; resolve: (reached: boolean) => void }[] = [];
 
-  constructor(private readonly store: EventStore) {}
+  constructor(
+    private readonly store: EventStore,
+    options: TimeIndexOptions = {},
+  ) {
+    this.indexes = {
+      inventory: new TimeIndex(options),
+      personnel: new TimeIndex(options),
+      donors: new TimeIndex(options),
+    };
+  }
 
   /** Resolves once everything stored at start is folded in; live events follow. */
   start(): Promise<void> {
