@@ -112,6 +112,11 @@ export const Source = z
     document: z.string().min(1).max(200).describe('file name, report number or URL of the source'),
     reference: z.string().max(500).optional().describe('where in the document'),
     reporter: z.string().max(200).optional(),
+    alsoCites: z
+      .array(z.string().min(1).max(200))
+      .max(20)
+      .optional()
+      .describe('other documents that report the same fact'),
     note: z.string().max(2000).optional().describe('how the figure was read from the source'),
   })
   .strict();
@@ -125,4 +130,5 @@ export const TimePrecision = z.enum(['instant', 'day', 'month', 'year', 'range']
 export type TimePrecision = z.infer<typeof TimePrecision>;
 
 export const Country = Slug.describe('contributing country, e.g. `kenya`, `jamaica`');
-export const PersonnelRole = z.enum(['police', 'military', 'civilian']);
+/** `unspecified` when the source does not say ("troops have joined"): better than guessing a role. */
+export const PersonnelRole = z.enum(['police', 'military', 'civilian', 'unspecified']);

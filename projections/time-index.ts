@@ -59,6 +59,38 @@ class Column<T extends TypedArray> {
   at(index: number): number {
     return this.data[index]!;
   }
+  /** The filled part, copied: for a checkpoint. */
+  export(): T {
+    return this.data.slice(0, this.length) as T;
+  }
+  static of<T extends TypedArray>(make: (size: number) => T, filled: T): Column<T> {
+    const column = new Column(make);
+    column.data = make(Math.max(1024, filled.length * 2));
+    column.data.set(filled as never);
+    column.length = filled.length;
+    return column;
+  }
+}
+
+/** A TimeIndex as plain data (typed arrays, maps): what a checkpoint stores. */
+export interface TimeIndexExport {
+  version: 1;
+  snapshotEvery: number;
+  lateAfterMs: number;
+  keyNames: string[];
+  occurred: Float64Array;
+  position: Float64Array;
+  deltaStart: Float64Array;
+  deltaKey: Int32Array;
+  deltaValue: Float64Array;
+  deltaInexact: Int8Array;
+  byOccurrence: Uint32Array;
+  late: Uint32Array;
+  early: Uint32Array;
+  positionSnapshots: Snapshot[];
+  occurrenceSnapshots: Snapshot[];
+  current: [number, { value: number; inexact: number }][];
+  tailCount: number;
 }
 
 export interface IndexedFact {
@@ -82,9 +114,9 @@ export class TimeIndex {
   private readonly occurred: number[] = [];
   private readonly position: number[] = [];
   private readonly deltaStart: number[] = [];
-  private readonly deltaKey = new Column((n) => new Int32Array(n));
-  private readonly deltaValue = new Column((n) => new Float64Array(n));
-  private readonly deltaInexact = new Column((n) => new Int8Array(n));
+  private deltaKey: Column<Int32Array> = new Column((n) => new Int32Array(n));
+  private deltaValue: Column<Float64Array> = new Column((n) => new Float64Array(n));
+  private deltaInexact: Column<Int8Array> = new Column((n) => new Int8Array(n));
   /** Fact indexes sorted by (occurred, position). */
   private readonly byOccurrence: number[] = [];
   /** Facts recorded long after they occurred, and facts dated (slightly) after their recording. */
@@ -100,6 +132,53 @@ export class TimeIndex {
   constructor(options: TimeIndexOptions = {}) {
     this.snapshotEvery = options.snapshotEvery ?? SNAPSHOT_EVERY;
     this.lateAfterMs = options.lateAfterMs ?? LATE_AFTER_MS;
+  }
+
+  export(): TimeIndexExport {
+    return {
+      version: 1,
+      snapshotEvery: this.snapshotEvery,
+      lateAfterMs: this.lateAfterMs,
+      keyNames: [...this.keyNames],
+      occurred: Float64Array.from(this.occurred),
+      position: Float64Array.from(this.position),
+      deltaStart: Float64Array.from(this.deltaStart),
+      deltaKey: this.deltaKey.export(),
+      deltaValue: this.deltaValue.export(),
+      deltaInexact: this.deltaInexact.export(),
+      byOccurrence: Uint32Array.from(this.byOccurrence),
+      late: Uint32Array.from(this.late),
+      early: Uint32Array.from(this.early),
+      positionSnapshots: this.positionSnapshots,
+      occurrenceSnapshots: this.occurrenceSnapshots,
+      current: [...this.current].map(([k, c]) => [k, { ...c }]),
+      tailCount: this.tailCount,
+    };
+  }
+
+  static from(data: TimeIndexExport): TimeIndex {
+    const index = new TimeIndex({ snapshotEvery: data.snapshotEvery, lateAfterMs: data.lateAfterMs });
+    data.keyNames.forEach((name, id) => {
+      index.keyIds.set(name, id);
+      index.keyNames.push(name);
+    });
+    const fill = (target: number[], source: ArrayLike<number>) => {
+      for (let i = 0; i < source.length; i++) target.push(source[i]!);
+    };
+    fill(index.occurred, data.occurred);
+    fill(index.position, data.position);
+    fill(index.deltaStart, data.deltaStart);
+    fill(index.byOccurrence, data.byOccurrence);
+    fill(index.late, data.late);
+    fill(index.early, data.early);
+    index.deltaKey = Column.of<Int32Array>((n) => new Int32Array(n), data.deltaKey);
+    index.deltaValue = Column.of<Float64Array>((n) => new Float64Array(n), data.deltaValue);
+    index.deltaInexact = Column.of<Int8Array>((n) => new Int8Array(n), data.deltaInexact);
+    index.positionSnapshots.push(...data.positionSnapshots);
+    index.occurrenceSnapshots.push(...data.occurrenceSnapshots);
+    for (const [k, c] of data.current) index.current.set(k, c);
+    index.tailCount = data.tailCount;
+    return index;
   }
 
   get size(): number {

@@ -35,7 +35,21 @@
  *   corrected, so an auditor sees all three. They share a correlationId and
  *   each names the one before it as its causationId.
  * - `reference` gives line numbers in the article file (as `cat -n` shows
- *   them); a figure confirmed by a second article names it in `note`.
+ *   them). A fact confirmed by a second article lists that article in
+ *   `source.alsoCites`, and the `note` says where in it (line numbers) and
+ *   what exactly it confirms. An article used only to bound a date (e.g. 004
+ *   for the October 2023 approval) is named in the note, not in alsoCites:
+ *   it does not report the same fact.
+ * - A role the article does not state is `unspecified`, never guessed: the
+ *   troops from the Bahamas, Jamaica and Belize that "have joined the
+ *   mission" (001, line 30) are recorded as one PersonnelDeployed each, with
+ *   role `unspecified` ("troops" is also 001's word for the Kenyan police),
+ *   count `at-least` 1 (001 gives no count: at least one per country is the
+ *   only figure the sentence supports) and a range date: joined by 001's
+ *   date, 7 November 2024, and not before the mission's approval in October
+ *   2023 (004). No contingent party or location is named, so none is given.
+ *   004 (line 5) lists the Bahamas and Jamaica among the nations the mission
+ *   is "expected to deploy" from: a plan, so it is not cited as confirmation.
  *
  * Reported but deliberately NOT recorded as events:
  * - Plans and authorisations, which are not deployments: Kenya's plan to send
@@ -51,12 +65,6 @@
  * - The $30 million US contract awarded to GardaWorld Federal Services for
  *   base-construction security (004): a procurement by the US, not a
  *   donation or pledge to a party of this ledger.
- * - Troops from the Bahamas, Jamaica and Belize "have joined the mission"
- *   (001): a deployment, but with no count, no date and no role ("troops" is
- *   also 001's word for the Kenyan police). PersonnelDeployed requires a role
- *   (police, military or civilian) and the catalogue has no "unspecified"
- *   role, so recording it would mean guessing. Left out until the catalogue
- *   can say "role not stated".
  * - Arrests of gang members and operations without materiel figures (000,
  *   002, 003).
  */
@@ -92,7 +100,35 @@ export const SEED_IDS = {
   secondKenyanContingentCorrected: '33a20d30-670d-42a4-906f-d4fa0d97b02b',
   pledgeMission: '599fedd4-cf9b-443e-9672-a22a1ef67f96',
   pledgeEquipment: '6670f3c4-314b-4dde-afb0-b539151d4fb0',
+  bahamasJoined: '73175619-ab75-4945-ad5f-5efe613026ca',
+  jamaicaJoined: '9d27858d-298e-47cb-9a7f-509931e8096a',
+  belizeJoined: '52cdc24a-6639-4b8a-ab84-def09cb12720',
 } as const;
+
+/** 001's only sentence on the other contributors, as the article words it (line 30). */
+const JOINED_WORDING = 'troops from the Bahamas, Jamaica and Belize have joined the mission';
+
+/**
+ * One country's troops that "have joined the mission" per 001 (line 30): no
+ * count, role, contingent, place or date is given, so none is invented.
+ */
+const joinedPer001 = (country: 'bahamas' | 'jamaica' | 'belize', id: string): IncomingEvent => ({
+  id,
+  type: 'PersonnelDeployed',
+  occurredAt: '2024-11-07',
+  occurredPrecision: 'range',
+  occurredFrom: '2023-10-01',
+  data: {
+    country,
+    role: 'unspecified',
+    count: { value: 1, precision: 'at-least', reported: JOINED_WORDING },
+  },
+  source: {
+    document: A001,
+    reference: 'line 30',
+    note: `001: "Apart from Kenya, ${JOINED_WORDING}." Count: none given; "troops" from each country means at least one each, the only figure the article supports, so at-least 1 (the lower bound used in totals, not an estimate). Role: unspecified - "troops" is also 001's word for the Kenyan police (line 23), so neither police nor military can be read from it. No contingent or location is named. Dates: no date given; joined by the article's date, 2024-11-07 (the Thursday after the 2024 US election, as read for 001 throughout), and not before the mission's approval in October 2023 (004, line 4). 004 (line 5) names the Bahamas and Jamaica only among the nations the mission is "expected to deploy" from - a plan, not a confirmation - so it is not in alsoCites.`,
+  },
+});
 
 export const missionHistory: IncomingEvent[] = [
   // ---------------------------------------------------------------- parties
@@ -347,6 +383,7 @@ export const missionHistory: IncomingEvent[] = [
     source: {
       document: A001,
       reference: 'lines 23-25',
+      alsoCites: [A003],
       note: '001: the first contingent of 200 Kenyan police arrived in Port-au-Prince in June 2024. 003 (line 3) agrees: 200 officers deployed to Port-au-Prince "in late June". No day is given, so precision month, occurredAt the last day of June.',
     },
   },
@@ -380,7 +417,8 @@ export const missionHistory: IncomingEvent[] = [
     source: {
       document: A003,
       reference: 'lines 3 and 8',
-      note: 'Reversal dated to the reversed entry, so that no as-of view counts these 200 officers in 2023. The correction rests on 003 (sequence of the two contingents) and 004 (approval October 2023).',
+      alsoCites: [A001],
+      note: 'Reversal dated to the reversed entry, so that no as-of view counts these 200 officers in 2023. The correction rests on 003 (sequence of the two contingents: the first 200 in late June, line 3; another 200 departed later, line 8), confirmed by 001 itself (lines 23-25: the first contingent arrived in June 2024, so a second one cannot have landed in November 2023), and on 004 (line 4: approval in October 2023, only a bound, hence not in alsoCites).',
     },
   },
   // The second 200 Kenyan police, corrected: departed for Haiti after the late-June first contingent (003), deployed by 001's date.
@@ -396,9 +434,15 @@ export const missionHistory: IncomingEvent[] = [
     source: {
       document: A003,
       reference: 'lines 3 and 8',
+      alsoCites: [A001],
       note: '003: another 200 Kenyan police departed for Haiti the day before the port recapture (a Wednesday), which came after the first 200 deployed in late June; 003 gives no calendar date, so none is invented. Count 200 also per 001 (lines 25-27). Bounds: not before June 2024 (the first contingent, 001); by 2024-11-07, the date of 001 (the Thursday after the 2024 US election), which says 400 Kenyans were then deployed. Arrival in Haiti read from "departed for Haiti"; landing place not stated.',
     },
   },
+
+  // Troops from the Bahamas, Jamaica and Belize "have joined the mission" (001, line 30): one entry per country.
+  joinedPer001('bahamas', SEED_IDS.bahamasJoined),
+  joinedPer001('jamaica', SEED_IDS.jamaicaJoined),
+  joinedPer001('belize', SEED_IDS.belizeJoined),
 
   // --------------------------------------------------------------- materiel
 

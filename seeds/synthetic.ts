@@ -13,8 +13,24 @@
  *   transit, and nothing is received on a closed shipment;
  * - a reversal only targets a recent DonationReceived whose recipient still
  *   holds every unit (and serial) it received, and never the same one twice;
- * - serial-numbered items always travel with their serials, one per unit, and
- *   only their current holder moves them.
+ * - a serial moves only from its current holder, and a line carries either
+ *   one serial per unit or none (see below).
+ *
+ * Serials: a real mission tracks thousands of serial-numbered items, not
+ * millions, so serials are kept to small lots. A line carries serials only
+ * when it moves at most SERIAL_LOT_MAX units of a serial-numbered type; bulk
+ * lots of rifles, and all ammunition, radios, ordinary vehicles and equipment,
+ * carry none. APCs, helicopters, machine guns and sniper rifles only ever come
+ * in small serial-numbered lots (so they are rare); rifles and pistols come
+ * mostly in bulk, and only now and then as a small lot with serials
+ * (SERIAL_LOT_SHARE of donated or shipped lines, SEIZED_SERIAL_SHARE of seized
+ * ones). A holder's stock of a type is split in the books into its serials and
+ * its unnumbered units: ordinary transfers and expenditures move unnumbered
+ * units only, and a few dedicated operations move the serial-numbered ones
+ * between holders (or expend them). So the serial population grows slowly
+ * (about 4 new serials per 100 events: some 38,000 for a million events, with
+ * about 115,000 serial movements), the serials already held keep moving, and
+ * fewer than 4% of events carry serials at all.
  *
  * Time: registrations happen at `start`; then a clock advances monotonically
  * to about `end`. About 13% of inflow events (donations, seizures,
@@ -178,8 +194,10 @@ interface ItemSpec {
   name: string;
   category: ItemCategory;
   unit: 'each' | 'rounds' | 'usd';
-  /** serial-numbered: every unit carries a serial */
+  /** serial-numbered type: small lots carry one serial per unit (this is the serials' prefix); bulk lots none */
   serial?: string;
+  /** only ever comes in small serial-numbered lots (APCs, helicopters, crew-served and sniper weapons) */
+  serialOnly?: boolean;
   /** typical largest quantity in one line */
   max: number;
   /** may be seized from armed groups */
@@ -187,22 +205,38 @@ interface ItemSpec {
 }
 
 const ITEMS: ItemSpec[] = [
-  { id: 'rifle-m4', name: 'M4 carbine', category: 'firearm', unit: 'each', serial: 'M4', max: 10 },
-  { id: 'rifle-ak47', name: 'AK-47 rifle', category: 'firearm', unit: 'each', serial: 'AK', max: 8, seizable: true },
-  { id: 'rifle-galil', name: 'Galil rifle', category: 'firearm', unit: 'each', serial: 'GL', max: 8, seizable: true },
-  { id: 'rifle-ar15', name: 'AR-15 rifle', category: 'firearm', unit: 'each', serial: 'AR', max: 8, seizable: true },
-  { id: 'handgun-9mm', name: '9mm pistol', category: 'firearm', unit: 'each', serial: 'P9', max: 10, seizable: true },
+  { id: 'rifle-m4', name: 'M4 carbine', category: 'firearm', unit: 'each', serial: 'M4', max: 120 },
+  { id: 'rifle-ak47', name: 'AK-47 rifle', category: 'firearm', unit: 'each', serial: 'AK', max: 80, seizable: true },
+  { id: 'rifle-galil', name: 'Galil rifle', category: 'firearm', unit: 'each', serial: 'GL', max: 80, seizable: true },
+  { id: 'rifle-ar15', name: 'AR-15 rifle', category: 'firearm', unit: 'each', serial: 'AR', max: 80, seizable: true },
+  { id: 'handgun-9mm', name: '9mm pistol', category: 'firearm', unit: 'each', serial: 'P9', max: 100, seizable: true },
   {
     id: 'shotgun-12ga',
     name: '12-gauge shotgun',
     category: 'firearm',
     unit: 'each',
     serial: 'SG',
-    max: 6,
+    max: 40,
     seizable: true,
   },
-  { id: 'machine-gun-m249', name: 'M249 light machine gun', category: 'firearm', unit: 'each', serial: 'MG', max: 4 },
-  { id: 'sniper-rifle', name: 'Sniper rifle', category: 'firearm', unit: 'each', serial: 'SR', max: 3 },
+  {
+    id: 'machine-gun-m249',
+    name: 'M249 light machine gun',
+    category: 'firearm',
+    unit: 'each',
+    serial: 'MG',
+    serialOnly: true,
+    max: 4,
+  },
+  {
+    id: 'sniper-rifle',
+    name: 'Sniper rifle',
+    category: 'firearm',
+    unit: 'each',
+    serial: 'SR',
+    serialOnly: true,
+    max: 3,
+  },
   { id: 'firearm-assorted', name: 'Firearms, assorted', category: 'firearm', unit: 'each', max: 200, seizable: true },
   { id: 'handgun', name: 'Handgun, model not recorded', category: 'firearm', unit: 'each', max: 40, seizable: true },
   { id: 'ammo-5-56mm', name: '5.56mm ammunition', category: 'ammunition', unit: 'rounds', max: 50_000, seizable: true },
@@ -218,12 +252,44 @@ const ITEMS: ItemSpec[] = [
     max: 5_000,
     seizable: true,
   },
-  { id: 'apc-mrap', name: 'MRAP armored vehicle', category: 'armored-vehicle', unit: 'each', serial: 'MRAP', max: 4 },
-  { id: 'apc-wheeled', name: 'Wheeled APC', category: 'armored-vehicle', unit: 'each', serial: 'APC', max: 4 },
+  {
+    id: 'apc-mrap',
+    name: 'MRAP armored vehicle',
+    category: 'armored-vehicle',
+    unit: 'each',
+    serial: 'MRAP',
+    serialOnly: true,
+    max: 4,
+  },
+  {
+    id: 'apc-wheeled',
+    name: 'Wheeled APC',
+    category: 'armored-vehicle',
+    unit: 'each',
+    serial: 'APC',
+    serialOnly: true,
+    max: 4,
+  },
   { id: 'armored-loader', name: 'Armored loader', category: 'armored-vehicle', unit: 'each', max: 3 },
   { id: 'armored-suv', name: 'Armored SUV', category: 'armored-vehicle', unit: 'each', max: 6 },
-  { id: 'helicopter-medevac', name: 'Medevac helicopter', category: 'aircraft', unit: 'each', serial: 'HM', max: 2 },
-  { id: 'helicopter-utility', name: 'Utility helicopter', category: 'aircraft', unit: 'each', serial: 'HU', max: 2 },
+  {
+    id: 'helicopter-medevac',
+    name: 'Medevac helicopter',
+    category: 'aircraft',
+    unit: 'each',
+    serial: 'HM',
+    serialOnly: true,
+    max: 2,
+  },
+  {
+    id: 'helicopter-utility',
+    name: 'Utility helicopter',
+    category: 'aircraft',
+    unit: 'each',
+    serial: 'HU',
+    serialOnly: true,
+    max: 2,
+  },
   { id: 'uav-surveillance', name: 'Surveillance drone', category: 'aircraft', unit: 'each', max: 10 },
   { id: 'pickup-truck', name: 'Pickup truck', category: 'vehicle', unit: 'each', max: 12, seizable: true },
   { id: 'truck', name: 'Truck', category: 'vehicle', unit: 'each', max: 6 },
@@ -299,11 +365,19 @@ interface BookedDonation {
   lines: BookLine[];
 }
 
+/** A line carries serials only when it moves at most this many units. */
+export const SERIAL_LOT_MAX = 6;
+/** Share of donated or shipped lines of a serial-numbered type that are a small lot with serials. */
+const SERIAL_LOT_SHARE = 0.05;
+/** Share of seized lines of a serial-numbered type that are a small lot with serials (the rest: bulk caches). */
+const SEIZED_SERIAL_SHARE = 0.06;
+
 const DAY = 86_400_000;
 const TWO = Array.from({ length: 60 }, (_, i) => i.toString().padStart(2, '0'));
 const NON_FUNDS = ITEMS.map((_, i) => i).filter((i) => ITEMS[i]?.category !== 'funds');
 const SEIZABLE = ITEMS.map((_, i) => i).filter((i) => ITEMS[i]?.seizable);
 const FUNDS = ITEMS.findIndex((it) => it.category === 'funds');
+const SERIALED = ITEMS.map((_, i) => i).filter((i) => ITEMS[i]?.serial);
 /** holders that seize materiel in operations */
 const SEIZERS = HOLDERS.map((_, i) => i).filter((i) => {
   const k = HOLDERS[i]?.kind;
@@ -360,6 +434,8 @@ export function* syntheticHistory(count: number, options: SyntheticOptions = {})
   // ---- books
   const nH = HOLDERS.length;
   const nI = ITEMS.length;
+  // stock: all units a holder has of a type; serialSets: the serial-numbered ones among them.
+  // The difference is its unnumbered units, which are all that ordinary transfers and expenditures move.
   const stock = new Float64Array(nH * nI);
   const serialSets: (Set<string> | undefined)[] = new Array(nH * nI);
   for (let h = 0; h < nH; h++)
@@ -393,11 +469,15 @@ export function* syntheticHistory(count: number, options: SyntheticOptions = {})
           serials: l.serials.map((serial) => ({ serial, assigned: false })),
         }
       : { itemType: ITEMS[l.item]?.id as string, quantity: exact(l.qty) };
+  /** A bulk lot: never carries serials; for a serial-numbered type, larger than a serial-numbered lot. */
   const qtyFor = (item: number): number => {
     const spec = ITEMS[item] as ItemSpec;
     if (spec.unit === 'rounds') return int(1, Math.floor(spec.max / 100)) * 100;
+    if (spec.serial) return int(SERIAL_LOT_MAX + 1, Math.max(SERIAL_LOT_MAX + 1, spec.max));
     return int(1, spec.max);
   };
+  const unnumbered = (h: number, item: number): number =>
+    (stock[h * nI + item] as number) - (serialSets[h * nI + item]?.size ?? 0);
   const give = (h: number, l: BookLine) => {
     const k = h * nI + l.item;
     stock[k] = (stock[k] as number) + l.qty;
@@ -414,40 +494,56 @@ export function* syntheticHistory(count: number, options: SyntheticOptions = {})
       for (const s of l.serials) set.delete(s);
     }
   };
-  /** Lines taken from what holder h has on hand (up to `n` distinct items), or [] if it has nothing found quickly. */
+  /**
+   * Lines of unnumbered units taken from what holder h has on hand (up to `n` distinct items),
+   * or [] if it has nothing found quickly. Serial-numbered units move with serialLot.
+   */
   const linesFrom = (h: number, n: number, fraction: number): BookLine[] => {
     const lines: BookLine[] = [];
     const used = new Set<number>();
     for (let attempt = 0; attempt < 12 && lines.length < n; attempt++) {
       const item = NON_FUNDS[Math.floor(rand() * NON_FUNDS.length)] as number;
       if (used.has(item)) continue;
-      const have = stock[h * nI + item] as number;
+      const have = unnumbered(h, item);
       if (have <= 0) continue;
       used.add(item);
-      const qty = Math.max(1, Math.min(have, Math.floor(have * fraction * rand()) + 1));
-      const set = serialSets[h * nI + item];
-      if (set) {
-        const serials: string[] = [];
-        for (const s of set) {
-          serials.push(s);
-          if (serials.length === qty) break;
-        }
-        lines.push({ item, qty, serials });
-      } else lines.push({ item, qty });
+      lines.push({ item, qty: Math.max(1, Math.min(have, Math.floor(have * fraction * rand()) + 1)) });
     }
     return lines;
   };
-  const freshLines = (pool: readonly number[], n: number): BookLine[] => {
+  /** A small serial-numbered lot (at most `most` units) held by some holder, or null if none is found quickly. */
+  const serialLot = (most: number): { holder: number; line: BookLine } | null => {
+    for (let attempt = 0; attempt < 12; attempt++) {
+      const holder = int(0, nH - 1);
+      const item = SERIALED[Math.floor(rand() * SERIALED.length)] as number;
+      const set = serialSets[holder * nI + item] as Set<string>;
+      if (set.size === 0) continue;
+      const qty = int(1, Math.min(most, set.size));
+      const serials: string[] = [];
+      for (const s of set) {
+        serials.push(s);
+        if (serials.length === qty) break;
+      }
+      return { holder, line: { item, qty, serials } };
+    }
+    return null;
+  };
+  /**
+   * New lots from outside the books. A serial-numbered type comes as a small lot with new serials
+   * (share `serialShare`), else as a bulk lot without (or, if it only comes serial-numbered, not at all).
+   */
+  const freshLines = (pool: readonly number[], n: number, serialShare = SERIAL_LOT_SHARE): BookLine[] => {
     const lines: BookLine[] = [];
     const used = new Set<number>();
-    for (let k = 0; k < n; k++) {
+    for (let k = 0; k < n || lines.length === 0; k++) {
       const item = pool[Math.floor(rand() * pool.length)] as number;
       if (used.has(item)) continue;
       used.add(item);
-      const qty = qtyFor(item);
-      lines.push(
-        ITEMS[item]?.serial ? { item, qty, serials: newSerials(item, qty).map((s) => s.serial) } : { item, qty },
-      );
+      const spec = ITEMS[item] as ItemSpec;
+      if (spec.serial && rand() < serialShare) {
+        const qty = int(1, Math.min(SERIAL_LOT_MAX, spec.max));
+        lines.push({ item, qty, serials: newSerials(item, qty).map((s) => s.serial) });
+      } else if (!spec.serialOnly) lines.push({ item, qty: qtyFor(item) });
     }
     return lines;
   };
@@ -620,9 +716,15 @@ export function* syntheticHistory(count: number, options: SyntheticOptions = {})
       if (used.has(item)) continue;
       used.add(item);
       const spec = ITEMS[item] as ItemSpec;
-      const qty = spec.unit === 'rounds' ? int(1, 50) * 10 : int(1, Math.max(1, Math.ceil(spec.max / 4)));
+      // a few weapons taken one by one are booked with their serials; caches are counted in bulk
+      const numbered = spec.serial !== undefined && rand() < SEIZED_SERIAL_SHARE;
+      const qty = numbered
+        ? int(1, SERIAL_LOT_MAX)
+        : spec.unit === 'rounds'
+          ? int(1, 50) * 10
+          : int(1, Math.max(1, Math.ceil(spec.max / 4)));
       // seized weapons often have filed-off serials: the ledger assigns one
-      const serials = spec.serial ? newSerials(item, qty, 0.4) : undefined;
+      const serials = numbered ? newSerials(item, qty, 0.4) : undefined;
       give(by, { item, qty, serials: serials?.map((s) => s.serial) });
       const approx = !serials && rand() < 0.05;
       lines.push({
@@ -658,6 +760,48 @@ export function* syntheticHistory(count: number, options: SyntheticOptions = {})
       type: 'MaterielExpended',
       occurredAt: iso(clock),
       data: { holder: HOLDERS[holder]?.id as string, reason, lines: [toLine(line)], location: pick(LOCATIONS) },
+      source,
+    };
+  };
+
+  /** Serial-numbered items held inside the books change hands: the serials move, the population does not grow. */
+  const transferSerials = (): Event | null => {
+    const lot = serialLot(SERIAL_LOT_MAX);
+    if (!lot) return null;
+    const { holder: from, line } = lot;
+    let to = int(0, nH - 2);
+    if (to >= from) to++;
+    take(from, line);
+    give(to, line);
+    return {
+      id: id(),
+      type: 'MaterielTransferred',
+      occurredAt: iso(clock),
+      data: {
+        from: HOLDERS[from]?.id as string,
+        to: HOLDERS[to]?.id as string,
+        lines: [toLine(line)],
+        location: pick(LOCATIONS),
+      },
+      source,
+    };
+  };
+
+  /** One or two serial-numbered items are written off. */
+  const expendSerials = (): Event | null => {
+    const lot = serialLot(2);
+    if (!lot) return null;
+    take(lot.holder, lot.line);
+    return {
+      id: id(),
+      type: 'MaterielExpended',
+      occurredAt: iso(clock),
+      data: {
+        holder: HOLDERS[lot.holder]?.id as string,
+        reason: pick(['destroyed', 'unserviceable', 'unserviceable', 'lost', 'stolen'] as const),
+        lines: [toLine(lot.line)],
+        location: pick(LOCATIONS),
+      },
       source,
     };
   };
@@ -713,11 +857,10 @@ export function* syntheticHistory(count: number, options: SyntheticOptions = {})
     recentDonations.splice(at, 1); // reversed or not, never a candidate again
     for (const l of d.lines) {
       const k = d.recipient * nI + l.item;
-      if ((stock[k] as number) < l.qty) return null;
       if (l.serials) {
         const set = serialSets[k] as Set<string>;
         for (const s of l.serials) if (!set.has(s)) return null;
-      }
+      } else if (unnumbered(d.recipient, l.item) < l.qty) return null;
     }
     for (const l of d.lines) take(d.recipient, l);
     return {
@@ -737,8 +880,10 @@ export function* syntheticHistory(count: number, options: SyntheticOptions = {})
     [10, receive],
     [4, () => close()],
     [20, transfer],
+    [2, transferSerials],
     [10, seize],
     [14, expend],
+    [0.3, expendSerials],
     [6, deploy],
     [5, depart],
     [1.2, reverse],

@@ -10,7 +10,8 @@ import type { IncomingEvent } from '../events/index.js';
 import type { Config } from './config.js';
 import { toProposal } from './http/routes/events.js';
 import { LedgerWriter } from './ledger/writer.js';
-import { Projector } from './read/projector.js';
+import { loadCheckpoint, saveCheckpoint } from './read/checkpoint.js';
+import { Projector, type ProjectorExport } from './read/projector.js';
 import type { EventStore } from './store/port.js';
 import { openSqliteStore } from './store/sqlite.js';
 
@@ -32,10 +33,28 @@ export async function openStore(
   return openSqliteStore({ file: path.join(config.DATA_DIR, 'ledger.sqlite') });
 }
 
+export const checkpointFile = (config: Pick<Config, 'DATA_DIR'>) =>
+  path.join(config.DATA_DIR, 'projections.checkpoint');
+const PROJECTOR_CHECKPOINT = 'projector';
+
+export const saveProjectorCheckpoint = (file: string, projector: Projector, store: EventStore) =>
+  saveCheckpoint(file, PROJECTOR_CHECKPOINT, projector.state.position, projector.export(), store);
+
+export interface StartOptions {
+  clock?: () => Date;
+  /** Where the projections' checkpoint lives; without one every start replays the log. */
+  checkpointFile?: string;
+}
+
 /** Starts writer and projector on a store; both have caught up when this resolves. */
-export async function startLedger(store: EventStore, options: { clock?: () => Date } = {}): Promise<Ledger> {
-  const writer = new LedgerWriter(store, options);
+export async function startLedger(store: EventStore, options: StartOptions = {}): Promise<Ledger> {
+  const writer = new LedgerWriter(store, options.clock ? { clock: options.clock } : {});
   const projector = new Projector(store);
+  const file = options.checkpointFile;
+  if (file) {
+    const checkpoint = await loadCheckpoint<ProjectorExport>(file, PROJECTOR_CHECKPOINT, store);
+    if (checkpoint) projector.restore(checkpoint.state);
+  }
   await Promise.all([writer.start(), projector.start()]);
   return {
     store,
@@ -44,6 +63,8 @@ export async function startLedger(store: EventStore, options: { clock?: () => Da
     async close() {
       await writer.close();
       await projector.close();
+      // A clean stop leaves a checkpoint: the next start folds only what comes after it.
+      if (file) await saveProjectorCheckpoint(file, projector, store);
       await store.close();
     },
   };
@@ -75,7 +96,7 @@ export async function seedMissionHistory(
 
 export async function openLedger(config: Config, logger?: Logger): Promise<Ledger> {
   const store = await openStore(config);
-  const ledger = await startLedger(store);
+  const ledger = await startLedger(store, { checkpointFile: checkpointFile(config) });
   if (config.SEED_ON_EMPTY && (await store.headPosition()) === 0) {
     const seeded = await seedMissionHistory(ledger);
     logger?.info({ events: seeded.recorded }, 'empty store seeded with the mission history');

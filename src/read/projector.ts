@@ -10,12 +10,12 @@
 import { upcast, type RecordedEvent } from '../../events/index.js';
 import { emptyCatalog, evolveCatalog, type Catalog } from '../../projections/catalog.js';
 import { applyDeltas, type Counters, type Delta } from '../../projections/counters.js';
-import { evolveCustody, type Custody } from '../../projections/custody.js';
+import { emptyCustody, evolveCustody, type Custody } from '../../projections/custody.js';
 import { donorDeltas } from '../../projections/donors.js';
 import { inventoryDeltas } from '../../projections/inventory.js';
 import { personnelDeltas } from '../../projections/personnel.js';
 import { evolveShipmentHistories, type ShipmentHistories } from '../../projections/shipments.js';
-import { TimeIndex, type TimeIndexOptions } from '../../projections/time-index.js';
+import { TimeIndex, type TimeIndexExport, type TimeIndexOptions } from '../../projections/time-index.js';
 import { LEDGER_STREAM } from '../ledger/book.js';
 import type { FoldEvent, ShipmentLedger } from '../ledger/postings.js';
 import { evolveShipments } from '../ledger/shipments.js';
@@ -44,20 +44,30 @@ export interface Bitemporal {
   position: number;
 }
 
+/** Everything the projector folded, as plain data: what a checkpoint stores. */
+export interface ProjectorExport {
+  state: ProjectionState;
+  indexes: Record<SumName, TimeIndexExport>;
+  recordedTimes: Float64Array;
+  recordedPositions: Float64Array;
+}
+
 export class Projector {
-  readonly state: ProjectionState = {
+  state: ProjectionState = {
     position: 0,
     catalog: emptyCatalog(),
     shipments: new Map(),
     now: { inventory: new Map(), personnel: new Map(), donors: new Map() },
     shipmentHistories: new Map(),
-    custody: new Map(),
+    custody: emptyCustody(),
   };
-  readonly indexes: Record<SumName, TimeIndex>;
+  indexes: Record<SumName, TimeIndex>;
   /** recordedAt (ms) and position of every event, in order: knownAt → position by binary search. */
-  private readonly recordedTimes: number[] = [];
-  private readonly recordedPositions: number[] = [];
+  private recordedTimes: number[] = [];
+  private recordedPositions: number[] = [];
   caughtUp = false;
+  /** The position of the checkpoint this projector started from, if any. */
+  restoredFrom: number | undefined;
   private subscription: Subscription | undefined;
   private waiters: { position: number; resolve: (reached: boolean) => void }[] = [];
 
@@ -70,6 +80,32 @@ export class Projector {
       personnel: new TimeIndex(options),
       donors: new TimeIndex(options),
     };
+  }
+
+  export(): ProjectorExport {
+    return {
+      state: this.state,
+      indexes: {
+        inventory: this.indexes.inventory.export(),
+        personnel: this.indexes.personnel.export(),
+        donors: this.indexes.donors.export(),
+      },
+      recordedTimes: Float64Array.from(this.recordedTimes),
+      recordedPositions: Float64Array.from(this.recordedPositions),
+    };
+  }
+
+  /** Takes up a checkpoint's state; `start` then folds only what came after it. Before `start` only. */
+  restore(data: ProjectorExport): void {
+    this.state = data.state;
+    this.indexes = {
+      inventory: TimeIndex.from(data.indexes.inventory),
+      personnel: TimeIndex.from(data.indexes.personnel),
+      donors: TimeIndex.from(data.indexes.donors),
+    };
+    this.recordedTimes = Array.from(data.recordedTimes);
+    this.recordedPositions = Array.from(data.recordedPositions);
+    this.restoredFrom = data.state.position;
   }
 
   /** Resolves once everything stored at start is folded in; live events follow. */
@@ -133,11 +169,21 @@ export class Projector {
     );
   }
 
-  private async apply(recorded: RecordedEvent): Promise<void> {
+  /** Synchronous but for a reversal, whose target is read from the store first. */
+  private apply(recorded: RecordedEvent): void | Promise<void> {
     if (recorded.stream === LEDGER_STREAM) {
       const event = upcast(recorded);
-      this.fold(event.type === 'EntryReversed' ? await resolveTarget(this.store, event) : event);
+      if (event.type === 'EntryReversed')
+        return resolveTarget(this.store, event).then((resolved) => {
+          this.fold(resolved);
+          this.advance(recorded);
+        });
+      this.fold(event);
     }
+    this.advance(recorded);
+  }
+
+  private advance(recorded: RecordedEvent): void {
     this.state.position = recorded.globalPosition;
     this.recordedTimes.push(Date.parse(recorded.recordedAt));
     this.recordedPositions.push(recorded.globalPosition);

@@ -75,9 +75,12 @@ CREATE TRIGGER IF NOT EXISTS events_no_delete BEFORE DELETE ON events
 BEGIN SELECT RAISE(ABORT, 'events are append-only: DELETE refused'); END;
 -- INSERT OR REPLACE deletes the clashing row without firing DELETE triggers
 -- (unless recursive_triggers is on), so refuse any insert that would clash.
-CREATE TRIGGER IF NOT EXISTS events_no_replace BEFORE INSERT ON events
-WHEN EXISTS (SELECT 1 FROM events WHERE position = NEW.position OR id = NEW.id
-             OR (stream = NEW.stream AND stream_revision = NEW.stream_revision))
+-- Three EXISTS, one per unique index, so each is one index probe.
+DROP TRIGGER IF EXISTS events_no_replace;
+CREATE TRIGGER IF NOT EXISTS events_no_replace_indexed BEFORE INSERT ON events
+WHEN EXISTS (SELECT 1 FROM events WHERE position = NEW.position)
+  OR EXISTS (SELECT 1 FROM events WHERE id = NEW.id)
+  OR EXISTS (SELECT 1 FROM events WHERE stream = NEW.stream AND stream_revision = NEW.stream_revision)
 BEGIN SELECT RAISE(ABORT, 'events are append-only: insert would replace a stored event'); END;
 `;
 
@@ -177,8 +180,30 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteEventStore {
   const streamRevisionSync = (stream: string): number | undefined =>
     (stmt.revision.get(stream) as { revision: number | null }).revision ?? undefined;
   const headSync = (): number => (stmt.head.get() as { head: number }).head;
-  const readAllSync = (after: number, limit: number): RecordedEvent[] =>
-    (stmt.all.all(after, limit) as EventRow[]).map(toRecorded);
+  /**
+   * The last events committed, as committed: subscribers that are live read
+   * them from here instead of reading back and parsing what was just written.
+   * Positions are contiguous, so an index is a subtraction.
+   */
+  let recent: RecordedEvent[] = [];
+  const RECENT_KEEP = 8192;
+  const remember = (events: RecordedEvent[]) => {
+    const first = events[0];
+    const last = recent[recent.length - 1];
+    if (!first) return;
+    if (last && last.globalPosition + 1 !== first.globalPosition) recent = [];
+    for (const event of events) recent.push(event);
+    if (recent.length > 2 * RECENT_KEEP) recent = recent.slice(-RECENT_KEEP);
+  };
+  const readAllSync = (after: number, limit: number): RecordedEvent[] => {
+    const first = recent[0];
+    if (first && after + 1 >= first.globalPosition) {
+      const from = after + 1 - first.globalPosition;
+      if (from >= recent.length) return [];
+      return recent.slice(from, limit < 0 ? undefined : from + limit);
+    }
+    return (stmt.all.all(after, limit) as EventRow[]).map(toRecorded);
+  };
 
   /** A retry of a stored batch returns the stored result; anything half-stored or different is a conflict. */
   function findReplay(stream: string, events: EventToAppend[]): AppendResult | undefined {
@@ -198,8 +223,12 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteEventStore {
   }
 
   function insertBatch(stream: string, events: EventToAppend[], expected: ExpectedRevision): AppendResult {
-    const replay = findReplay(stream, events);
-    if (replay) return replay; // Expected revision is deliberately not checked: a retry after success must succeed.
+    // A retry repeats its first id: only then is every id looked up. Otherwise an id
+    // stored already makes the insert fail below, and the batch is classified then.
+    if (stmt.byId.get(events[0]!.id) !== undefined) {
+      const replay = findReplay(stream, events);
+      if (replay) return replay; // Expected revision is deliberately not checked: a retry after success must succeed.
+    }
     const actual = streamRevisionSync(stream);
     checkExpected(stream, expected, actual);
     const recordedAt = clock().toISOString();
@@ -219,8 +248,27 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteEventStore {
       metadata: JSON.stringify(event.metadata),
       content_key: hashContent(stream, event),
     }));
-    for (const row of rows) stmt.insert.run(row);
-    return { events: rows.map(toRecorded), streamRevision: revision, lastPosition: position, replayed: false };
+    try {
+      for (const row of rows) stmt.insert.run(row);
+    } catch (error) {
+      findReplay(stream, events); // throws IdempotencyConflictError when a later id was stored already
+      throw error;
+    }
+    // The stored event is the appended one: no need to parse back what was just serialised.
+    const recorded = rows.map((row, i): RecordedEvent => ({
+      id: row.id,
+      type: row.type,
+      stream,
+      streamRevision: row.stream_revision,
+      globalPosition: row.position,
+      occurredAt: row.occurred_at,
+      recordedAt,
+      recordedBy: row.recorded_by,
+      schemaVersion: row.schema_version,
+      data: events[i]!.data,
+      metadata: events[i]!.metadata,
+    }));
+    return { events: recorded, streamRevision: revision, lastPosition: position, replayed: false };
   }
 
   // Called inside the group transaction, better-sqlite3 runs this as a SAVEPOINT.
@@ -259,8 +307,10 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteEventStore {
     }
     for (const [i, outcome] of outcomes.entries()) {
       const p = group[i]!;
-      if (outcome.ok) p.resolve(outcome.result);
-      else p.reject(outcome.error);
+      if (outcome.ok) {
+        if (!outcome.result.replayed) remember(outcome.result.events);
+        p.resolve(outcome.result);
+      } else p.reject(outcome.error);
     }
     if (outcomes.some((o) => o.ok && !o.result.replayed)) for (const s of subscriptions) s.wake();
   }
@@ -375,7 +425,8 @@ class AllSubscription implements Subscription {
   wake(): void {
     if (this.closed || this.running) return;
     this.running = true;
-    this.done = this.pump().catch((error: unknown) => this.fail(error));
+    // The whole delivery runs in this subscription's async context, so close() called from a handler knows it.
+    this.done = inHandler.run(this, () => this.pump()).catch((error: unknown) => this.fail(error));
   }
 
   private async pump(): Promise<void> {
@@ -391,7 +442,9 @@ class AllSubscription implements Subscription {
       }
       for (const event of page) {
         if (this.closed) break;
-        await inHandler.run(this, () => this.handlers.onEvent(event));
+        // Await only a handler that is asynchronous: a microtask per event adds up over a million.
+        const pending = this.handlers.onEvent(event);
+        if (pending !== undefined) await pending;
         this.position = event.globalPosition;
       }
     }

@@ -38,7 +38,30 @@ t.test('every event cites an article that exists in ../shared/seeds', async (t) 
     const lines = document ? article(document).split('\n') : [];
     for (const n of reference.match(/\d+/g) ?? [])
       t.ok(lines[Number(n) - 1]?.trim(), `${event.id}: ${document} line ${n} exists and is not blank`);
+    // a confirming article is another seed article, named once, and the note says what it confirms
+    const also = event.source?.alsoCites ?? [];
+    for (const other of also) {
+      t.ok((SEED_ARTICLES as readonly string[]).includes(other), `${event.id}: also cites seed article ${other}`);
+      t.not(other, document, `${event.id}: alsoCites names another article than the document`);
+      t.match(event.source?.note ?? '', other.slice(0, 3), `${event.id}: the note says what ${other} confirms`);
+    }
+    t.equal(new Set(also).size, also.length, `${event.id}: no article is also-cited twice`);
   }
+});
+
+t.test('facts confirmed by a second article cite it in alsoCites', async (t) => {
+  const [, A001, , A003] = SEED_ARTICLES;
+  t.strictSame(byId.get(SEED_IDS.firstKenyanContingent)?.source?.alsoCites, [A003], 'first contingent: 001, and 003');
+  t.strictSame(byId.get(SEED_IDS.secondKenyanContingentReversal)?.source?.alsoCites, [A001], 'reversal: 003, and 001');
+  t.strictSame(
+    byId.get(SEED_IDS.secondKenyanContingentCorrected)?.source?.alsoCites,
+    [A001],
+    'correction: 003, and 001',
+  );
+  t.ok(
+    missionHistory.filter((e) => e.source?.alsoCites).length >= 3,
+    'at least the three confirmed facts carry alsoCites',
+  );
 });
 
 t.test('figures are traceable: exact figures and reported wording appear in the cited article', async (t) => {
@@ -201,6 +224,38 @@ t.test('the disputed second Kenyan contingent appears as reported, reversed and 
   t.notOk(
     missionHistory.some((e) => e.type === 'PersonnelDeployed' && [600, 1000, 2500].includes(e.data.count.value)),
     'plans and authorisations (600, 1,000, 2,500) are not recorded as deployments',
+  );
+});
+
+t.test('the Bahamas, Jamaica and Belize troops are recorded without a guessed role, count or date', async (t) => {
+  const joined = [
+    ['bahamas', SEED_IDS.bahamasJoined],
+    ['jamaica', SEED_IDS.jamaicaJoined],
+    ['belize', SEED_IDS.belizeJoined],
+  ] as const;
+  const text = article(SEED_ARTICLES[1]);
+  t.match(text, /troops from the Bahamas, Jamaica and Belize have joined the mission/, '001 says so');
+  for (const [country, id] of joined) {
+    const event = byId.get(id);
+    if (event?.type !== 'PersonnelDeployed') {
+      t.fail(`${country}: a PersonnelDeployed`);
+      continue;
+    }
+    t.match(event.data, { country, role: 'unspecified', count: { value: 1, precision: 'at-least' } }, country);
+    t.notOk(event.data.contingent, `${country}: no contingent named by the source`);
+    t.notOk(event.data.location, `${country}: no location named by the source`);
+    t.match(event, { occurredPrecision: 'range', occurredFrom: '2023-10-01', occurredAt: '2024-11-07' });
+    t.match(event.source, { document: SEED_ARTICLES[1], reference: 'line 30' });
+    t.match(event.source?.note ?? '', /no count given|none given/i, `${country}: the count is explained`);
+    t.notOk(event.source?.alsoCites, `${country}: 004 only plans it, so it is no confirmation`);
+  }
+  const countries = new Set(missionHistory.flatMap((e) => (e.type === 'PersonnelDeployed' ? [e.data.country] : [])));
+  t.strictSame([...countries].sort(), ['bahamas', 'belize', 'jamaica', 'kenya'], 'deploying countries');
+  t.notOk(
+    missionHistory.some(
+      (e) => e.type === 'PersonnelDeployed' && e.data.country !== 'kenya' && e.data.role !== 'unspecified',
+    ),
+    'no role is guessed for the other contributors',
   );
 });
 

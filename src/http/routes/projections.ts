@@ -3,7 +3,7 @@
  * by default, or `asOf` a date (what was true then, as we know it now) and/or
  * `knownAt` a date (what the ledger said then), and says which position it reflects.
  */
-import type { FastifyPluginAsync } from 'fastify';
+import type { FastifyPluginAsync, FastifyReply } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { DateOrInstant, ItemCategory } from '../../../events/index.js';
@@ -19,6 +19,7 @@ import type { LedgerDeps } from '../app.js';
 import { Problem } from '../problem.js';
 
 const DAY_MS = 86_400_000;
+const JSON_TYPE = 'application/json; charset=utf-8';
 
 /** A bare date means the end of that day: "as of 10 February" includes what happened on the 10th. */
 export const endOfInstant = (value: string): number =>
@@ -180,6 +181,7 @@ const CustodyResponse = z
         until: z.string().nullable(),
         eventId: z.string(),
         eventType: z.string(),
+        position: z.number().int(),
         receivedFrom: z.string(),
       }),
     ),
@@ -203,12 +205,45 @@ const TimelineResponse = z
   .meta({ id: 'Timeline' });
 
 const MAX_TIMELINE_POINTS = 1000;
+
+/**
+ * Dashboards poll the same few questions every few seconds. An answer depends
+ * only on the position and the request, so its bytes are kept per (position,
+ * url) and served as they are: no view to rebuild, no schema to serialise.
+ */
+/** Sends JSON already serialised: Fastify passes a string through without its serialiser. */
+const sendJsonText = (reply: FastifyReply, body: string) => reply.type(JSON_TYPE).send(body);
+
+export class AnswerCache {
+  private readonly answers = new Map<string, string>();
+  constructor(private readonly capacity = 512) {}
+
+  get(key: string, compute: () => unknown): string {
+    let body = this.answers.get(key);
+    if (body === undefined) {
+      body = JSON.stringify(compute());
+      if (this.answers.size >= this.capacity) this.answers.delete(this.answers.keys().next().value as string);
+      this.answers.set(key, body);
+    }
+    return body;
+  }
+}
+
+/** Events at these positions, read one by one: a custody chain is short. */
+async function eventsAt(store: LedgerDeps['store'], positions: number[]) {
+  const found = new Map<number, { id: string; type: string }>();
+  for (const position of new Set(positions)) {
+    const [event] = await store.readAll({ after: position - 1, limit: 1 });
+    if (event && event.globalPosition === position) found.set(position, { id: event.id, type: event.type });
+  }
+  return found;
+}
 const projection = { projection: true } as const;
 
 export const projectionRoutes: FastifyPluginAsync<LedgerDeps> = async (app, deps) => {
   const typed = app.withTypeProvider<ZodTypeProvider>();
   const { projector } = deps;
-  const state = projector.state;
+  const cache = new AnswerCache();
   const clock = Date.now;
 
   typed.get(
@@ -222,9 +257,13 @@ export const projectionRoutes: FastifyPluginAsync<LedgerDeps> = async (app, deps
         response: { 200: InventoryResponse, 400: Problem },
       },
     },
-    async (request) => {
+    async (request, reply) => {
       const slice = resolveSlice(projector, request.query, clock());
-      return { ...echo(slice), ...inventoryView(projector.sum('inventory', slice), state.catalog, request.query) };
+      const body = cache.get(`${projector.state.position} ${request.url}`, () => ({
+        ...echo(slice),
+        ...inventoryView(projector.sum('inventory', slice), projector.state.catalog, request.query),
+      }));
+      return sendJsonText(reply, body);
     },
   );
 
@@ -239,9 +278,13 @@ export const projectionRoutes: FastifyPluginAsync<LedgerDeps> = async (app, deps
         response: { 200: PersonnelResponse, 400: Problem },
       },
     },
-    async (request) => {
+    async (request, reply) => {
       const slice = resolveSlice(projector, request.query, clock());
-      return { ...echo(slice), ...personnelView(projector.sum('personnel', slice)) };
+      const body = cache.get(`${projector.state.position} ${request.url}`, () => ({
+        ...echo(slice),
+        ...personnelView(projector.sum('personnel', slice)),
+      }));
+      return sendJsonText(reply, body);
     },
   );
 
@@ -256,9 +299,13 @@ export const projectionRoutes: FastifyPluginAsync<LedgerDeps> = async (app, deps
         response: { 200: DonorsResponse, 400: Problem },
       },
     },
-    async (request) => {
+    async (request, reply) => {
       const slice = resolveSlice(projector, request.query, clock());
-      return { ...echo(slice), ...donorsView(projector.sum('donors', slice), state.catalog) };
+      const body = cache.get(`${projector.state.position} ${request.url}`, () => ({
+        ...echo(slice),
+        ...donorsView(projector.sum('donors', slice), projector.state.catalog),
+      }));
+      return sendJsonText(reply, body);
     },
   );
 
@@ -286,11 +333,11 @@ export const projectionRoutes: FastifyPluginAsync<LedgerDeps> = async (app, deps
     async (request) => {
       const { status, limit, before } = request.query;
       const slice = resolveSlice(projector, request.query, clock());
-      const ids = [...state.shipmentHistories.keys()];
+      const ids = [...projector.state.shipmentHistories.keys()];
       const shipments: ShipmentView[] = [];
       let index = Math.min(before ?? ids.length, ids.length) - 1;
       for (; index >= 0 && shipments.length < limit; index--) {
-        const history = state.shipmentHistories.get(ids[index]!);
+        const history = projector.state.shipmentHistories.get(ids[index]!);
         const view = history && shipmentAt(history, slice.asOf ?? Number.MAX_SAFE_INTEGER, slice.position);
         if (!view) continue;
         const inTransit = view.status === 'dispatched' || view.status === 'partially-received';
@@ -315,7 +362,7 @@ export const projectionRoutes: FastifyPluginAsync<LedgerDeps> = async (app, deps
     },
     async (request) => {
       const slice = resolveSlice(projector, request.query, clock());
-      const history = state.shipmentHistories.get(request.params.shipmentId);
+      const history = projector.state.shipmentHistories.get(request.params.shipmentId);
       const shipment = history && shipmentAt(history, slice.asOf ?? Number.MAX_SAFE_INTEGER, slice.position);
       if (!shipment)
         throw new RejectionError(
@@ -339,11 +386,29 @@ export const projectionRoutes: FastifyPluginAsync<LedgerDeps> = async (app, deps
     },
     async (request) => {
       const slice = resolveSlice(projector, request.query, clock());
-      const history = state.custody.get(request.params.serial);
-      const custody = history && custodyAt(history, slice.asOf ?? Number.MAX_SAFE_INTEGER, slice.position);
+      const custody = custodyAt(
+        projector.state.custody,
+        request.params.serial,
+        slice.asOf ?? Number.MAX_SAFE_INTEGER,
+        slice.position,
+      );
       if (!custody)
         throw new RejectionError(reject('not-found', `no item with serial ${request.params.serial} by then`, 'serial'));
-      return { ...echo(slice), ...custody };
+      // The chain keeps positions; the events' ids and types are read back from the log.
+      const events = await eventsAt(
+        deps.store,
+        custody.chain.map((c) => c.position),
+      );
+      return {
+        ...echo(slice),
+        ...custody,
+        chain: custody.chain.map(({ position, ...link }) => ({
+          ...link,
+          position,
+          eventId: events.get(position)?.id ?? '',
+          eventType: events.get(position)?.type ?? '',
+        })),
+      };
     },
   );
 
@@ -385,7 +450,7 @@ export const projectionRoutes: FastifyPluginAsync<LedgerDeps> = async (app, deps
             'from',
           ),
         );
-      const view = timelineView(projector.indexes.inventory, state.catalog, {
+      const view = timelineView(projector.indexes.inventory, projector.state.catalog, {
         from,
         to,
         interval,

@@ -1,0 +1,279 @@
+/**
+ * Children the bench starts: our service and the bare baselines, each its own
+ * Node process on a free loopback port. Every child is tracked and killed when
+ * the bench exits, whether normally, on an error or on Ctrl-C.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { authHeaders, serviceAuthEnv } from './auth.js';
+import type { BenchContext } from './types.js';
+
+export const HOST = '127.0.0.1';
+
+export interface ChildHandle {
+  name: string;
+  pid: number;
+  port: number;
+  /** `http://127.0.0.1:<port>` */
+  url: string;
+  /** Milliseconds from spawn to the first 200 on the ready path. */
+  readyMs: number;
+  /** CPU seconds (user + system) the child has used so far; undefined where /proc is missing. */
+  cpuSeconds(): number | undefined;
+  /** Resident memory in bytes; undefined where /proc is missing. */
+  rssBytes(): number | undefined;
+  /** The last few KB the child wrote to stdout and stderr. */
+  output(): string;
+  /** SIGTERM, then SIGKILL if it has not exited after `graceMs`. */
+  stop(graceMs?: number): Promise<void>;
+}
+
+const live = new Set<ChildProcess>();
+let hooked = false;
+
+/** Kills every live child now (SIGKILL): for process exit, where nothing async runs. */
+function killAllNow(): void {
+  for (const child of live) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  live.clear();
+}
+
+/** Stops every live child gracefully (bounded), for signals and fatal errors. */
+export async function stopAllChildren(graceMs = 3000): Promise<void> {
+  await Promise.all([...live].map((child) => stopProcess(child, graceMs)));
+}
+
+function installHooks(): void {
+  if (hooked) return;
+  hooked = true;
+  process.on('exit', killAllNow);
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const)
+    process.once(signal, () => {
+      console.error(`\nbench: ${signal}: stopping ${live.size} child process(es)`);
+      void stopAllChildren(1500).finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));
+    });
+}
+
+function stopProcess(child: ChildProcess, graceMs: number): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) {
+    live.delete(child);
+    return Promise.resolve();
+  }
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+    child.once('exit', () => {
+      clearTimeout(timer);
+      live.delete(child);
+      resolve();
+    });
+    child.kill('SIGTERM');
+  });
+}
+
+/** A port the OS says is free on loopback. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, HOST, () => {
+      const address = server.address();
+      server.close(() =>
+        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
+      );
+    });
+  });
+}
+
+/** A fresh directory under the run's temporary directory. */
+export function freshDir(ctx: BenchContext, prefix: string): string {
+  return mkdtempSync(path.join(ctx.runDir, `${prefix}-`));
+}
+
+const clockTicks = 100; // USER_HZ on Linux
+
+function procCpuSeconds(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name, which sits in parentheses and may hold spaces.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / clockTicks; // utime, stime
+  } catch {
+    return undefined;
+  }
+}
+
+function procRssBytes(pid: number): number | undefined {
+  try {
+    const match = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return match ? Number(match[1]) * 1024 : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export interface StartChildOptions {
+  name: string;
+  /** The TypeScript entry point, relative to the repository root. */
+  script: string;
+  /** Added to the bench's environment; `undefined` removes a variable. */
+  env?: Record<string, string | undefined>;
+  /** Path polled until it answers 200. */
+  readyPath?: string;
+  readyTimeoutMs?: number;
+  /** Run with `--cpu-prof`, writing into ctx.profileDir (when set). */
+  profile?: boolean;
+}
+
+/** Starts `node --import tsx <script>` with PORT and HOST set, and waits until it is ready. */
+export async function startChild(ctx: BenchContext, options: StartChildOptions): Promise<ChildHandle> {
+  installHooks();
+  const port = await freePort();
+  const url = `http://${HOST}:${port}`;
+  const env: NodeJS.ProcessEnv = { ...process.env, ...options.env, PORT: String(port), HOST };
+  for (const [key, value] of Object.entries(env)) if (value === undefined) delete env[key];
+  const nodeArgs = [
+    '--import',
+    'tsx',
+    '--import',
+    pathToFileURL(path.join(ctx.repoRoot, 'bench/lib/exit-with-parent.ts')).href,
+  ];
+  if (options.profile && ctx.profileDir) {
+    // One directory per child: the tsx loader thread writes a profile too. The main thread's has tid 0
+    // in its default name (CPU.<date>.<time>.<pid>.0.<seq>.cpuprofile).
+    const dir = path.join(ctx.profileDir, options.name);
+    mkdirSync(dir, { recursive: true });
+    nodeArgs.push('--cpu-prof', '--cpu-prof-dir', dir);
+  }
+  const started = performance.now();
+  const child = spawn(process.execPath, [...nodeArgs, options.script], {
+    cwd: ctx.repoRoot,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+  });
+  live.add(child);
+  child.on('exit', () => live.delete(child));
+  let output = '';
+  const keep = (chunk: Buffer) => {
+    output = (output + chunk.toString('utf8')).slice(-8192);
+  };
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', keep);
+  const pid = child.pid;
+  if (pid === undefined) throw new Error(`${options.name}: spawn failed`);
+
+  const stop = (graceMs = 5000) => stopProcess(child, graceMs);
+  try {
+    await waitReady(child, `${url}${options.readyPath ?? '/ready'}`, options.readyTimeoutMs ?? 60_000);
+  } catch (error) {
+    await stop(1000);
+    throw new Error(`${options.name} did not become ready: ${(error as Error).message}\n--- its output ---\n${output}`);
+  }
+  return {
+    name: options.name,
+    pid,
+    port,
+    url,
+    readyMs: performance.now() - started,
+    cpuSeconds: () => procCpuSeconds(pid),
+    rssBytes: () => procRssBytes(pid),
+    output: () => output,
+    stop,
+  };
+}
+
+async function waitReady(child: ChildProcess, readyUrl: string, timeoutMs: number): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  let exited: string | undefined;
+  child.once('exit', (code, signal) => (exited = `exited early (code ${code}, signal ${signal})`));
+  for (;;) {
+    if (exited) throw new Error(exited);
+    try {
+      const response = await fetch(readyUrl, { headers: authHeaders(), signal: AbortSignal.timeout(2000) });
+      await response.arrayBuffer();
+      if (response.status === 200) return;
+    } catch {
+      // not listening yet
+    }
+    if (performance.now() > deadline) throw new Error(`no 200 from ${readyUrl} within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
+export interface ServiceOptions {
+  /** Defaults to a fresh directory: a new store, seeded with the mission's history. */
+  dataDir?: string;
+  env?: Record<string, string | undefined>;
+  name?: string;
+}
+
+/** Our service, as deployed: `node --import tsx src/main.ts` on the embedded store. */
+export function startService(ctx: BenchContext, options: ServiceOptions = {}): Promise<ChildHandle> {
+  const env: Record<string, string | undefined> = {
+    DATA_DIR: options.dataDir ?? freshDir(ctx, 'ledger'),
+    LOG_LEVEL: 'silent',
+    SEED_ON_EMPTY: 'true',
+    ...serviceAuthEnv(),
+    // The embedded store, unless a scenario asks for EventStoreDB explicitly.
+    EVENTSTORE_CONNECTION_STRING: undefined,
+    ...options.env,
+  };
+  return startChild(ctx, {
+    name: options.name ?? 'service',
+    script: 'src/main.ts',
+    env,
+    readyPath: '/ready',
+    profile: true,
+  });
+}
+
+/** Runs `use` with a started child and always stops the child afterwards. */
+export async function withChild<T>(
+  starting: Promise<ChildHandle>,
+  use: (child: ChildHandle) => Promise<T>,
+): Promise<T> {
+  const child = await starting;
+  try {
+    return await use(child);
+  } finally {
+    await child.stop();
+  }
+}
+
+/** A bare baseline server from bench/baselines/, with a fresh DATA_DIR. */
+export function startBaseline(
+  ctx: BenchContext,
+  name: string,
+  env: Record<string, string | undefined> = {},
+): Promise<ChildHandle> {
+  return startChild(ctx, {
+    name,
+    script: `bench/baselines/${name}.ts`,
+    env: { DATA_DIR: freshDir(ctx, name), ...env },
+    readyPath: '/ready',
+  });
+}
+
+/** The service's head position, from GET /ready. */
+export async function headPosition(service: ChildHandle): Promise<number> {
+  const response = await fetch(`${service.url}/ready`, { headers: authHeaders() });
+  const body = (await response.json()) as { head?: number };
+  if (typeof body.head !== 'number') throw new Error(`GET /ready gave no head: ${JSON.stringify(body)}`);
+  return body.head;
+}
+
+/** Starts children one after another (so their start-up does not compete), runs `use`, stops them all. */
+export async function withChildren<T>(
+  starters: (() => Promise<ChildHandle>)[],
+  use: (children: ChildHandle[]) => Promise<T>,
+): Promise<T> {
+  const children: ChildHandle[] = [];
+  try {
+    for (const start of starters) children.push(await start());
+    return await use(children);
+  } finally {
+    await Promise.all(children.map((c) => c.stop()));
+  }
+}

@@ -1,0 +1,13 @@
+/**
+ * Every scenario, in the order `npm run bench` runs them. To add one, write a
+ * module exporting a Scenario (see bench/lib/types.ts) and list it here; its
+ * id is what `--only` takes.
+ */
+import type { Scenario } from '../lib/types.js';
+import { batch } from './batch.js';
+import { get } from './get.js';
+import { layers } from './layers.js';
+import { post } from './post.js';
+import { sqliteCeiling } from './sqlite-ceiling.js';
+
+export const scenarios: Scenario[] = [post, batch, get, sqliteCeiling, layers];

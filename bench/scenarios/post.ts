@@ -1,0 +1,11 @@
+/** Single-event durable POST /v1/events: one new DonationReceived per request. */
+import { singleBodies } from '../lib/bodies.js';
+import { writeLoadScenario } from './write-load.js';
+
+export const post = writeLoadScenario({
+  id: 'post',
+  title: 'POST one event',
+  bodies: singleBodies(16),
+  eventsPerRequest: 1,
+  targetEventsPerSec: 5000,
+});

@@ -1,0 +1,168 @@
+/**
+ * `npm run replay -- --as-of DATE [--known-at DATE] [--projection NAME] [--format table]`
+ *   folds the log and prints one projection as of a date, as known at a date.
+ * `npm run rebuild`
+ *   folds every projection from the log, from zero, and saves the checkpoint
+ *   the service starts from.
+ */
+import { parseArgs } from 'node:util';
+import { donorsView } from '../../projections/donors.js';
+import { inventoryView } from '../../projections/inventory.js';
+import { personnelView } from '../../projections/personnel.js';
+import { shipmentAt } from '../../projections/shipments.js';
+import { loadConfig } from '../config.js';
+import { endOfInstant } from '../http/routes/projections.js';
+import { Projector } from '../read/projector.js';
+import { checkpointFile, openStore, saveProjectorCheckpoint } from '../service.js';
+import type { EventStore } from '../store/port.js';
+
+const PROJECTIONS = ['inventory', 'personnel', 'donors', 'shipments'] as const;
+type ProjectionName = (typeof PROJECTIONS)[number];
+
+/** A progress bar on a terminal, a line every few seconds elsewhere. */
+function progress(head: number) {
+  const started = Date.now();
+  let last = 0;
+  return (position: number, done = false) => {
+    const now = Date.now();
+    if (!done && now - last < (process.stderr.isTTY ? 100 : 5000)) return;
+    last = now;
+    const share = head === 0 ? 1 : Math.min(1, position / head);
+    const rate = Math.round(position / Math.max(0.001, (now - started) / 1000));
+    const bar = '#'.repeat(Math.round(share * 30)).padEnd(30, ' ');
+    const text = `[${bar}] ${(share * 100).toFixed(0).padStart(3)}%  position ${position.toLocaleString('en')} of ${head.toLocaleString('en')}  ${rate.toLocaleString('en')} events/s`;
+    process.stderr.write(process.stderr.isTTY ? `\r${text}${done ? '\n' : ''}` : `${text}\n`);
+  };
+}
+
+/** Folds the whole log into a fresh projector, reporting progress. */
+export async function foldAll(store: EventStore): Promise<{ projector: Projector; seconds: number }> {
+  const head = await store.headPosition();
+  const report = progress(head);
+  const projector = new Projector(store);
+  const started = process.hrtime.bigint();
+  const timer = setInterval(() => report(projector.state.position), 100);
+  try {
+    await projector.start();
+  } finally {
+    clearInterval(timer);
+  }
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  report(projector.state.position, true);
+  await projector.close();
+  return { projector, seconds };
+}
+
+function render(projector: Projector, name: ProjectionName, asOf: number | undefined, knownAt: number | undefined) {
+  const slice = projector.slice(asOf, knownAt);
+  const catalog = projector.state.catalog;
+  const header = {
+    asOf: asOf === undefined ? null : new Date(asOf).toISOString(),
+    knownAt: knownAt === undefined ? null : new Date(knownAt).toISOString(),
+    position: slice.position,
+  };
+  switch (name) {
+    case 'inventory':
+      return { header, view: inventoryView(projector.sum('inventory', slice), catalog) };
+    case 'personnel':
+      return { header, view: personnelView(projector.sum('personnel', slice)) };
+    case 'donors':
+      return { header, view: donorsView(projector.sum('donors', slice), catalog) };
+    case 'shipments':
+      return {
+        header,
+        view: [...projector.state.shipmentHistories.values()].flatMap((h) => {
+          const s = shipmentAt(h, asOf ?? Number.MAX_SAFE_INTEGER, slice.position);
+          return s ? [s] : [];
+        }),
+      };
+  }
+}
+
+/** Flat rows for `--format table`. */
+function rows(name: ProjectionName, view: ReturnType<typeof render>['view']): Record<string, unknown>[] {
+  if (name === 'inventory' && 'holders' in view)
+    return view.holders.flatMap((h) =>
+      h.items.map((i) => ({
+        holder: h.holder,
+        item: i.itemType,
+        category: i.category,
+        quantity: i.quantity,
+        exact: i.exact,
+      })),
+    );
+  if (name === 'personnel' && 'byCountry' in view)
+    return view.byCountry.map((r) => ({ country: r.country, role: r.role, deployed: r.deployed, exact: r.exact }));
+  if (name === 'donors' && 'donors' in view)
+    return view.donors.flatMap((d) =>
+      d.byCategory.map((c) => ({
+        donor: d.donor,
+        category: c.category,
+        pledged: c.measures.pledged.quantity,
+        dispatched: c.measures.dispatched.quantity,
+        delivered: c.measures.delivered.quantity,
+        writtenOff: c.measures.writtenOff.quantity,
+      })),
+    );
+  if (Array.isArray(view))
+    return view.map((s) => ({
+      shipment: s.shipmentId,
+      from: s.from,
+      to: s.to,
+      status: s.status,
+      dispatchedAt: s.dispatchedAt,
+    }));
+  return [];
+}
+
+async function main() {
+  const { values } = parseArgs({
+    options: {
+      'as-of': { type: 'string' },
+      'known-at': { type: 'string' },
+      projection: { type: 'string', default: 'inventory' },
+      format: { type: 'string', default: 'json' },
+      rebuild: { type: 'boolean', default: false },
+    },
+  });
+  const config = loadConfig();
+  const store = await openStore(config);
+  try {
+    const { projector, seconds } = await foldAll(store);
+    const events = projector.state.position;
+    if (values.rebuild) {
+      const bytes = await saveProjectorCheckpoint(checkpointFile(config), projector, store);
+      process.stderr.write(
+        `rebuilt every projection from ${events.toLocaleString('en')} positions in ${seconds.toFixed(2)} s; checkpoint ${(bytes / 1e6).toFixed(1)} MB\n`,
+      );
+      return;
+    }
+    const name = values.projection as ProjectionName;
+    if (!PROJECTIONS.includes(name)) throw new Error(`--projection must be one of ${PROJECTIONS.join(', ')}`);
+    const parse = (value: string | undefined, flag: string) => {
+      if (value === undefined) return undefined;
+      const time = endOfInstant(value);
+      if (Number.isNaN(time)) throw new Error(`${flag} must be an ISO 8601 date or instant`);
+      return time;
+    };
+    const { header, view } = render(
+      projector,
+      name,
+      parse(values['as-of'], '--as-of'),
+      parse(values['known-at'], '--known-at'),
+    );
+    if (values.format === 'table') {
+      process.stdout.write(
+        `${name} as of ${header.asOf ?? 'now'}, as known at ${header.knownAt ?? 'now'} (position ${header.position})\n`,
+      );
+      console.table(rows(name, view));
+    } else process.stdout.write(`${JSON.stringify({ ...header, [name]: view }, null, 2)}\n`);
+  } finally {
+    await store.close();
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error instanceof Error ? error.message : error);
+  process.exit(1);
+});

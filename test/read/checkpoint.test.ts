@@ -1,0 +1,75 @@
+/**
+ * A restart starts from the checkpoint a clean stop left, folds only what
+ * came after, and answers exactly like a full replay. A checkpoint that does
+ * not belong to the store, or is damaged, is ignored.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import t from 'tap';
+import { inventoryView } from '../../projections/inventory.js';
+import { personnelView } from '../../projections/personnel.js';
+import { seedSynthetic } from '../../src/cli/seed.js';
+import { Projector } from '../../src/read/projector.js';
+import { seedMissionHistory, startLedger } from '../../src/service.js';
+import { openSqliteStore } from '../../src/store/sqlite.js';
+
+const answers = (p: Projector) => {
+  const now = p.slice(undefined, undefined);
+  const past = p.slice(Date.parse('2025-01-01T00:00:00Z'), Date.parse('2025-06-01T00:00:00Z'));
+  return JSON.stringify([
+    inventoryView(p.sum('inventory', now), p.state.catalog),
+    personnelView(p.sum('personnel', now)),
+    inventoryView(p.sum('inventory', past), p.state.catalog),
+    p.state.position,
+  ]);
+};
+
+t.test('restart from a checkpoint', async (t) => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'mss-ledger-checkpoint-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const file = path.join(dir, 'ledger.sqlite');
+  const checkpointFile = path.join(dir, 'projections.checkpoint');
+
+  const first = await startLedger(openSqliteStore({ file }), { checkpointFile });
+  t.equal(first.projector.restoredFrom, undefined, 'no checkpoint on the first start');
+  await seedMissionHistory(first);
+  await seedSynthetic(first.writer, 3000, 7);
+  await first.projector.waitFor(await first.store.headPosition(), 5000);
+  const saved = first.projector.state.position;
+  await first.close();
+
+  // Events recorded while the service was down (another replica, or the seed command).
+  const between = await startLedger(openSqliteStore({ file }));
+  await seedSynthetic(between.writer, 500, 8);
+  await between.close();
+
+  const second = await startLedger(openSqliteStore({ file }), { checkpointFile });
+  t.teardown(() => second.close());
+  t.equal(second.projector.restoredFrom, saved, 'started from the checkpoint');
+  t.ok(second.projector.state.position > saved, 'and folded what came after');
+  const replay = new Projector(second.store);
+  await replay.start();
+  t.teardown(() => replay.close());
+  t.equal(answers(second.projector), answers(replay), 'answers equal a full replay');
+});
+
+t.test('a checkpoint from another store, or a damaged one, is ignored', async (t) => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'mss-ledger-checkpoint-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const checkpointFile = path.join(dir, 'projections.checkpoint');
+  const a = await startLedger(openSqliteStore({ file: path.join(dir, 'a.sqlite') }), { checkpointFile });
+  await seedMissionHistory(a);
+  await a.projector.waitFor(await a.store.headPosition(), 5000);
+  await a.close();
+
+  const b = await startLedger(openSqliteStore({ file: path.join(dir, 'b.sqlite') }), { checkpointFile });
+  t.equal(b.projector.restoredFrom, undefined, 'an empty store does not take another store’s checkpoint');
+  await b.close();
+
+  writeFileSync(checkpointFile, 'not a checkpoint');
+  const c = await startLedger(openSqliteStore({ file: path.join(dir, 'a.sqlite') }), { checkpointFile });
+  t.teardown(() => c.close());
+  t.equal(c.projector.restoredFrom, undefined, 'a damaged checkpoint is ignored');
+  t.ok(c.projector.state.position > 0, 'and the log is replayed instead');
+});
