@@ -13,7 +13,6 @@
  * that needs file permissions and backups, not SQL.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { createHash } from 'node:crypto';
 import Database from 'better-sqlite3';
 import type { EventMetadata, RecordedEvent } from '../../events/index.js';
 import {
@@ -65,7 +64,6 @@ CREATE TABLE IF NOT EXISTS events (
   recorded_by     TEXT    NOT NULL,
   data            TEXT    NOT NULL,
   metadata        TEXT    NOT NULL,
-  content_key     TEXT    NOT NULL,
   -- Also the index on stream: reads by stream use its prefix.
   UNIQUE (stream, stream_revision)
 );
@@ -85,7 +83,7 @@ BEGIN SELECT RAISE(ABORT, 'events are append-only: insert would replace a stored
 `;
 
 const COLUMNS = `position, id, stream, stream_revision, type, schema_version, occurred_at,
-  recorded_at, recorded_by, data, metadata, content_key`;
+  recorded_at, recorded_by, data, metadata`;
 
 interface EventRow {
   position: number;
@@ -99,7 +97,6 @@ interface EventRow {
   recorded_by: string;
   data: string;
   metadata: string;
-  content_key: string;
 }
 
 interface PendingAppend {
@@ -125,9 +122,6 @@ const toRecorded = (row: EventRow): RecordedEvent => ({
   data: JSON.parse(row.data) as unknown,
   metadata: JSON.parse(row.metadata) as EventMetadata,
 });
-
-const hashContent = (stream: string, event: EventToAppend): string =>
-  createHash('sha256').update(contentKey(stream, event)).digest('hex');
 
 /** SQLite's LIMIT -1 means "no limit". */
 const limitOf = (options?: ReadOptions): number => {
@@ -155,18 +149,33 @@ function checkExpected(stream: string, expected: ExpectedRevision, actual: numbe
   if (!ok) throw new WrongExpectedRevisionError(stream, expected, actual);
 }
 
+/** The layout of the events table; a file of another layout is refused, never altered. */
+const SCHEMA_VERSION = 2;
+
+function migrate(db: Database.Database): void {
+  const version = db.pragma('user_version', { simple: true }) as number;
+  const hasEvents =
+    db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'events'").get() !== undefined;
+  if (hasEvents && version !== SCHEMA_VERSION)
+    throw new Error(
+      `the store file has layout ${version}, this build reads layout ${SCHEMA_VERSION}; it was made by an earlier development build: move it aside and start again`,
+    );
+  db.exec(SCHEMA);
+  db.pragma(`user_version = ${SCHEMA_VERSION}`);
+}
+
 export function openSqliteStore(options: SqliteStoreOptions): SqliteEventStore {
   const clock = options.clock ?? (() => new Date());
   const groupCommitMs = options.groupCommitMs ?? 0;
   const db = new Database(options.file);
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = FULL');
-  db.exec(SCHEMA);
+  migrate(db);
 
   const stmt = {
     insert: db.prepare(
       `INSERT INTO events (${COLUMNS}) VALUES (@position, @id, @stream, @stream_revision, @type, @schema_version,
-        @occurred_at, @recorded_at, @recorded_by, @data, @metadata, @content_key)`,
+        @occurred_at, @recorded_at, @recorded_by, @data, @metadata)`,
     ),
     byId: db.prepare(`SELECT ${COLUMNS} FROM events WHERE id = ?`),
     byIds: db.prepare(`SELECT ${COLUMNS} FROM events WHERE id IN (SELECT value FROM json_each(?)) ORDER BY position`),
@@ -212,7 +221,9 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteEventStore {
     for (const event of events) {
       const row = stmt.byId.get(event.id) as EventRow | undefined;
       if (!row) firstNew ??= event.id;
-      else if (row.content_key !== hashContent(stream, event)) throw new IdempotencyConflictError(event.id);
+      // The stored content is compared only when an id comes back: no hash is kept per event.
+      else if (contentKey(row.stream, toRecorded(row)) !== contentKey(stream, event))
+        throw new IdempotencyConflictError(event.id);
       else stored.push(row);
     }
     if (stored.length === 0) return undefined;
@@ -246,7 +257,6 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteEventStore {
       recorded_by: event.recordedBy,
       data: JSON.stringify(event.data) ?? 'null',
       metadata: JSON.stringify(event.metadata),
-      content_key: hashContent(stream, event),
     }));
     try {
       for (const row of rows) stmt.insert.run(row);

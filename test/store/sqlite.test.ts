@@ -78,8 +78,8 @@ t.test('sqlite: the database refuses to change or remove events', async (t) => {
       db
         .prepare(
           `INSERT OR REPLACE INTO events (position, id, stream, stream_revision, type, schema_version, occurred_at,
-            recorded_at, recorded_by, data, metadata, content_key)
-           VALUES (1, ?, 'shipment-1', 0, 'Forged', 1, '2025-01-01', '2025-01-01', 'x', '{}', '{}', 'x')`,
+            recorded_at, recorded_by, data, metadata)
+           VALUES (1, ?, 'shipment-1', 0, 'Forged', 1, '2025-01-01', '2025-01-01', 'x', '{}', '{}')`,
         )
         .run(first.id),
     /would replace/,
@@ -90,8 +90,8 @@ t.test('sqlite: the database refuses to change or remove events', async (t) => {
       db
         .prepare(
           `INSERT INTO events (position, id, stream, stream_revision, type, schema_version, occurred_at,
-            recorded_at, recorded_by, data, metadata, content_key)
-           VALUES (1, ?, 'shipment-1', 0, 'Forged', 1, '2025-01-01', '2025-01-01', 'x', '{}', '{}', 'x')
+            recorded_at, recorded_by, data, metadata)
+           VALUES (1, ?, 'shipment-1', 0, 'Forged', 1, '2025-01-01', '2025-01-01', 'x', '{}', '{}')
            ON CONFLICT DO UPDATE SET data = excluded.data`,
         )
         .run(first.id),
