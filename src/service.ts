@@ -7,8 +7,10 @@ import path from 'node:path';
 import type { Logger } from 'pino';
 import { missionHistory } from '../seeds/mission-history.js';
 import type { IncomingEvent } from '../events/index.js';
+import { syntheticHistory } from '../seeds/synthetic.js';
 import type { Config } from './config.js';
 import { toProposal } from './http/routes/events.js';
+import type { Book } from './ledger/book.js';
 import { LedgerWriter } from './ledger/writer.js';
 import { loadCheckpoint, saveCheckpoint } from './read/checkpoint.js';
 import { Projector, type ProjectorExport } from './read/projector.js';
@@ -36,9 +38,15 @@ export async function openStore(
 export const checkpointFile = (config: Pick<Config, 'DATA_DIR'>) =>
   path.join(config.DATA_DIR, 'projections.checkpoint');
 const PROJECTOR_CHECKPOINT = 'projector';
+const BOOK_CHECKPOINT = 'book';
+/** The writer's book is checkpointed beside the projections, in a file of its own. */
+const bookFile = (file: string) => file.replace(/(\.checkpoint)?$/, '.book.checkpoint');
 
 export const saveProjectorCheckpoint = (file: string, projector: Projector, store: EventStore) =>
   saveCheckpoint(file, PROJECTOR_CHECKPOINT, projector.state.position, projector.export(), store);
+
+const saveBookCheckpoint = (file: string, writer: LedgerWriter, store: EventStore) =>
+  saveCheckpoint(bookFile(file), BOOK_CHECKPOINT, writer.book.position, writer.book, store);
 
 export interface StartOptions {
   clock?: () => Date;
@@ -54,6 +62,8 @@ export async function startLedger(store: EventStore, options: StartOptions = {})
   if (file) {
     const checkpoint = await loadCheckpoint<ProjectorExport>(file, PROJECTOR_CHECKPOINT, store);
     if (checkpoint) projector.restore(checkpoint.state);
+    const book = await loadCheckpoint<Book>(bookFile(file), BOOK_CHECKPOINT, store);
+    if (book) writer.restore(book.state);
   }
   await Promise.all([writer.start(), projector.start()]);
   return {
@@ -64,7 +74,10 @@ export async function startLedger(store: EventStore, options: StartOptions = {})
       await writer.close();
       await projector.close();
       // A clean stop leaves a checkpoint: the next start folds only what comes after it.
-      if (file) await saveProjectorCheckpoint(file, projector, store);
+      if (file) {
+        await saveProjectorCheckpoint(file, projector, store);
+        await saveBookCheckpoint(file, writer, store);
+      }
       await store.close();
     },
   };
@@ -102,4 +115,38 @@ export async function openLedger(config: Config, logger?: Logger): Promise<Ledge
     logger?.info({ events: seeded.recorded }, 'empty store seeded with the mission history');
   }
   return ledger;
+}
+
+const SYNTHETIC_BATCH = 1000;
+
+/**
+ * Registrations the store already has are skipped, so synthetic data can sit
+ * beside the real history (the writer's book is current between batches).
+ */
+const alreadyRegistered = (writer: LedgerWriter, event: IncomingEvent) =>
+  (event.type === 'PartyRegistered' && writer.book.parties.has(event.data.partyId)) ||
+  (event.type === 'ItemTypeRegistered' && writer.book.itemTypes.has(event.data.itemType));
+
+export async function seedSynthetic(
+  writer: LedgerWriter,
+  count: number,
+  seed: number,
+  onProgress?: (n: number) => void,
+) {
+  let batch: IncomingEvent[] = [];
+  let recorded = 0;
+  const flush = async () => {
+    if (batch.length === 0) return;
+    const result = await writer.submit({ proposals: batch.map(toProposal), recordedBy: 'seed:synthetic' });
+    recorded += result.events.length;
+    batch = [];
+    onProgress?.(recorded);
+  };
+  for (const event of syntheticHistory(count, { seed })) {
+    if (alreadyRegistered(writer, event)) continue;
+    batch.push(event);
+    if (batch.length >= SYNTHETIC_BATCH) await flush();
+  }
+  await flush();
+  return recorded;
 }

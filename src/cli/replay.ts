@@ -5,6 +5,7 @@
  *   folds every projection from the log, from zero, and saves the checkpoint
  *   the service starts from.
  */
+import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { donorsView } from '../../projections/donors.js';
 import { inventoryView } from '../../projections/inventory.js';
@@ -162,7 +163,9 @@ async function main() {
   }
 }
 
-main().catch((error: unknown) => {
-  console.error(error instanceof Error ? error.message : error);
-  process.exit(1);
-});
+// Only as a command: importing this module must never touch a store.
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href)
+  main().catch((error: unknown) => {
+    console.error(error instanceof Error ? error.message : error);
+    process.exit(1);
+  });

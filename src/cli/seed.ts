@@ -3,48 +3,13 @@
  * `npm run seed -- --synthetic N [--seed S]`: appends N generated events for
  * scale tests and benchmarks, through the same rules as any recorder.
  */
+import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import pino from 'pino';
-import type { IncomingEvent } from '../../events/index.js';
-import { syntheticHistory } from '../../seeds/synthetic.js';
 import { loadConfig } from '../config.js';
-import { toProposal } from '../http/routes/events.js';
-import type { LedgerWriter } from '../ledger/writer.js';
-import { openStore, seedMissionHistory, startLedger } from '../service.js';
+import { openStore, seedMissionHistory, seedSynthetic, startLedger } from '../service.js';
 
 const BATCH = 1000;
-
-/**
- * Registrations the store already has are skipped, so synthetic data can sit
- * beside the real history (the writer's book is current between batches).
- */
-const alreadyRegistered = (writer: LedgerWriter, event: IncomingEvent) =>
-  (event.type === 'PartyRegistered' && writer.book.parties.has(event.data.partyId)) ||
-  (event.type === 'ItemTypeRegistered' && writer.book.itemTypes.has(event.data.itemType));
-
-export async function seedSynthetic(
-  writer: LedgerWriter,
-  count: number,
-  seed: number,
-  onProgress?: (n: number) => void,
-) {
-  let batch: IncomingEvent[] = [];
-  let recorded = 0;
-  const flush = async () => {
-    if (batch.length === 0) return;
-    const result = await writer.submit({ proposals: batch.map(toProposal), recordedBy: 'seed:synthetic' });
-    recorded += result.events.length;
-    batch = [];
-    onProgress?.(recorded);
-  };
-  for (const event of syntheticHistory(count, { seed })) {
-    if (alreadyRegistered(writer, event)) continue;
-    batch.push(event);
-    if (batch.length >= BATCH) await flush();
-  }
-  await flush();
-  return recorded;
-}
 
 async function main() {
   const { values } = parseArgs({
@@ -72,7 +37,9 @@ async function main() {
   }
 }
 
-main().catch((error: unknown) => {
-  console.error(error instanceof Error ? error.message : error);
-  process.exit(1);
-});
+// Only as a command: importing this module must never touch a store.
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href)
+  main().catch((error: unknown) => {
+    console.error(error instanceof Error ? error.message : error);
+    process.exit(1);
+  });

@@ -9,9 +9,9 @@ import path from 'node:path';
 import t from 'tap';
 import { inventoryView } from '../../projections/inventory.js';
 import { personnelView } from '../../projections/personnel.js';
-import { seedSynthetic } from '../../src/cli/seed.js';
+import { LedgerWriter } from '../../src/ledger/writer.js';
 import { Projector } from '../../src/read/projector.js';
-import { seedMissionHistory, startLedger } from '../../src/service.js';
+import { seedMissionHistory, seedSynthetic, startLedger } from '../../src/service.js';
 import { openSqliteStore } from '../../src/store/sqlite.js';
 
 const answers = (p: Projector) => {
@@ -52,6 +52,14 @@ t.test('restart from a checkpoint', async (t) => {
   await replay.start();
   t.teardown(() => replay.close());
   t.equal(answers(second.projector), answers(replay), 'answers equal a full replay');
+
+  // The writer's book came back too, and caught up with the same events.
+  const fresh = new LedgerWriter(second.store);
+  await fresh.start();
+  t.teardown(() => fresh.close());
+  t.equal(second.writer.book.position, fresh.book.position, 'the restored book reached the head');
+  t.same([...second.writer.book.stock].sort(), [...fresh.book.stock].sort(), 'with the same stock as a full replay');
+  t.same([...second.writer.book.headcount].sort(), [...fresh.book.headcount].sort(), 'and the same headcount');
 });
 
 t.test('a checkpoint from another store, or a damaged one, is ignored', async (t) => {

@@ -12,9 +12,8 @@ import t from 'tap';
 import { donorsView } from '../../projections/donors.js';
 import { inventoryView } from '../../projections/inventory.js';
 import { personnelView } from '../../projections/personnel.js';
-import { seedSynthetic } from '../../src/cli/seed.js';
 import { Projector, SUMS } from '../../src/read/projector.js';
-import { startLedger } from '../../src/service.js';
+import { seedSynthetic, startLedger } from '../../src/service.js';
 import { openSqliteStore } from '../../src/store/sqlite.js';
 
 t.test('incremental projections equal a full replay, for random histories and dates', async (t) => {
