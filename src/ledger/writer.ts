@@ -27,6 +27,12 @@ import { reject, RejectionError, type Rejection } from './rules.js';
 export interface Submission {
   proposals: Proposal[];
   recordedBy: string;
+  /**
+   * Optimistic concurrency for the client: record only if the ledger stream
+   * is still at this revision (-1: no event yet) when the batch is decided.
+   * A retry of an already recorded batch is answered as a replay regardless.
+   */
+  expectedRevision?: number;
 }
 
 export interface SubmissionResult {
@@ -47,7 +53,7 @@ export interface WriterOptions {
 }
 
 export class LedgerWriter {
-  readonly book: Book = initialBook();
+  book: Book = initialBook();
   private queue: Pending[] = [];
   private running = false;
   /** True from a group's first decision until its append has landed or been rolled back. */
@@ -67,21 +73,34 @@ export class LedgerWriter {
     this.maxGroupEvents = options.maxGroupEvents ?? 2000;
   }
 
+  /** Takes up a book saved by a checkpoint; `start` then folds only what came after it. Before `start` only. */
+  restore(book: Book): void {
+    this.book = book;
+  }
+
   /** Folds the stored history into the book, then follows appends made by other writers. */
   async start(): Promise<void> {
     await new Promise<void>((caughtUp, failed) => {
-      this.subscription = this.store.subscribeToAll(0, {
-        onEvent: async (event) => {
+      this.subscription = this.store.subscribeToAll(this.book.position, {
+        onEvent: (event) => {
           if (event.stream !== LEDGER_STREAM) return;
-          const foldable = await resolveTarget(this.store, upcast(event));
-          // While a group's decisions are folded in tentatively, others' events wait their turn.
-          if (this.deciding) this.feed.push(foldable);
-          else this.fold(foldable);
+          // Our own appends are in the book already. (Mid-group the book's position is provisional: check later.)
+          if (!this.deciding && event.globalPosition <= this.book.position) return;
+          const ledgerEvent = upcast(event);
+          if (ledgerEvent.type === 'EntryReversed')
+            return resolveTarget(this.store, ledgerEvent).then((foldable) => this.accept(foldable));
+          this.accept(ledgerEvent);
         },
         onCaughtUp: () => caughtUp(),
         onError: failed,
       });
     });
+  }
+
+  /** While a group's decisions are folded in tentatively, others' events wait their turn. */
+  private accept(event: FoldEvent): void {
+    if (this.deciding) this.feed.push(event);
+    else this.fold(event);
   }
 
   async close(): Promise<void> {
@@ -164,11 +183,26 @@ export class LedgerWriter {
       this.deciding = true;
       const expected = this.book.revision ?? 'no-stream';
       let provisional = this.book.position;
+      // The ledger's revision as each batch is decided: earlier batches of the group move it on.
+      let revisionNow = this.book.revision ?? -1;
       for (const pending of group) {
         const replay = replayOf(pending, byId);
         if (replay) {
           if (replay instanceof RejectionError) pending.reject(replay);
           else pending.resolve(replay);
+          continue;
+        }
+        if (pending.expectedRevision !== undefined && pending.expectedRevision !== revisionNow) {
+          pending.reject(
+            new RejectionError(
+              reject(
+                'expected-revision-mismatch',
+                `the ledger is at revision ${revisionNow}, not ${pending.expectedRevision}: read what was recorded since, decide again`,
+                undefined,
+                { expectedRevision: pending.expectedRevision, currentRevision: revisionNow },
+              ),
+            ),
+          );
           continue;
         }
         const mark = undo.length;
@@ -178,6 +212,7 @@ export class LedgerWriter {
           pending.reject(new RejectionError(outcome.rejection));
           continue;
         }
+        revisionNow += outcome.events.length;
         accepted.push({ pending, events: outcome.events });
       }
       if (accepted.length === 0) {
