@@ -4,9 +4,23 @@
  */
 import { z } from 'zod';
 
+const boolean = (fallback: 'true' | 'false') =>
+  z
+    .enum(['true', 'false'], { error: 'must be true or false' })
+    .default(fallback)
+    .transform((v) => v === 'true');
+
+const wholeNumber = (min: number, max: number, fallback: number) =>
+  z.coerce
+    .number({ error: 'must be a whole number' })
+    .int('must be a whole number')
+    .min(min, `must be at least ${min}`)
+    .max(max, `must be at most ${max}`)
+    .default(fallback);
+
 const Config = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
-  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  PORT: wholeNumber(0, 65535, 3000),
   HOST: z.string().min(1).default('127.0.0.1'),
   DATA_DIR: z.string().min(1).default('./data'),
   EVENTSTORE_CONNECTION_STRING: z
@@ -14,10 +28,28 @@ const Config = z.object({
     .regex(/^esdb(\+discover)?:\/\//, 'must start with esdb:// or esdb+discover://')
     .optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  SEED_ON_EMPTY: z
-    .enum(['true', 'false'])
-    .default('true')
-    .transform((v) => v === 'true'),
+  SEED_ON_EMPTY: boolean('true'),
+  /** `name:role:key` entries, comma-separated. */
+  API_KEYS: z.string().optional(),
+  /** A JSON file of keys (hashed or plain), re-read when it changes. */
+  API_KEYS_FILE: z.string().min(1).optional(),
+  /** Comma-separated origins allowed by CORS, or `*`; empty: no CORS headers. */
+  CORS_ORIGINS: z
+    .string()
+    .default('')
+    .transform((v) =>
+      v
+        .split(',')
+        .map((o) => o.trim())
+        .filter(Boolean),
+    )
+    .refine((origins) => origins.every((o) => o === '*' || /^https?:\/\/[^/\s]+$/.test(o)), {
+      message: 'must be * or a comma-separated list of origins like https://dash.example.org (no path)',
+    }),
+  RATE_LIMIT_PER_MINUTE: wholeNumber(0, 1_000_000, 600),
+  BODY_LIMIT_BYTES: wholeNumber(1024, 100 * 1024 * 1024, 4 * 1024 * 1024),
+  SHUTDOWN_TIMEOUT_MS: wholeNumber(100, 600_000, 10_000),
+  TRUST_PROXY: boolean('false'),
 });
 
 export type Config = z.infer<typeof Config>;
@@ -29,8 +61,15 @@ export class ConfigError extends Error {
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
-  const parsed = Config.safeParse(env);
-  if (!parsed.success)
-    throw new ConfigError(parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`));
+  // An empty variable means "not set", as in most shells' `VAR= cmd`.
+  const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== ''));
+  const parsed = Config.safeParse(present);
+  const problems = parsed.success
+    ? []
+    : parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
+  // Checked apart from the schema so it is reported together with every other problem.
+  if (present.NODE_ENV === 'production' && !present.API_KEYS && !present.API_KEYS_FILE)
+    problems.push('API_KEYS: production needs API keys: set API_KEYS or API_KEYS_FILE (no default keys in production)');
+  if (!parsed.success || problems.length > 0) throw new ConfigError(problems);
   return parsed.data;
 }

@@ -1,16 +1,37 @@
 /**
  * Builds the HTTP app around the ledger's parts, which are passed in: tests
  * build one on a temporary store in a line and drive it with `inject`.
+ *
+ * Order matters, and is the order below: the route catalog and authentication
+ * (an onRoute hook) come before every route and before the rate limiter, so
+ * that each guarded route checks its key first and is then limited per
+ * principal; the freshness hooks (ETag, 304, minPosition) come after the
+ * limiter, so a 304 is still counted; the 405 answers come last, once every
+ * path is known.
  */
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import cors from '@fastify/cors';
+import rateLimit from '@fastify/rate-limit';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
+import { KeyRing, type Role } from '../auth/keys.js';
+import type { Access } from '../auth/policy.js';
 import type { LedgerWriter } from '../ledger/writer.js';
 import type { Projector } from '../read/projector.js';
 import type { EventStore } from '../store/port.js';
-import { httpProblem, problemErrorHandler, sendProblem } from './problem.js';
+import { installAuth } from './plugins/auth.js';
+import { RouteCatalog } from './plugins/catalog.js';
+import { installFreshness } from './plugins/freshness.js';
+import { installSecurityHeaders } from './plugins/security-headers.js';
+import { addMethodNotAllowed } from './plugins/method-not-allowed.js';
+import { installMetrics, Metrics } from './plugins/metrics.js';
+import { registerOpenApi } from './plugins/openapi.js';
+import { httpProblem, problemErrorHandler, rateLimitError, sendProblem } from './problem.js';
 import { eventRoutes } from './routes/events.js';
 import { operationRoutes } from './routes/operations.js';
 import { projectionRoutes } from './routes/projections.js';
+import { streamRoutes } from './routes/streams.js';
 
 export interface LedgerDeps {
   store: EventStore;
@@ -22,6 +43,28 @@ declare module 'fastify' {
   interface FastifyRequest {
     /** Who is calling: recorded as `recordedBy` on every event they post. */
     principal?: string;
+    /** The role of the caller's key. */
+    role?: Role;
+    /** Fingerprint of the normalized query, for projection ETags. */
+    etagQuery: string;
+    /** The projections' position when a projection request was let through. */
+    seenPosition: number;
+  }
+  interface FastifyInstance {
+    /** Every route, its methods and who may call it. */
+    catalog: RouteCatalog;
+    metrics: Metrics;
+  }
+  interface FastifyReply {
+    /** The rule a problem answer names, for the rejection metrics. */
+    problemRule?: string;
+  }
+  interface FastifyContextConfig {
+    /** Who may call the route (src/auth/policy.ts). Default: recorders and auditors. */
+    access?: Access;
+    /** A projection: readable by viewers, with ETag, 304, Cache-Control and minPosition. */
+    projection?: boolean;
+    methodNotAllowed?: boolean;
   }
 }
 
@@ -30,15 +73,58 @@ export interface AppOptions {
   logger?: FastifyBaseLogger;
   /** Largest request body accepted, in bytes. */
   bodyLimit?: number;
+  /**
+   * The keys that may call guarded routes. Default: no keys, so every guarded
+   * route answers 401. `false` turns authentication off (benchmarks only):
+   * events are then recorded by `anonymous`.
+   */
+  auth?: KeyRing | false;
+  /** Origins allowed by CORS (`*` for any); none: no CORS headers. */
+  corsOrigins?: readonly string[];
+  /** Requests per minute per key (or per IP for public routes); 0 turns the limiter off. Default 600. */
+  rateLimitPerMinute?: number;
+  /** How long `minPosition` waits for the projection. Default 2000 ms. */
+  minPositionWaitMs?: number;
+  /** Metrics to count into; a fresh set by default. */
+  metrics?: Metrics;
+  /** Trust X-Forwarded-For (behind a proxy) for the client address. */
+  trustProxy?: boolean;
+}
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+/** Unique across restarts and replicas (a random prefix per process), cheap per request (a counter). */
+const ID_PREFIX = randomUUID().slice(0, 13);
+let idCounter = 0;
+
+/** A caller's own request id when it is sane, else a fresh one: never a log-injection vector. */
+export function requestId(request: IncomingMessage): string {
+  const given = request.headers['x-request-id'];
+  if (typeof given === 'string' && REQUEST_ID.test(given)) return given;
+  idCounter = (idCounter + 1) % Number.MAX_SAFE_INTEGER;
+  return `${ID_PREFIX}-${idCounter.toString(36)}`;
 }
 
 export async function buildApp(deps: LedgerDeps, options: AppOptions = {}): Promise<FastifyInstance> {
   const app = Fastify({
     ...(options.logger ? { loggerInstance: options.logger } : { logger: false }),
     bodyLimit: options.bodyLimit ?? 4 * 1024 * 1024,
-    // A request id in every log line; a caller's own id is kept when it sends one.
-    requestIdHeader: 'x-request-id',
+    // A request id in every log line; a caller's own id is kept when it sends a sane one.
+    genReqId: requestId,
+    trustProxy: options.trustProxy ?? false,
+    // On close, answer new requests on kept-alive connections with 503 and drop idle ones.
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
   });
+  const catalog = new RouteCatalog();
+  const metrics = options.metrics ?? new Metrics();
+  app.decorate('catalog', catalog);
+  app.decorate('metrics', metrics);
+  app.decorateRequest('principal', undefined);
+  app.decorateRequest('role', undefined);
+  app.decorateRequest('etagQuery', '');
+  app.decorateRequest('seenPosition', 0);
+  app.decorateReply('problemRule', undefined);
+
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   app.setErrorHandler(problemErrorHandler);
@@ -47,9 +133,57 @@ export async function buildApp(deps: LedgerDeps, options: AppOptions = {}): Prom
   app.setNotFoundHandler((request, reply) =>
     sendProblem(reply, httpProblem(404, `no route ${request.method} ${request.url}`, request.url)),
   );
+  app.addHook('onRequest', (request, reply, done) => {
+    reply.header('x-request-id', request.id);
+    done();
+  });
 
+  installSecurityHeaders(app, Boolean(options.corsOrigins?.length));
+  installAuth(app, catalog, options.auth ?? new KeyRing());
+  if (options.corsOrigins && options.corsOrigins.length > 0)
+    await app.register(cors, {
+      origin: options.corsOrigins.includes('*') ? '*' : [...options.corsOrigins],
+      methods: ['GET', 'HEAD', 'POST'],
+      allowedHeaders: ['Authorization', 'Content-Type', 'If-None-Match', 'If-Match', 'X-Min-Position', 'X-Request-Id'],
+      exposedHeaders: [
+        'ETag',
+        'X-Ledger-Position',
+        'X-Ledger-Stale',
+        'Idempotent-Replayed',
+        'Retry-After',
+        'X-Request-Id',
+        'X-RateLimit-Limit',
+        'X-RateLimit-Remaining',
+        'X-RateLimit-Reset',
+      ],
+      maxAge: 600,
+    });
+  const perMinute = options.rateLimitPerMinute ?? 600;
+  if (perMinute > 0)
+    await app.register(rateLimit, {
+      global: true,
+      max: perMinute,
+      timeWindow: 60_000,
+      hook: 'onRequest',
+      keyGenerator: (request) => (request.principal ? `key:${request.principal}` : `ip:${request.ip}`),
+      errorResponseBuilder: rateLimitError,
+    });
+  installFreshness(app, deps.projector, options.minPositionWaitMs ?? 2000);
+  await registerOpenApi(app, catalog);
+  installMetrics(app, deps, metrics);
+
+  app.get(
+    '/openapi.json',
+    {
+      config: { access: 'public' },
+      schema: { summary: 'This API, as an OpenAPI 3.1 document', tags: ['operations'] },
+    },
+    async () => app.swagger(),
+  );
   await app.register(operationRoutes, deps);
   await app.register(eventRoutes, { ...deps, prefix: '/v1/events' });
   await app.register(projectionRoutes, { ...deps, prefix: '/v1' });
+  await app.register(streamRoutes, { ...deps, prefix: '/v1' });
+  addMethodNotAllowed(app, catalog);
   return app;
 }

@@ -31,6 +31,8 @@ export const Problem = z
 export type Problem = z.infer<typeof Problem>;
 
 export function sendProblem(reply: FastifyReply, problem: Problem): FastifyReply {
+  // Counted by the metrics as a rejection by this rule.
+  if (problem.rule !== undefined) reply.problemRule = problem.rule;
   return reply.code(problem.status).type(PROBLEM_CONTENT_TYPE).send(problem);
 }
 
@@ -95,6 +97,7 @@ const statusTitle = (status: number) =>
     406: 'Not acceptable',
     409: 'Conflict',
     412: 'Precondition failed',
+    428: 'Precondition required',
     413: 'Payload too large',
     415: 'Unsupported media type',
     429: 'Too many requests',
@@ -126,7 +129,31 @@ export function problemErrorHandler(error: FastifyError, request: FastifyRequest
     return sendProblem(reply, schemaProblem(issues, request.url, error.validationContext ?? 'body'));
   }
   const status = error.statusCode ?? 500;
-  if (status >= 400 && status < 500) return sendProblem(reply, httpProblem(status, error.message, request.url));
+  if (status >= 400 && status < 500) return sendProblem(reply, httpProblem(status, clientMessage(error), request.url));
   request.log.error({ err: error }, 'unexpected error');
   return sendProblem(reply, httpProblem(500, 'internal error; the request id is in the logs', request.url));
+}
+
+/** What a client is told about Fastify's own 4xx errors: the message, minus internals. */
+function clientMessage(error: FastifyError): string {
+  switch (error.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return 'the request body is larger than this service accepts (BODY_LIMIT_BYTES)';
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return 'the body must be application/json';
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return 'the body is empty; send a JSON event or an array of events';
+    default:
+      return error.message;
+  }
+}
+
+/** The rate limiter's refusal, as an error the problem handler turns into a 429 (Retry-After is set by the limiter). */
+export function rateLimitError(_request: FastifyRequest, context: { statusCode: number; after: string; max: number }) {
+  return Object.assign(
+    new Error(`rate limit of ${context.max} requests per minute exceeded; retry in ${context.after}`),
+    {
+      statusCode: context.statusCode,
+    },
+  );
 }

@@ -5,11 +5,12 @@
 import t, { type Test } from 'tap';
 import type { FastifyInstance } from 'fastify';
 import { donation, line, transfer, world, party } from '../support/fixtures.js';
-import { testLedger } from '../support/ledger.js';
+import { bearer, testLedger } from '../support/ledger.js';
 import type { EventStore } from '../../src/store/port.js';
 
 const post = (app: FastifyInstance, body: unknown) =>
-  app.inject({ method: 'POST', url: '/v1/events', payload: body as object });
+  app.inject({ method: 'POST', url: '/v1/events', payload: body as object, headers: bearer('recorder') });
+const get = (app: FastifyInstance, url: string) => app.inject({ method: 'GET', url, headers: bearer('auditor') });
 
 async function expectRefusedUnchanged(
   t: Test,
@@ -54,16 +55,16 @@ t.test('recording events', async (t) => {
   t.equal(noId.statusCode, 201);
   t.match(noId.json().events[0].id, /^[0-9a-f]{8}-[0-9a-f]{4}-7/, 'the server gives a time-ordered UUIDv7');
 
-  const log = await app.inject({ method: 'GET', url: '/v1/events?limit=3' });
+  const log = await get(app, '/v1/events?limit=3');
   t.equal(log.statusCode, 200);
   t.equal(log.json().events.length, 3);
   t.equal(log.json().next, 3, 'cursor to the next page');
-  const page2 = await app.inject({ method: 'GET', url: '/v1/events?after=3&limit=1000' });
+  const page2 = await get(app, '/v1/events?after=3&limit=1000');
   t.equal(page2.json().events[0].globalPosition, 4);
   t.equal(page2.json().next, null, 'the end says so');
-  const donations = await app.inject({ method: 'GET', url: '/v1/events?type=DonationReceived' });
+  const donations = await get(app, '/v1/events?type=DonationReceived');
   t.equal(donations.json().events.length, 1);
-  t.equal(donations.json().events[0].recordedBy, 'anonymous');
+  t.equal(donations.json().events[0].recordedBy, 'test-recorder', 'the principal is recordedBy');
 });
 
 t.test('bad input: a clear 4xx naming field and rule, and the store untouched', async (t) => {
@@ -172,7 +173,7 @@ t.test('malformed requests are problems, never 500s', async (t) => {
   const malformed = await app.inject({
     method: 'POST',
     url: '/v1/events',
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', ...bearer('recorder') },
     payload: '{"type": "DonationReceived", ',
   });
   t.equal(malformed.statusCode, 400);
@@ -180,15 +181,15 @@ t.test('malformed requests are problems, never 500s', async (t) => {
   const wrongType = await app.inject({
     method: 'POST',
     url: '/v1/events',
-    headers: { 'content-type': 'text/plain' },
+    headers: { 'content-type': 'text/plain', ...bearer('recorder') },
     payload: 'hello',
   });
   t.equal(wrongType.statusCode, 415);
   t.match(wrongType.headers['content-type'], /problem\+json/);
-  const notFound = await app.inject({ method: 'GET', url: '/v1/nothing-here' });
+  const notFound = await get(app, '/v1/nothing-here');
   t.equal(notFound.statusCode, 404);
   t.match(notFound.headers['content-type'], /problem\+json/);
-  const badQuery = await app.inject({ method: 'GET', url: '/v1/events?limit=banana' });
+  const badQuery = await get(app, '/v1/events?limit=banana');
   t.equal(badQuery.statusCode, 400);
   t.equal(badQuery.json().field, 'limit');
   t.equal(await store.headPosition(), before);

@@ -12,10 +12,10 @@ import { buildApp } from '../../src/http/app.js';
 import { seedMissionHistory, startLedger } from '../../src/service.js';
 import { openSqliteStore } from '../../src/store/sqlite.js';
 import { donation, line, reversal } from '../support/fixtures.js';
-import { testLedger } from '../support/ledger.js';
+import { bearer, testKeyRing, testLedger } from '../support/ledger.js';
 
 const get = async (app: FastifyInstance, url: string) => {
-  const response = await app.inject({ method: 'GET', url });
+  const response = await app.inject({ method: 'GET', headers: bearer('auditor'), url });
   if (response.statusCode !== 200) throw new Error(`${url}: ${response.statusCode} ${response.body}`);
   return response.json();
 };
@@ -70,7 +70,11 @@ t.test('the seeded history, as of dates the articles give', async (t) => {
     t.equal(shipment.status, 'received');
     const one = await get(app, `/v1/shipments/${shipment.shipmentId}`);
     t.same(one.shipment.lines, shipment.lines);
-    const early = await app.inject({ method: 'GET', url: `/v1/shipments/${shipment.shipmentId}?asOf=2023-01-01` });
+    const early = await app.inject({
+      method: 'GET',
+      headers: bearer('auditor'),
+      url: `/v1/shipments/${shipment.shipmentId}?asOf=2023-01-01`,
+    });
     t.equal(early.statusCode, 404, 'not yet dispatched on that date');
     t.equal(early.json().rule, 'not-found');
   });
@@ -91,10 +95,14 @@ t.test('the seeded history, as of dates the articles give', async (t) => {
   });
 
   t.test('bad or future dates are a clear 4xx', async (t) => {
-    const bad = await app.inject({ method: 'GET', url: '/v1/inventory?asOf=yesterday' });
+    const bad = await app.inject({ method: 'GET', headers: bearer('auditor'), url: '/v1/inventory?asOf=yesterday' });
     t.equal(bad.statusCode, 400);
     t.equal(bad.json().field, 'asOf');
-    const future = await app.inject({ method: 'GET', url: '/v1/personnel?knownAt=2999-01-01' });
+    const future = await app.inject({
+      method: 'GET',
+      headers: bearer('auditor'),
+      url: '/v1/personnel?knownAt=2999-01-01',
+    });
     t.equal(future.statusCode, 400);
     t.equal(future.json().rule, 'query-date-in-future');
     t.equal(future.json().field, 'knownAt');
@@ -108,14 +116,19 @@ t.test('bitemporal: backdated events and late reversals', async (t) => {
   const store = openSqliteStore({ file: path.join(dir, 'ledger.sqlite'), clock: () => new Date(now) });
   const ledger = await startLedger(store);
   await seedMissionHistory(ledger);
-  const app = await buildApp(ledger);
+  const app = await buildApp(ledger, { auth: testKeyRing() });
   t.teardown(async () => {
     await app.close();
     await ledger.close();
     rmSync(dir, { recursive: true, force: true });
   });
   const post = async (body: object) => {
-    const response = await app.inject({ method: 'POST', url: '/v1/events', payload: body });
+    const response = await app.inject({
+      method: 'POST',
+      headers: bearer('recorder'),
+      url: '/v1/events',
+      payload: body,
+    });
     t.equal(response.statusCode, 201, response.body);
     await ledger.projector.waitFor(response.json().position, 2000);
   };

@@ -1,22 +1,26 @@
 /**
  * Recording and reading events: `POST /v1/events` (one event or an atomic
- * batch) and `GET /v1/events` (the log, paginated by position).
+ * batch, optionally conditional on the ledger's revision), `GET /v1/events`
+ * (the log, filtered, paginated by position) and `GET /v1/events/export`
+ * (NDJSON, streamed).
  */
+import { Readable } from 'node:stream';
 import type { FastifyPluginAsync } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { v7 as uuidv7 } from 'uuid';
 import { z } from 'zod';
 import {
-  EVENT_TYPES,
   eventCatalogue,
   IncomingEvent,
   TimePrecision,
   toInstant,
   type EventMetadata,
+  type RecordedEvent,
 } from '../../../events/index.js';
 import type { Proposal } from '../../ledger/decide.js';
 import { issueFromZod, Problem, schemaProblem, sendProblem, type SchemaIssue } from '../problem.js';
 import type { LedgerDeps } from '../app.js';
+import { eventPredicate, FilterFields } from './event-filter.js';
 
 export const MAX_BATCH = 1000;
 
@@ -110,39 +114,78 @@ export function toProposal(event: IncomingEvent): Proposal {
   } as Proposal;
 }
 
+/** Events scanned at most per GET /v1/events request; the cursor carries on from there. */
+export const SCAN_BUDGET = 10_000;
+const EXPORT_PAGE = 1000;
+
 const ListQuery = z
   .object({
     after: z.coerce.number().int().min(0).default(0).describe('cursor: the position of the last event already read'),
     limit: z.coerce.number().int().min(1).max(1000).default(100),
-    type: z.enum(EVENT_TYPES as [string, ...string[]]).optional(),
+    ...FilterFields,
   })
   .strict();
 
+const ExportQuery = z
+  .object({
+    after: z.coerce.number().int().min(0).default(0).describe('start after this global position'),
+    ...FilterFields,
+  })
+  .strict();
+
+/** `If-Match: "41"` → 41; `*` or absent → undefined (no condition). */
+export function parseIfMatch(header: string | undefined): number | undefined | 'invalid' {
+  if (header === undefined || header.trim() === '*') return undefined;
+  const match = /^\s*"?(-1|\d{1,15})"?\s*$/.exec(header);
+  return match ? Number(match[1]) : 'invalid';
+}
+
 export const eventRoutes: FastifyPluginAsync<LedgerDeps> = async (app, deps) => {
   const typed = app.withTypeProvider<ZodTypeProvider>();
+  const metrics = app.metrics;
 
   typed.post(
-    '/',
+    '',
     {
+      config: { access: 'record' },
       schema: {
         summary: 'Record one event, or a batch atomically',
         description:
-          'Idempotent by event id: posting the same id with the same content again answers 200 with the original positions and `replayed: true`; the same id with other content is a 409.',
+          'Idempotent by event id: posting the same id with the same content again answers 200 with the original positions, `replayed: true` and the header `Idempotent-Replayed: true`; the same id with other content is a 409 (`idempotency-conflict`). With `If-Match: "<revision>"` the batch is recorded only if the ledger stream is still at that revision; otherwise 412 (`expected-revision-mismatch`) with the current revision in `context`. The principal of the API key is stored as `recordedBy`.',
         tags: ['events'],
         body: EventsBody,
-        response: { 200: Receipt, 201: Receipt, 400: Problem, 409: Problem, 422: Problem },
+        response: { 200: Receipt, 201: Receipt, 400: Problem, 409: Problem, 412: Problem, 422: Problem },
       },
       // Parsed in the handler, so a batch's problems name the event's index.
       validatorCompiler: () => (data) => ({ value: data }),
     },
     async (request, reply) => {
+      const expectedRevision = parseIfMatch(request.headers['if-match']);
+      if (expectedRevision === 'invalid')
+        return sendProblem(
+          reply,
+          schemaProblem(
+            [{ field: 'If-Match', rule: 'schema-invalid', message: 'must be "<revision>" (a whole number) or *' }],
+            request.url,
+            'headers',
+          ),
+        );
       const parsed = parseEventsBody(request.body);
       if ('issues' in parsed) return sendProblem(reply, schemaProblem(parsed.issues, request.url));
       const result = await deps.writer.submit({
         proposals: parsed.events.map(toProposal),
         recordedBy: request.principal ?? 'anonymous',
+        ...(expectedRevision === undefined ? {} : { expectedRevision }),
       });
       const last = result.events[result.events.length - 1];
+      if (result.replayed) {
+        metrics.replays++;
+        reply.header('idempotent-replayed', 'true');
+      } else {
+        metrics.appends++;
+        metrics.appendedEvents += result.events.length;
+        if (last) reply.header('etag', `"${last.streamRevision}"`);
+      }
       return reply.code(result.replayed ? 200 : 201).send({
         replayed: result.replayed,
         position: last?.globalPosition ?? 0,
@@ -159,38 +202,94 @@ export const eventRoutes: FastifyPluginAsync<LedgerDeps> = async (app, deps) => 
   );
 
   typed.get(
-    '/',
+    '',
     {
+      config: { access: 'log' },
       schema: {
-        summary: 'Read the event log in recording order',
+        summary: 'Read the event log in recording order, filtered, with a cursor',
+        description: `Filters combine with AND. A request scans at most ${SCAN_BUDGET.toLocaleString('en')} events of the log: a page may hold fewer than \`limit\` events (even none) and still have a \`next\` cursor. Read on until \`next\` is null.`,
         tags: ['events'],
         querystring: ListQuery,
         response: {
           200: z.object({
             events: z.array(StoredEvent),
-            next: z.number().int().nullable().describe('pass as `after` for the next page; null at the end'),
+            next: z
+              .number()
+              .int()
+              .nullable()
+              .describe('pass as `after` for the next page; null when the end of the log was reached'),
           }),
           400: Problem,
         },
       },
     },
     async (request) => {
-      const { after, limit, type } = request.query;
-      const events = [];
+      const { after, limit, ...filter } = request.query;
+      const predicate = eventPredicate(filter);
+      const events: RecordedEvent[] = [];
       let cursor = after;
-      // Filtering scans forward page by page until the page is full or the log ends.
-      for (;;) {
-        const page = await deps.store.readAll({ after: cursor, limit });
+      let scanned = 0;
+      let end = false;
+      // Filtering scans forward page by page until the page is full, the budget spent or the log ends.
+      while (events.length < limit && scanned < SCAN_BUDGET) {
+        const size = predicate ? EXPORT_PAGE : limit - events.length;
+        const page = await deps.store.readAll({ after: cursor, limit: size });
+        let consumed = 0;
         for (const event of page) {
           cursor = event.globalPosition;
-          if (type === undefined || event.type === type) events.push(event);
+          consumed++;
+          if (predicate === undefined || predicate(event)) events.push(event);
           if (events.length === limit) break;
         }
-        if (events.length === limit || page.length < limit) break;
+        scanned += consumed;
+        if (page.length < size && consumed === page.length) {
+          end = true;
+          break;
+        }
       }
-      const last = events[events.length - 1];
-      const more = last !== undefined && events.length === limit;
-      return { events, next: more ? last.globalPosition : null };
+      return { events, next: end ? null : cursor };
+    },
+  );
+
+  typed.get(
+    '/export',
+    {
+      config: { access: 'export' },
+      schema: {
+        summary: 'Export the event log (or a filtered part) as NDJSON, streamed',
+        description:
+          'One stored event per line, in recording order, from `after` up to the head of the log when the export started (`X-Ledger-Position`). Streamed page by page with backpressure: the server holds one page at a time, whatever the size of the log.',
+        tags: ['events'],
+        querystring: ExportQuery,
+        response: { 400: Problem },
+      },
+    },
+    async (request, reply) => {
+      const { after, ...filter } = request.query;
+      const predicate = eventPredicate(filter);
+      const head = await deps.store.headPosition();
+      const store = deps.store;
+      async function* pages(): AsyncGenerator<string> {
+        let cursor = after;
+        while (cursor < head) {
+          const page = await store.readAll({ after: cursor, limit: EXPORT_PAGE });
+          if (page.length === 0) return;
+          let chunk = '';
+          for (const event of page) {
+            if (event.globalPosition > head) break;
+            cursor = event.globalPosition;
+            if (predicate === undefined || predicate(event)) chunk += `${JSON.stringify(event)}\n`;
+          }
+          if (chunk !== '') yield chunk;
+          if (page.length < EXPORT_PAGE) return;
+        }
+      }
+      return reply
+        .type('application/x-ndjson; charset=utf-8')
+        .header('content-disposition', 'attachment; filename="mss-ledger-events.ndjson"')
+        .header('x-ledger-position', head)
+        .header('cache-control', 'no-store')
+        .send(Readable.from(pages(), { objectMode: false, highWaterMark: 64 * 1024 }) as never);
     },
   );
 };

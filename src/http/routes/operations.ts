@@ -9,6 +9,7 @@ export const operationRoutes: FastifyPluginAsync<LedgerDeps> = async (app, deps)
   typed.get(
     '/health',
     {
+      config: { access: 'public' },
       schema: {
         summary: 'Liveness: the process answers',
         tags: ['operations'],
@@ -21,6 +22,7 @@ export const operationRoutes: FastifyPluginAsync<LedgerDeps> = async (app, deps)
   typed.get(
     '/ready',
     {
+      config: { access: 'public' },
       schema: {
         summary: 'Readiness: the store answers and the projections have caught up',
         tags: ['operations'],
