@@ -338,6 +338,21 @@ class EventStoreDbAdapter implements EventStoreDbStore {
     return subscription;
   }
 
+  /** A ledger stream must keep every event forever: any retention setting on it is a problem. */
+  async integrityProblems(streams: readonly string[]): Promise<string[]> {
+    const violations = await this.checkRetentionPolicies(streams);
+    return violations.map(
+      (v) =>
+        `stream ${v.stream} has a retention setting (${[
+          v.maxAge === undefined ? '' : `$maxAge=${v.maxAge}`,
+          v.maxCount === undefined ? '' : `$maxCount=${v.maxCount}`,
+          v.truncateBefore === undefined ? '' : `$tb=${v.truncateBefore}`,
+        ]
+          .filter(Boolean)
+          .join(', ')}): a ledger stream must keep every event`,
+    );
+  }
+
   async checkRetentionPolicies(streams: readonly string[]): Promise<RetentionViolation[]> {
     const violations: RetentionViolation[] = [];
     for (const stream of streams) {

@@ -81,6 +81,13 @@ export interface EventStore {
   /** Catch-up then live: every event after `after` (exclusive), then each new one as it is appended. */
   subscribeToAll(after: number, handlers: SubscribeHandlers): Subscription;
 
+  /**
+   * Problems that make the store unfit for a ledger, for /ready: for example a
+   * retention setting ($maxAge, $maxCount, truncate-before) on a ledger stream.
+   * Empty when all is well.
+   */
+  integrityProblems(streams: readonly string[]): Promise<string[]>;
+
   close(): Promise<void>;
 }
 

@@ -149,6 +149,8 @@ function checkExpected(stream: string, expected: ExpectedRevision, actual: numbe
   if (!ok) throw new WrongExpectedRevisionError(stream, expected, actual);
 }
 
+const IMMUTABILITY_TRIGGERS = ['events_no_update', 'events_no_delete', 'events_no_replace_indexed'];
+
 /** The layout of the events table; a file of another layout is refused, never altered. */
 const SCHEMA_VERSION = 2;
 
@@ -389,6 +391,19 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteEventStore {
     async headPosition() {
       ensureOpen();
       return headSync();
+    },
+
+    /** The immutability triggers must be in place: a file whose triggers were dropped is not a ledger. */
+    async integrityProblems() {
+      ensureOpen();
+      const triggers = new Set(
+        (db.prepare("SELECT name FROM sqlite_master WHERE type = 'trigger'").all() as { name: string }[]).map(
+          (r) => r.name,
+        ),
+      );
+      return IMMUTABILITY_TRIGGERS.filter((name) => !triggers.has(name)).map(
+        (name) => `the events table lacks its trigger ${name}: UPDATE or DELETE may no longer be refused`,
+      );
     },
 
     subscribeToAll(after, handlers) {

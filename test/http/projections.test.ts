@@ -1,4 +1,5 @@
 /** Inventory and personnel over HTTP, on the seeded mission history. */
+import Database from 'better-sqlite3';
 import t from 'tap';
 import { bearer, testLedger } from '../support/ledger.js';
 import { donation, line } from '../support/fixtures.js';
@@ -53,7 +54,18 @@ t.test('health and readiness', async (t) => {
   t.same((await app.inject({ method: 'GET', url: '/health' })).json(), { status: 'ok' });
   const ready = await app.inject({ method: 'GET', url: '/ready' });
   t.equal(ready.statusCode, 200);
-  t.match(ready.json(), { status: 'ready', engine: 'sqlite' });
+  t.match(ready.json(), { status: 'ready', engine: 'sqlite', problems: [] });
+});
+
+t.test('readiness fails when the store can no longer refuse a rewrite', async (t) => {
+  const { app, file } = await testLedger(t, { seed: true });
+  // Someone with file access drops an immutability trigger.
+  const db = new Database(file);
+  db.exec('DROP TRIGGER events_no_delete');
+  db.close();
+  const ready = await app.inject({ method: 'GET', url: '/ready' });
+  t.equal(ready.statusCode, 503);
+  t.match(ready.json().problems, [/events_no_delete/]);
 });
 
 t.test('chain of custody over HTTP, with the events that moved the item', async (t) => {

@@ -268,6 +268,9 @@ t.test('retention check reports a ledger stream with $maxAge', async (t) => {
     { stream: 'ledger', maxAge: 3600 },
     { stream: 'other', maxCount: 10, truncateBefore: 2 },
   ]);
+  const problems = await h.store.integrityProblems(['ledger']);
+  t.equal(problems.length, 1, '/ready reports the ledger stream that may lose events');
+  t.match(problems[0], /ledger.*\$maxAge=3600/);
   t.same(
     (await h.store.readAll()).map((e) => e.stream),
     ['ledger'],

@@ -2,7 +2,10 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { LEDGER_STREAM } from '../../ledger/book.js';
 import type { LedgerDeps } from '../app.js';
+
+const READY_WAIT_MS = 1000;
 
 export const operationRoutes: FastifyPluginAsync<LedgerDeps> = async (app, deps) => {
   const typed = app.withTypeProvider<ZodTypeProvider>();
@@ -19,36 +22,42 @@ export const operationRoutes: FastifyPluginAsync<LedgerDeps> = async (app, deps)
     async () => ({ status: 'ok' as const }),
   );
 
+  const Readiness = z.object({
+    status: z.enum(['ready', 'not-ready']),
+    engine: z.string(),
+    position: z.number().describe('the position the projections reflect'),
+    head: z.number().describe("the store's last position"),
+    problems: z.array(z.string()).describe('why the service is not ready, or what makes the store unfit for a ledger'),
+  });
+
   typed.get(
     '/ready',
     {
       config: { access: 'public' },
       schema: {
-        summary: 'Readiness: the store answers and the projections have caught up',
+        summary: 'Readiness: the store answers, keeps every event, and the projections have caught up',
         tags: ['operations'],
-        response: {
-          200: z.object({
-            status: z.enum(['ready', 'not-ready']),
-            engine: z.string(),
-            position: z.number(),
-            head: z.number(),
-          }),
-          503: z.object({
-            status: z.enum(['ready', 'not-ready']),
-            engine: z.string(),
-            position: z.number(),
-            head: z.number(),
-          }),
-        },
+        response: { 200: Readiness, 503: Readiness },
       },
     },
     async (_request, reply) => {
-      const head = await deps.store.headPosition().catch(() => -1);
-      const position = deps.projector.state.position;
-      const ready = head >= 0 && deps.projector.caughtUp && position >= head;
-      return reply
-        .code(ready ? 200 : 503)
-        .send({ status: ready ? 'ready' : 'not-ready', engine: deps.store.engine, position, head });
+      const problems: string[] = [];
+      const head = await deps.store.headPosition().catch((error: unknown) => {
+        problems.push(`the store does not answer: ${error instanceof Error ? error.message : String(error)}`);
+        return -1;
+      });
+      if (head >= 0) problems.push(...(await deps.store.integrityProblems([LEDGER_STREAM]).catch(() => [])));
+      // Under load the head runs a little ahead of the projections: give them a moment to reach it.
+      if (head >= 0 && !(deps.projector.caughtUp && (await deps.projector.waitFor(head, READY_WAIT_MS))))
+        problems.push(`the projections are at position ${deps.projector.state.position}, the store at ${head}`);
+      const ready = problems.length === 0;
+      return reply.code(ready ? 200 : 503).send({
+        status: ready ? 'ready' : 'not-ready',
+        engine: deps.store.engine,
+        position: deps.projector.state.position,
+        head,
+        problems,
+      });
     },
   );
 };
