@@ -28,6 +28,8 @@ export type Proposal = {
     occurredAt: string;
     data: EventDataOf<T>;
     metadata: EventMetadata;
+    /** True when the server chose the id (UUIDv7): such an event cannot be a retry. Not stored. */
+    idAssigned?: boolean;
   };
 }[EventType];
 

@@ -174,7 +174,9 @@ export class LedgerWriter {
   private async runGroup(initial: Pending[]): Promise<void> {
     let group = initial;
     for (let attempt = 0; ; attempt++) {
-      const stored = await this.store.readByIds(group.flatMap((g) => g.proposals.map((p) => p.id)));
+      // Ids the server assigned are new by construction: only clients' ids can be retries.
+      const clientIds = group.flatMap((g) => g.proposals.flatMap((p) => (p.idAssigned ? [] : [p.id])));
+      const stored = clientIds.length === 0 ? [] : await this.store.readByIds(clientIds);
       const byId = new Map(stored.map((e) => [e.id, e]));
       const targets = await this.reversalTargets(group);
       const undo: UndoLog = [];
@@ -263,19 +265,29 @@ export class LedgerWriter {
       const target = proposal.type === 'EntryReversed' ? targets.get(proposal.data.eventId) : undefined;
       const decision = decide(proposal, this.book, { now, target });
       if (!decision.ok) return { rejection: inBatch(decision.rejection, index, pending.proposals.length) };
+      const recordedAt = now.toISOString();
       for (const accepted of decision.events) {
-        const event = { ...accepted, recordedBy: pending.recordedBy };
+        const event: EventToAppend = {
+          id: accepted.id,
+          type: accepted.type,
+          schemaVersion: accepted.schemaVersion,
+          occurredAt: accepted.occurredAt,
+          recordedBy: pending.recordedBy,
+          data: accepted.data,
+          metadata: accepted.metadata,
+        };
         events.push(event);
+        // As it will be stored, with a provisional position: later proposals in this group may reverse it.
         const provisional = {
           ...event,
           stream: LEDGER_STREAM,
           globalPosition: nextPosition(),
           streamRevision: -1,
-          recordedAt: now.toISOString(),
-        } as LedgerEvent;
-        // Later proposals in this group may reverse this one.
+          recordedAt,
+          ...(target ? { target } : {}),
+        } as FoldEvent;
         targets.set(event.id, provisional);
-        evolveBook(this.book, { ...provisional, ...(target ? { target } : {}) } as FoldEvent, undo);
+        evolveBook(this.book, provisional, undo);
       }
     }
     return { events };

@@ -106,6 +106,7 @@ export function toProposal(event: IncomingEvent): Proposal {
   };
   return {
     id: event.id ?? uuidv7(),
+    ...(event.id === undefined ? { idAssigned: true } : {}),
     type: event.type,
     schemaVersion: eventCatalogue[event.type].version,
     occurredAt: toInstant(event.occurredAt),
