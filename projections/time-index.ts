@@ -219,7 +219,8 @@ export class TimeIndex {
 
   /** The counters as of `asOf` (ms, inclusive), as known at `knownAt` (a position, inclusive). */
   query(asOf: number, knownAt: number, knownAtTime: number): Counters {
-    const headPosition = this.size === 0 ? 0 : this.position[this.size - 1]!;
+    if (this.size === 0 || knownAt < this.position[0]!) return new Map(); // nothing was known yet
+    const headPosition = this.position[this.size - 1]!;
     if (knownAt >= headPosition) return this.byTime(asOf);
     if (asOf >= knownAtTime) {
       // Everything known at K occurred by K (+ skew): a prefix in recording order.
@@ -228,21 +229,60 @@ export class TimeIndex {
         if (this.position[i]! <= knownAt && this.occurred[i]! > asOf) this.apply(state, i, -1);
       return this.named(state);
     }
-    if (knownAtTime - asOf <= this.lateAfterMs) {
-      // Known at K, less what occurred after T: facts that occurred in (T, K], a short window.
+    // Two ways to the same sum; take the one that touches fewer facts.
+    // A: what was known at K, less what occurred after T. A fact known at K
+    //    occurred by K (+ skew), so those are the facts that occurred in (T, K].
+    const windowFrom = this.upperBound(asOf);
+    const windowTo = this.upperBound(knownAtTime + SKEW_MS);
+    // B: what occurred by T, less what was recorded after K. When K is more than
+    //    a day after T, those facts were recorded late, and the late list holds them.
+    const recordedBy = this.countKnownAt(knownAt);
+    const lateOnly = knownAtTime - asOf > this.lateAfterMs;
+    const lateFrom = lateOnly ? this.firstLateAfter(knownAt) : 0;
+    const costA = windowTo - windowFrom;
+    const costB = lateOnly ? this.late.length - lateFrom : this.size - recordedBy;
+    if (costA <= costB) {
       const state = this.byPosition(knownAt);
-      const from = this.upperBound(asOf);
-      const to = this.upperBound(knownAtTime + SKEW_MS);
-      for (let k = from; k < to; k++) {
+      for (let k = windowFrom; k < windowTo; k++) {
         const i = this.byOccurrence[k]!;
         if (this.position[i]! <= knownAt) this.apply(state, i, -1);
       }
       return this.named(state);
     }
-    // As of T now, less what was recorded after K: those were recorded long after they occurred.
     const state = this.sparseByTime(asOf);
-    for (const i of this.late) if (this.position[i]! > knownAt && this.occurred[i]! <= asOf) this.apply(state, i, -1);
+    if (lateOnly) {
+      for (let j = lateFrom; j < this.late.length; j++) {
+        const i = this.late[j]!;
+        if (this.occurred[i]! <= asOf) this.apply(state, i, -1);
+      }
+    } else {
+      for (let i = recordedBy; i < this.size; i++) if (this.occurred[i]! <= asOf) this.apply(state, i, -1);
+    }
     return this.named(state);
+  }
+
+  /** How many facts were recorded at or before position `knownAt` (facts are in recording order). */
+  private countKnownAt(knownAt: number): number {
+    let lo = 0;
+    let hi = this.size;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.position[mid]! <= knownAt) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  /** The first index in the late list (in recording order) of a fact recorded after `knownAt`. */
+  private firstLateAfter(knownAt: number): number {
+    let lo = 0;
+    let hi = this.late.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.position[this.late[mid]!]! <= knownAt) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
   }
 
   /** Reference answer by folding every fact; for tests. */
@@ -294,15 +334,7 @@ export class TimeIndex {
   }
 
   private byPosition(knownAt: number): Sparse {
-    // The last fact recorded at or before knownAt.
-    let lo = 0;
-    let hi = this.size;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (this.position[mid]! <= knownAt) lo = mid + 1;
-      else hi = mid;
-    }
-    const count = lo;
+    const count = this.countKnownAt(knownAt);
     const snapshot = this.positionSnapshots[Math.floor(count / this.snapshotEvery) - 1];
     const state = snapshot ? this.thaw(snapshot) : new Map();
     for (let i = snapshot ? snapshot.factCount : 0; i < count; i++) this.apply(state, i, 1);
