@@ -3,87 +3,134 @@
  * lead time, and what a closed short shipment wrote off.
  *
  * A shipment has few events, so its history is kept whole and folded per
- * request, for any asOf and knownAt: entries that occurred after asOf or
- * were recorded after knownAt are left out, and so is every entry whose
- * reversal was known by then.
+ * request, for any asOf and knownAt: entries that occurred after asOf or were
+ * recorded after knownAt are left out, and so is every entry whose reversal
+ * was known by then.
+ *
+ * Kept compact, since there may be many shipments: an entry is a run of
+ * numbers (position, occurrence, kind, then item / quantity / exact per line,
+ * item types interned), and an event's id is read back by position when shown.
  */
 import type { LedgerEvent } from '../events/index.js';
 import type { FoldEvent } from '../src/ledger/postings.js';
 
-interface Entry {
-  eventId: string;
-  type: 'ShipmentDispatched' | 'ShipmentReceived' | 'ShipmentClosed';
-  occurred: number;
-  occurredAt: string;
-  position: number;
-  lines: { itemType: string; quantity: number; exact: boolean }[];
-  detail: Record<string, string | undefined>;
-}
-
-interface Reversal {
-  eventId: string;
-  position: number;
-}
+const KINDS = ['ShipmentDispatched', 'ShipmentReceived', 'ShipmentClosed'] as const;
+type Kind = (typeof KINDS)[number];
+const WRITE_OFF_REASONS = ['lost', 'damaged', 'diverted'] as const;
 
 export interface ShipmentHistory {
   shipmentId: string;
-  entries: Entry[];
-  reversals: Reversal[];
+  /** Per entry: position, occurred ms, kind, line count (a closing: its reason's index), then [item, quantity, exact] per line. */
+  entries: number[];
+  /** Each dispatch's parties and route (almost always one; more if a dispatch was reversed and made again). */
+  routes: Route[];
+  /** [reversed event's position, reversal's position] pairs, flattened; absent until a reversal. */
+  reversals?: number[];
 }
 
-export type ShipmentHistories = Map<string, ShipmentHistory>;
+interface Route {
+  position: number;
+  from: string;
+  to: string;
+  carrier?: string;
+  origin?: string;
+  destination?: string;
+}
 
-const shipmentIdOf = (event: LedgerEvent): string | undefined =>
-  event.type === 'ShipmentDispatched' || event.type === 'ShipmentReceived' || event.type === 'ShipmentClosed'
-    ? event.data.shipmentId
-    : undefined;
+export interface ShipmentHistories {
+  shipments: Map<string, ShipmentHistory>;
+  items: string[];
+  itemIds: Map<string, number>;
+}
+
+export const emptyShipmentHistories = (): ShipmentHistories => ({
+  shipments: new Map(),
+  items: [],
+  itemIds: new Map(),
+});
+
+function itemId(histories: ShipmentHistories, itemType: string): number {
+  let id = histories.itemIds.get(itemType);
+  if (id === undefined) {
+    id = histories.items.length;
+    histories.items.push(itemType);
+    histories.itemIds.set(itemType, id);
+  }
+  return id;
+}
 
 function historyFor(histories: ShipmentHistories, shipmentId: string): ShipmentHistory {
-  let history = histories.get(shipmentId);
-  if (!history) histories.set(shipmentId, (history = { shipmentId, entries: [], reversals: [] }));
+  let history = histories.shipments.get(shipmentId);
+  if (!history) histories.shipments.set(shipmentId, (history = { shipmentId, entries: [], routes: [] }));
   return history;
 }
 
+const isShipmentEvent = (
+  event: LedgerEvent,
+): event is Extract<LedgerEvent, { type: 'ShipmentDispatched' | 'ShipmentReceived' | 'ShipmentClosed' }> =>
+  event.type === 'ShipmentDispatched' || event.type === 'ShipmentReceived' || event.type === 'ShipmentClosed';
+
 export function evolveShipmentHistories(histories: ShipmentHistories, event: FoldEvent): ShipmentHistories {
   if (event.type === 'EntryReversed') {
-    const shipmentId = event.target && shipmentIdOf(event.target);
-    if (shipmentId !== undefined)
-      historyFor(histories, shipmentId).reversals.push({ eventId: event.data.eventId, position: event.globalPosition });
+    const target = event.target;
+    if (target && isShipmentEvent(target))
+      (historyFor(histories, target.data.shipmentId).reversals ??= []).push(
+        target.globalPosition,
+        event.globalPosition,
+      );
     return histories;
   }
-  if (event.type !== 'ShipmentDispatched' && event.type !== 'ShipmentReceived' && event.type !== 'ShipmentClosed')
+  if (!isShipmentEvent(event)) return histories;
+  const history = historyFor(histories, event.data.shipmentId);
+  const kind = KINDS.indexOf(event.type);
+  const entries = history.entries;
+  entries.push(event.globalPosition, Date.parse(event.occurredAt), kind);
+  if (event.type === 'ShipmentClosed') {
+    entries.push(WRITE_OFF_REASONS.indexOf(event.data.writeOffReason));
     return histories;
-  const shipmentId = event.data.shipmentId;
-  const lines =
-    event.type === 'ShipmentClosed'
-      ? []
-      : event.data.lines.map((l) => ({
-          itemType: l.itemType,
-          quantity: l.quantity.value,
-          exact: l.quantity.precision === 'exact',
-        }));
-  const detail =
-    event.type === 'ShipmentDispatched'
-      ? {
-          from: event.data.from,
-          to: event.data.to,
-          carrier: event.data.carrier,
-          origin: event.data.origin,
-          destination: event.data.destination,
-        }
-      : event.type === 'ShipmentClosed'
-        ? { writeOffReason: event.data.writeOffReason }
-        : { location: event.data.location };
-  historyFor(histories, shipmentId).entries.push({
-    eventId: event.id,
-    type: event.type,
-    occurred: Date.parse(event.occurredAt),
-    occurredAt: event.occurredAt,
-    position: event.globalPosition,
-    lines,
-    detail,
-  });
+  }
+  entries.push(event.data.lines.length);
+  for (const line of event.data.lines)
+    entries.push(itemId(histories, line.itemType), line.quantity.value, line.quantity.precision === 'exact' ? 1 : 0);
+  if (event.type === 'ShipmentDispatched') {
+    const { from, to, carrier, origin, destination } = event.data;
+    history.routes.push({
+      position: event.globalPosition,
+      from,
+      to,
+      ...(carrier === undefined ? {} : { carrier }),
+      ...(origin === undefined ? {} : { origin }),
+      ...(destination === undefined ? {} : { destination }),
+    });
+  }
   return histories;
+}
+
+interface Entry {
+  position: number;
+  occurred: number;
+  kind: Kind;
+  reason: string | undefined;
+  lines: { itemType: string; quantity: number; exact: boolean }[];
+}
+
+function* entriesOf(history: ShipmentHistory, items: readonly string[]): Generator<Entry> {
+  const e = history.entries;
+  for (let i = 0; i < e.length;) {
+    const position = e[i]!;
+    const occurred = e[i + 1]!;
+    const kind = KINDS[e[i + 2]!]!;
+    const count = e[i + 3]!;
+    i += 4;
+    if (kind === 'ShipmentClosed') {
+      yield { position, occurred, kind, reason: WRITE_OFF_REASONS[count], lines: [] };
+      continue;
+    }
+    const lines = [];
+    for (let l = 0; l < count; l++, i += 3)
+      lines.push({ itemType: items[e[i]!]!, quantity: e[i + 1]!, exact: e[i + 2] === 1 });
+    yield { position, occurred, kind, reason: undefined, lines };
+  }
 }
 
 export type ShipmentStatus = 'dispatched' | 'partially-received' | 'received' | 'closed';
@@ -110,17 +157,30 @@ export interface ShipmentView {
     writtenOff: number;
     exact: boolean;
   }[];
-  events: { eventId: string; type: string; occurredAt: string; position: number }[];
+  /** The shipment's events; their ids are read back by position when shown. */
+  events: { type: string; occurredAt: string; position: number }[];
 }
 
+const iso = (ms: number) => new Date(ms).toISOString();
+
 /** The shipment as of `asOf` (ms), as known at position `knownAt`; undefined if it was not dispatched by then. */
-export function shipmentAt(history: ShipmentHistory, asOf: number, knownAt: number): ShipmentView | undefined {
-  const reversed = new Set(history.reversals.filter((r) => r.position <= knownAt).map((r) => r.eventId));
-  const entries = history.entries
-    .filter((e) => e.position <= knownAt && e.occurred <= asOf && !reversed.has(e.eventId))
+export function shipmentAt(
+  histories: ShipmentHistories,
+  shipmentId: string,
+  asOf: number,
+  knownAt: number,
+): ShipmentView | undefined {
+  const history = histories.shipments.get(shipmentId);
+  if (!history) return undefined;
+  const reversed = new Set<number>();
+  const reversals = history.reversals ?? [];
+  for (let i = 0; i < reversals.length; i += 2) if (reversals[i + 1]! <= knownAt) reversed.add(reversals[i]!);
+  const entries = [...entriesOf(history, histories.items)]
+    .filter((e) => e.position <= knownAt && e.occurred <= asOf && !reversed.has(e.position))
     .sort((a, b) => a.occurred - b.occurred || a.position - b.position);
-  const dispatch = entries.find((e) => e.type === 'ShipmentDispatched');
+  const dispatch = entries.find((e) => e.kind === 'ShipmentDispatched');
   if (!dispatch) return undefined;
+  const route = history.routes.find((r) => r.position === dispatch.position);
   const lines = new Map<string, ShipmentView['lines'][number]>();
   const lineFor = (itemType: string) => {
     let line = lines.get(itemType);
@@ -131,13 +191,13 @@ export function shipmentAt(history: ShipmentHistory, asOf: number, knownAt: numb
   let lastReceived: Entry | undefined;
   let closed: Entry | undefined;
   for (const entry of entries) {
-    if (entry.type === 'ShipmentDispatched' && entry === dispatch)
+    if (entry === dispatch)
       for (const l of entry.lines) {
         const line = lineFor(l.itemType);
         line.dispatched += l.quantity;
         line.exact &&= l.exact;
       }
-    if (entry.type === 'ShipmentReceived' && !closed) {
+    if (entry.kind === 'ShipmentReceived' && !closed) {
       lastReceived = entry;
       for (const l of entry.lines) {
         const line = lineFor(l.itemType);
@@ -145,7 +205,7 @@ export function shipmentAt(history: ShipmentHistory, asOf: number, knownAt: numb
         line.exact &&= l.exact;
       }
     }
-    if (entry.type === 'ShipmentClosed' && !closed) {
+    if (entry.kind === 'ShipmentClosed' && !closed) {
       closed = entry;
       for (const line of lines.values()) line.writtenOff = Math.max(0, line.dispatched - line.received);
     }
@@ -160,21 +220,21 @@ export function shipmentAt(history: ShipmentHistory, asOf: number, knownAt: numb
         ? 'partially-received'
         : 'dispatched';
   return {
-    shipmentId: history.shipmentId,
-    from: dispatch.detail.from ?? '',
-    to: dispatch.detail.to ?? '',
+    shipmentId,
+    from: route?.from ?? '',
+    to: route?.to ?? '',
     status,
-    carrier: dispatch.detail.carrier,
-    origin: dispatch.detail.origin,
-    destination: dispatch.detail.destination,
-    dispatchedAt: dispatch.occurredAt,
-    lastReceivedAt: lastReceived?.occurredAt ?? null,
-    closedAt: closed?.occurredAt ?? null,
+    carrier: route?.carrier,
+    origin: route?.origin,
+    destination: route?.destination,
+    dispatchedAt: iso(dispatch.occurred),
+    lastReceivedAt: lastReceived ? iso(lastReceived.occurred) : null,
+    closedAt: closed ? iso(closed.occurred) : null,
     leadTimeDays: lastReceived
       ? Math.round(((lastReceived.occurred - dispatch.occurred) / 86_400_000) * 10) / 10
       : null,
-    writeOffReason: closed?.detail.writeOffReason ?? null,
+    writeOffReason: closed?.reason ?? null,
     lines: all.sort((a, b) => a.itemType.localeCompare(b.itemType)),
-    events: entries.map((e) => ({ eventId: e.eventId, type: e.type, occurredAt: e.occurredAt, position: e.position })),
+    events: entries.map((e) => ({ type: e.kind, occurredAt: iso(e.occurred), position: e.position })),
   };
 }

@@ -72,8 +72,8 @@ function render(projector: Projector, name: ProjectionName, asOf: number | undef
     case 'shipments':
       return {
         header,
-        view: [...projector.state.shipmentHistories.values()].flatMap((h) => {
-          const s = shipmentAt(h, asOf ?? Number.MAX_SAFE_INTEGER, slice.position);
+        view: [...projector.state.shipmentHistories.shipments.keys()].flatMap((id) => {
+          const s = shipmentAt(projector.state.shipmentHistories, id, asOf ?? Number.MAX_SAFE_INTEGER, slice.position);
           return s ? [s] : [];
         }),
       };

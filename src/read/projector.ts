@@ -14,7 +14,11 @@ import { emptyCustody, evolveCustody, type Custody } from '../../projections/cus
 import { donorDeltas } from '../../projections/donors.js';
 import { inventoryDeltas } from '../../projections/inventory.js';
 import { personnelDeltas } from '../../projections/personnel.js';
-import { evolveShipmentHistories, type ShipmentHistories } from '../../projections/shipments.js';
+import {
+  emptyShipmentHistories,
+  evolveShipmentHistories,
+  type ShipmentHistories,
+} from '../../projections/shipments.js';
 import { TimeIndex, type TimeIndexExport, type TimeIndexOptions } from '../../projections/time-index.js';
 import { LEDGER_STREAM } from '../ledger/book.js';
 import type { FoldEvent, ShipmentLedger } from '../ledger/postings.js';
@@ -58,7 +62,7 @@ export class Projector {
     catalog: emptyCatalog(),
     shipments: new Map(),
     now: { inventory: new Map(), personnel: new Map(), donors: new Map() },
-    shipmentHistories: new Map(),
+    shipmentHistories: emptyShipmentHistories(),
     custody: emptyCustody(),
   };
   indexes: Record<SumName, TimeIndex>;

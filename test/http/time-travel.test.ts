@@ -7,6 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import t from 'tap';
+import { SEED_IDS } from '../../seeds/mission-history.js';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../src/http/app.js';
 import { seedMissionHistory, startLedger } from '../../src/service.js';
@@ -70,6 +71,14 @@ t.test('the seeded history, as of dates the articles give', async (t) => {
     t.equal(shipment.status, 'received');
     const one = await get(app, `/v1/shipments/${shipment.shipmentId}`);
     t.same(one.shipment.lines, shipment.lines);
+    t.same(
+      one.shipment.events.map((e: { eventId: string; type: string }) => [e.type, e.eventId]),
+      [
+        ['ShipmentDispatched', SEED_IDS.helicoptersDispatched],
+        ['ShipmentReceived', SEED_IDS.helicoptersReceived],
+      ],
+      'its events, by id, in the order they happened',
+    );
     const early = await app.inject({
       method: 'GET',
       headers: bearer('auditor'),

@@ -1,20 +1,19 @@
 /** The shipments projection: given a shipment's events, then its status, lines and write-offs, for any date. */
 import t from 'tap';
 import type { IncomingEvent } from '../../events/index.js';
-import { evolveShipmentHistories, shipmentAt, type ShipmentHistories } from '../../projections/shipments.js';
+import { emptyShipmentHistories, evolveShipmentHistories, shipmentAt } from '../../projections/shipments.js';
 import { close, dispatch, line, receipt, reversal, world } from '../support/fixtures.js';
 import { foldAll } from '../support/fold.js';
 import { record } from '../support/given.js';
 
 const NOW = Number.MAX_SAFE_INTEGER;
 const historiesOf = (history: IncomingEvent[]) => {
-  const histories: ShipmentHistories = new Map();
+  const histories = emptyShipmentHistories();
   foldAll(record(history), (event) => evolveShipmentHistories(histories, event));
   return histories;
 };
 const view = (history: IncomingEvent[], asOf = NOW, knownAt = NOW) => {
-  const h = historiesOf(history).get('s1');
-  return h && shipmentAt(h, asOf, knownAt);
+  return shipmentAt(historiesOf(history), 's1', asOf, knownAt);
 };
 const day = (date: string) => Date.parse(`${date}T23:59:59.999Z`);
 

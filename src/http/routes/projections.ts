@@ -229,7 +229,19 @@ export class AnswerCache {
   }
 }
 
-/** Events at these positions, read one by one: a custody chain is short. */
+/** Shipment views with their events' ids, read back by position. */
+async function withEventIds(store: LedgerDeps['store'], shipments: ShipmentView[]) {
+  const events = await eventsAt(
+    store,
+    shipments.flatMap((s) => s.events.map((e) => e.position)),
+  );
+  return shipments.map((s) => ({
+    ...s,
+    events: s.events.map((e) => ({ ...e, eventId: events.get(e.position)?.id ?? '' })),
+  }));
+}
+
+/** Events at these positions, read one by one: a custody chain or a page of shipments is short. */
 async function eventsAt(store: LedgerDeps['store'], positions: number[]) {
   const found = new Map<number, { id: string; type: string }>();
   for (const position of new Set(positions)) {
@@ -333,18 +345,22 @@ export const projectionRoutes: FastifyPluginAsync<LedgerDeps> = async (app, deps
     async (request) => {
       const { status, limit, before } = request.query;
       const slice = resolveSlice(projector, request.query, clock());
-      const ids = [...projector.state.shipmentHistories.keys()];
+      const histories = projector.state.shipmentHistories;
+      const ids = [...histories.shipments.keys()];
       const shipments: ShipmentView[] = [];
       let index = Math.min(before ?? ids.length, ids.length) - 1;
       for (; index >= 0 && shipments.length < limit; index--) {
-        const history = projector.state.shipmentHistories.get(ids[index]!);
-        const view = history && shipmentAt(history, slice.asOf ?? Number.MAX_SAFE_INTEGER, slice.position);
+        const view = shipmentAt(histories, ids[index]!, slice.asOf ?? Number.MAX_SAFE_INTEGER, slice.position);
         if (!view) continue;
         const inTransit = view.status === 'dispatched' || view.status === 'partially-received';
         if (status === undefined || view.status === status || (status === 'in-transit' && inTransit))
           shipments.push(view);
       }
-      return { ...echo(slice), shipments, next: index >= 0 ? index + 1 : null };
+      return {
+        ...echo(slice),
+        shipments: await withEventIds(deps.store, shipments),
+        next: index >= 0 ? index + 1 : null,
+      };
     },
   );
 
@@ -362,13 +378,18 @@ export const projectionRoutes: FastifyPluginAsync<LedgerDeps> = async (app, deps
     },
     async (request) => {
       const slice = resolveSlice(projector, request.query, clock());
-      const history = projector.state.shipmentHistories.get(request.params.shipmentId);
-      const shipment = history && shipmentAt(history, slice.asOf ?? Number.MAX_SAFE_INTEGER, slice.position);
+      const shipment = shipmentAt(
+        projector.state.shipmentHistories,
+        request.params.shipmentId,
+        slice.asOf ?? Number.MAX_SAFE_INTEGER,
+        slice.position,
+      );
       if (!shipment)
         throw new RejectionError(
           reject('not-found', `no shipment ${request.params.shipmentId} was dispatched by then`, 'shipmentId'),
         );
-      return { ...echo(slice), shipment };
+      const [withIds] = await withEventIds(deps.store, [shipment]);
+      return { ...echo(slice), shipment: withIds! };
     },
   );
 
