@@ -21,6 +21,7 @@
  */
 import type { Counters, Delta } from './counters.js';
 import { applyDeltas } from './counters.js';
+import { SortedBlocks } from './sorted-blocks.js';
 
 export const SNAPSHOT_EVERY = 4096;
 /** Facts recorded more than this after they occurred are "late" and kept in a list of their own. */
@@ -118,7 +119,7 @@ export class TimeIndex {
   private deltaValue: Column<Float64Array> = new Column((n) => new Float64Array(n));
   private deltaInexact: Column<Int8Array> = new Column((n) => new Int8Array(n));
   /** Fact indexes sorted by (occurred, position). */
-  private readonly byOccurrence: number[] = [];
+  private byOccurrence = new SortedBlocks((i) => this.occurred[i]!);
   /** Facts recorded long after they occurred, and facts dated (slightly) after their recording. */
   private readonly late: number[] = [];
   private readonly early: number[] = [];
@@ -146,7 +147,7 @@ export class TimeIndex {
       deltaKey: this.deltaKey.export(),
       deltaValue: this.deltaValue.export(),
       deltaInexact: this.deltaInexact.export(),
-      byOccurrence: Uint32Array.from(this.byOccurrence),
+      byOccurrence: this.byOccurrence.toArray(),
       late: Uint32Array.from(this.late),
       early: Uint32Array.from(this.early),
       positionSnapshots: this.positionSnapshots,
@@ -168,7 +169,7 @@ export class TimeIndex {
     fill(index.occurred, data.occurred);
     fill(index.position, data.position);
     fill(index.deltaStart, data.deltaStart);
-    fill(index.byOccurrence, data.byOccurrence);
+    index.byOccurrence = SortedBlocks.from(data.byOccurrence, (i) => index.occurred[i]!);
     fill(index.late, data.late);
     fill(index.early, data.early);
     index.deltaKey = Column.of<Int32Array>((n) => new Int32Array(n), data.deltaKey);
@@ -244,7 +245,7 @@ export class TimeIndex {
     if (costA <= costB) {
       const state = this.byPosition(knownAt);
       for (let k = windowFrom; k < windowTo; k++) {
-        const i = this.byOccurrence[k]!;
+        const i = this.byOccurrence.at(k);
         if (this.position[i]! <= knownAt) this.apply(state, i, -1);
       }
       return this.named(state);
@@ -296,7 +297,7 @@ export class TimeIndex {
   /** Facts with occurred in [from, to], with position ≤ knownAt, in business-time order. */
   *factsBetween(from: number, to: number, knownAt: number): Generator<{ occurred: number; deltas: Delta[] }> {
     for (let k = this.upperBound(from - 1); k < this.byOccurrence.length; k++) {
-      const i = this.byOccurrence[k]!;
+      const i = this.byOccurrence.at(k);
       if (this.occurred[i]! > to) return;
       if (this.position[i]! > knownAt) continue;
       yield { occurred: this.occurred[i]!, deltas: this.deltasOf(i) };
@@ -326,7 +327,7 @@ export class TimeIndex {
     const snapshot = s >= 0 ? this.occurrenceSnapshots[s] : undefined;
     const state = snapshot ? this.thaw(snapshot) : new Map();
     for (let k = snapshot ? this.lowerBound(snapshot.boundary) : 0; k < this.byOccurrence.length; k++) {
-      const i = this.byOccurrence[k]!;
+      const i = this.byOccurrence.at(k);
       if (this.occurred[i]! > asOf) break;
       this.apply(state, i, 1);
     }
@@ -343,7 +344,7 @@ export class TimeIndex {
 
   private cutOccurrenceSnapshot(): void {
     // The boundary is the latest occurrence seen: facts at exactly that instant stay in the tail.
-    const last = this.byOccurrence[this.byOccurrence.length - 1];
+    const last = this.byOccurrence.last();
     if (last === undefined) return;
     const boundary = this.occurred[last]!;
     const previous = this.occurrenceSnapshots[this.occurrenceSnapshots.length - 1];
@@ -351,44 +352,23 @@ export class TimeIndex {
     const state = previous ? this.thaw(previous) : new Map();
     const to = this.lowerBound(boundary);
     for (let k = previous ? this.lowerBound(previous.boundary) : 0; k < to; k++)
-      this.apply(state, this.byOccurrence[k]!, 1);
+      this.apply(state, this.byOccurrence.at(k), 1);
     this.occurrenceSnapshots.push(this.freeze(state, 0, boundary));
     this.tailCount = this.byOccurrence.length - to;
   }
 
   private insertByOccurrence(index: number): void {
-    const occurred = this.occurred[index]!;
-    const list = this.byOccurrence;
-    const last = list[list.length - 1];
-    if (last === undefined || this.occurred[last]! <= occurred) {
-      list.push(index);
-      return;
-    }
-    list.splice(this.upperBound(occurred), 0, index);
+    this.byOccurrence.insert(index);
   }
 
-  /** First index in byOccurrence whose fact occurred at or after `time`. */
+  /** First rank in business-time order whose fact occurred at or after `time`. */
   private lowerBound(time: number): number {
-    let lo = 0;
-    let hi = this.byOccurrence.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (this.occurred[this.byOccurrence[mid]!]! < time) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo;
+    return this.byOccurrence.lowerBound(time);
   }
 
-  /** First index in byOccurrence whose fact occurred after `time`. */
+  /** First rank in business-time order whose fact occurred after `time`. */
   private upperBound(time: number): number {
-    let lo = 0;
-    let hi = this.byOccurrence.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (this.occurred[this.byOccurrence[mid]!]! <= time) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo;
+    return this.byOccurrence.upperBound(time);
   }
 
   private keyId(key: string): number {

@@ -1,0 +1,31 @@
+/** The block-sorted order must equal a plain sort by (occurred, index), whatever the order of insertion. */
+import fc from 'fast-check';
+import t from 'tap';
+import { SortedBlocks } from '../../projections/sorted-blocks.js';
+
+t.test('inserting in any order keeps (occurred, index) order, ranks and bounds right', async (t) => {
+  fc.assert(
+    fc.property(
+      fc.array(fc.integer({ min: 0, max: 50 }), { minLength: 0, maxLength: 3000 }),
+      fc.integer({ min: -1, max: 51 }),
+      (times, probe) => {
+        const list = new SortedBlocks((i) => times[i]!);
+        times.forEach((_, i) => list.insert(i));
+        const expected = times.map((_, i) => i).sort((a, b) => times[a]! - times[b]! || a - b);
+        const actual = Array.from(list.toArray());
+        if (JSON.stringify(actual) !== JSON.stringify(expected)) throw new Error('order differs');
+        for (let k = 0; k < expected.length; k += 97)
+          if (list.at(k) !== expected[k]) throw new Error(`at(${k}) differs`);
+        const lower = expected.findIndex((i) => times[i]! >= probe);
+        const upper = expected.findIndex((i) => times[i]! > probe);
+        if (list.lowerBound(probe) !== (lower < 0 ? expected.length : lower)) throw new Error('lowerBound differs');
+        if (list.upperBound(probe) !== (upper < 0 ? expected.length : upper)) throw new Error('upperBound differs');
+        const copy = SortedBlocks.from(list.toArray(), (i) => times[i]!);
+        if (copy.length !== list.length || (expected.length > 0 && copy.at(expected.length - 1) !== list.last()))
+          throw new Error('a copy from an export differs');
+      },
+    ),
+    { numRuns: 200 },
+  );
+  t.pass('200 random insertion orders');
+});
