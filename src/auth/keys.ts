@@ -44,6 +44,7 @@ export const PrincipalName = z
 
 const MIN_KEY_LENGTH = 32;
 const MAX_KEY_LENGTH = 512;
+const ACCEPTED_KEYS_REMEMBERED = 1024;
 const PlainKey = z
   .string()
   .min(MIN_KEY_LENGTH, `must be at least ${MIN_KEY_LENGTH} characters of random data`)
@@ -144,6 +145,7 @@ export class KeyRing {
   private readonly fixed: KeyEntry[];
   private fromFile: KeyEntry[] = [];
   private entries: KeyEntry[] = [];
+  private readonly accepted = new Map<string, Principal>();
   private fileStamp = '';
   private nextCheck = 0;
   private readonly interval: number;
@@ -169,11 +171,20 @@ export class KeyRing {
   authenticate(key: string): Principal | undefined {
     this.maybeReload();
     if (key.length === 0 || key.length > MAX_KEY_LENGTH) return undefined;
+    // Keys that were accepted are remembered until the keys change: a dashboard
+    // polling every few seconds need not pay for a SHA-256 each time. Only
+    // accepted keys are kept, so unknown keys cannot fill the memory.
+    const known = this.accepted.get(key);
+    if (known) return known;
     const digest = hashKey(key);
     let found: KeyEntry | undefined;
     // No early exit: every entry is compared whatever matched.
     for (const entry of this.entries) if (timingSafeEqual(entry.hash, digest) && !found) found = entry;
-    return found && { name: found.name, role: found.role };
+    if (!found) return undefined;
+    const principal = { name: found.name, role: found.role };
+    if (this.accepted.size >= ACCEPTED_KEYS_REMEMBERED) this.accepted.clear();
+    this.accepted.set(key, principal);
+    return principal;
   }
 
   private maybeReload(): void {
@@ -184,6 +195,8 @@ export class KeyRing {
     try {
       this.loadFile(false);
       this.entries = [...this.fixed, ...this.fromFile];
+      // A key removed from the file must stop working now, not when it falls out of the cache.
+      this.accepted.clear();
     } catch (error) {
       this.options.onReloadError?.(error as Error);
     }

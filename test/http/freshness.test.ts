@@ -22,6 +22,7 @@ t.test('ETag, 304 and Cache-Control on projections', async (t) => {
   t.equal(again.body, '', 'no body');
   t.equal(again.headers.etag, etag);
   t.equal(again.headers['x-ledger-position'], String(head));
+  t.equal(again.headers['content-security-policy'], undefined, 'a 304 carries only what changed');
   const listed = await inject('viewer', {
     method: 'GET',
     url: '/v1/inventory',

@@ -6,7 +6,7 @@
  * Swagger UI's pages, which need a real policy, get `@fastify/helmet` itself
  * (see openapi.ts).
  */
-import type { FastifyInstance, FastifyReply, FastifyRequest, HookHandlerDoneFunction, RouteOptions } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest, RouteOptions } from 'fastify';
 
 export function securityHeaders(crossOrigin: boolean): Record<string, string> {
   return {
@@ -27,15 +27,19 @@ export function securityHeaders(crossOrigin: boolean): Record<string, string> {
 
 export function installSecurityHeaders(app: FastifyInstance, crossOrigin: boolean): void {
   const headers = securityHeaders(crossOrigin);
-  const hook = (_request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction) => {
-    reply.headers(headers);
-    done();
+  // Set as the answer leaves, and not on a 304: a revalidation carries only what
+  // changed (RFC 9110 §15.4.5); the client keeps the rest from its stored answer.
+  const hook = (_request: FastifyRequest, reply: FastifyReply, payload: unknown, done: OnSendDone) => {
+    if (reply.statusCode !== 304) reply.headers(headers);
+    done(null, payload);
   };
   app.addHook('onRoute', (route: RouteOptions) => {
     if (route.url === '/docs' || route.url.startsWith('/docs/')) return;
-    const existing = route.onRequest;
-    route.onRequest = (
+    const existing = route.onSend;
+    route.onSend = (
       existing === undefined ? [hook] : Array.isArray(existing) ? [hook, ...existing] : [hook, existing]
-    ) as RouteOptions['onRequest'];
+    ) as RouteOptions['onSend'];
   });
 }
+
+type OnSendDone = (error: Error | null, payload?: unknown) => void;
