@@ -29,6 +29,8 @@ export interface ChildHandle {
   output(): string;
   /** SIGTERM, then SIGKILL if it has not exited after `graceMs`. */
   stop(graceMs?: number): Promise<void>;
+  /** How it exited, once it has: a clean stop is code 0; SIGKILL means the grace period ran out. */
+  exitStatus(): { code: number | null; signal: NodeJS.Signals | null } | undefined;
 }
 
 const live = new Set<ChildProcess>();
@@ -106,8 +108,13 @@ function procCpuSeconds(pid: number): number | undefined {
 }
 
 function procRssBytes(pid: number): number | undefined {
+  return procStatusBytes(pid, 'VmRSS');
+}
+
+/** A `kB` field of /proc/<pid>/status in bytes: VmRSS (resident now), VmHWM (peak resident). */
+export function procStatusBytes(pid: number, field: 'VmRSS' | 'VmHWM'): number | undefined {
   try {
-    const match = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    const match = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
     return match ? Number(match[1]) * 1024 : undefined;
   } catch {
     return undefined;
@@ -165,6 +172,8 @@ export async function startChild(ctx: BenchContext, options: StartChildOptions):
   if (pid === undefined) throw new Error(`${options.name}: spawn failed`);
 
   const stop = (graceMs = 5000) => stopProcess(child, graceMs);
+  let exitStatus: { code: number | null; signal: NodeJS.Signals | null } | undefined;
+  child.once('exit', (code, signal) => (exitStatus = { code, signal }));
   try {
     await waitReady(child, `${url}${options.readyPath ?? '/ready'}`, options.readyTimeoutMs ?? 60_000);
   } catch (error) {
@@ -181,7 +190,80 @@ export async function startChild(ctx: BenchContext, options: StartChildOptions):
     rssBytes: () => procRssBytes(pid),
     output: () => output,
     stop,
+    exitStatus: () => exitStatus,
   };
+}
+
+export interface RunScriptOptions {
+  name: string;
+  /** The TypeScript entry point, relative to the repository root. */
+  script: string;
+  args?: string[];
+  /** Added to the bench's environment; `undefined` removes a variable. */
+  env?: Record<string, string | undefined>;
+  /** Extra flags for node, e.g. `--expose-gc`. */
+  nodeArgs?: string[];
+  timeoutMs?: number;
+  /** Run with `--cpu-prof`, writing into ctx.profileDir (when set). */
+  profile?: boolean;
+}
+
+/**
+ * Runs `node --import tsx <script>` to completion (tracked like every child, so it is killed with the
+ * bench) and returns the JSON object the script printed as its last line of stdout. Its stderr is
+ * passed through as progress. A non-zero exit, a timeout or no JSON is an error naming its output.
+ */
+export async function runScript<T>(ctx: BenchContext, options: RunScriptOptions): Promise<T> {
+  installHooks();
+  const env: NodeJS.ProcessEnv = { ...process.env, ...options.env };
+  for (const [key, value] of Object.entries(env)) if (value === undefined) delete env[key];
+  const nodeArgs = [
+    '--import',
+    'tsx',
+    '--import',
+    pathToFileURL(path.join(ctx.repoRoot, 'bench/lib/exit-with-parent.ts')).href,
+    ...(options.nodeArgs ?? []),
+  ];
+  if (options.profile && ctx.profileDir) {
+    const dir = path.join(ctx.profileDir, options.name);
+    mkdirSync(dir, { recursive: true });
+    nodeArgs.push('--cpu-prof', '--cpu-prof-dir', dir);
+  }
+  const child = spawn(process.execPath, [...nodeArgs, options.script, ...(options.args ?? [])], {
+    cwd: ctx.repoRoot,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+  });
+  live.add(child);
+  let stdout = '';
+  let stderr = '';
+  child.stdout?.on('data', (chunk: Buffer) => (stdout = (stdout + chunk.toString('utf8')).slice(-65536)));
+  child.stderr?.on('data', (chunk: Buffer) => {
+    const text = chunk.toString('utf8');
+    stderr = (stderr + text).slice(-8192);
+    for (const line of text.split('\n')) if (line.trim()) ctx.log(`${options.name}: ${line.trim()}`);
+  });
+  const timeoutMs = options.timeoutMs ?? 600_000;
+  const { code, signal } = await new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.once('exit', (c, s) => {
+      clearTimeout(timer);
+      live.delete(child);
+      resolve({ code: c, signal: s });
+    });
+  });
+  const last = stdout.trim().split('\n').at(-1) ?? '';
+  if (code !== 0)
+    throw new Error(
+      `${options.name} exited with code ${code}, signal ${signal}` +
+        (signal === 'SIGKILL' ? ` (timeout ${timeoutMs} ms?)` : '') +
+        `\n--- its output ---\n${stdout.slice(-4000)}${stderr}`,
+    );
+  try {
+    return JSON.parse(last) as T;
+  } catch {
+    throw new Error(`${options.name} printed no JSON result as its last line:\n${stdout.slice(-4000)}`);
+  }
 }
 
 async function waitReady(child: ChildProcess, readyUrl: string, timeoutMs: number): Promise<void> {
@@ -207,6 +289,8 @@ export interface ServiceOptions {
   dataDir?: string;
   env?: Record<string, string | undefined>;
   name?: string;
+  /** How long it may take to answer /ready (default 60 s): a start that folds a long log needs more. */
+  readyTimeoutMs?: number;
 }
 
 /** Our service, as deployed: `node --import tsx src/main.ts` on the embedded store. */
@@ -226,6 +310,7 @@ export function startService(ctx: BenchContext, options: ServiceOptions = {}): P
     env,
     readyPath: '/ready',
     profile: true,
+    ...(options.readyTimeoutMs ? { readyTimeoutMs: options.readyTimeoutMs } : {}),
   });
 }
 

@@ -25,17 +25,24 @@ export interface LoadOptions {
   headers?: Record<string, string>;
   /** Per-request timeout in seconds (autocannon's default is 10). */
   timeoutS?: number;
+  /**
+   * The one status every answer must have (e.g. 304 for a revalidation); it then counts as `ok` and
+   * any other status as a failure. Default: any 2xx.
+   */
+  expectStatus?: number;
 }
 
 export interface LoadResult {
   label: string;
   connections: number;
   durationS: number;
-  /** 2xx responses per second over the measured run. */
+  /** 2xx responses (or `expectStatus` ones) per second over the measured run. */
   okPerSec: number;
   latencyMs: { mean: number; p50: number; p90: number; p99: number; max: number };
   total: number;
+  /** Answers with the expected status: any 2xx, or `expectStatus`. */
   ok: number;
+  /** Answers with any other status (named so for history: with `expectStatus`, that includes 2xx). */
   non2xx: number;
   errors: number;
   timeouts: number;
@@ -53,11 +60,26 @@ export interface LoadResult {
 
 export class LoadFailure extends Error {}
 
-/** Runs a warm-up then the measured load; throws LoadFailure unless every answer was 2xx. */
+/** Answers with the expected status in an autocannon result, and the others. */
+function tally(result: autocannon.Result, expectStatus: number | undefined): { ok: number; other: number } {
+  if (expectStatus === undefined) return { ok: result['2xx'], other: result.non2xx };
+  const stats = (result as unknown as { statusCodeStats?: Record<string, { count: number }> }).statusCodeStats ?? {};
+  let ok = 0;
+  let other = 0;
+  for (const [code, { count }] of Object.entries(stats)) {
+    if (Number(code) === expectStatus) ok += count;
+    else other += count;
+  }
+  return { ok, other };
+}
+
+/** Runs a warm-up then the measured load; throws LoadFailure unless every answer was 2xx (or `expectStatus`). */
 export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   let firstFailure: LoadResult['firstFailure'];
+  const expected = options.expectStatus;
+  const failed = (status: number) => (expected === undefined ? status < 200 || status > 299 : status !== expected);
   const onResponse = (status: number, body: string) => {
-    if ((status < 200 || status > 299) && !firstFailure) firstFailure = { status, body: body.slice(0, 2000) };
+    if (failed(status) && !firstFailure) firstFailure = { status, body: body.slice(0, 2000) };
   };
   const method = options.method ?? 'GET';
   const headers = { ...authHeaders(), ...options.headers };
@@ -76,9 +98,11 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   };
   if (options.warmupS > 0) {
     const warm = await autocannon({ ...base, duration: options.warmupS });
-    if (warm.non2xx > 0 || warm.errors > 0)
+    const counted = tally(warm, expected);
+    if (counted.other > 0 || warm.errors > 0)
       throw new LoadFailure(
-        `${options.label} (warm-up): ${warm.non2xx} non-2xx, ${warm.errors} errors; ` +
+        `${options.label} (warm-up): ${counted.other} ${expected === undefined ? 'non-2xx' : `not ${expected}`}, ` +
+          `${warm.errors} errors; ` +
           (firstFailure ? `first: ${firstFailure.status} ${firstFailure.body}` : 'no failing answer captured'),
       );
   }
@@ -95,7 +119,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   const statusCodes: Record<string, number> = {};
   const stats = (result as unknown as { statusCodeStats?: Record<string, { count: number }> }).statusCodeStats ?? {};
   for (const [code, { count }] of Object.entries(stats)) statusCodes[code] = count;
-  const ok = result['2xx'];
+  const { ok, other } = tally(result, expected);
   const out: LoadResult = {
     label: options.label,
     connections: options.connections,
@@ -108,9 +132,9 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
       p99: result.latency.p99,
       max: result.latency.max,
     },
-    total: ok + result.non2xx,
+    total: ok + other,
     ok,
-    non2xx: result.non2xx,
+    non2xx: other,
     errors: result.errors,
     timeouts: result.timeouts,
     statusCodes,
@@ -126,22 +150,27 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   if (out.non2xx > 0 || out.errors > 0 || out.ok === 0) {
     const why = firstFailure ? `first: ${firstFailure.status} ${firstFailure.body}` : 'no failing answer captured';
     throw new LoadFailure(
-      `${options.label}: ${out.non2xx} non-2xx, ${out.errors} errors (${out.timeouts} timeouts), ${out.ok} ok; ` +
+      `${options.label}: ${out.non2xx} ${expected === undefined ? 'non-2xx' : `not ${expected}`}, ${out.errors} errors (${out.timeouts} timeouts), ${out.ok} ok; ` +
         `status codes ${JSON.stringify(statusCodes)}; ${why}`,
     );
   }
   return out;
 }
 
-/** Sends one request and insists on the expected status: catches a wrong body before a whole run is wasted. */
+/**
+ * Sends one request and insists on the expected status: catches a wrong body before a whole run is wasted.
+ * The bench's API key is sent unless `anonymous`; `headers` are added.
+ */
 export async function probe(
   url: string,
-  init: { method?: string; body?: string },
+  init: { method?: string; body?: string; headers?: Record<string, string>; anonymous?: boolean },
   expected: number[],
-): Promise<{ status: number; body: Buffer; contentType: string | null }> {
+): Promise<{ status: number; body: Buffer; contentType: string | null; headers: Headers }> {
+  const headers: Record<string, string> = { ...(init.anonymous ? {} : authHeaders()), ...init.headers };
+  if (init.body !== undefined) headers['content-type'] = 'application/json';
   const response = await fetch(url, {
     method: init.method ?? 'GET',
-    headers: init.body === undefined ? authHeaders() : { ...authHeaders(), 'content-type': 'application/json' },
+    headers,
     ...(init.body === undefined ? {} : { body: init.body }),
   });
   const body = Buffer.from(await response.arrayBuffer());
@@ -149,5 +178,10 @@ export async function probe(
     throw new LoadFailure(
       `${init.method ?? 'GET'} ${url}: expected ${expected.join(' or ')}, got ${response.status}: ${body.toString('utf8').slice(0, 2000)}`,
     );
-  return { status: response.status, body, contentType: response.headers.get('content-type') };
+  return {
+    status: response.status,
+    body,
+    contentType: response.headers.get('content-type'),
+    headers: response.headers,
+  };
 }

@@ -22,7 +22,11 @@ export function formatTable(rows: Row[]): string {
       formatValue(r.ours) + unit,
       r.baseline ? `${formatValue(r.baseline.value)}${unit} (${r.baseline.name})` : '',
       r.ratio === undefined ? '' : `${r.ratio.toFixed(2)}×`,
-      r.target ? `${r.target.op} ${formatValue(r.target.value)}${unit}` : '',
+      !r.target
+        ? ''
+        : r.target.on === 'ratio'
+          ? `${r.target.op} ${r.target.value.toFixed(2)}×`
+          : `${r.target.op} ${formatValue(r.target.value)}${unit}`,
       r.met === undefined ? '' : r.met ? 'met' : 'MISSED',
     ];
   });

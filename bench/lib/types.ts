@@ -29,6 +29,8 @@ export interface Target {
   /** `>=`: higher is better (throughput); `<=`: lower is better (latency). */
   op: '>=' | '<=';
   value: number;
+  /** What the target is on: `ours` (default, in the row's unit) or `ratio` (ours / baseline, e.g. 0.9). */
+  on?: 'ours' | 'ratio';
 }
 
 /** One line of the table: our figure, beside a baseline measured in the same run. */
@@ -41,7 +43,7 @@ export interface Row {
   /** ours / baseline. */
   ratio?: number;
   target?: Target;
-  /** Whether `ours` meets `target`. */
+  /** Whether `ours` (or `ratio`, for a target on the ratio) meets `target`. */
   met?: boolean;
 }
 
@@ -66,7 +68,14 @@ export interface Scenario {
 export function row(fields: Omit<Row, 'ratio' | 'met'>): Row {
   const out: Row = { ...fields };
   if (fields.baseline && fields.baseline.value > 0) out.ratio = fields.ours / fields.baseline.value;
-  if (fields.target)
-    out.met = fields.target.op === '>=' ? fields.ours >= fields.target.value : fields.ours <= fields.target.value;
+  if (fields.target) {
+    const value = fields.target.on === 'ratio' ? out.ratio : fields.ours;
+    out.met =
+      value === undefined
+        ? false
+        : fields.target.op === '>='
+          ? value >= fields.target.value
+          : value <= fields.target.value;
+  }
   return out;
 }

@@ -4,10 +4,14 @@
  * id is what `--only` takes.
  */
 import type { Scenario } from '../lib/types.js';
+import { auth } from './auth.js';
 import { batch } from './batch.js';
 import { get } from './get.js';
+import { eventstoredb } from './eventstoredb.js';
 import { layers } from './layers.js';
+import { million } from './million.js';
 import { post } from './post.js';
+import { revalidate } from './revalidate.js';
 import { sqliteCeiling } from './sqlite-ceiling.js';
 
-export const scenarios: Scenario[] = [post, batch, get, sqliteCeiling, layers];
+export const scenarios: Scenario[] = [post, batch, get, auth, revalidate, sqliteCeiling, layers, million, eventstoredb];

@@ -5,10 +5,10 @@
  * taking turns.
  */
 import { freshDir, headPosition, startBaseline, startService, withChildren } from '../lib/child.js';
-import { compareLoads } from '../lib/compare.js';
+import { compareLoads, type LoadSummary } from '../lib/compare.js';
 import { ledgerCommitStats } from '../lib/ledger-db.js';
 import { probe } from '../lib/load.js';
-import { row, type BenchContext, type Row, type Scenario } from '../lib/types.js';
+import { row, type BenchContext, type Row, type Scenario, type Target } from '../lib/types.js';
 
 export interface WriteLoadOptions {
   id: string;
@@ -24,6 +24,70 @@ export interface WriteLoadOptions {
 }
 
 const BASELINE = 'bare fastify+sqlite';
+
+export interface WriteRowsInput {
+  title: string;
+  perRequest: number;
+  ours: LoadSummary;
+  baseline: LoadSummary;
+  baselineName: string;
+  /** On events/s. */
+  target: Target;
+  oursEventsPerCommit: number | undefined;
+  baselineEventsPerCommit: number | undefined;
+}
+
+/** The table rows of a write comparison: events/s, latency, non-2xx, CPU per event, events per commit. */
+export function writeRows(input: WriteRowsInput): Row[] {
+  const { title, perRequest, ours, baseline: theirs } = input;
+  const baseline = (value: number) => ({ name: input.baselineName, value });
+  const rows: Row[] = [
+    row({
+      scenario: title,
+      metric: 'events/s',
+      unit: '/s',
+      ours: ours.okPerSec * perRequest,
+      baseline: baseline(theirs.okPerSec * perRequest),
+      target: input.target,
+    }),
+    row({
+      scenario: title,
+      metric: 'p50 latency',
+      unit: 'ms',
+      ours: ours.latencyMs.p50,
+      baseline: baseline(theirs.latencyMs.p50),
+    }),
+    row({
+      scenario: title,
+      metric: 'p99 latency',
+      unit: 'ms',
+      ours: ours.latencyMs.p99,
+      baseline: baseline(theirs.latencyMs.p99),
+    }),
+    row({ scenario: title, metric: 'non-2xx', unit: '', ours: ours.non2xx, baseline: baseline(theirs.non2xx) }),
+  ];
+  if (ours.serverCpuUsPerOk !== undefined && theirs.serverCpuUsPerOk !== undefined)
+    rows.push(
+      row({
+        scenario: title,
+        metric: 'server CPU per event',
+        unit: 'µs',
+        ours: ours.serverCpuUsPerOk / perRequest,
+        baseline: baseline(theirs.serverCpuUsPerOk / perRequest),
+      }),
+    );
+  if (input.oursEventsPerCommit !== undefined && input.baselineEventsPerCommit !== undefined)
+    rows.push(
+      row({
+        scenario: title,
+        metric: 'events per commit',
+        unit: '',
+        ours: input.oursEventsPerCommit,
+        baseline: baseline(input.baselineEventsPerCommit),
+      }),
+    );
+  return rows;
+}
 
 export function writeLoadScenario(options: WriteLoadOptions): Scenario {
   const { id, title, bodies, eventsPerRequest: perRequest } = options;
@@ -65,52 +129,16 @@ export function writeLoadScenario(options: WriteLoadOptions): Scenario {
       const oursCommits = ledgerCommitStats(dataDir);
       const { bareCommits } = measured;
 
-      const baseline = (value: number) => ({ name: BASELINE, value });
-      const rows: Row[] = [
-        row({
-          scenario: title,
-          metric: 'events/s',
-          unit: '/s',
-          ours: ours.okPerSec * perRequest,
-          baseline: baseline(bare.okPerSec * perRequest),
-          target: { op: '>=', value: options.targetEventsPerSec },
-        }),
-        row({
-          scenario: title,
-          metric: 'p50 latency',
-          unit: 'ms',
-          ours: ours.latencyMs.p50,
-          baseline: baseline(bare.latencyMs.p50),
-        }),
-        row({
-          scenario: title,
-          metric: 'p99 latency',
-          unit: 'ms',
-          ours: ours.latencyMs.p99,
-          baseline: baseline(bare.latencyMs.p99),
-        }),
-        row({ scenario: title, metric: 'non-2xx', unit: '', ours: ours.non2xx, baseline: baseline(bare.non2xx) }),
-      ];
-      if (ours.serverCpuUsPerOk !== undefined && bare.serverCpuUsPerOk !== undefined)
-        rows.push(
-          row({
-            scenario: title,
-            metric: 'server CPU per event',
-            unit: 'µs',
-            ours: ours.serverCpuUsPerOk / perRequest,
-            baseline: baseline(bare.serverCpuUsPerOk / perRequest),
-          }),
-        );
-      if (oursCommits && bareCommits.commits > 0)
-        rows.push(
-          row({
-            scenario: title,
-            metric: 'events per commit',
-            unit: '',
-            ours: oursCommits.eventsPerAppend,
-            baseline: baseline(bareCommits.rows / bareCommits.commits),
-          }),
-        );
+      const rows = writeRows({
+        title,
+        perRequest,
+        ours,
+        baseline: bare,
+        baselineName: BASELINE,
+        target: { op: '>=', value: options.targetEventsPerSec },
+        oursEventsPerCommit: oursCommits?.eventsPerAppend,
+        baselineEventsPerCommit: bareCommits.commits > 0 ? bareCommits.rows / bareCommits.commits : undefined,
+      });
       return {
         rows,
         details: {

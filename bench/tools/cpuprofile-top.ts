@@ -3,7 +3,10 @@
  * service spent its time, by function (self and inclusive) and by package.
  *
  *   npx tsx bench/tools/cpuprofile-top.ts bench/results/profiles/<stamp>/service-post/*.0.*.cpuprofile \
- *     [--top 25] [--grep 'insertBatch|pump|parseEventsBody']
+ *     [--top 25] [--grep 'insertBatch|pump|parseEventsBody'] [--per 81538]
+ *
+ * `--per N`: also each figure divided by N (the requests or events the process served while profiled,
+ * e.g. the head's advance in the JSON), in µs, and the share of busy (not idle) time.
  *
  * The main thread's profile has thread id 0 in its name; the other is tsx's loader thread.
  */
@@ -36,7 +39,7 @@ function area(url: string, functionName: string): string {
   return root >= 0 ? parts.slice(root, root + 2).join('/') : path.basename(rel);
 }
 
-function summarise(file: string, top: number, grep: RegExp | undefined): void {
+function summarise(file: string, top: number, grep: RegExp | undefined, per: number | undefined): void {
   const profile = JSON.parse(readFileSync(file, 'utf8')) as Profile;
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
   const parent = new Map<number, number>();
@@ -67,12 +70,21 @@ function summarise(file: string, top: number, grep: RegExp | undefined): void {
       inclusive.set(k, (inclusive.get(k) ?? 0) + us);
     }
   }
-  const pct = (us: number) => `${((100 * us) / totalUs).toFixed(1).padStart(5)}%`;
+  const idleUs = self.get('(idle)  ') ?? 0;
+  const busyUs = totalUs - idleUs;
+  const pct = (us: number, k = '') =>
+    `${((100 * us) / totalUs).toFixed(1).padStart(5)}%` +
+    (per && !k.startsWith('(idle)') && !k.startsWith('(root)')
+      ? `  ${((100 * us) / busyUs).toFixed(1).padStart(5)}% busy  ${(us / per).toFixed(2).padStart(8)} µs`
+      : '');
   const list = (title: string, m: Map<string, number>, n: number) => {
     console.log(`\n  ${title}`);
-    for (const [k, us] of [...m].sort((a, b) => b[1] - a[1]).slice(0, n)) console.log(`  ${pct(us)}  ${k}`);
+    for (const [k, us] of [...m].sort((a, b) => b[1] - a[1]).slice(0, n)) console.log(`  ${pct(us, k)}  ${k}`);
   };
-  console.log(`\n${file}: ${(totalUs / 1e6).toFixed(1)} s sampled`);
+  console.log(
+    `\n${file}: ${(totalUs / 1e6).toFixed(1)} s sampled, ${(busyUs / 1e6).toFixed(1)} s busy` +
+      (per ? `, ${((busyUs / per) | 0).toString()} µs busy per unit (${per} units)` : ''),
+  );
   list('by package / folder (self time)', areas, top);
   list('by function, self time', self, top);
   list('by function, inclusive time', inclusive, top);
@@ -82,11 +94,13 @@ function summarise(file: string, top: number, grep: RegExp | undefined): void {
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
-  options: { top: { type: 'string', default: '25' }, grep: { type: 'string' } },
+  options: { top: { type: 'string', default: '25' }, grep: { type: 'string' }, per: { type: 'string' } },
 });
 if (positionals.length === 0) {
   console.error('usage: npx tsx bench/tools/cpuprofile-top.ts <file.cpuprofile>... [--top N] [--grep REGEX]');
   process.exit(2);
 }
 const grep = values.grep ? new RegExp(values.grep) : undefined;
-for (const file of positionals) summarise(file, Number(values.top), grep);
+const per = values.per ? Number(values.per) : undefined;
+if (per !== undefined && !(per > 0)) throw new Error(`--per takes a positive count, got ${values.per}`);
+for (const file of positionals) summarise(file, Number(values.top), grep, per);
