@@ -8,6 +8,7 @@
  * type are looked up by position when a chain is shown.
  */
 import type { LedgerEvent, Line } from '../events/index.js';
+import { emptyInterned, internId, type Interned } from './interned.js';
 import { postingsOf, type FoldEvent, type ShipmentLookup } from '../src/ledger/postings.js';
 
 export interface SerialHistory {
@@ -21,25 +22,14 @@ export interface SerialHistory {
 
 export interface Custody {
   serials: Map<string, SerialHistory>;
-  accounts: string[];
-  accountIds: Map<string, number>;
+  accounts: Interned;
 }
 
-export const emptyCustody = (): Custody => ({ serials: new Map(), accounts: [], accountIds: new Map() });
+export const emptyCustody = (): Custody => ({ serials: new Map(), accounts: emptyInterned() });
 
 const linesOf = (event: LedgerEvent): readonly Line[] => ('lines' in event.data ? event.data.lines : []);
 const hasSerials = (lines: readonly Line[]) =>
   lines.some((line) => line.serials !== undefined && line.serials.length > 0);
-
-function accountId(custody: Custody, account: string): number {
-  let id = custody.accountIds.get(account);
-  if (id === undefined) {
-    id = custody.accounts.length;
-    custody.accounts.push(account);
-    custody.accountIds.set(account, id);
-  }
-  return id;
-}
 
 export function evolveCustody(custody: Custody, event: FoldEvent, shipments: ShipmentLookup): Custody {
   if (event.type === 'EntryReversed') {
@@ -57,8 +47,8 @@ export function evolveCustody(custody: Custody, event: FoldEvent, shipments: Shi
   for (const [index, posting] of postings.entries()) {
     const serials = lines[index]?.serials;
     if (!serials) continue;
-    const from = accountId(custody, posting.from);
-    const to = accountId(custody, posting.to);
+    const from = internId(custody.accounts, posting.from);
+    const to = internId(custody.accounts, posting.to);
     for (const s of serials) {
       let history = custody.serials.get(s.serial);
       if (!history)
@@ -104,8 +94,8 @@ export function custodyAt(custody: Custody, serial: string, asOf: number, knownA
   if (moves.length === 0) return undefined;
   moves.sort((a, b) => a.occurred - b.occurred || a.position - b.position);
   const chain = moves.map((m, i) => ({
-    holder: custody.accounts[m.to]!,
-    receivedFrom: custody.accounts[m.from]!,
+    holder: custody.accounts.names[m.to]!,
+    receivedFrom: custody.accounts.names[m.from]!,
     from: new Date(m.occurred).toISOString(),
     until: i + 1 < moves.length ? new Date(moves[i + 1]!.occurred).toISOString() : null,
     position: m.position,

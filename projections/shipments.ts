@@ -13,6 +13,7 @@
  */
 import type { LedgerEvent } from '../events/index.js';
 import type { FoldEvent } from '../src/ledger/postings.js';
+import { emptyInterned, internId, type Interned } from './interned.js';
 
 const KINDS = ['ShipmentDispatched', 'ShipmentReceived', 'ShipmentClosed'] as const;
 type Kind = (typeof KINDS)[number];
@@ -39,25 +40,10 @@ interface Route {
 
 export interface ShipmentHistories {
   shipments: Map<string, ShipmentHistory>;
-  items: string[];
-  itemIds: Map<string, number>;
+  items: Interned;
 }
 
-export const emptyShipmentHistories = (): ShipmentHistories => ({
-  shipments: new Map(),
-  items: [],
-  itemIds: new Map(),
-});
-
-function itemId(histories: ShipmentHistories, itemType: string): number {
-  let id = histories.itemIds.get(itemType);
-  if (id === undefined) {
-    id = histories.items.length;
-    histories.items.push(itemType);
-    histories.itemIds.set(itemType, id);
-  }
-  return id;
-}
+export const emptyShipmentHistories = (): ShipmentHistories => ({ shipments: new Map(), items: emptyInterned() });
 
 function historyFor(histories: ShipmentHistories, shipmentId: string): ShipmentHistory {
   let history = histories.shipments.get(shipmentId);
@@ -91,7 +77,11 @@ export function evolveShipmentHistories(histories: ShipmentHistories, event: Fol
   }
   entries.push(event.data.lines.length);
   for (const line of event.data.lines)
-    entries.push(itemId(histories, line.itemType), line.quantity.value, line.quantity.precision === 'exact' ? 1 : 0);
+    entries.push(
+      internId(histories.items, line.itemType),
+      line.quantity.value,
+      line.quantity.precision === 'exact' ? 1 : 0,
+    );
   if (event.type === 'ShipmentDispatched') {
     const { from, to, carrier, origin, destination } = event.data;
     history.routes.push({
@@ -175,7 +165,7 @@ export function shipmentAt(
   const reversed = new Set<number>();
   const reversals = history.reversals ?? [];
   for (let i = 0; i < reversals.length; i += 2) if (reversals[i + 1]! <= knownAt) reversed.add(reversals[i]!);
-  const entries = [...entriesOf(history, histories.items)]
+  const entries = [...entriesOf(history, histories.items.names)]
     .filter((e) => e.position <= knownAt && e.occurred <= asOf && !reversed.has(e.position))
     .sort((a, b) => a.occurred - b.occurred || a.position - b.position);
   const dispatch = entries.find((e) => e.kind === 'ShipmentDispatched');
