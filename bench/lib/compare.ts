@@ -6,7 +6,7 @@
  */
 import type { ChildHandle } from './child.js';
 import { runLoad, type LoadOptions, type LoadResult } from './load.js';
-import type { BenchContext } from './types.js';
+import { row, type BenchContext, type Row } from './types.js';
 
 export interface Contender {
   /** Key in the returned record, and part of the run's label. */
@@ -76,4 +76,36 @@ export async function compareLoads(
     }
   }
   return Object.fromEntries([...runs].map(([key, r]) => [key, summarise(r)]));
+}
+
+/** The rows every read comparison shows after its throughput: p50, p99 and server CPU per request. */
+export function latencyRows(scenario: string, baselineName: string, ours: LoadSummary, theirs: LoadSummary): Row[] {
+  const baseline = (value: number) => ({ name: baselineName, value });
+  const rows: Row[] = [
+    row({
+      scenario,
+      metric: 'p50 latency',
+      unit: 'ms',
+      ours: ours.latencyMs.p50,
+      baseline: baseline(theirs.latencyMs.p50),
+    }),
+    row({
+      scenario,
+      metric: 'p99 latency',
+      unit: 'ms',
+      ours: ours.latencyMs.p99,
+      baseline: baseline(theirs.latencyMs.p99),
+    }),
+  ];
+  if (ours.serverCpuUsPerOk !== undefined && theirs.serverCpuUsPerOk !== undefined)
+    rows.push(
+      row({
+        scenario,
+        metric: 'server CPU per request',
+        unit: 'µs',
+        ours: ours.serverCpuUsPerOk,
+        baseline: baseline(theirs.serverCpuUsPerOk),
+      }),
+    );
+  return rows;
 }

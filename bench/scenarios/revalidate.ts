@@ -12,7 +12,7 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { freshDir, startBaseline, startService, withChildren } from '../lib/child.js';
-import { compareLoads } from '../lib/compare.js';
+import { compareLoads, latencyRows } from '../lib/compare.js';
 import { probe } from '../lib/load.js';
 import { row, type Row, type Scenario } from '../lib/types.js';
 
@@ -86,31 +86,8 @@ export const revalidate: Scenario = {
         baseline: baseline(bare.okPerSec),
         target: { op: '>=', value: TARGET_SHARE_OF_BARE, on: 'ratio' },
       }),
-      row({
-        scenario: TITLE,
-        metric: 'p50 latency',
-        unit: 'ms',
-        ours: ours.latencyMs.p50,
-        baseline: baseline(bare.latencyMs.p50),
-      }),
-      row({
-        scenario: TITLE,
-        metric: 'p99 latency',
-        unit: 'ms',
-        ours: ours.latencyMs.p99,
-        baseline: baseline(bare.latencyMs.p99),
-      }),
+      ...latencyRows(TITLE, BASELINE, ours, bare),
     ];
-    if (ours.serverCpuUsPerOk !== undefined && bare.serverCpuUsPerOk !== undefined)
-      rows.push(
-        row({
-          scenario: TITLE,
-          metric: 'server CPU per request',
-          unit: 'µs',
-          ours: ours.serverCpuUsPerOk,
-          baseline: baseline(bare.serverCpuUsPerOk),
-        }),
-      );
     return {
       rows,
       details: { etag, bareResponseBytes: answer?.body.length, contentType: answer?.contentType, ours, bare },
