@@ -380,6 +380,11 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteEventStore {
     async readByIds(ids) {
       ensureOpen();
       if (ids.length === 0) return [];
+      // One id (a reversal's target) is one index probe; json_each is for batches.
+      if (ids.length === 1) {
+        const row = stmt.byId.get(ids[0]) as EventRow | undefined;
+        return row ? [toRecorded(row)] : [];
+      }
       return (stmt.byIds.all(JSON.stringify(ids)) as EventRow[]).map(toRecorded);
     },
 
