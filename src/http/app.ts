@@ -47,7 +47,7 @@ declare module 'fastify' {
     role?: Role;
     /** Fingerprint of the normalized query, for projection ETags. */
     etagQuery: string;
-    /** The projections' position when a projection request was let through. */
+    /** The position a projection answer reflects: the projections' position when the request was let through, or the one its handler answered for (asOf / knownAt). */
     seenPosition: number;
   }
   interface FastifyInstance {

@@ -39,6 +39,12 @@ t.test('ETag, 304 and Cache-Control on projections', async (t) => {
     headers: { 'if-none-match': filtered.headers.etag as string },
   });
   t.equal(sameQuery.statusCode, 304, 'minPosition is not part of the ETag');
+
+  // What the ledger said before anything was recorded: the headers state the position the body reflects.
+  const past = await inject('viewer', { method: 'GET', url: '/v1/inventory?knownAt=2020-01-01' });
+  t.equal(past.json().position, 0);
+  t.equal(past.headers['x-ledger-position'], '0', 'the header says what the body reflects');
+  t.match(past.headers.etag, /^"0-/, 'and so does the ETag');
   const otherQuery = await inject('viewer', {
     method: 'GET',
     url: '/v1/inventory?holder=hnp',

@@ -18,7 +18,6 @@ import type { Projector } from '../../read/projector.js';
 import { schemaProblem, sendProblem } from '../problem.js';
 
 export const CACHE_CONTROL = 'private, no-cache';
-const POSITION_FIELD = /"position":(\d+)/;
 export const MIN_POSITION_PARAM = 'minPosition';
 
 /** FNV-1a, 32 bits: a cheap, stable fingerprint of the normalized query. */
@@ -105,10 +104,9 @@ export function freshnessHooks(projector: Projector, waitMs: number) {
   };
 
   /**
-   * Stamps 200 answers. Projection handlers may send JSON already serialised
-   * (a string): the position is read from its opening bytes, where the answer
-   * states it; failing that, the position seen when the request arrived (the
-   * answer reflects at least that), so an ETag never claims more than the body.
+   * Stamps 200 answers with the position the handler says its answer reflects
+   * (it sets `request.seenPosition`; else the position when the request was
+   * let through), so an ETag never claims more than the body.
    */
   const onSend = function stamp(
     request: FastifyRequest,
@@ -117,11 +115,7 @@ export function freshnessHooks(projector: Projector, waitMs: number) {
     done: (error: null, payload: unknown) => void,
   ) {
     if (reply.statusCode === 200) {
-      let position = request.seenPosition;
-      if (typeof payload === 'string') {
-        const found = POSITION_FIELD.exec(payload.slice(0, 512));
-        if (found) position = Number(found[1]);
-      }
+      const position = request.seenPosition;
       reply
         .header('etag', etagOf(position, request.etagQuery))
         .header('cache-control', CACHE_CONTROL)

@@ -3,7 +3,7 @@
  * by default, or `asOf` a date (what was true then, as we know it now) and/or
  * `knownAt` a date (what the ledger said then), and says which position it reflects.
  */
-import type { FastifyPluginAsync, FastifyReply } from 'fastify';
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { DateOrInstant, ItemCategory } from '../../../events/index.js';
@@ -46,7 +46,13 @@ const SliceEcho = {
   position: z.number().int().describe('the global position of the last event this answer reflects'),
 };
 
+/**
+ * The slice a request asks for. It also tells the freshness hooks which
+ * position the answer reflects (`request.seenPosition`): the ETag and
+ * X-Ledger-Position then state exactly what the body states.
+ */
 function resolveSlice(
+  request: FastifyRequest,
   projector: Projector,
   query: { asOf?: string | undefined; knownAt?: string | undefined },
   now: number,
@@ -65,7 +71,9 @@ function resolveSlice(
       );
     return Math.min(time, now);
   };
-  return projector.slice(bound('asOf'), bound('knownAt'));
+  const slice = projector.slice(bound('asOf'), bound('knownAt'));
+  request.seenPosition = slice.position;
+  return slice;
 }
 
 const echo = (slice: Bitemporal) => ({
@@ -270,7 +278,7 @@ export const projectionRoutes: FastifyPluginAsync<LedgerDeps> = async (app, deps
       },
     },
     async (request, reply) => {
-      const slice = resolveSlice(projector, request.query, clock());
+      const slice = resolveSlice(request, projector, request.query, clock());
       const body = cache.get(`${projector.state.position} ${request.url}`, () => ({
         ...echo(slice),
         ...inventoryView(projector.sum('inventory', slice), projector.state.catalog, request.query),
@@ -291,7 +299,7 @@ export const projectionRoutes: FastifyPluginAsync<LedgerDeps> = async (app, deps
       },
     },
     async (request, reply) => {
-      const slice = resolveSlice(projector, request.query, clock());
+      const slice = resolveSlice(request, projector, request.query, clock());
       const body = cache.get(`${projector.state.position} ${request.url}`, () => ({
         ...echo(slice),
         ...personnelView(projector.sum('personnel', slice)),
@@ -312,7 +320,7 @@ export const projectionRoutes: FastifyPluginAsync<LedgerDeps> = async (app, deps
       },
     },
     async (request, reply) => {
-      const slice = resolveSlice(projector, request.query, clock());
+      const slice = resolveSlice(request, projector, request.query, clock());
       const body = cache.get(`${projector.state.position} ${request.url}`, () => ({
         ...echo(slice),
         ...donorsView(projector.sum('donors', slice), projector.state.catalog),
@@ -344,7 +352,7 @@ export const projectionRoutes: FastifyPluginAsync<LedgerDeps> = async (app, deps
     },
     async (request) => {
       const { status, limit, before } = request.query;
-      const slice = resolveSlice(projector, request.query, clock());
+      const slice = resolveSlice(request, projector, request.query, clock());
       const histories = projector.state.shipmentHistories;
       const ids = [...histories.shipments.keys()];
       const shipments: ShipmentView[] = [];
@@ -377,7 +385,7 @@ export const projectionRoutes: FastifyPluginAsync<LedgerDeps> = async (app, deps
       },
     },
     async (request) => {
-      const slice = resolveSlice(projector, request.query, clock());
+      const slice = resolveSlice(request, projector, request.query, clock());
       const shipment = shipmentAt(
         projector.state.shipmentHistories,
         request.params.shipmentId,
@@ -406,7 +414,7 @@ export const projectionRoutes: FastifyPluginAsync<LedgerDeps> = async (app, deps
       },
     },
     async (request) => {
-      const slice = resolveSlice(projector, request.query, clock());
+      const slice = resolveSlice(request, projector, request.query, clock());
       const custody = custodyAt(
         projector.state.custody,
         request.params.serial,
@@ -457,7 +465,7 @@ export const projectionRoutes: FastifyPluginAsync<LedgerDeps> = async (app, deps
     async (request) => {
       const { interval, holder, category } = request.query;
       const now = clock();
-      const slice = resolveSlice(projector, { asOf: request.query.to, knownAt: request.query.knownAt }, now);
+      const slice = resolveSlice(request, projector, { asOf: request.query.to, knownAt: request.query.knownAt }, now);
       const to = slice.asOf ?? now;
       const from = request.query.from ? Date.parse(request.query.from.slice(0, 10)) : to - 90 * DAY_MS;
       const step = interval === 'day' ? DAY_MS : interval === 'week' ? 7 * DAY_MS : 28 * DAY_MS;
