@@ -35,12 +35,6 @@ export function applyDeltas(counters: Counters, deltas: readonly Delta[], sign: 
   return counters;
 }
 
-export const cloneCounters = (counters: Counters): Counters => {
-  const copy: Counters = new Map();
-  for (const [key, c] of counters) copy.set(key, { value: c.value, inexact: c.inexact });
-  return copy;
-};
-
 export const KEY_SEPARATOR = '|';
 export const counterKey = (...parts: string[]) => parts.join(KEY_SEPARATOR);
 export const splitKey = (key: string) => key.split(KEY_SEPARATOR);

@@ -20,7 +20,6 @@
  * of facts; see `query`.
  */
 import type { Counters, Delta } from './counters.js';
-import { applyDeltas } from './counters.js';
 import { SortedBlocks } from './sorted-blocks.js';
 
 export const SNAPSHOT_EVERY = 4096;
@@ -454,6 +453,3 @@ function binarySearch(keys: Int32Array, key: number): number {
   }
   return -1;
 }
-
-/** Applies a fact's deltas to plain counters: the "now" view kept beside the index. */
-export const applyFact = (counters: Counters, fact: IndexedFact) => applyDeltas(counters, fact.deltas);

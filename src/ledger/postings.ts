@@ -10,7 +10,6 @@ import type { LedgerEvent, LedgerEventOf, Line, Quantity } from '../../events/in
 export const transitAccount = (shipmentId: string) => `transit:${shipmentId}`;
 export const writtenOffAccount = (reason: string) => `written-off:${reason}`;
 export const expendedAccount = (reason: string) => `expended:${reason}`;
-export const isPartyAccount = (account: string) => !account.includes(':');
 export const isTransitAccount = (account: string) => account.startsWith('transit:');
 
 export interface Posting {

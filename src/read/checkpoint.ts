@@ -7,7 +7,7 @@
  * event, position not beyond the store's head) and the same format version;
  * anything else is ignored and the state is rebuilt from the log.
  */
-import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { deserialize, serialize } from 'node:v8';
 import type { EventStore } from '../store/port.js';
@@ -73,5 +73,3 @@ export async function loadCheckpoint<T>(
   if (checkpoint.firstEventId !== (await firstEventId(store))) return undefined;
   return checkpoint;
 }
-
-export const discardCheckpoint = (file: string) => rmSync(file, { force: true });
