@@ -2,7 +2,7 @@
 import type { Logger } from 'pino';
 import { developmentKeys, KeyConfigError, KeyRing, parseKeySpec, type KeyEntry } from './auth/keys.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
-import { buildApp } from './http/app.js';
+import { appOptionsFrom, buildApp } from './http/app.js';
 import { createLogger } from './http/plugins/logger.js';
 import { openLedger } from './service.js';
 
@@ -41,14 +41,7 @@ async function main() {
   const logger = createLogger(config.LOG_LEVEL);
   const auth = keyRing(config, logger);
   const ledger = await openLedger(config, logger);
-  const app = await buildApp(ledger, {
-    logger,
-    auth,
-    bodyLimit: config.BODY_LIMIT_BYTES,
-    corsOrigins: config.CORS_ORIGINS,
-    rateLimitPerMinute: config.RATE_LIMIT_PER_MINUTE,
-    trustProxy: config.TRUST_PROXY,
-  });
+  const app = await buildApp(ledger, appOptionsFrom(config, logger, auth));
   await app.listen({ port: config.PORT, host: config.HOST });
   logger.info(
     { engine: ledger.store.engine, position: ledger.projector.state.position, keys: auth.size },

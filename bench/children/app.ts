@@ -14,7 +14,7 @@
  */
 import { KeyRing, parseKeySpec } from '../../src/auth/keys.js';
 import { loadConfig } from '../../src/config.js';
-import { buildApp } from '../../src/http/app.js';
+import { appOptionsFrom, buildApp } from '../../src/http/app.js';
 import { createLogger } from '../../src/http/plugins/logger.js';
 import { openLedger } from '../../src/service.js';
 
@@ -29,14 +29,7 @@ if (mode === 'on') {
   auth = new KeyRing({ keys: parseKeySpec(config.API_KEYS) });
 }
 const ledger = await openLedger(config, logger);
-const app = await buildApp(ledger, {
-  logger,
-  auth,
-  bodyLimit: config.BODY_LIMIT_BYTES,
-  corsOrigins: config.CORS_ORIGINS,
-  rateLimitPerMinute: config.RATE_LIMIT_PER_MINUTE,
-  trustProxy: config.TRUST_PROXY,
-});
+const app = await buildApp(ledger, appOptionsFrom(config, logger, auth));
 await app.listen({ port: config.PORT, host: config.HOST });
 
 let stopping = false;

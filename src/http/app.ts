@@ -17,6 +17,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import { KeyRing, type Role } from '../auth/keys.js';
 import type { Access } from '../auth/policy.js';
+import type { Config } from '../config.js';
 import type { LedgerWriter } from '../ledger/writer.js';
 import type { Projector } from '../read/projector.js';
 import type { EventStore } from '../store/port.js';
@@ -90,6 +91,16 @@ export interface AppOptions {
   /** Trust X-Forwarded-For (behind a proxy) for the client address. */
   trustProxy?: boolean;
 }
+
+/** The app's options as the configuration sets them: the service and the bench's copy of it start from here. */
+export const appOptionsFrom = (config: Config, logger: FastifyBaseLogger, auth: KeyRing | false): AppOptions => ({
+  logger,
+  auth,
+  bodyLimit: config.BODY_LIMIT_BYTES,
+  corsOrigins: config.CORS_ORIGINS,
+  rateLimitPerMinute: config.RATE_LIMIT_PER_MINUTE,
+  trustProxy: config.TRUST_PROXY,
+});
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 /** Unique across restarts and replicas (a random prefix per process), cheap per request (a counter). */
