@@ -8,6 +8,8 @@
 
 export interface Delta {
   key: string;
+  /** The key's number in this process (see `keyRef`), when known: indexes look it up by number, not by string. */
+  id?: number;
   value: number;
   /** 1 when the figure behind the delta is only a bound or an estimate. */
   inexact: 0 | 1;
@@ -36,5 +38,47 @@ export function applyDeltas(counters: Counters, deltas: readonly Delta[], sign: 
 }
 
 export const KEY_SEPARATOR = '|';
-export const counterKey = (...parts: string[]) => parts.join(KEY_SEPARATOR);
+
+export interface KeyRef {
+  key: string;
+  /** Dense, per process, in order of first use. */
+  id: number;
+}
+
+interface KeyNode {
+  ref: KeyRef | undefined;
+  next: Map<string, KeyNode> | undefined;
+}
+const keys = new Map<string, KeyNode>();
+let keyCount = 0;
+
+/**
+ * The counter key of these parts, made once per process: a fold makes millions of keys from a
+ * few thousand distinct ones, and a key seen before is neither joined nor hashed again; its
+ * number lets an index find its counter by array index.
+ */
+export function keyRef(...parts: string[]): KeyRef {
+  let level = keys;
+  let node: KeyNode | undefined;
+  for (let i = 0; i < parts.length; i++) {
+    node = level.get(parts[i]!);
+    if (node === undefined) {
+      node = { ref: undefined, next: undefined };
+      level.set(parts[i]!, node);
+    }
+    if (i + 1 < parts.length) level = node.next ??= new Map();
+  }
+  return (node!.ref ??= { key: parts.join(KEY_SEPARATOR), id: keyCount++ });
+}
+
+export const counterKey = (...parts: string[]): string => keyRef(...parts).key;
+
+/** A delta on the counter named by these parts. */
+export const delta = (parts: KeyRef, value: number, inexact: 0 | 1): Delta => ({
+  key: parts.key,
+  id: parts.id,
+  value,
+  inexact,
+});
+
 export const splitKey = (key: string) => key.split(KEY_SEPARATOR);

@@ -5,7 +5,7 @@
 import type { LedgerEvent, Line } from '../events/index.js';
 import type { FoldEvent, ShipmentLookup } from '../src/ledger/postings.js';
 import type { Catalog } from './catalog.js';
-import { counterKey, splitKey, type Counters, type Delta } from './counters.js';
+import { delta, keyRef, splitKey, type Counters, type Delta } from './counters.js';
 
 export const DONOR_MEASURES = ['pledged', 'dispatched', 'delivered', 'writtenOff'] as const;
 export type DonorMeasure = (typeof DONOR_MEASURES)[number];
@@ -17,11 +17,13 @@ const lineDeltas = (
   catalog: Catalog,
   sign: 1 | -1,
 ): Delta[] =>
-  lines.map((line) => ({
-    key: counterKey(measure, donor, catalog.itemTypes.get(line.itemType)?.category ?? 'unknown'),
-    value: sign * line.quantity.value,
-    inexact: (sign * (line.quantity.precision === 'exact' ? 0 : 1)) as 0 | 1,
-  }));
+  lines.map((line) =>
+    delta(
+      keyRef(measure, donor, catalog.itemTypes.get(line.itemType)?.category ?? 'unknown'),
+      sign * line.quantity.value,
+      (sign * (line.quantity.precision === 'exact' ? 0 : 1)) as 0 | 1,
+    ),
+  );
 
 const isDonor = (catalog: Catalog, party: string) => catalog.parties.get(party)?.kind === 'donor';
 

@@ -9,27 +9,28 @@ import {
   postingsOf,
   reversingPostings,
   type FoldEvent,
-  type Posting,
   type ShipmentLookup,
 } from '../src/ledger/postings.js';
 import type { Catalog } from './catalog.js';
-import { applyDeltas, counterKey, splitKey, type Counters, type Delta } from './counters.js';
+import { applyDeltas, delta, keyRef, splitKey, type Counters, type Delta } from './counters.js';
 
 const HELD = 'held';
 
-const postingDeltas = (posting: Posting, inexactSign: 1 | -1): Delta[] => {
-  const inexact = posting.exact ? 0 : 1;
-  return [
-    { key: counterKey(HELD, posting.from, posting.itemType), value: -posting.value, inexact: inexact as 0 | 1 },
-    { key: counterKey(HELD, posting.to, posting.itemType), value: posting.value, inexact: inexact as 0 | 1 },
-  ].map((d) => (inexactSign === 1 ? d : { ...d, inexact: -d.inexact as 0 | 1 }));
-};
-
 /** The counter deltas one event makes, given the state of its shipment when it was recorded. */
 export function inventoryDeltas(event: FoldEvent, shipments: ShipmentLookup): Delta[] {
-  if (event.type === 'EntryReversed')
-    return event.target ? reversingPostings(event.target, shipments).flatMap((p) => postingDeltas(p, -1)) : [];
-  return postingsOf(event, shipments).flatMap((p) => postingDeltas(p, 1));
+  const reversal = event.type === 'EntryReversed';
+  if (reversal && !event.target) return [];
+  const postings = reversal ? reversingPostings(event.target!, shipments) : postingsOf(event, shipments);
+  // A reversal's postings already run the other way; the count of inexact figures comes back out.
+  const deltas: Delta[] = [];
+  for (const posting of postings) {
+    const inexact = (posting.exact ? 0 : reversal ? -1 : 1) as 0 | 1;
+    deltas.push(
+      delta(keyRef(HELD, posting.from, posting.itemType), -posting.value, inexact),
+      delta(keyRef(HELD, posting.to, posting.itemType), posting.value, inexact),
+    );
+  }
+  return deltas;
 }
 
 export const evolveInventory = (counters: Counters, event: FoldEvent, shipments: ShipmentLookup): Counters =>

@@ -3,7 +3,7 @@
  * role, with arrivals and departures, against the mission's authorised strength.
  */
 import { headcountDeltas, type FoldEvent, type HeadcountDelta } from '../src/ledger/postings.js';
-import { applyDeltas, counterKey, splitKey, type Counters, type Delta } from './counters.js';
+import { applyDeltas, delta, keyRef, splitKey, type Counters, type Delta } from './counters.js';
 
 /** UN Security Council authorisation for the MSS, as every seed article reports it. */
 export const AUTHORISED_STRENGTH = 2500;
@@ -12,11 +12,9 @@ const headcountToDeltas = (d: HeadcountDelta, sign: 1 | -1): Delta[] => {
   const inexact = ((d.exact ? 0 : 1) * sign) as 0 | 1;
   const movement = d.delta >= 0 ? 'arrived' : 'departed';
   return [
-    { key: counterKey('deployed', d.country, d.role), value: sign * d.delta, inexact },
-    { key: counterKey(movement, d.country, d.role), value: sign * Math.abs(d.delta), inexact },
-    ...(d.location
-      ? [{ key: counterKey('location', d.country, d.role, d.location), value: sign * d.delta, inexact }]
-      : []),
+    delta(keyRef('deployed', d.country, d.role), sign * d.delta, inexact),
+    delta(keyRef(movement, d.country, d.role), sign * Math.abs(d.delta), inexact),
+    ...(d.location ? [delta(keyRef('location', d.country, d.role, d.location), sign * d.delta, inexact)] : []),
   ];
 };
 

@@ -109,6 +109,8 @@ export class TimeIndex {
   private readonly snapshotEvery: number;
   private readonly lateAfterMs: number;
   private readonly keyIds = new Map<string, number>();
+  /** Local key id by the key's process-wide number (Delta.id): an array index instead of a string lookup. */
+  private readonly localIds: number[] = [];
   private readonly keyNames: string[] = [];
   // Facts in recording order, columnar: plain number arrays stay unboxed.
   private readonly occurred: number[] = [];
@@ -128,6 +130,8 @@ export class TimeIndex {
   private readonly current: Sparse = new Map();
   /** Facts not yet in a business-time snapshot. */
   private tailCount = 0;
+  /** While true, `add` only records facts; `endBulk` orders them and cuts every snapshot at once. */
+  private bulk = false;
 
   constructor(options: TimeIndexOptions = {}) {
     this.snapshotEvery = options.snapshotEvery ?? SNAPSHOT_EVERY;
@@ -196,12 +200,13 @@ export class TimeIndex {
     this.position.push(fact.position);
     this.deltaStart.push(this.deltaKey.length);
     for (const delta of fact.deltas) {
-      this.deltaKey.push(this.keyId(delta.key));
+      this.deltaKey.push(this.idOf(delta));
       this.deltaValue.push(delta.value);
       this.deltaInexact.push(delta.inexact);
     }
     if (fact.recorded - fact.occurred > this.lateAfterMs) this.late.push(index);
     if (fact.occurred > fact.recorded) this.early.push(index);
+    if (this.bulk) return;
     this.insertByOccurrence(index);
     this.apply(this.current, index, 1);
     if (this.occurrenceSnapshots.length > 0) {
@@ -215,6 +220,85 @@ export class TimeIndex {
     if (this.size % this.snapshotEvery === 0) this.positionSnapshots.push(this.freeze(this.current, this.size, 0));
     this.tailCount++;
     if (this.tailCount >= this.snapshotEvery) this.cutOccurrenceSnapshot();
+  }
+
+  /** The running totals, named, as counters of their own. */
+  currentCounters(): Counters {
+    const counters: Counters = new Map();
+    for (const [id, c] of this.current)
+      if (c.value !== 0 || c.inexact !== 0) counters.set(this.keyNames[id]!, { value: c.value, inexact: c.inexact });
+    return counters;
+  }
+
+  /**
+   * For a long catch-up (a rebuild, a first start): facts are only recorded until `endBulk`, which
+   * then sorts them once and cuts every snapshot in two linear passes, instead of keeping order and
+   * snapshots up to date fact by fact. No query may run in between.
+   */
+  beginBulk(): void {
+    this.bulk = true;
+  }
+
+  endBulk(): void {
+    if (!this.bulk) return;
+    this.bulk = false;
+    const size = this.size;
+    const order = sortByOccurrence(this.occurred);
+    this.byOccurrence = SortedBlocks.from(order, (i) => this.occurred[i]!);
+    // Dense running totals by key id: no map lookups on the hot path.
+    const keys = this.keyNames.length;
+    const values = new Float64Array(keys);
+    const inexact = new Int32Array(keys);
+    const add = (i: number) => {
+      const end = i + 1 < size ? this.deltaStart[i + 1]! : this.deltaKey.length;
+      for (let d = this.deltaStart[i]!; d < end; d++) {
+        const key = this.deltaKey.at(d);
+        values[key] = values[key]! + this.deltaValue.at(d);
+        inexact[key] = inexact[key]! + this.deltaInexact.at(d);
+      }
+    };
+    const freeze = (factCount: number, boundary: number): Snapshot => {
+      let live = 0;
+      for (let k = 0; k < keys; k++) if (values[k] !== 0 || inexact[k] !== 0) live++;
+      const snapshot: Snapshot = {
+        factCount,
+        boundary,
+        keys: new Int32Array(live),
+        values: new Float64Array(live),
+        inexact: new Int32Array(live),
+      };
+      for (let k = 0, j = 0; k < keys; k++)
+        if (values[k] !== 0 || inexact[k] !== 0) {
+          snapshot.keys[j] = k;
+          snapshot.values[j] = values[k]!;
+          snapshot.inexact[j++] = inexact[k]!;
+        }
+      return snapshot;
+    };
+    // By position: facts [0, n·snapshotEvery) in recording order.
+    this.positionSnapshots.length = 0;
+    for (let i = 0; i < size; i++) {
+      add(i);
+      if ((i + 1) % this.snapshotEvery === 0) this.positionSnapshots.push(freeze(i + 1, 0));
+    }
+    this.current.clear();
+    for (let k = 0; k < keys; k++)
+      if (values[k] !== 0 || inexact[k] !== 0) this.current.set(k, { value: values[k]!, inexact: inexact[k]! });
+    // By business time: a boundary every snapshotEvery facts, holding the facts that occurred before it.
+    values.fill(0);
+    inexact.fill(0);
+    this.occurrenceSnapshots.length = 0;
+    let rank = 0;
+    let inSnapshots = 0;
+    for (let next = this.snapshotEvery; next < size; next += this.snapshotEvery) {
+      const boundary = this.occurred[order[next]!]!;
+      const previous = this.occurrenceSnapshots[this.occurrenceSnapshots.length - 1];
+      if (previous && previous.boundary >= boundary) continue;
+      for (; rank < size && this.occurred[order[rank]!]! < boundary; rank++) add(order[rank]!);
+      this.occurrenceSnapshots.push(freeze(0, boundary));
+      inSnapshots = rank;
+    }
+    this.tailCount = size - inSnapshots;
   }
 
   /** The counters as of `asOf` (ms, inclusive), as known at `knownAt` (a position, inclusive). */
@@ -370,6 +454,11 @@ export class TimeIndex {
     return this.byOccurrence.upperBound(time);
   }
 
+  private idOf(delta: Delta): number {
+    if (delta.id === undefined) return this.keyId(delta.key);
+    return (this.localIds[delta.id] ??= this.keyId(delta.key));
+  }
+
   private keyId(key: string): number {
     let id = this.keyIds.get(key);
     if (id === undefined) {
@@ -439,6 +528,46 @@ export class TimeIndex {
     for (const [id, c] of state) if (c.value !== 0 || c.inexact !== 0) counters.set(this.keyNames[id]!, c);
     return counters;
   }
+}
+
+/**
+ * Fact indexes ordered by (occurred, index): a stable LSD radix sort on the
+ * occurrence in ms, 16 bits a pass, linear in the facts. Falls back to a
+ * comparison sort for times that are not whole ms within 2^48 of each other.
+ */
+export function sortByOccurrence(occurred: readonly number[]): Uint32Array {
+  const n = occurred.length;
+  let order = new Uint32Array(n);
+  for (let i = 0; i < n; i++) order[i] = i;
+  if (n < 2) return order;
+  let min = Infinity;
+  let max = -Infinity;
+  let whole = true;
+  for (let i = 0; i < n; i++) {
+    const t = occurred[i]!;
+    if (t < min) min = t;
+    if (t > max) max = t;
+    if (!Number.isInteger(t)) whole = false;
+  }
+  if (!whole || max - min >= 2 ** 48) return order.sort((a, b) => occurred[a]! - occurred[b]! || a - b);
+  let spare = new Uint32Array(n);
+  const counts = new Uint32Array(65536);
+  for (let shift = 0; shift < 48 && 2 ** shift <= max - min; shift += 16) {
+    const digit = (i: number) => Math.floor((occurred[i]! - min) / 2 ** shift) % 65536;
+    counts.fill(0);
+    for (let k = 0; k < n; k++) counts[digit(order[k]!)]!++;
+    for (let d = 0, sum = 0; d < 65536; d++) {
+      const c = counts[d]!;
+      counts[d] = sum;
+      sum += c;
+    }
+    for (let k = 0; k < n; k++) {
+      const i = order[k]!;
+      spare[counts[digit(i)]!++] = i;
+    }
+    [order, spare] = [spare, order];
+  }
+  return order;
 }
 
 function binarySearch(keys: Int32Array, key: number): number {

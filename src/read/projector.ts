@@ -26,6 +26,9 @@ import { evolveShipments } from '../ledger/shipments.js';
 import { resolveTarget } from '../ledger/writer.js';
 import type { EventStore, Subscription } from '../store/port.js';
 
+/** Events behind the head from which a catch-up indexes in bulk. */
+export const BULK_CATCH_UP = 10_000;
+
 export const SUMS = ['inventory', 'personnel', 'donors'] as const;
 export type SumName = (typeof SUMS)[number];
 
@@ -74,11 +77,16 @@ export class Projector {
   restoredFrom: number | undefined;
   private subscription: Subscription | undefined;
   private waiters: { position: number; resolve: (reached: boolean) => void }[] = [];
+  /** Catching up in bulk: running totals and the indexes' order wait for the end of the catch-up. */
+  private bulk = false;
+
+  private readonly bulkCatchUp: number;
 
   constructor(
     private readonly store: EventStore,
-    options: TimeIndexOptions = {},
+    options: TimeIndexOptions & { bulkCatchUp?: number } = {},
   ) {
+    this.bulkCatchUp = options.bulkCatchUp ?? BULK_CATCH_UP;
     this.indexes = {
       inventory: new TimeIndex(options),
       personnel: new TimeIndex(options),
@@ -113,17 +121,29 @@ export class Projector {
   }
 
   /** Resolves once everything stored at start is folded in; live events follow. */
-  start(): Promise<void> {
+  async start(): Promise<void> {
+    // A long way behind (a rebuild, a first start): index in bulk, order and snapshot once at the end.
+    this.bulk = (await this.store.headPosition()) - this.state.position >= this.bulkCatchUp;
+    if (this.bulk) for (const name of SUMS) this.indexes[name].beginBulk();
     return new Promise((resolve, reject) => {
       this.subscription = this.store.subscribeToAll(this.state.position, {
         onEvent: (event) => this.apply(event),
         onCaughtUp: () => {
+          if (this.bulk) this.endBulk();
           this.caughtUp = true;
           resolve();
         },
         onError: reject,
       });
     });
+  }
+
+  private endBulk(): void {
+    this.bulk = false;
+    for (const name of SUMS) {
+      this.indexes[name].endBulk();
+      this.state.now[name] = this.indexes[name].currentCounters();
+    }
   }
 
   async close(): Promise<void> {
@@ -175,21 +195,22 @@ export class Projector {
 
   /** Synchronous but for a reversal, whose target is read from the store first. */
   private apply(recorded: RecordedEvent): void | Promise<void> {
+    const recordedAt = Date.parse(recorded.recordedAt);
     if (recorded.stream === LEDGER_STREAM) {
       const event = upcast(recorded);
       if (event.type === 'EntryReversed')
         return resolveTarget(this.store, event).then((resolved) => {
-          this.fold(resolved);
-          this.advance(recorded);
+          this.fold(resolved, recordedAt);
+          this.advance(recorded, recordedAt);
         });
-      this.fold(event);
+      this.fold(event, recordedAt);
     }
-    this.advance(recorded);
+    this.advance(recorded, recordedAt);
   }
 
-  private advance(recorded: RecordedEvent): void {
+  private advance(recorded: RecordedEvent, recordedAt: number): void {
     this.state.position = recorded.globalPosition;
-    this.recordedTimes.push(Date.parse(recorded.recordedAt));
+    this.recordedTimes.push(recordedAt);
     this.recordedPositions.push(recorded.globalPosition);
     if (this.waiters.length > 0) {
       this.waiters = this.waiters.filter((w) => {
@@ -200,7 +221,7 @@ export class Projector {
     }
   }
 
-  private fold(event: FoldEvent): void {
+  private fold(event: FoldEvent, recordedAt: number): void {
     const state = this.state;
     const lookup = (id: string) => state.shipments.get(id);
     evolveCatalog(state.catalog, event);
@@ -214,10 +235,9 @@ export class Projector {
     const occurred = Date.parse(
       event.type === 'EntryReversed' && event.target ? event.target.occurredAt : event.occurredAt,
     );
-    const recordedAt = Date.parse(event.recordedAt);
     for (const name of SUMS) {
       if (deltas[name].length === 0) continue;
-      applyDeltas(state.now[name], deltas[name]);
+      if (!this.bulk) applyDeltas(state.now[name], deltas[name]);
       this.indexes[name].add({ occurred, recorded: recordedAt, position: event.globalPosition, deltas: deltas[name] });
     }
     evolveShipmentHistories(state.shipmentHistories, event);

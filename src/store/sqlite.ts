@@ -123,6 +123,23 @@ const toRecorded = (row: EventRow): RecordedEvent => ({
   metadata: JSON.parse(row.metadata) as EventMetadata,
 });
 
+/** A row of COLUMNS as an array: better-sqlite3's raw mode makes no object per row, a sixth of a catch-up's reading. */
+type RawEventRow = [number, string, string, number, string, number, string, string, string, string, string];
+
+const fromRawRow = (row: RawEventRow): RecordedEvent => ({
+  id: row[1],
+  type: row[4],
+  stream: row[2],
+  streamRevision: row[3],
+  globalPosition: row[0],
+  occurredAt: row[6],
+  recordedAt: row[7],
+  recordedBy: row[8],
+  schemaVersion: row[5],
+  data: JSON.parse(row[9]) as unknown,
+  metadata: JSON.parse(row[10]) as EventMetadata,
+});
+
 /** SQLite's LIMIT -1 means "no limit". */
 const limitOf = (options?: ReadOptions): number => {
   const limit = options?.limit;
@@ -184,7 +201,7 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteEventStore {
     stream: db.prepare(
       `SELECT ${COLUMNS} FROM events WHERE stream = ? AND stream_revision > ? ORDER BY stream_revision LIMIT ?`,
     ),
-    all: db.prepare(`SELECT ${COLUMNS} FROM events WHERE position > ? ORDER BY position LIMIT ?`),
+    all: db.prepare(`SELECT ${COLUMNS} FROM events WHERE position > ? ORDER BY position LIMIT ?`).raw(true),
     revision: db.prepare('SELECT MAX(stream_revision) AS revision FROM events WHERE stream = ?'),
     head: db.prepare('SELECT COALESCE(MAX(position), 0) AS head FROM events'),
   };
@@ -213,7 +230,7 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteEventStore {
       if (from >= recent.length) return [];
       return recent.slice(from, limit < 0 ? undefined : from + limit);
     }
-    return (stmt.all.all(after, limit) as EventRow[]).map(toRecorded);
+    return (stmt.all.all(after, limit) as RawEventRow[]).map(fromRawRow);
   };
 
   /** A retry of a stored batch returns the stored result; anything half-stored or different is a conflict. */
