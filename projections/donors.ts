@@ -3,7 +3,7 @@
  * by category. Pledges are promises, not stock: they are counted here only.
  */
 import type { LedgerEvent, Line } from '../events/index.js';
-import type { FoldEvent, ShipmentLookup } from '../src/ledger/postings.js';
+import { lineOutstanding, type FoldEvent, type ShipmentLookup } from '../src/ledger/postings.js';
 import type { Catalog } from './catalog.js';
 import { delta, keyRef, splitKey, type Counters, type Delta } from './counters.js';
 
@@ -47,14 +47,9 @@ function deltasOf(event: LedgerEvent, shipments: ShipmentLookup, catalog: Catalo
       const shipment = shipments(event.data.shipmentId);
       if (!shipment || !isDonor(catalog, shipment.from)) return [];
       // Closing writes off what is still outstanding; a reversal puts back what was written off.
-      const amounts = [...shipment.dispatched.keys()].map((itemType) => {
-        const value =
-          sign === 1
-            ? (shipment.dispatched.get(itemType) ?? 0) -
-              (shipment.received.get(itemType) ?? 0) -
-              (shipment.writtenOff.get(itemType) ?? 0)
-            : (shipment.writtenOff.get(itemType) ?? 0);
-        return { itemType, quantity: { value, precision: 'exact' as const } };
+      const amounts = shipment.lines.map((line) => {
+        const value = sign === 1 ? lineOutstanding(line) : line.writtenOff;
+        return { itemType: line.itemType, quantity: { value, precision: 'exact' as const } };
       });
       return lineDeltas(
         'writtenOff',

@@ -12,7 +12,8 @@
  * item types interned), and an event's id is read back by position when shown.
  */
 import type { LedgerEvent } from '../events/index.js';
-import type { FoldEvent } from '../src/ledger/postings.js';
+import type { FoldEvent, ShipmentLedger } from '../src/ledger/postings.js';
+import { evolveShipments } from '../src/ledger/shipments.js';
 import { emptyInterned, internId, type Interned } from './interned.js';
 
 const KINDS = ['ShipmentDispatched', 'ShipmentReceived', 'ShipmentClosed'] as const;
@@ -121,6 +122,49 @@ function* entriesOf(history: ShipmentHistory, items: readonly string[]): Generat
       lines.push({ itemType: items[e[i]!]!, quantity: e[i + 1]!, exact: e[i + 2] === 1 });
     yield { position, occurred, kind, reason: undefined, lines };
   }
+}
+
+/**
+ * The shipment as the postings of its next event need it (what the book keeps in a map), made from
+ * its history: its events and reversals replayed in recording order through the book's own fold.
+ * The projections keep no second copy of every shipment.
+ */
+export function shipmentLedgerOf(histories: ShipmentHistories, shipmentId: string): ShipmentLedger | undefined {
+  const history = histories.shipments.get(shipmentId);
+  if (!history) return undefined;
+  const events = new Map<number, LedgerEvent>();
+  for (const entry of entriesOf(history, histories.items.names)) {
+    const lines = entry.lines.map((l) => ({
+      itemType: l.itemType,
+      quantity: { value: l.quantity, precision: l.exact ? ('exact' as const) : ('at-least' as const) },
+    }));
+    const route = history.routes.find((r) => r.position === entry.position);
+    const data =
+      entry.kind === 'ShipmentDispatched'
+        ? { shipmentId, from: route?.from ?? '', to: route?.to ?? '', lines }
+        : entry.kind === 'ShipmentReceived'
+          ? { shipmentId, lines }
+          : { shipmentId, writeOffReason: entry.reason };
+    events.set(entry.position, { type: entry.kind, data } as unknown as LedgerEvent);
+  }
+  // Entries and reversals, each in recording order, merged by position.
+  const replay: { position: number; event: FoldEvent }[] = [...events].map(([position, event]) => ({
+    position,
+    event,
+  }));
+  const reversals = history.reversals ?? [];
+  for (let i = 0; i < reversals.length; i += 2) {
+    const target = events.get(reversals[i]!);
+    if (target)
+      replay.push({
+        position: reversals[i + 1]!,
+        event: { type: 'EntryReversed', target } as unknown as FoldEvent,
+      });
+  }
+  replay.sort((a, b) => a.position - b.position);
+  const ledger = new Map<string, ShipmentLedger>();
+  for (const { event } of replay) evolveShipments(ledger, event);
+  return ledger.get(shipmentId);
 }
 
 export type ShipmentStatus = 'dispatched' | 'partially-received' | 'received' | 'closed';

@@ -20,6 +20,7 @@
  * of facts; see `query`.
  */
 import type { Counters, Delta } from './counters.js';
+import { Column } from './column.js';
 import { SortedBlocks } from './sorted-blocks.js';
 
 export const SNAPSHOT_EVERY = 4096;
@@ -39,39 +40,6 @@ interface Snapshot {
 
 type Sparse = Map<number, { value: number; inexact: number }>;
 
-type TypedArray = Int8Array | Int32Array | Float64Array;
-
-/** An append-only typed array: a third of the memory of a plain array for small integers. */
-class Column<T extends TypedArray> {
-  private data: T;
-  length = 0;
-  constructor(private readonly make: (size: number) => T) {
-    this.data = make(1024);
-  }
-  push(value: number): void {
-    if (this.length === this.data.length) {
-      const grown = this.make(this.data.length * 2);
-      grown.set(this.data as never);
-      this.data = grown;
-    }
-    this.data[this.length++] = value;
-  }
-  at(index: number): number {
-    return this.data[index]!;
-  }
-  /** The filled part, copied: for a checkpoint. */
-  export(): T {
-    return this.data.slice(0, this.length) as T;
-  }
-  static of<T extends TypedArray>(make: (size: number) => T, filled: T): Column<T> {
-    const column = new Column(make);
-    column.data = make(Math.max(1024, filled.length * 2));
-    column.data.set(filled as never);
-    column.length = filled.length;
-    return column;
-  }
-}
-
 /** A TimeIndex as plain data (typed arrays, maps): what a checkpoint stores. */
 export interface TimeIndexExport {
   version: 1;
@@ -80,7 +48,7 @@ export interface TimeIndexExport {
   keyNames: string[];
   occurred: Float64Array;
   position: Float64Array;
-  deltaStart: Float64Array;
+  deltaStart: Uint32Array;
   deltaKey: Int32Array;
   deltaValue: Float64Array;
   deltaInexact: Int8Array;
@@ -112,18 +80,18 @@ export class TimeIndex {
   /** Local key id by the key's process-wide number (Delta.id): an array index instead of a string lookup. */
   private readonly localIds: number[] = [];
   private readonly keyNames: string[] = [];
-  // Facts in recording order, columnar: plain number arrays stay unboxed.
-  private readonly occurred: number[] = [];
-  private readonly position: number[] = [];
-  private readonly deltaStart: number[] = [];
+  // Facts in recording order, columnar, in typed arrays: off the heap, and a checkpoint restores them as they are.
+  private occurred: Column<Float64Array> = new Column((n) => new Float64Array(n));
+  private position: Column<Float64Array> = new Column((n) => new Float64Array(n));
+  private deltaStart: Column<Uint32Array> = new Column((n) => new Uint32Array(n));
   private deltaKey: Column<Int32Array> = new Column((n) => new Int32Array(n));
   private deltaValue: Column<Float64Array> = new Column((n) => new Float64Array(n));
   private deltaInexact: Column<Int8Array> = new Column((n) => new Int8Array(n));
   /** Fact indexes sorted by (occurred, position). */
-  private byOccurrence = new SortedBlocks((i) => this.occurred[i]!);
+  private byOccurrence = new SortedBlocks((i) => this.occurred.at(i));
   /** Facts recorded long after they occurred, and facts dated (slightly) after their recording. */
-  private readonly late: number[] = [];
-  private readonly early: number[] = [];
+  private late: Column<Uint32Array> = new Column((n) => new Uint32Array(n));
+  private early: Column<Uint32Array> = new Column((n) => new Uint32Array(n));
   private readonly positionSnapshots: Snapshot[] = [];
   private readonly occurrenceSnapshots: Snapshot[] = [];
   /** Running totals, for the next position snapshot and for "now". */
@@ -144,15 +112,15 @@ export class TimeIndex {
       snapshotEvery: this.snapshotEvery,
       lateAfterMs: this.lateAfterMs,
       keyNames: [...this.keyNames],
-      occurred: Float64Array.from(this.occurred),
-      position: Float64Array.from(this.position),
-      deltaStart: Float64Array.from(this.deltaStart),
+      occurred: this.occurred.export(),
+      position: this.position.export(),
+      deltaStart: this.deltaStart.export(),
       deltaKey: this.deltaKey.export(),
       deltaValue: this.deltaValue.export(),
       deltaInexact: this.deltaInexact.export(),
       byOccurrence: this.byOccurrence.toArray(),
-      late: Uint32Array.from(this.late),
-      early: Uint32Array.from(this.early),
+      late: this.late.export(),
+      early: this.early.export(),
       positionSnapshots: this.positionSnapshots,
       occurrenceSnapshots: this.occurrenceSnapshots,
       current: [...this.current].map(([k, c]) => [k, { ...c }]),
@@ -166,15 +134,12 @@ export class TimeIndex {
       index.keyIds.set(name, id);
       index.keyNames.push(name);
     });
-    const fill = (target: number[], source: ArrayLike<number>) => {
-      for (let i = 0; i < source.length; i++) target.push(source[i]!);
-    };
-    fill(index.occurred, data.occurred);
-    fill(index.position, data.position);
-    fill(index.deltaStart, data.deltaStart);
-    index.byOccurrence = SortedBlocks.from(data.byOccurrence, (i) => index.occurred[i]!);
-    fill(index.late, data.late);
-    fill(index.early, data.early);
+    index.occurred = Column.of((n) => new Float64Array(n), data.occurred);
+    index.position = Column.of((n) => new Float64Array(n), data.position);
+    index.deltaStart = Column.of((n) => new Uint32Array(n), data.deltaStart);
+    index.byOccurrence = SortedBlocks.from(data.byOccurrence, (i) => index.occurred.at(i));
+    index.late = Column.of((n) => new Uint32Array(n), data.late);
+    index.early = Column.of((n) => new Uint32Array(n), data.early);
     index.deltaKey = Column.of<Int32Array>((n) => new Int32Array(n), data.deltaKey);
     index.deltaValue = Column.of<Float64Array>((n) => new Float64Array(n), data.deltaValue);
     index.deltaInexact = Column.of<Int8Array>((n) => new Int8Array(n), data.deltaInexact);
@@ -243,15 +208,15 @@ export class TimeIndex {
     if (!this.bulk) return;
     this.bulk = false;
     const size = this.size;
-    const order = sortByOccurrence(this.occurred);
-    this.byOccurrence = SortedBlocks.from(order, (i) => this.occurred[i]!);
+    const order = sortByOccurrence(this.occurred.view());
+    this.byOccurrence = SortedBlocks.from(order, (i) => this.occurred.at(i));
     // Dense running totals by key id: no map lookups on the hot path.
     const keys = this.keyNames.length;
     const values = new Float64Array(keys);
     const inexact = new Int32Array(keys);
     const add = (i: number) => {
-      const end = i + 1 < size ? this.deltaStart[i + 1]! : this.deltaKey.length;
-      for (let d = this.deltaStart[i]!; d < end; d++) {
+      const end = i + 1 < size ? this.deltaStart.at(i + 1) : this.deltaKey.length;
+      for (let d = this.deltaStart.at(i); d < end; d++) {
         const key = this.deltaKey.at(d);
         values[key] = values[key]! + this.deltaValue.at(d);
         inexact[key] = inexact[key]! + this.deltaInexact.at(d);
@@ -291,26 +256,30 @@ export class TimeIndex {
     let rank = 0;
     let inSnapshots = 0;
     for (let next = this.snapshotEvery; next < size; next += this.snapshotEvery) {
-      const boundary = this.occurred[order[next]!]!;
+      const boundary = this.occurred.at(order[next]!);
       const previous = this.occurrenceSnapshots[this.occurrenceSnapshots.length - 1];
       if (previous && previous.boundary >= boundary) continue;
-      for (; rank < size && this.occurred[order[rank]!]! < boundary; rank++) add(order[rank]!);
+      for (; rank < size && this.occurred.at(order[rank]!) < boundary; rank++) add(order[rank]!);
       this.occurrenceSnapshots.push(freeze(0, boundary));
       inSnapshots = rank;
     }
     this.tailCount = size - inSnapshots;
+    for (const column of [this.occurred, this.position, this.deltaStart, this.late, this.early]) column.trim();
+    for (const column of [this.deltaKey, this.deltaValue, this.deltaInexact]) column.trim();
   }
 
   /** The counters as of `asOf` (ms, inclusive), as known at `knownAt` (a position, inclusive). */
   query(asOf: number, knownAt: number, knownAtTime: number): Counters {
-    if (this.size === 0 || knownAt < this.position[0]!) return new Map(); // nothing was known yet
-    const headPosition = this.position[this.size - 1]!;
+    if (this.size === 0 || knownAt < this.position.at(0)) return new Map(); // nothing was known yet
+    const headPosition = this.position.at(this.size - 1);
     if (knownAt >= headPosition) return this.byTime(asOf);
     if (asOf >= knownAtTime) {
       // Everything known at K occurred by K (+ skew): a prefix in recording order.
       const state = this.byPosition(knownAt);
-      for (const i of this.early)
-        if (this.position[i]! <= knownAt && this.occurred[i]! > asOf) this.apply(state, i, -1);
+      for (let e = 0; e < this.early.length; e++) {
+        const i = this.early.at(e);
+        if (this.position.at(i) <= knownAt && this.occurred.at(i) > asOf) this.apply(state, i, -1);
+      }
       return this.named(state);
     }
     // Two ways to the same sum; take the one that touches fewer facts.
@@ -329,18 +298,18 @@ export class TimeIndex {
       const state = this.byPosition(knownAt);
       for (let k = windowFrom; k < windowTo; k++) {
         const i = this.byOccurrence.at(k);
-        if (this.position[i]! <= knownAt) this.apply(state, i, -1);
+        if (this.position.at(i) <= knownAt) this.apply(state, i, -1);
       }
       return this.named(state);
     }
     const state = this.sparseByTime(asOf);
     if (lateOnly) {
       for (let j = lateFrom; j < this.late.length; j++) {
-        const i = this.late[j]!;
-        if (this.occurred[i]! <= asOf) this.apply(state, i, -1);
+        const i = this.late.at(j);
+        if (this.occurred.at(i) <= asOf) this.apply(state, i, -1);
       }
     } else {
-      for (let i = recordedBy; i < this.size; i++) if (this.occurred[i]! <= asOf) this.apply(state, i, -1);
+      for (let i = recordedBy; i < this.size; i++) if (this.occurred.at(i) <= asOf) this.apply(state, i, -1);
     }
     return this.named(state);
   }
@@ -351,7 +320,7 @@ export class TimeIndex {
     let hi = this.size;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
-      if (this.position[mid]! <= knownAt) lo = mid + 1;
+      if (this.position.at(mid) <= knownAt) lo = mid + 1;
       else hi = mid;
     }
     return lo;
@@ -363,7 +332,7 @@ export class TimeIndex {
     let hi = this.late.length;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
-      if (this.position[this.late[mid]!]! <= knownAt) lo = mid + 1;
+      if (this.position.at(this.late.at(mid)) <= knownAt) lo = mid + 1;
       else hi = mid;
     }
     return lo;
@@ -373,7 +342,7 @@ export class TimeIndex {
   naive(asOf: number, knownAt: number): Counters {
     const state: Sparse = new Map();
     for (let i = 0; i < this.size; i++)
-      if (this.occurred[i]! <= asOf && this.position[i]! <= knownAt) this.apply(state, i, 1);
+      if (this.occurred.at(i) <= asOf && this.position.at(i) <= knownAt) this.apply(state, i, 1);
     return this.named(state);
   }
 
@@ -381,15 +350,15 @@ export class TimeIndex {
   *factsBetween(from: number, to: number, knownAt: number): Generator<{ occurred: number; deltas: Delta[] }> {
     for (let k = this.upperBound(from - 1); k < this.byOccurrence.length; k++) {
       const i = this.byOccurrence.at(k);
-      if (this.occurred[i]! > to) return;
-      if (this.position[i]! > knownAt) continue;
-      yield { occurred: this.occurred[i]!, deltas: this.deltasOf(i) };
+      if (this.occurred.at(i) > to) return;
+      if (this.position.at(i) > knownAt) continue;
+      yield { occurred: this.occurred.at(i), deltas: this.deltasOf(i) };
     }
   }
 
   private deltasOf(i: number): Delta[] {
-    const start = this.deltaStart[i]!;
-    const end = i + 1 < this.size ? this.deltaStart[i + 1]! : this.deltaKey.length;
+    const start = this.deltaStart.at(i);
+    const end = i + 1 < this.size ? this.deltaStart.at(i + 1) : this.deltaKey.length;
     const deltas: Delta[] = [];
     for (let d = start; d < end; d++)
       deltas.push({
@@ -411,7 +380,7 @@ export class TimeIndex {
     const state = snapshot ? this.thaw(snapshot) : new Map();
     for (let k = snapshot ? this.lowerBound(snapshot.boundary) : 0; k < this.byOccurrence.length; k++) {
       const i = this.byOccurrence.at(k);
-      if (this.occurred[i]! > asOf) break;
+      if (this.occurred.at(i) > asOf) break;
       this.apply(state, i, 1);
     }
     return state;
@@ -429,7 +398,7 @@ export class TimeIndex {
     // The boundary is the latest occurrence seen: facts at exactly that instant stay in the tail.
     const last = this.byOccurrence.last();
     if (last === undefined) return;
-    const boundary = this.occurred[last]!;
+    const boundary = this.occurred.at(last);
     const previous = this.occurrenceSnapshots[this.occurrenceSnapshots.length - 1];
     if (previous && previous.boundary >= boundary) return;
     const state = previous ? this.thaw(previous) : new Map();
@@ -470,8 +439,8 @@ export class TimeIndex {
   }
 
   private apply(state: Sparse, i: number, sign: 1 | -1): void {
-    const start = this.deltaStart[i]!;
-    const end = i + 1 < this.size ? this.deltaStart[i + 1]! : this.deltaKey.length;
+    const start = this.deltaStart.at(i);
+    const end = i + 1 < this.size ? this.deltaStart.at(i + 1) : this.deltaKey.length;
     for (let d = start; d < end; d++) {
       const key = this.deltaKey.at(d);
       const entry = state.get(key);
@@ -486,8 +455,8 @@ export class TimeIndex {
 
   /** Adds a fact to a snapshot in place; only a key the snapshot lacks makes a new one. */
   private withFact(snapshot: Snapshot, i: number): Snapshot {
-    const start = this.deltaStart[i]!;
-    const end = i + 1 < this.size ? this.deltaStart[i + 1]! : this.deltaKey.length;
+    const start = this.deltaStart.at(i);
+    const end = i + 1 < this.size ? this.deltaStart.at(i + 1) : this.deltaKey.length;
     for (let d = start; d < end; d++) {
       const at = binarySearch(snapshot.keys, this.deltaKey.at(d));
       if (at < 0) {
@@ -535,7 +504,7 @@ export class TimeIndex {
  * occurrence in ms, 16 bits a pass, linear in the facts. Falls back to a
  * comparison sort for times that are not whole ms within 2^48 of each other.
  */
-export function sortByOccurrence(occurred: readonly number[]): Uint32Array {
+export function sortByOccurrence(occurred: ArrayLike<number>): Uint32Array {
   const n = occurred.length;
   let order = new Uint32Array(n);
   for (let i = 0; i < n; i++) order[i] = i;

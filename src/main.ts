@@ -41,6 +41,10 @@ async function main() {
   const logger = createLogger(config.LOG_LEVEL);
   const auth = keyRing(config, logger);
   const ledger = await openLedger(config, logger);
+  // Catching up (or restoring a checkpoint, whose file is read whole) leaves hundreds of MB of garbage
+  // that an idle service would keep resident for a long time: one full collection before serving.
+  // The start scripts pass --expose-gc; without it this is skipped.
+  (globalThis as { gc?: () => void }).gc?.();
   const app = await buildApp(ledger, appOptionsFrom(config, logger, auth));
   await app.listen({ port: config.PORT, host: config.HOST });
   logger.info(

@@ -13,6 +13,7 @@ import { toProposal } from './http/routes/events.js';
 import type { Book } from './ledger/book.js';
 import { LedgerWriter } from './ledger/writer.js';
 import { loadCheckpoint, saveCheckpoint } from './read/checkpoint.js';
+import { internStrings } from './read/intern.js';
 import { Projector, type ProjectorExport } from './read/projector.js';
 import type { EventStore } from './store/port.js';
 import { openSqliteStore } from './store/sqlite.js';
@@ -60,10 +61,12 @@ export async function startLedger(store: EventStore, options: StartOptions = {})
   const projector = new Projector(store);
   const file = options.checkpointFile;
   if (file) {
+    // Both share their names and ids: the projections and the book, as restored, share their strings.
+    const strings = new Map<string, string>();
     const checkpoint = await loadCheckpoint<ProjectorExport>(file, PROJECTOR_CHECKPOINT, store);
-    if (checkpoint) projector.restore(checkpoint.state);
+    if (checkpoint) projector.restore(internStrings(checkpoint.state, strings));
     const book = await loadCheckpoint<Book>(bookFile(file), BOOK_CHECKPOINT, store);
-    if (book) writer.restore(book.state);
+    if (book) writer.restore(internStrings(book.state, strings));
   }
   await Promise.all([writer.start(), projector.start()]);
   return {

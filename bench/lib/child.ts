@@ -3,7 +3,7 @@
  * Node process on a free loopback port. Every child is tracked and killed when
  * the bench exits, whether normally, on an error or on Ctrl-C.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
@@ -132,6 +132,27 @@ export interface StartChildOptions {
   readyTimeoutMs?: number;
   /** Run with `--cpu-prof`, writing into ctx.profileDir (when set). */
   profile?: boolean;
+  /** Run compiled, without tsx, as the Dockerfile does (`script` is then the built .js). */
+  compiled?: boolean;
+}
+
+/** The flags `npm start` and the Dockerfile give node (see main.ts: one collection after catching up). */
+export const SERVICE_NODE_FLAGS = ['--expose-gc'];
+
+/** Compiles the service into dist/ as the Dockerfile's build stage does; once per bench run. */
+let built = false;
+export function buildService(ctx: BenchContext): void {
+  if (built) return;
+  ctx.log('bench: npm run build (the service as deployed runs compiled)');
+  execFileSync(
+    process.execPath,
+    [path.join(ctx.repoRoot, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'],
+    {
+      cwd: ctx.repoRoot,
+      stdio: 'inherit',
+    },
+  );
+  built = true;
 }
 
 /** Starts `node --import tsx <script>` with PORT and HOST set, and waits until it is ready. */
@@ -142,10 +163,9 @@ export async function startChild(ctx: BenchContext, options: StartChildOptions):
   const env: NodeJS.ProcessEnv = { ...process.env, ...options.env, PORT: String(port), HOST };
   for (const [key, value] of Object.entries(env)) if (value === undefined) delete env[key];
   const nodeArgs = [
+    ...(options.compiled ? SERVICE_NODE_FLAGS : ['--import', 'tsx']),
     '--import',
-    'tsx',
-    '--import',
-    pathToFileURL(path.join(ctx.repoRoot, 'bench/lib/exit-with-parent.ts')).href,
+    pathToFileURL(path.join(ctx.repoRoot, 'bench/lib/exit-with-parent.mjs')).href,
   ];
   if (options.profile && ctx.profileDir) {
     // One directory per child: the tsx loader thread writes a profile too. The main thread's has tid 0
@@ -221,7 +241,7 @@ export async function runScript<T>(ctx: BenchContext, options: RunScriptOptions)
     '--import',
     'tsx',
     '--import',
-    pathToFileURL(path.join(ctx.repoRoot, 'bench/lib/exit-with-parent.ts')).href,
+    pathToFileURL(path.join(ctx.repoRoot, 'bench/lib/exit-with-parent.mjs')).href,
     ...(options.nodeArgs ?? []),
   ];
   if (options.profile && ctx.profileDir) {
@@ -291,9 +311,11 @@ export interface ServiceOptions {
   name?: string;
   /** How long it may take to answer /ready (default 60 s): a start that folds a long log needs more. */
   readyTimeoutMs?: number;
+  /** As the Dockerfile runs it: compiled, `node --expose-gc dist/src/main.js`; else as `npm start` does, through tsx. */
+  compiled?: boolean;
 }
 
-/** Our service, as deployed: `node --import tsx src/main.ts` on the embedded store. */
+/** Our service on the embedded store: through tsx as `npm start` runs it, or compiled as the Dockerfile does. */
 export function startService(ctx: BenchContext, options: ServiceOptions = {}): Promise<ChildHandle> {
   const env: Record<string, string | undefined> = {
     DATA_DIR: options.dataDir ?? freshDir(ctx, 'ledger'),
@@ -306,7 +328,8 @@ export function startService(ctx: BenchContext, options: ServiceOptions = {}): P
   };
   return startChild(ctx, {
     name: options.name ?? 'service',
-    script: 'src/main.ts',
+    script: options.compiled ? 'dist/src/main.js' : 'src/main.ts',
+    compiled: options.compiled ?? false,
     env,
     readyPath: '/ready',
     profile: true,

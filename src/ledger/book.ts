@@ -78,11 +78,26 @@ function setEntry<K, V>(map: Map<K, V>, key: K, value: V, undo: UndoLog | undefi
   map.set(key, value);
 }
 
+function deleteEntry<K, V>(map: Map<K, V>, key: K, undo: UndoLog | undefined): void {
+  if (!map.has(key)) return;
+  if (undo) {
+    const old = map.get(key) as V;
+    undo.push(() => map.set(key, old));
+  }
+  map.delete(key);
+}
+
 function applyPosting(book: Book, posting: Posting, undo: UndoLog | undefined): void {
+  // What comes to zero is dropped: every shipment passes through an account of its own.
   const move = (account: string, delta: number) => {
     let items = book.stock.get(account);
     if (!items) setEntry(book.stock, account, (items = new Map()), undo);
-    setEntry(items, posting.itemType, (items.get(posting.itemType) ?? 0) + delta, undo);
+    const quantity = (items.get(posting.itemType) ?? 0) + delta;
+    if (quantity !== 0) setEntry(items, posting.itemType, quantity, undo);
+    else {
+      deleteEntry(items, posting.itemType, undo);
+      if (items.size === 0) deleteEntry(book.stock, account, undo);
+    }
   };
   move(posting.from, -posting.value);
   move(posting.to, posting.value);
@@ -94,12 +109,7 @@ function applyHeadcount(book: Book, delta: HeadcountDelta, undo: UndoLog | undef
   setEntry(book.headcount, key, (book.headcount.get(key) ?? 0) + delta.delta, undo);
 }
 
-const cloneShipment = (s: ShipmentLedger): ShipmentLedger => ({
-  ...s,
-  dispatched: new Map(s.dispatched),
-  received: new Map(s.received),
-  writtenOff: new Map(s.writtenOff),
-});
+const cloneShipment = (s: ShipmentLedger): ShipmentLedger => ({ ...s, lines: s.lines.map((line) => ({ ...line })) });
 
 function shipmentIdOf(event: FoldEvent): string | undefined {
   const subject = event.type === 'EntryReversed' ? event.target : event;

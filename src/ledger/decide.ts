@@ -9,8 +9,9 @@ import { isExternalAccount, onHand, headcountKey, type Book } from './book.js';
 import {
   headcountDeltas,
   isTransitAccount,
-  outstanding,
+  lineOutstanding,
   postingsOf,
+  shipmentLine,
   reversingHeadcount,
   reversingPostings,
   type HeadcountDelta,
@@ -199,7 +200,8 @@ function checkReceipt(data: EventDataOf<'ShipmentReceived'>, book: Book): Reject
   if (shipment.closed) return closedShipment(data.shipmentId);
   const asked = new Map<string, number>();
   for (const [index, line] of data.lines.entries()) {
-    if (!shipment.dispatched.has(line.itemType))
+    const carried = shipmentLine(shipment, line.itemType);
+    if (!carried)
       return reject(
         'receipt-item-not-dispatched',
         `shipment ${data.shipmentId} carried no ${line.itemType}`,
@@ -208,7 +210,7 @@ function checkReceipt(data: EventDataOf<'ShipmentReceived'>, book: Book): Reject
       );
     const total = (asked.get(line.itemType) ?? 0) + line.quantity.value;
     asked.set(line.itemType, total);
-    const left = outstanding(shipment, line.itemType);
+    const left = lineOutstanding(carried);
     if (total > left)
       return reject(
         'receipt-exceeds-dispatch',
@@ -217,8 +219,8 @@ function checkReceipt(data: EventDataOf<'ShipmentReceived'>, book: Book): Reject
         {
           shipmentId: data.shipmentId,
           itemType: line.itemType,
-          dispatched: shipment.dispatched.get(line.itemType) ?? 0,
-          alreadyReceived: shipment.received.get(line.itemType) ?? 0,
+          dispatched: carried.dispatched,
+          alreadyReceived: carried.received,
           asked: total,
         },
       );

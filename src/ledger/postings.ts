@@ -31,13 +31,24 @@ export interface HeadcountDelta {
   exact: boolean;
 }
 
-/** What the postings of shipment events need to know about their shipment. */
+/** One item type of a shipment: how much was dispatched, received and written off. */
+export interface ShipmentLine {
+  itemType: string;
+  dispatched: number;
+  received: number;
+  writtenOff: number;
+}
+
+/**
+ * What the postings of shipment events need to know about their shipment.
+ * Lines are a short array, not maps: a million-event ledger holds tens of
+ * thousands of shipments, twice (book and projections), and three maps each
+ * cost four times the memory.
+ */
 export interface ShipmentLedger {
   from: string;
   to: string;
-  dispatched: Map<string, number>;
-  received: Map<string, number>;
-  writtenOff: Map<string, number>;
+  lines: ShipmentLine[];
   closed: boolean;
   writeOffReason: string | undefined;
   /** Receipts not reversed; a dispatch cannot be reversed while any remain. */
@@ -61,23 +72,23 @@ const linePostings = (from: string, to: string, lines: readonly Line[]): Posting
     serials: line.serials?.map((s) => s.serial) ?? [],
   }));
 
+export const shipmentLine = (shipment: ShipmentLedger, itemType: string): ShipmentLine | undefined =>
+  shipment.lines.find((line) => line.itemType === itemType);
+
 /** Outstanding = dispatched, less what arrived, less what was written off. */
-export const outstanding = (shipment: ShipmentLedger, itemType: string) =>
-  (shipment.dispatched.get(itemType) ?? 0) -
-  (shipment.received.get(itemType) ?? 0) -
-  (shipment.writtenOff.get(itemType) ?? 0);
+export const lineOutstanding = (line: ShipmentLine) => line.dispatched - line.received - line.writtenOff;
 
 function closingPostings(event: LedgerEventOf<'ShipmentClosed'>, shipment: ShipmentLedger | undefined): Posting[] {
   if (!shipment) return [];
   const account = transitAccount(event.data.shipmentId);
   const postings: Posting[] = [];
-  for (const itemType of shipment.dispatched.keys()) {
-    const value = outstanding(shipment, itemType);
+  for (const line of shipment.lines) {
+    const value = lineOutstanding(line);
     if (value > 0)
       postings.push({
         from: account,
         to: writtenOffAccount(event.data.writeOffReason),
-        itemType,
+        itemType: line.itemType,
         value,
         exact: true,
         serials: [],
@@ -125,13 +136,13 @@ export function reversingPostings(target: LedgerEvent, shipments: ShipmentLookup
   if (target.type === 'ShipmentClosed') {
     const shipment = shipments(target.data.shipmentId);
     if (!shipment) return [];
-    return [...shipment.writtenOff]
-      .filter(([, value]) => value > 0)
-      .map(([itemType, value]) => ({
+    return shipment.lines
+      .filter((line) => line.writtenOff > 0)
+      .map((line) => ({
         from: writtenOffAccount(target.data.writeOffReason),
         to: transitAccount(target.data.shipmentId),
-        itemType,
-        value,
+        itemType: line.itemType,
+        value: line.writtenOff,
         exact: true,
         serials: [],
       }));

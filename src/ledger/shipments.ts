@@ -4,9 +4,7 @@
  * the write-side book and the projections so both read shipments the same way.
  */
 import type { LedgerEvent } from '../../events/index.js';
-import type { FoldEvent, ShipmentLedger } from './postings.js';
-
-const add = (map: Map<string, number>, key: string, delta: number) => map.set(key, (map.get(key) ?? 0) + delta);
+import { lineOutstanding, shipmentLine, type FoldEvent, type ShipmentLedger, type ShipmentLine } from './postings.js';
 
 function applyShipmentEvent(shipments: Map<string, ShipmentLedger>, event: LedgerEvent, sign: 1 | -1): void {
   switch (event.type) {
@@ -15,14 +13,16 @@ function applyShipmentEvent(shipments: Map<string, ShipmentLedger>, event: Ledge
         shipments.delete(event.data.shipmentId);
         return;
       }
-      const dispatched = new Map<string, number>();
-      for (const line of event.data.lines) add(dispatched, line.itemType, line.quantity.value);
+      const lines: ShipmentLine[] = [];
+      for (const { itemType, quantity } of event.data.lines) {
+        const line = lines.find((l) => l.itemType === itemType);
+        if (line) line.dispatched += quantity.value;
+        else lines.push({ itemType, dispatched: quantity.value, received: 0, writtenOff: 0 });
+      }
       shipments.set(event.data.shipmentId, {
         from: event.data.from,
         to: event.data.to,
-        dispatched,
-        received: new Map(),
-        writtenOff: new Map(),
+        lines,
         closed: false,
         writeOffReason: undefined,
         activeReceipts: 0,
@@ -32,7 +32,11 @@ function applyShipmentEvent(shipments: Map<string, ShipmentLedger>, event: Ledge
     case 'ShipmentReceived': {
       const shipment = shipments.get(event.data.shipmentId);
       if (!shipment) return;
-      for (const line of event.data.lines) add(shipment.received, line.itemType, sign * line.quantity.value);
+      for (const { itemType, quantity } of event.data.lines) {
+        // decide() refuses a receipt of an item the shipment did not carry.
+        const line = shipmentLine(shipment, itemType);
+        if (line) line.received += sign * quantity.value;
+      }
       shipment.activeReceipts += sign;
       return;
     }
@@ -40,17 +44,14 @@ function applyShipmentEvent(shipments: Map<string, ShipmentLedger>, event: Ledge
       const shipment = shipments.get(event.data.shipmentId);
       if (!shipment) return;
       if (sign === 1) {
-        for (const itemType of shipment.dispatched.keys()) {
-          const left =
-            (shipment.dispatched.get(itemType) ?? 0) -
-            (shipment.received.get(itemType) ?? 0) -
-            (shipment.writtenOff.get(itemType) ?? 0);
-          if (left > 0) add(shipment.writtenOff, itemType, left);
+        for (const line of shipment.lines) {
+          const left = lineOutstanding(line);
+          if (left > 0) line.writtenOff += left;
         }
         shipment.closed = true;
         shipment.writeOffReason = event.data.writeOffReason;
       } else {
-        shipment.writtenOff.clear();
+        for (const line of shipment.lines) line.writtenOff = 0;
         shipment.closed = false;
         shipment.writeOffReason = undefined;
       }

@@ -9,11 +9,11 @@
  */
 import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
 import path from 'node:path';
-import { deserialize, serialize } from 'node:v8';
+import { DefaultDeserializer, serialize } from 'node:v8';
 import type { EventStore } from '../store/port.js';
 
 /** Bump when a fold changes meaning: older checkpoints are then rebuilt, never misread. */
-export const CHECKPOINT_VERSION = 2;
+export const CHECKPOINT_VERSION = 3;
 
 export interface Checkpoint<T> {
   format: 'mss-ledger-checkpoint';
@@ -23,6 +23,25 @@ export interface Checkpoint<T> {
   firstEventId: string | undefined;
   savedAt: string;
   state: T;
+}
+
+/**
+ * Node's deserializer returns typed arrays as views into the file's buffer: one kept array would
+ * keep the whole file (170 MB on a million events) resident. Each is copied out instead.
+ */
+class CopyingDeserializer extends DefaultDeserializer {
+  // Node's documented hook for host objects; its types leave it out.
+  _readHostObject(): NodeJS.TypedArray {
+    const base = DefaultDeserializer.prototype as unknown as { _readHostObject(): NodeJS.TypedArray };
+    const view = base._readHostObject.call(this);
+    return Buffer.isBuffer(view) ? Buffer.from(view) : view.slice();
+  }
+}
+
+function deserialize(bytes: Buffer): unknown {
+  const deserializer = new CopyingDeserializer(bytes);
+  deserializer.readHeader();
+  return deserializer.readValue() as unknown;
 }
 
 async function firstEventId(store: EventStore): Promise<string | undefined> {

@@ -17,12 +17,13 @@ import { personnelDeltas } from '../../projections/personnel.js';
 import {
   emptyShipmentHistories,
   evolveShipmentHistories,
+  shipmentLedgerOf,
   type ShipmentHistories,
 } from '../../projections/shipments.js';
+import { Column } from '../../projections/column.js';
 import { TimeIndex, type TimeIndexExport, type TimeIndexOptions } from '../../projections/time-index.js';
 import { LEDGER_STREAM } from '../ledger/book.js';
 import type { FoldEvent, ShipmentLedger } from '../ledger/postings.js';
-import { evolveShipments } from '../ledger/shipments.js';
 import { resolveTarget } from '../ledger/writer.js';
 import type { EventStore, Subscription } from '../store/port.js';
 
@@ -35,8 +36,6 @@ export type SumName = (typeof SUMS)[number];
 export interface ProjectionState {
   position: number;
   catalog: Catalog;
-  /** Shipments as the postings of receipts and closings need them. */
-  shipments: Map<string, ShipmentLedger>;
   /** Running totals: the answer for "now". */
   now: Record<SumName, Counters>;
   shipmentHistories: ShipmentHistories;
@@ -63,15 +62,14 @@ export class Projector {
   state: ProjectionState = {
     position: 0,
     catalog: emptyCatalog(),
-    shipments: new Map(),
     now: { inventory: new Map(), personnel: new Map(), donors: new Map() },
     shipmentHistories: emptyShipmentHistories(),
     custody: emptyCustody(),
   };
   indexes: Record<SumName, TimeIndex>;
   /** recordedAt (ms) and position of every event, in order: knownAt → position by binary search. */
-  private recordedTimes: number[] = [];
-  private recordedPositions: number[] = [];
+  private recordedTimes: Column<Float64Array> = new Column((n) => new Float64Array(n));
+  private recordedPositions: Column<Float64Array> = new Column((n) => new Float64Array(n));
   caughtUp = false;
   /** The position of the checkpoint this projector started from, if any. */
   restoredFrom: number | undefined;
@@ -102,8 +100,8 @@ export class Projector {
         personnel: this.indexes.personnel.export(),
         donors: this.indexes.donors.export(),
       },
-      recordedTimes: Float64Array.from(this.recordedTimes),
-      recordedPositions: Float64Array.from(this.recordedPositions),
+      recordedTimes: this.recordedTimes.export(),
+      recordedPositions: this.recordedPositions.export(),
     };
   }
 
@@ -115,8 +113,8 @@ export class Projector {
       personnel: TimeIndex.from(data.indexes.personnel),
       donors: TimeIndex.from(data.indexes.donors),
     };
-    this.recordedTimes = Array.from(data.recordedTimes);
-    this.recordedPositions = Array.from(data.recordedPositions);
+    this.recordedTimes = Column.of((n) => new Float64Array(n), data.recordedTimes);
+    this.recordedPositions = Column.of((n) => new Float64Array(n), data.recordedPositions);
     this.restoredFrom = data.state.position;
   }
 
@@ -140,6 +138,8 @@ export class Projector {
 
   private endBulk(): void {
     this.bulk = false;
+    this.recordedTimes.trim();
+    this.recordedPositions.trim();
     for (const name of SUMS) {
       this.indexes[name].endBulk();
       this.state.now[name] = this.indexes[name].currentCounters();
@@ -171,10 +171,10 @@ export class Projector {
     let hi = this.recordedTimes.length;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
-      if (this.recordedTimes[mid]! <= knownAt) lo = mid + 1;
+      if (this.recordedTimes.at(mid) <= knownAt) lo = mid + 1;
       else hi = mid;
     }
-    return lo === 0 ? 0 : this.recordedPositions[lo - 1]!;
+    return lo === 0 ? 0 : this.recordedPositions.at(lo - 1);
   }
 
   /** Resolves the slice an answer is for; with neither bound, it is "now". */
@@ -223,7 +223,12 @@ export class Projector {
 
   private fold(event: FoldEvent, recordedAt: number): void {
     const state = this.state;
-    const lookup = (id: string) => state.shipments.get(id);
+    // The shipment as it was before this event, from its history; made once per event.
+    let looked: { id: string; shipment: ShipmentLedger | undefined } | undefined;
+    const lookup = (id: string) => {
+      if (looked?.id !== id) looked = { id, shipment: shipmentLedgerOf(state.shipmentHistories, id) };
+      return looked.shipment;
+    };
     evolveCatalog(state.catalog, event);
     // Deltas read the shipment as it was before this event; the shipment moves on after.
     const deltas: Record<SumName, Delta[]> = {
@@ -240,8 +245,8 @@ export class Projector {
       if (!this.bulk) applyDeltas(state.now[name], deltas[name]);
       this.indexes[name].add({ occurred, recorded: recordedAt, position: event.globalPosition, deltas: deltas[name] });
     }
-    evolveShipmentHistories(state.shipmentHistories, event);
     evolveCustody(state.custody, event, lookup);
-    evolveShipments(state.shipments, event);
+    // Last: the lookups above read each shipment from its history as it was before this event.
+    evolveShipmentHistories(state.shipmentHistories, event);
   }
 }

@@ -1,7 +1,14 @@
 /** The shipments projection: given a shipment's events, then its status, lines and write-offs, for any date. */
 import t from 'tap';
 import type { IncomingEvent } from '../../events/index.js';
-import { emptyShipmentHistories, evolveShipmentHistories, shipmentAt } from '../../projections/shipments.js';
+import {
+  emptyShipmentHistories,
+  evolveShipmentHistories,
+  shipmentAt,
+  shipmentLedgerOf,
+} from '../../projections/shipments.js';
+import type { FoldEvent, ShipmentLedger } from '../../src/ledger/postings.js';
+import { evolveShipments } from '../../src/ledger/shipments.js';
 import { close, dispatch, line, receipt, reversal, world } from '../support/fixtures.js';
 import { foldAll } from '../support/fold.js';
 import { record } from '../support/given.js';
@@ -54,4 +61,39 @@ t.test('a reversed receipt no longer counts, once the reversal is known', async 
   const reversalPosition = recorded[recorded.length - 1]!.globalPosition;
   t.match(view(history), { status: 'dispatched', lines: [{ received: 0 }] });
   t.match(view(history, NOW, reversalPosition - 1), { status: 'received' }, 'before the reversal was recorded');
+});
+
+t.test("a shipment made from its history is the book's shipment, after every event and reversal", async (t) => {
+  const got = receipt('s1', [line('apc', 1)], '2025-02-05');
+  const closing = close('s1', '2025-02-20');
+  const sent = dispatch('s1', 'us-inl', 'mss', [line('apc', 4), line('rounds', 100), line('apc', 1)], '2025-02-01');
+  const again = dispatch('s1', 'us-inl', 'hnp', [line('rounds', 50)], '2025-03-01');
+  const history = [
+    ...world(),
+    sent,
+    got,
+    receipt('s1', [line('rounds', 40)], '2025-02-06'),
+    closing,
+    reversal(got.id ?? ''), // a receipt undone after the closing: the write-off stays as it was
+    reversal(closing.id ?? ''), // reopened
+    receipt('s1', [line('apc', 2)], '2025-03-02'),
+    close('s1', '2025-03-10'),
+  ];
+  // After each event, the book's fold and the one made from the history agree.
+  const recorded = record(history);
+  const byId = new Map(recorded.map((e) => [e.id, e]));
+  const shipments = new Map<string, ShipmentLedger>();
+  const made = emptyShipmentHistories();
+  for (const event of recorded) {
+    const target = event.type === 'EntryReversed' ? byId.get(event.data.eventId) : undefined;
+    const foldable = (target ? { ...event, target } : event) as FoldEvent;
+    evolveShipments(shipments, foldable);
+    evolveShipmentHistories(made, foldable);
+    t.same(shipmentLedgerOf(made, 's1'), shipments.get('s1'), `after ${event.type}`);
+  }
+  // A dispatch undone: no shipment; dispatched again: the new route.
+  const redo = [...world(), sent, reversal(sent.id ?? ''), again];
+  const redone = emptyShipmentHistories();
+  foldAll(record(redo), (event) => evolveShipmentHistories(redone, event));
+  t.match(shipmentLedgerOf(redone, 's1'), { to: 'hnp', lines: [{ itemType: 'rounds', dispatched: 50 }] });
 });

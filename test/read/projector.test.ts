@@ -12,6 +12,7 @@ import t from 'tap';
 import { donorsView } from '../../projections/donors.js';
 import { inventoryView } from '../../projections/inventory.js';
 import { personnelView } from '../../projections/personnel.js';
+import { shipmentLedgerOf } from '../../projections/shipments.js';
 import { Projector, SUMS } from '../../src/read/projector.js';
 import { seedSynthetic, startLedger } from '../../src/service.js';
 import { openSqliteStore } from '../../src/store/sqlite.js';
@@ -51,6 +52,14 @@ t.test('incremental projections equal a full replay, for random histories and da
               });
             };
             if (views(live) !== views(replay)) throw new Error('now: live and replayed projections differ');
+            // Shipments made from their histories are the book's shipments, reversals and all.
+            for (const [id, shipment] of ledger.writer.book.shipments) {
+              const made = JSON.stringify(shipmentLedgerOf(live.state.shipmentHistories, id));
+              if (made !== JSON.stringify(shipment)) throw new Error(`shipment ${id}: ${made} != book's`);
+            }
+            for (const id of live.state.shipmentHistories.shipments.keys())
+              if (!ledger.writer.book.shipments.has(id) && shipmentLedgerOf(live.state.shipmentHistories, id))
+                throw new Error(`shipment ${id}: made from history, but the book has none`);
             const from = Date.parse('2024-05-01T00:00:00Z');
             const to = Date.now();
             for (const [a, k] of dates) {

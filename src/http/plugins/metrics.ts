@@ -81,6 +81,18 @@ export class Metrics {
     lines.push(`mss_projection_lag_events ${gauges.head < 0 ? 0 : Math.max(0, gauges.head - gauges.position)}`);
     metric('process_resident_memory_bytes', 'gauge', 'Resident memory.');
     lines.push(`process_resident_memory_bytes ${process.memoryUsage.rss()}`);
+    // Where resident memory goes: the JS heap, and typed arrays / buffers outside it.
+    const memory = process.memoryUsage();
+    metric('nodejs_heap_used_bytes', 'gauge', 'V8 heap in use.');
+    lines.push(`nodejs_heap_used_bytes ${memory.heapUsed}`);
+    metric('nodejs_heap_total_bytes', 'gauge', 'V8 heap reserved.');
+    lines.push(`nodejs_heap_total_bytes ${memory.heapTotal}`);
+    metric(
+      'nodejs_external_memory_bytes',
+      'gauge',
+      'Memory outside the V8 heap held by JS objects (typed arrays, buffers).',
+    );
+    lines.push(`nodejs_external_memory_bytes ${memory.external}`);
     return `${lines.join('\n')}\n`;
   }
 }

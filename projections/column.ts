@@ -1,0 +1,41 @@
+/** Columns of numbers for long histories. */
+export type TypedArray = Int8Array | Int32Array | Uint32Array | Float64Array;
+
+/** An append-only typed array: off the V8 heap, no boxing, a third of a plain array for small integers. */
+export class Column<T extends TypedArray> {
+  private data: T;
+  length = 0;
+  constructor(private readonly make: (size: number) => T) {
+    this.data = make(1024);
+  }
+  push(value: number): void {
+    if (this.length === this.data.length) {
+      const grown = this.make(this.data.length * 2);
+      grown.set(this.data as never);
+      this.data = grown;
+    }
+    this.data[this.length++] = value;
+  }
+  at(index: number): number {
+    return this.data[index]!;
+  }
+  /** Gives back the room kept for growth (up to half, after doubling): once a long catch-up is done. */
+  trim(): void {
+    if (this.data.length > this.length && this.length > 0) this.data = this.data.slice(0, this.length) as T;
+  }
+  /** The filled part, not copied. */
+  view(): T {
+    return this.data.subarray(0, this.length) as T;
+  }
+  /** The filled part, copied: for a checkpoint. */
+  export(): T {
+    return this.data.slice(0, this.length) as T;
+  }
+  /** Takes `filled` over as it is (a restored checkpoint's own copy): push() grows it when needed. */
+  static of<T extends TypedArray>(make: (size: number) => T, filled: T): Column<T> {
+    const column = new Column(make);
+    if (filled.length > 0) column.data = filled;
+    column.length = filled.length;
+    return column;
+  }
+}
