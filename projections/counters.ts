@@ -71,8 +71,6 @@ export function keyRef(...parts: string[]): KeyRef {
   return (node!.ref ??= { key: parts.join(KEY_SEPARATOR), id: keyCount++ });
 }
 
-export const counterKey = (...parts: string[]): string => keyRef(...parts).key;
-
 /** A delta on the counter named by these parts. */
 export const delta = (parts: KeyRef, value: number, inexact: 0 | 1): Delta => ({
   key: parts.key,
