@@ -3,9 +3,9 @@ export type TypedArray = Int8Array | Int32Array | Uint32Array | Float64Array;
 
 /** An append-only typed array: off the V8 heap, no boxing, a third of a plain array for small integers. */
 export class Column<T extends TypedArray> {
-  private data: T;
+  protected data: T;
   length = 0;
-  constructor(private readonly make: (size: number) => T) {
+  constructor(protected make: (size: number) => T) {
     this.data = make(1024);
   }
   push(value: number): void {
@@ -34,6 +34,33 @@ export class Column<T extends TypedArray> {
   /** Takes `filled` over as it is (a restored checkpoint's own copy): push() grows it when needed. */
   static of<T extends TypedArray>(make: (size: number) => T, filled: T): Column<T> {
     const column = new Column(make);
+    if (filled.length > 0) column.data = filled;
+    column.length = filled.length;
+    return column;
+  }
+}
+
+const int32s = (n: number) => new Int32Array(n);
+const float64s = (n: number) => new Float64Array(n);
+
+/**
+ * Quantities: whole numbers up to 10^12, in practice small. Kept as 32-bit integers, half the
+ * memory, until the first value that does not fit, which turns the column into doubles.
+ */
+export class QuantityColumn extends Column<Int32Array | Float64Array> {
+  constructor() {
+    super(int32s);
+  }
+  override push(value: number): void {
+    if (this.data instanceof Int32Array && (value | 0) !== value) {
+      this.data = Float64Array.from(this.data);
+      this.make = float64s;
+    }
+    super.push(value);
+  }
+  static restore(filled: Int32Array | Float64Array): QuantityColumn {
+    const column = new QuantityColumn();
+    if (filled instanceof Float64Array) column.make = float64s;
     if (filled.length > 0) column.data = filled;
     column.length = filled.length;
     return column;

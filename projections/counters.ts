@@ -71,6 +71,9 @@ export function keyRef(...parts: string[]): KeyRef {
   return (node!.ref ??= { key: parts.join(KEY_SEPARATOR), id: keyCount++ });
 }
 
+/** The key of these parts, made afresh (see `keyRef` for keys that recur). */
+export const counterKey = (...parts: string[]): string => parts.join(KEY_SEPARATOR);
+
 /** A delta on the counter named by these parts. */
 export const delta = (parts: KeyRef, value: number, inexact: 0 | 1): Delta => ({
   key: parts.key,

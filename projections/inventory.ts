@@ -12,7 +12,7 @@ import {
   type ShipmentLookup,
 } from '../src/ledger/postings.js';
 import type { Catalog } from './catalog.js';
-import { applyDeltas, delta, keyRef, splitKey, type Counters, type Delta } from './counters.js';
+import { applyDeltas, counterKey, delta, keyRef, splitKey, type Counters, type Delta } from './counters.js';
 
 const HELD = 'held';
 
@@ -26,12 +26,21 @@ export function inventoryDeltas(event: FoldEvent, shipments: ShipmentLookup): De
   for (const posting of postings) {
     const inexact = (posting.exact ? 0 : reversal ? -1 : 1) as 0 | 1;
     deltas.push(
-      delta(keyRef(HELD, posting.from, posting.itemType), -posting.value, inexact),
-      delta(keyRef(HELD, posting.to, posting.itemType), posting.value, inexact),
+      heldDelta(posting.from, posting.itemType, -posting.value, inexact),
+      heldDelta(posting.to, posting.itemType, posting.value, inexact),
     );
   }
   return deltas;
 }
+
+/**
+ * A shipment's transit account lives for a few events: its keys are made plainly, not kept for the
+ * life of the process (tens of thousands of shipments would each keep a node of the key cache).
+ */
+const heldDelta = (account: string, itemType: string, value: number, inexact: 0 | 1): Delta =>
+  isTransitAccount(account)
+    ? { key: counterKey(HELD, account, itemType), value, inexact }
+    : delta(keyRef(HELD, account, itemType), value, inexact);
 
 export const evolveInventory = (counters: Counters, event: FoldEvent, shipments: ShipmentLookup): Counters =>
   applyDeltas(counters, inventoryDeltas(event, shipments));

@@ -20,7 +20,7 @@
  * of facts; see `query`.
  */
 import type { Counters, Delta } from './counters.js';
-import { Column } from './column.js';
+import { Column, QuantityColumn } from './column.js';
 import { SortedBlocks } from './sorted-blocks.js';
 
 export const SNAPSHOT_EVERY = 4096;
@@ -50,7 +50,7 @@ export interface TimeIndexExport {
   position: Float64Array;
   deltaStart: Uint32Array;
   deltaKey: Int32Array;
-  deltaValue: Float64Array;
+  deltaValue: Int32Array | Float64Array;
   deltaInexact: Int8Array;
   byOccurrence: Uint32Array;
   late: Uint32Array;
@@ -85,7 +85,7 @@ export class TimeIndex {
   private position: Column<Float64Array> = new Column((n) => new Float64Array(n));
   private deltaStart: Column<Uint32Array> = new Column((n) => new Uint32Array(n));
   private deltaKey: Column<Int32Array> = new Column((n) => new Int32Array(n));
-  private deltaValue: Column<Float64Array> = new Column((n) => new Float64Array(n));
+  private deltaValue = new QuantityColumn();
   private deltaInexact: Column<Int8Array> = new Column((n) => new Int8Array(n));
   /** Fact indexes sorted by (occurred, position). */
   private byOccurrence = new SortedBlocks((i) => this.occurred.at(i));
@@ -141,7 +141,7 @@ export class TimeIndex {
     index.late = Column.of((n) => new Uint32Array(n), data.late);
     index.early = Column.of((n) => new Uint32Array(n), data.early);
     index.deltaKey = Column.of<Int32Array>((n) => new Int32Array(n), data.deltaKey);
-    index.deltaValue = Column.of<Float64Array>((n) => new Float64Array(n), data.deltaValue);
+    index.deltaValue = QuantityColumn.restore(data.deltaValue);
     index.deltaInexact = Column.of<Int8Array>((n) => new Int8Array(n), data.deltaInexact);
     index.positionSnapshots.push(...data.positionSnapshots);
     index.occurrenceSnapshots.push(...data.occurrenceSnapshots);

@@ -9,6 +9,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { authHeaders, serviceAuthEnv } from './auth.js';
+import { serviceNodeFlags } from './node-flags.js';
 import type { BenchContext } from './types.js';
 
 export const HOST = '127.0.0.1';
@@ -134,10 +135,9 @@ export interface StartChildOptions {
   profile?: boolean;
   /** Run compiled, without tsx, as the Dockerfile does (`script` is then the built .js). */
   compiled?: boolean;
+  /** Flags for node before the script. */
+  nodeFlags?: string[];
 }
-
-/** The flags `npm start` and the Dockerfile give node (see main.ts: one collection after catching up). */
-export const SERVICE_NODE_FLAGS = ['--expose-gc'];
 
 /** Compiles the service into dist/ as the Dockerfile's build stage does; once per bench run. */
 let built = false;
@@ -163,7 +163,8 @@ export async function startChild(ctx: BenchContext, options: StartChildOptions):
   const env: NodeJS.ProcessEnv = { ...process.env, ...options.env, PORT: String(port), HOST };
   for (const [key, value] of Object.entries(env)) if (value === undefined) delete env[key];
   const nodeArgs = [
-    ...(options.compiled ? SERVICE_NODE_FLAGS : ['--import', 'tsx']),
+    ...(options.nodeFlags ?? []),
+    ...(options.compiled ? [] : ['--import', 'tsx']),
     '--import',
     pathToFileURL(path.join(ctx.repoRoot, 'bench/lib/exit-with-parent.mjs')).href,
   ];
@@ -329,6 +330,8 @@ export function startService(ctx: BenchContext, options: ServiceOptions = {}): P
   return startChild(ctx, {
     name: options.name ?? 'service',
     script: options.compiled ? 'dist/src/main.js' : 'src/main.ts',
+    // As `npm start` runs it (and the Dockerfile, compiled): the same flags either way.
+    nodeFlags: serviceNodeFlags(ctx.repoRoot),
     compiled: options.compiled ?? false,
     env,
     readyPath: '/ready',

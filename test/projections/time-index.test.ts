@@ -172,3 +172,28 @@ t.test('a backdated fact changes later asOf answers, and no earlier knownAt answ
   );
   t.equal(index.query(at(3), 11, at(10)).get('held|mss|rifle')?.inexact, 1, 'and its inexactness travels with it');
 });
+
+t.test('quantities beyond 32 bits are kept exactly, before and after a checkpoint', async (t) => {
+  const index = new TimeIndex({ snapshotEvery: 2 });
+  const fact = (i: number, value: number): IndexedFact => ({
+    occurred: START + i,
+    recorded: START + i,
+    position: i + 1,
+    deltas: [{ key: 'held|hnp|rounds', value, inexact: 0 }],
+  });
+  index.add(fact(0, 5));
+  index.add(fact(1, 3_000_000_000)); // a large ammunition count: more than an int32 holds
+  index.add(fact(2, -7));
+  const everything = Number.MAX_SAFE_INTEGER;
+  t.same(asObject(index.query(everything, everything, everything)), {
+    'held|hnp|rounds': { value: 2_999_999_998, inexact: 0 },
+  });
+  const restored = TimeIndex.from(index.export());
+  restored.add(fact(3, 1_000_000_000_000));
+  t.same(asObject(restored.query(everything, everything, everything)), {
+    'held|hnp|rounds': { value: 1_002_999_999_998, inexact: 0 },
+  });
+  t.same(asObject(restored.query(START + 1, everything, everything)), {
+    'held|hnp|rounds': { value: 3_000_000_005, inexact: 0 },
+  });
+});

@@ -224,16 +224,36 @@ const sendJsonText = (reply: FastifyReply, body: string) => reply.type(JSON_TYPE
 
 export class AnswerCache {
   private readonly answers = new Map<string, string>();
-  constructor(private readonly capacity = 512) {}
+  private size = 0;
+  /**
+   * Bounded by the text kept, not only by count: on a long history one inventory answer is about
+   * 100 kB, and an auditor's sweep over many dates must not hold tens of MB of answers nobody
+   * asks for again. The oldest answers go first.
+   */
+  constructor(
+    private readonly capacity = 512,
+    private readonly maxChars = 8_000_000,
+  ) {}
 
   get(key: string, compute: () => unknown): string {
     let body = this.answers.get(key);
     if (body === undefined) {
       body = JSON.stringify(compute());
-      if (this.answers.size >= this.capacity) this.answers.delete(this.answers.keys().next().value as string);
+      if (body.length > this.maxChars) return body;
+      while (this.answers.size >= this.capacity || (this.size + body.length > this.maxChars && this.answers.size > 0)) {
+        const [oldest, text] = this.answers.entries().next().value as [string, string];
+        this.answers.delete(oldest);
+        this.size -= text.length;
+      }
       this.answers.set(key, body);
+      this.size += body.length;
     }
     return body;
+  }
+
+  /** Characters of answer text kept. */
+  get chars(): number {
+    return this.size;
   }
 }
 
