@@ -40,29 +40,56 @@ export class Column<T extends TypedArray> {
   }
 }
 
-const int32s = (n: number) => new Int32Array(n);
 const float64s = (n: number) => new Float64Array(n);
 
 /**
- * Quantities: whole numbers up to 10^12, in practice small. Kept as 32-bit integers, half the
- * memory, until the first value that does not fit, which turns the column into doubles.
+ * Whole numbers kept in 32 bits, half the memory of doubles, until the first value that does not
+ * fit, which turns the column into doubles for good.
  */
-export class QuantityColumn extends Column<Int32Array | Float64Array> {
-  constructor() {
-    super(int32s);
+class WideningColumn extends Column<Int32Array | Uint32Array | Float64Array> {
+  constructor(
+    narrow: (size: number) => Int32Array | Uint32Array,
+    private readonly fits: (value: number) => boolean,
+  ) {
+    super(narrow);
   }
   override push(value: number): void {
-    if (this.data instanceof Int32Array && (value | 0) !== value) {
+    if (!(this.data instanceof Float64Array) && !this.fits(value)) {
       this.data = Float64Array.from(this.data);
       this.make = float64s;
     }
     super.push(value);
   }
-  static restore(filled: Int32Array | Float64Array): QuantityColumn {
-    const column = new QuantityColumn();
-    if (filled instanceof Float64Array) column.make = float64s;
-    if (filled.length > 0) column.data = filled;
-    column.length = filled.length;
-    return column;
+  protected adopt(filled: Int32Array | Uint32Array | Float64Array): this {
+    if (filled instanceof Float64Array) this.make = float64s;
+    if (filled.length > 0) this.data = filled;
+    this.length = filled.length;
+    return this;
+  }
+}
+
+/** Quantities: whole numbers up to 10^12 (signed, as deltas), in practice small. */
+export class QuantityColumn extends WideningColumn {
+  constructor() {
+    super(
+      (n) => new Int32Array(n),
+      (value) => (value | 0) === value,
+    );
+  }
+  static restore(filled: Int32Array | Uint32Array | Float64Array): QuantityColumn {
+    return new QuantityColumn().adopt(filled);
+  }
+}
+
+/** Global positions: SQLite's count from 1; EventStoreDB's commit positions soon pass 2^32. */
+export class PositionColumn extends WideningColumn {
+  constructor() {
+    super(
+      (n) => new Uint32Array(n),
+      (value) => value >>> 0 === value,
+    );
+  }
+  static restore(filled: Int32Array | Uint32Array | Float64Array): PositionColumn {
+    return new PositionColumn().adopt(filled);
   }
 }

@@ -20,7 +20,7 @@
  * of facts; see `query`.
  */
 import type { Counters, Delta } from './counters.js';
-import { Column, QuantityColumn } from './column.js';
+import { Column, PositionColumn, QuantityColumn } from './column.js';
 import { SortedBlocks } from './sorted-blocks.js';
 
 export const SNAPSHOT_EVERY = 4096;
@@ -47,10 +47,10 @@ export interface TimeIndexExport {
   lateAfterMs: number;
   keyNames: string[];
   occurred: Float64Array;
-  position: Float64Array;
+  position: Uint32Array | Float64Array | Int32Array;
   deltaStart: Uint32Array;
   deltaKey: Int32Array;
-  deltaValue: Int32Array | Float64Array;
+  deltaValue: Int32Array | Uint32Array | Float64Array;
   deltaInexact: Int8Array;
   byOccurrence: Uint32Array;
   late: Uint32Array;
@@ -82,7 +82,7 @@ export class TimeIndex {
   private readonly keyNames: string[] = [];
   // Facts in recording order, columnar, in typed arrays: off the heap, and a checkpoint restores them as they are.
   private occurred: Column<Float64Array> = new Column((n) => new Float64Array(n));
-  private position: Column<Float64Array> = new Column((n) => new Float64Array(n));
+  private position = new PositionColumn();
   private deltaStart: Column<Uint32Array> = new Column((n) => new Uint32Array(n));
   private deltaKey: Column<Int32Array> = new Column((n) => new Int32Array(n));
   private deltaValue = new QuantityColumn();
@@ -135,7 +135,7 @@ export class TimeIndex {
       index.keyNames.push(name);
     });
     index.occurred = Column.of((n) => new Float64Array(n), data.occurred);
-    index.position = Column.of((n) => new Float64Array(n), data.position);
+    index.position = PositionColumn.restore(data.position);
     index.deltaStart = Column.of((n) => new Uint32Array(n), data.deltaStart);
     index.byOccurrence = SortedBlocks.from(data.byOccurrence, (i) => index.occurred.at(i));
     index.late = Column.of((n) => new Uint32Array(n), data.late);

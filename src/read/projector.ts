@@ -20,7 +20,7 @@ import {
   shipmentLedgerOf,
   type ShipmentHistories,
 } from '../../projections/shipments.js';
-import { Column } from '../../projections/column.js';
+import { Column, PositionColumn } from '../../projections/column.js';
 import { TimeIndex, type TimeIndexExport, type TimeIndexOptions } from '../../projections/time-index.js';
 import { LEDGER_STREAM } from '../ledger/book.js';
 import type { FoldEvent, ShipmentLedger } from '../ledger/postings.js';
@@ -55,7 +55,7 @@ export interface ProjectorExport {
   state: ProjectionState;
   indexes: Record<SumName, TimeIndexExport>;
   recordedTimes: Float64Array;
-  recordedPositions: Float64Array;
+  recordedPositions: Uint32Array | Int32Array | Float64Array;
 }
 
 export class Projector {
@@ -69,7 +69,7 @@ export class Projector {
   indexes: Record<SumName, TimeIndex>;
   /** recordedAt (ms) and position of every event, in order: knownAt → position by binary search. */
   private recordedTimes: Column<Float64Array> = new Column((n) => new Float64Array(n));
-  private recordedPositions: Column<Float64Array> = new Column((n) => new Float64Array(n));
+  private recordedPositions = new PositionColumn();
   caughtUp = false;
   /** The position of the checkpoint this projector started from, if any. */
   restoredFrom: number | undefined;
@@ -114,7 +114,7 @@ export class Projector {
       donors: TimeIndex.from(data.indexes.donors),
     };
     this.recordedTimes = Column.of((n) => new Float64Array(n), data.recordedTimes);
-    this.recordedPositions = Column.of((n) => new Float64Array(n), data.recordedPositions);
+    this.recordedPositions = PositionColumn.restore(data.recordedPositions);
     this.restoredFrom = data.state.position;
   }
 

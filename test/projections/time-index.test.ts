@@ -197,3 +197,22 @@ t.test('quantities beyond 32 bits are kept exactly, before and after a checkpoin
     'held|hnp|rounds': { value: 3_000_000_005, inexact: 0 },
   });
 });
+
+t.test('positions beyond 32 bits (EventStoreDB commit positions) are kept exactly', async (t) => {
+  const index = new TimeIndex({ snapshotEvery: 2 });
+  const big = 2 ** 40;
+  const facts: IndexedFact[] = [1, 2, big, big + 7].map((position, i) => ({
+    occurred: START + i,
+    recorded: START + i,
+    position,
+    deltas: [{ key: 'held|mss|apc', value: 1, inexact: 0 }],
+  }));
+  for (const fact of facts.slice(0, 3)) index.add(fact);
+  const restored = TimeIndex.from(index.export());
+  restored.add(facts[3]!);
+  const everything = Number.MAX_SAFE_INTEGER;
+  t.same(asObject(restored.query(everything, big, everything)), { 'held|mss|apc': { value: 3, inexact: 0 } });
+  t.same(asObject(restored.query(everything, big + 6, everything)), { 'held|mss|apc': { value: 3, inexact: 0 } });
+  t.same(asObject(restored.query(everything, big + 7, everything)), { 'held|mss|apc': { value: 4, inexact: 0 } });
+  t.same(asObject(restored.query(everything, 2, START + 1)), { 'held|mss|apc': { value: 2, inexact: 0 } });
+});
