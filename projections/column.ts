@@ -19,6 +19,9 @@ export class Column<T extends TypedArray> {
   at(index: number): number {
     return this.data[index]!;
   }
+  set(index: number, value: number): void {
+    this.data[index] = value;
+  }
   /** Gives back the room kept for growth (up to half, after doubling): once a long catch-up is done. */
   trim(): void {
     if (this.data.length > this.length && this.length > 0) this.data = this.data.slice(0, this.length) as T;

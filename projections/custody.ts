@@ -3,29 +3,56 @@
  * through, from when to when, by which event. Like shipments, a serial's
  * history is short and folded per request for any asOf and knownAt.
  *
- * Kept compact, since there may be many serials: a movement is four numbers
- * (position, occurrence, from, to; accounts interned), and the event's id and
- * type are looked up by position when a chain is shown.
+ * Kept compact, since there may be many serials: a movement is a record of
+ * numbers in a keyed log (accounts interned), and the event's id and type are
+ * looked up by position when a chain is shown.
  */
 import type { LedgerEvent, Line } from '../events/index.js';
 import { emptyInterned, internId, type Interned } from './interned.js';
+import { KeyedLog, type KeyedLogExport } from './keyed-log.js';
 import { postingsOf, type FoldEvent, type ShipmentLookup } from '../src/ledger/postings.js';
 
-export interface SerialHistory {
-  itemType: string;
-  assigned: boolean;
-  /** [position, occurred ms, from account id, to account id] per movement, flattened. */
-  moves: number[];
-  /** [reversed event's position, reversal's position] pairs, flattened. */
-  reversals: number[];
-}
-
+/**
+ * Every serial's moves, as records in a keyed log (see keyed-log.ts), accounts and item types
+ * interned:
+ * - first, [SEEN, item type, assigned (1/0)];
+ * - a move: [MOVE, position, occurred ms, from account, to account];
+ * - a reversal of a move: [REVERSAL, reversed event's position, reversal's position].
+ */
 export interface Custody {
-  serials: Map<string, SerialHistory>;
+  log: KeyedLog;
   accounts: Interned;
+  itemTypes: Interned;
 }
 
-export const emptyCustody = (): Custody => ({ serials: new Map(), accounts: emptyInterned() });
+const SEEN = 0;
+const MOVE = 1;
+const REVERSAL = 2;
+
+export const emptyCustody = (): Custody => ({
+  log: new KeyedLog(),
+  accounts: emptyInterned(),
+  itemTypes: emptyInterned(),
+});
+
+/** As plain data, for a checkpoint. */
+export interface CustodyExport {
+  log: KeyedLogExport;
+  accounts: Interned;
+  itemTypes: Interned;
+}
+
+export const exportCustody = (custody: Custody): CustodyExport => ({
+  log: custody.log.export(),
+  accounts: custody.accounts,
+  itemTypes: custody.itemTypes,
+});
+
+export const restoreCustody = (data: CustodyExport): Custody => ({
+  log: KeyedLog.from(data.log),
+  accounts: data.accounts,
+  itemTypes: data.itemTypes,
+});
 
 const linesOf = (event: LedgerEvent): readonly Line[] => ('lines' in event.data ? event.data.lines : []);
 const hasSerials = (lines: readonly Line[]) =>
@@ -37,7 +64,8 @@ export function evolveCustody(custody: Custody, event: FoldEvent, shipments: Shi
     if (!target || !hasSerials(linesOf(target))) return custody;
     for (const line of linesOf(target))
       for (const s of line.serials ?? [])
-        custody.serials.get(s.serial)?.reversals.push(target.globalPosition, event.globalPosition);
+        if (custody.log.has(s.serial))
+          custody.log.append(s.serial, [REVERSAL, target.globalPosition, event.globalPosition]);
     return custody;
   }
   const lines = linesOf(event);
@@ -50,13 +78,9 @@ export function evolveCustody(custody: Custody, event: FoldEvent, shipments: Shi
     const from = internId(custody.accounts, posting.from);
     const to = internId(custody.accounts, posting.to);
     for (const s of serials) {
-      let history = custody.serials.get(s.serial);
-      if (!history)
-        custody.serials.set(
-          s.serial,
-          (history = { itemType: posting.itemType, assigned: s.assigned, moves: [], reversals: [] }),
-        );
-      history.moves.push(event.globalPosition, occurred, from, to);
+      if (!custody.log.has(s.serial))
+        custody.log.append(s.serial, [SEEN, internId(custody.itemTypes, posting.itemType), s.assigned ? 1 : 0]);
+      custody.log.append(s.serial, [MOVE, event.globalPosition, occurred, from, to]);
     }
   }
   return custody;
@@ -80,14 +104,15 @@ export interface CustodyView {
 
 /** The serial's chain as of `asOf` (ms), as known at position `knownAt`; undefined if it was not seen by then. */
 export function custodyAt(custody: Custody, serial: string, asOf: number, knownAt: number): CustodyView | undefined {
-  const history = custody.serials.get(serial);
-  if (!history) return undefined;
+  if (!custody.log.has(serial)) return undefined;
+  const records = custody.log.records(serial);
   const reversed = new Set<number>();
-  for (let i = 0; i < history.reversals.length; i += 2)
-    if (history.reversals[i + 1]! <= knownAt) reversed.add(history.reversals[i]!);
+  for (const r of records) if (r[0] === REVERSAL && r[2]! <= knownAt) reversed.add(r[1]!);
+  const seen = records[0]!;
   const moves: { position: number; occurred: number; from: number; to: number }[] = [];
-  for (let i = 0; i < history.moves.length; i += 4) {
-    const [position, occurred, from, to] = history.moves.slice(i, i + 4) as [number, number, number, number];
+  for (const r of records) {
+    if (r[0] !== MOVE) continue;
+    const [, position, occurred, from, to] = r as [number, number, number, number, number];
     if (position <= knownAt && occurred <= asOf && !reversed.has(position))
       moves.push({ position, occurred, from, to });
   }
@@ -102,8 +127,8 @@ export function custodyAt(custody: Custody, serial: string, asOf: number, knownA
   }));
   return {
     serial,
-    itemType: history.itemType,
-    assigned: history.assigned,
+    itemType: custody.itemTypes.names[seen[1]!]!,
+    assigned: seen[2] === 1,
     holder: chain[chain.length - 1]!.holder,
     chain,
   };

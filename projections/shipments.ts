@@ -15,21 +15,13 @@ import type { LedgerEvent } from '../events/index.js';
 import type { FoldEvent, ShipmentLedger } from '../src/ledger/postings.js';
 import { evolveShipments } from '../src/ledger/shipments.js';
 import { emptyInterned, internId, type Interned } from './interned.js';
+import { KeyedLog, type KeyedLogExport } from './keyed-log.js';
 
 const KINDS = ['ShipmentDispatched', 'ShipmentReceived', 'ShipmentClosed'] as const;
 type Kind = (typeof KINDS)[number];
 const WRITE_OFF_REASONS = ['lost', 'damaged', 'diverted'] as const;
 
-export interface ShipmentHistory {
-  shipmentId: string;
-  /** Per entry: position, occurred ms, kind, line count (a closing: its reason's index), then [item, quantity, exact] per line. */
-  entries: number[];
-  /** Each dispatch's parties and route (almost always one; more if a dispatch was reversed and made again). */
-  routes: Route[];
-  /** [reversed event's position, reversal's position] pairs, flattened; absent until a reversal. */
-  reversals?: number[];
-}
-
+/** A dispatch's parties and route. */
 interface Route {
   position: number;
   from: string;
@@ -39,18 +31,49 @@ interface Route {
   destination?: string;
 }
 
+/**
+ * Every shipment's events, as records in a keyed log (see keyed-log.ts), names and item types
+ * interned:
+ * - an event: [kind, position, occurred ms, line count (a closing: its reason's index),
+ *   then item, quantity, exact per line; a dispatch then adds from, to, carrier, origin and
+ *   destination (-1 when absent)];
+ * - a reversal of one of them: [REVERSAL, reversed event's position, reversal's position].
+ */
 export interface ShipmentHistories {
-  shipments: Map<string, ShipmentHistory>;
+  log: KeyedLog;
   items: Interned;
+  names: Interned;
 }
 
-export const emptyShipmentHistories = (): ShipmentHistories => ({ shipments: new Map(), items: emptyInterned() });
+const REVERSAL = KINDS.length;
 
-function historyFor(histories: ShipmentHistories, shipmentId: string): ShipmentHistory {
-  let history = histories.shipments.get(shipmentId);
-  if (!history) histories.shipments.set(shipmentId, (history = { shipmentId, entries: [], routes: [] }));
-  return history;
+export const emptyShipmentHistories = (): ShipmentHistories => ({
+  log: new KeyedLog(),
+  items: emptyInterned(),
+  names: emptyInterned(),
+});
+
+/** As plain data, for a checkpoint. */
+export interface ShipmentHistoriesExport {
+  log: KeyedLogExport;
+  items: Interned;
+  names: Interned;
 }
+
+export const exportShipmentHistories = (histories: ShipmentHistories): ShipmentHistoriesExport => ({
+  log: histories.log.export(),
+  items: histories.items,
+  names: histories.names,
+});
+
+export const restoreShipmentHistories = (data: ShipmentHistoriesExport): ShipmentHistories => ({
+  log: KeyedLog.from(data.log),
+  items: data.items,
+  names: data.names,
+});
+
+/** Every shipment with a history, in the order first seen. */
+export const shipmentIds = (histories: ShipmentHistories): readonly string[] => histories.log.keys();
 
 const isShipmentEvent = (
   event: LedgerEvent,
@@ -61,39 +84,27 @@ export function evolveShipmentHistories(histories: ShipmentHistories, event: Fol
   if (event.type === 'EntryReversed') {
     const target = event.target;
     if (target && isShipmentEvent(target))
-      (historyFor(histories, target.data.shipmentId).reversals ??= []).push(
-        target.globalPosition,
-        event.globalPosition,
-      );
+      histories.log.append(target.data.shipmentId, [REVERSAL, target.globalPosition, event.globalPosition]);
     return histories;
   }
   if (!isShipmentEvent(event)) return histories;
-  const history = historyFor(histories, event.data.shipmentId);
-  const kind = KINDS.indexOf(event.type);
-  const entries = history.entries;
-  entries.push(event.globalPosition, Date.parse(event.occurredAt), kind);
-  if (event.type === 'ShipmentClosed') {
-    entries.push(WRITE_OFF_REASONS.indexOf(event.data.writeOffReason));
-    return histories;
+  const record = [KINDS.indexOf(event.type), event.globalPosition, Date.parse(event.occurredAt)];
+  if (event.type === 'ShipmentClosed') record.push(WRITE_OFF_REASONS.indexOf(event.data.writeOffReason));
+  else {
+    record.push(event.data.lines.length);
+    for (const line of event.data.lines)
+      record.push(
+        internId(histories.items, line.itemType),
+        line.quantity.value,
+        line.quantity.precision === 'exact' ? 1 : 0,
+      );
   }
-  entries.push(event.data.lines.length);
-  for (const line of event.data.lines)
-    entries.push(
-      internId(histories.items, line.itemType),
-      line.quantity.value,
-      line.quantity.precision === 'exact' ? 1 : 0,
-    );
   if (event.type === 'ShipmentDispatched') {
     const { from, to, carrier, origin, destination } = event.data;
-    history.routes.push({
-      position: event.globalPosition,
-      from,
-      to,
-      ...(carrier === undefined ? {} : { carrier }),
-      ...(origin === undefined ? {} : { origin }),
-      ...(destination === undefined ? {} : { destination }),
-    });
+    const name = (value: string | undefined) => (value === undefined ? -1 : internId(histories.names, value));
+    record.push(name(from), name(to), name(carrier), name(origin), name(destination));
   }
+  histories.log.append(event.data.shipmentId, record);
   return histories;
 }
 
@@ -105,23 +116,51 @@ interface Entry {
   lines: { itemType: string; quantity: number; exact: boolean }[];
 }
 
-function* entriesOf(history: ShipmentHistory, items: readonly string[]): Generator<Entry> {
-  const e = history.entries;
-  for (let i = 0; i < e.length;) {
-    const position = e[i]!;
-    const occurred = e[i + 1]!;
-    const kind = KINDS[e[i + 2]!]!;
-    const count = e[i + 3]!;
-    i += 4;
-    if (kind === 'ShipmentClosed') {
-      yield { position, occurred, kind, reason: WRITE_OFF_REASONS[count], lines: [] };
+interface History {
+  entries: Entry[];
+  routes: Route[];
+  /** [reversed event's position, reversal's position] pairs, flattened. */
+  reversals: number[];
+}
+
+/** A shipment's records, read back into entries, routes and reversals; undefined if it has none. */
+function historyOf(histories: ShipmentHistories, shipmentId: string): History | undefined {
+  if (!histories.log.has(shipmentId)) return undefined;
+  const history: History = { entries: [], routes: [], reversals: [] };
+  const items = histories.items.names;
+  const names = histories.names.names;
+  for (const r of histories.log.records(shipmentId)) {
+    if (r[0] === REVERSAL) {
+      history.reversals.push(r[1]!, r[2]!);
       continue;
     }
+    const kind = KINDS[r[0]!]!;
+    const position = r[1]!;
+    const occurred = r[2]!;
+    if (kind === 'ShipmentClosed') {
+      history.entries.push({ position, occurred, kind, reason: WRITE_OFF_REASONS[r[3]!], lines: [] });
+      continue;
+    }
+    const count = r[3]!;
     const lines = [];
+    let i = 4;
     for (let l = 0; l < count; l++, i += 3)
-      lines.push({ itemType: items[e[i]!]!, quantity: e[i + 1]!, exact: e[i + 2] === 1 });
-    yield { position, occurred, kind, reason: undefined, lines };
+      lines.push({ itemType: items[r[i]!]!, quantity: r[i + 1]!, exact: r[i + 2] === 1 });
+    history.entries.push({ position, occurred, kind, reason: undefined, lines });
+    if (kind === 'ShipmentDispatched') {
+      const name = (id: number) => (id < 0 ? undefined : names[id]);
+      const [from, to, carrier, origin, destination] = r.slice(i, i + 5).map(name);
+      history.routes.push({
+        position,
+        from: from ?? '',
+        to: to ?? '',
+        ...(carrier === undefined ? {} : { carrier }),
+        ...(origin === undefined ? {} : { origin }),
+        ...(destination === undefined ? {} : { destination }),
+      });
+    }
   }
+  return history;
 }
 
 /**
@@ -130,10 +169,10 @@ function* entriesOf(history: ShipmentHistory, items: readonly string[]): Generat
  * The projections keep no second copy of every shipment.
  */
 export function shipmentLedgerOf(histories: ShipmentHistories, shipmentId: string): ShipmentLedger | undefined {
-  const history = histories.shipments.get(shipmentId);
+  const history = historyOf(histories, shipmentId);
   if (!history) return undefined;
   const events = new Map<number, LedgerEvent>();
-  for (const entry of entriesOf(history, histories.items.names)) {
+  for (const entry of history.entries) {
     const lines = entry.lines.map((l) => ({
       itemType: l.itemType,
       quantity: { value: l.quantity, precision: l.exact ? ('exact' as const) : ('at-least' as const) },
@@ -152,7 +191,7 @@ export function shipmentLedgerOf(histories: ShipmentHistories, shipmentId: strin
     position,
     event,
   }));
-  const reversals = history.reversals ?? [];
+  const reversals = history.reversals;
   for (let i = 0; i < reversals.length; i += 2) {
     const target = events.get(reversals[i]!);
     if (target)
@@ -204,12 +243,12 @@ export function shipmentAt(
   asOf: number,
   knownAt: number,
 ): ShipmentView | undefined {
-  const history = histories.shipments.get(shipmentId);
+  const history = historyOf(histories, shipmentId);
   if (!history) return undefined;
   const reversed = new Set<number>();
-  const reversals = history.reversals ?? [];
+  const reversals = history.reversals;
   for (let i = 0; i < reversals.length; i += 2) if (reversals[i + 1]! <= knownAt) reversed.add(reversals[i]!);
-  const entries = [...entriesOf(history, histories.items.names)]
+  const entries = history.entries
     .filter((e) => e.position <= knownAt && e.occurred <= asOf && !reversed.has(e.position))
     .sort((a, b) => a.occurred - b.occurred || a.position - b.position);
   const dispatch = entries.find((e) => e.kind === 'ShipmentDispatched');

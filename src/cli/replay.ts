@@ -10,7 +10,7 @@ import { parseArgs } from 'node:util';
 import { donorsView } from '../../projections/donors.js';
 import { inventoryView } from '../../projections/inventory.js';
 import { personnelView } from '../../projections/personnel.js';
-import { shipmentAt } from '../../projections/shipments.js';
+import { shipmentAt, shipmentIds } from '../../projections/shipments.js';
 import { loadConfig } from '../config.js';
 import { endOfInstant } from '../http/routes/projections.js';
 import { Projector } from '../read/projector.js';
@@ -72,7 +72,7 @@ function render(projector: Projector, name: ProjectionName, asOf: number | undef
     case 'shipments':
       return {
         header,
-        view: [...projector.state.shipmentHistories.shipments.keys()].flatMap((id) => {
+        view: [...shipmentIds(projector.state.shipmentHistories)].flatMap((id) => {
           const s = shipmentAt(projector.state.shipmentHistories, id, asOf ?? Number.MAX_SAFE_INTEGER, slice.position);
           return s ? [s] : [];
         }),

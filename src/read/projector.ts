@@ -10,14 +10,24 @@
 import { upcast, type RecordedEvent } from '../../events/index.js';
 import { emptyCatalog, evolveCatalog, type Catalog } from '../../projections/catalog.js';
 import { applyDeltas, type Counters, type Delta } from '../../projections/counters.js';
-import { emptyCustody, evolveCustody, type Custody } from '../../projections/custody.js';
+import {
+  emptyCustody,
+  evolveCustody,
+  exportCustody,
+  restoreCustody,
+  type Custody,
+  type CustodyExport,
+} from '../../projections/custody.js';
 import { donorDeltas } from '../../projections/donors.js';
 import { inventoryDeltas } from '../../projections/inventory.js';
 import { personnelDeltas } from '../../projections/personnel.js';
 import {
   emptyShipmentHistories,
   evolveShipmentHistories,
+  exportShipmentHistories,
+  restoreShipmentHistories,
   shipmentLedgerOf,
+  type ShipmentHistoriesExport,
   type ShipmentHistories,
 } from '../../projections/shipments.js';
 import { Column, PositionColumn } from '../../projections/column.js';
@@ -52,7 +62,10 @@ export interface Bitemporal {
 
 /** Everything the projector folded, as plain data: what a checkpoint stores. */
 export interface ProjectorExport {
-  state: ProjectionState;
+  state: Omit<ProjectionState, 'shipmentHistories' | 'custody'> & {
+    shipmentHistories: ShipmentHistoriesExport;
+    custody: CustodyExport;
+  };
   indexes: Record<SumName, TimeIndexExport>;
   recordedTimes: Float64Array;
   recordedPositions: Uint32Array | Int32Array | Float64Array;
@@ -94,7 +107,11 @@ export class Projector {
 
   export(): ProjectorExport {
     return {
-      state: this.state,
+      state: {
+        ...this.state,
+        shipmentHistories: exportShipmentHistories(this.state.shipmentHistories),
+        custody: exportCustody(this.state.custody),
+      },
       indexes: {
         inventory: this.indexes.inventory.export(),
         personnel: this.indexes.personnel.export(),
@@ -107,7 +124,11 @@ export class Projector {
 
   /** Takes up a checkpoint's state; `start` then folds only what came after it. Before `start` only. */
   restore(data: ProjectorExport): void {
-    this.state = data.state;
+    this.state = {
+      ...data.state,
+      shipmentHistories: restoreShipmentHistories(data.state.shipmentHistories),
+      custody: restoreCustody(data.state.custody),
+    };
     this.indexes = {
       inventory: TimeIndex.from(data.indexes.inventory),
       personnel: TimeIndex.from(data.indexes.personnel),
@@ -140,6 +161,8 @@ export class Projector {
     this.bulk = false;
     this.recordedTimes.trim();
     this.recordedPositions.trim();
+    this.state.shipmentHistories.log.trim();
+    this.state.custody.log.trim();
     for (const name of SUMS) {
       this.indexes[name].endBulk();
       this.state.now[name] = this.indexes[name].currentCounters();

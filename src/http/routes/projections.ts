@@ -11,7 +11,7 @@ import { custodyAt } from '../../../projections/custody.js';
 import { DONOR_MEASURES, donorsView } from '../../../projections/donors.js';
 import { inventoryView } from '../../../projections/inventory.js';
 import { personnelView } from '../../../projections/personnel.js';
-import { shipmentAt, type ShipmentView } from '../../../projections/shipments.js';
+import { shipmentAt, shipmentIds, type ShipmentView } from '../../../projections/shipments.js';
 import { timelineView } from '../../../projections/timeline.js';
 import { reject, RejectionError } from '../../ledger/rules.js';
 import type { Bitemporal, Projector } from '../../read/projector.js';
@@ -374,7 +374,7 @@ export const projectionRoutes: FastifyPluginAsync<LedgerDeps> = async (app, deps
       const { status, limit, before } = request.query;
       const slice = resolveSlice(request, projector, request.query, clock());
       const histories = projector.state.shipmentHistories;
-      const ids = [...histories.shipments.keys()];
+      const ids = [...shipmentIds(histories)];
       const shipments: ShipmentView[] = [];
       let index = Math.min(before ?? ids.length, ids.length) - 1;
       for (; index >= 0 && shipments.length < limit; index--) {

@@ -1,0 +1,35 @@
+/** The keyed log keeps each key's records in the order they came, across keys and checkpoints. */
+import t from 'tap';
+import { KeyedLog } from '../../projections/keyed-log.js';
+
+t.test("each key's records come back in order, whatever came between them", async (t) => {
+  const log = new KeyedLog();
+  log.append('s1', [1, 2, 3]);
+  log.append('s2', [9]);
+  log.append('s1', []);
+  log.append('s1', [4, 1e12, -5.5]);
+  t.same(log.records('s1'), [[1, 2, 3], [], [4, 1e12, -5.5]]);
+  t.same(log.records('s2'), [[9]]);
+  t.same(log.records('nope'), []);
+  t.same(log.keys(), ['s1', 's2'], 'keys in the order first seen');
+  t.ok(log.has('s2') && !log.has('nope'));
+});
+
+t.test('a log restored from its export goes on where it stopped', async (t) => {
+  const log = new KeyedLog();
+  for (let i = 0; i < 3000; i++) log.append(`k${i % 7}`, [i]); // past the columns' first growth
+  log.trim();
+  const restored = KeyedLog.from(log.export());
+  restored.append('k3', [-1]);
+  restored.append('new', [42]);
+  const expected = [
+    ...Array.from({ length: 3000 }, (_, i) => i)
+      .filter((i) => i % 7 === 3)
+      .map((i) => [i]),
+    [-1],
+  ];
+  t.same(restored.records('k3'), expected);
+  t.same(restored.records('new'), [[42]]);
+  t.same(log.records('k3'), expected.slice(0, -1), 'the original is untouched');
+  t.equal(restored.size, 8);
+});
