@@ -83,9 +83,21 @@ export interface RecordedEvent {
   metadata: EventMetadata;
 }
 
+/**
+ * What a fold reads of a stored event: all but its metadata and who recorded
+ * it, which no projection and no rule reads. A rebuild reads events in this
+ * form and so never parses their metadata.
+ */
+export type StoredEvent = Omit<RecordedEvent, 'metadata' | 'recordedBy'>;
+
 /** A stored ledger event, narrowed by type. */
 export type LedgerEvent = {
   [T in EventType]: Omit<RecordedEvent, 'type' | 'data'> & { type: T; data: EventDataOf<T> };
+}[EventType];
+
+/** A stored ledger event as folds read it (see StoredEvent), narrowed by type. Every LedgerEvent is one. */
+export type FoldableEvent = {
+  [T in EventType]: Omit<StoredEvent, 'type' | 'data'> & { type: T; data: EventDataOf<T> };
 }[EventType];
 
 export type LedgerEventOf<T extends EventType> = Extract<LedgerEvent, { type: T }>;

@@ -4,7 +4,7 @@
  * it is read. Stored events are never rewritten.
  */
 import { eventCatalogue, isEventType } from './catalogue.js';
-import type { LedgerEvent, RecordedEvent } from './envelope.js';
+import type { FoldableEvent, LedgerEvent, RecordedEvent, StoredEvent } from './envelope.js';
 
 type Upcaster = (data: unknown) => unknown;
 
@@ -22,15 +22,17 @@ export class UnknownEventTypeError extends Error {
  * validated when it was appended, so this does not validate again: replaying a
  * million events must stay cheap.
  */
-export function upcast(event: RecordedEvent): LedgerEvent {
+export function upcast(event: RecordedEvent): LedgerEvent;
+export function upcast(event: StoredEvent): FoldableEvent;
+export function upcast(event: StoredEvent): FoldableEvent {
   if (!isEventType(event.type)) throw new UnknownEventTypeError(event.type);
   const current = eventCatalogue[event.type].version;
-  if (event.schemaVersion === current) return event as LedgerEvent;
+  if (event.schemaVersion === current) return event as FoldableEvent;
   let data = event.data;
   for (let version = event.schemaVersion; version < current; version++) {
     const step = upcasters[event.type]?.[version];
     if (!step) throw new Error(`no upcaster for ${event.type} v${version}`);
     data = step(data);
   }
-  return { ...event, schemaVersion: current, data } as LedgerEvent;
+  return { ...event, schemaVersion: current, data } as FoldableEvent;
 }

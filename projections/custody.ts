@@ -7,7 +7,7 @@
  * numbers in a keyed log (accounts interned), and the event's id and type are
  * looked up by position when a chain is shown.
  */
-import type { LedgerEvent, Line } from '../events/index.js';
+import { parseInstant, type FoldableEvent, type Line } from '../events/index.js';
 import { emptyInterned, internId, type Interned } from './interned.js';
 import { KeyedLog, type KeyedLogExport } from './keyed-log.js';
 import { postingsOf, type FoldEvent, type ShipmentLookup } from '../src/ledger/postings.js';
@@ -54,7 +54,7 @@ export const restoreCustody = (data: CustodyExport): Custody => ({
   itemTypes: data.itemTypes,
 });
 
-const linesOf = (event: LedgerEvent): readonly Line[] => ('lines' in event.data ? event.data.lines : []);
+const linesOf = (event: FoldableEvent): readonly Line[] => ('lines' in event.data ? event.data.lines : []);
 const hasSerials = (lines: readonly Line[]) =>
   lines.some((line) => line.serials !== undefined && line.serials.length > 0);
 
@@ -71,7 +71,7 @@ export function evolveCustody(custody: Custody, event: FoldEvent, shipments: Shi
   const lines = linesOf(event);
   if (!hasSerials(lines)) return custody;
   const postings = postingsOf(event, shipments);
-  const occurred = Date.parse(event.occurredAt);
+  const occurred = parseInstant(event.occurredAt);
   for (const [index, posting] of postings.entries()) {
     const serials = lines[index]?.serials;
     if (!serials) continue;

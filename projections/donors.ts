@@ -2,7 +2,7 @@
  * Donors: what each donor pledged, dispatched, delivered and lost in transit,
  * by category. Pledges are promises, not stock: they are counted here only.
  */
-import type { LedgerEvent, Line } from '../events/index.js';
+import type { FoldableEvent, Line } from '../events/index.js';
 import { lineOutstanding, type FoldEvent, type ShipmentLookup } from '../src/ledger/postings.js';
 import type { Catalog } from './catalog.js';
 import { delta, keyRef, splitKey, type Counters, type Delta } from './counters.js';
@@ -27,7 +27,7 @@ const lineDeltas = (
 
 const isDonor = (catalog: Catalog, party: string) => catalog.parties.get(party)?.kind === 'donor';
 
-function deltasOf(event: LedgerEvent, shipments: ShipmentLookup, catalog: Catalog, sign: 1 | -1): Delta[] {
+function deltasOf(event: FoldableEvent, shipments: ShipmentLookup, catalog: Catalog, sign: 1 | -1): Delta[] {
   switch (event.type) {
     case 'DonationPledged':
       return lineDeltas('pledged', event.data.donor, event.data.lines, catalog, sign);

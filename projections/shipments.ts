@@ -11,7 +11,7 @@
  * numbers (position, occurrence, kind, then item / quantity / exact per line,
  * item types interned), and an event's id is read back by position when shown.
  */
-import type { LedgerEvent } from '../events/index.js';
+import { parseInstant, type FoldableEvent } from '../events/index.js';
 import type { FoldEvent, ShipmentLedger } from '../src/ledger/postings.js';
 import { evolveShipments } from '../src/ledger/shipments.js';
 import { emptyInterned, internId, type Interned } from './interned.js';
@@ -76,8 +76,8 @@ export const restoreShipmentHistories = (data: ShipmentHistoriesExport): Shipmen
 export const shipmentIds = (histories: ShipmentHistories): readonly string[] => histories.log.keys();
 
 const isShipmentEvent = (
-  event: LedgerEvent,
-): event is Extract<LedgerEvent, { type: 'ShipmentDispatched' | 'ShipmentReceived' | 'ShipmentClosed' }> =>
+  event: FoldableEvent,
+): event is Extract<FoldableEvent, { type: 'ShipmentDispatched' | 'ShipmentReceived' | 'ShipmentClosed' }> =>
   event.type === 'ShipmentDispatched' || event.type === 'ShipmentReceived' || event.type === 'ShipmentClosed';
 
 export function evolveShipmentHistories(histories: ShipmentHistories, event: FoldEvent): ShipmentHistories {
@@ -88,7 +88,7 @@ export function evolveShipmentHistories(histories: ShipmentHistories, event: Fol
     return histories;
   }
   if (!isShipmentEvent(event)) return histories;
-  const record = [KINDS.indexOf(event.type), event.globalPosition, Date.parse(event.occurredAt)];
+  const record = [KINDS.indexOf(event.type), event.globalPosition, parseInstant(event.occurredAt)];
   if (event.type === 'ShipmentClosed') record.push(WRITE_OFF_REASONS.indexOf(event.data.writeOffReason));
   else {
     record.push(event.data.lines.length);
@@ -171,7 +171,7 @@ function historyOf(histories: ShipmentHistories, shipmentId: string): History | 
 export function shipmentLedgerOf(histories: ShipmentHistories, shipmentId: string): ShipmentLedger | undefined {
   const history = historyOf(histories, shipmentId);
   if (!history) return undefined;
-  const events = new Map<number, LedgerEvent>();
+  const events = new Map<number, FoldableEvent>();
   for (const entry of history.entries) {
     const lines = entry.lines.map((l) => ({
       itemType: l.itemType,
@@ -184,7 +184,7 @@ export function shipmentLedgerOf(histories: ShipmentHistories, shipmentId: strin
         : entry.kind === 'ShipmentReceived'
           ? { shipmentId, lines }
           : { shipmentId, writeOffReason: entry.reason };
-    events.set(entry.position, { type: entry.kind, data } as unknown as LedgerEvent);
+    events.set(entry.position, { type: entry.kind, data } as unknown as FoldableEvent);
   }
   // Entries and reversals, each in recording order, merged by position.
   const replay: { position: number; event: FoldEvent }[] = [...events].map(([position, event]) => ({
@@ -204,6 +204,36 @@ export function shipmentLedgerOf(histories: ShipmentHistories, shipmentId: strin
   const ledger = new Map<string, ShipmentLedger>();
   for (const { event } of replay) evolveShipments(ledger, event);
   return ledger.get(shipmentId);
+}
+
+/**
+ * The shipment lookup of a fold: what the postings of a shipment's next event need. Few shipments
+ * are open at once, and nearly every shipment event is for an open one, so their ledgers are kept
+ * and moved on with each event (through the book's own fold); a closed one, or one not seen since a
+ * restart, is made from its history. So a long history costs no ledger per shipment, and a long
+ * fold does not replay a shipment's history for each of its events.
+ */
+export class ShipmentLookups {
+  private readonly open = new Map<string, ShipmentLedger>();
+
+  constructor(private readonly histories: ShipmentHistories) {}
+
+  /** The shipment as it is before the event being folded; undefined if it was never dispatched. */
+  get(shipmentId: string): ShipmentLedger | undefined {
+    const kept = this.open.get(shipmentId);
+    if (kept !== undefined) return kept;
+    const made = shipmentLedgerOf(this.histories, shipmentId);
+    if (made && !made.closed) this.open.set(shipmentId, made);
+    return made;
+  }
+
+  /** Moves the kept shipments on by an event, after its postings were computed. */
+  evolve(event: FoldEvent): void {
+    const subject = event.type === 'EntryReversed' ? event.target : event;
+    if (!subject || !isShipmentEvent(subject)) return;
+    evolveShipments(this.open, event);
+    if (this.open.get(subject.data.shipmentId)?.closed) this.open.delete(subject.data.shipmentId);
+  }
 }
 
 export type ShipmentStatus = 'dispatched' | 'partially-received' | 'received' | 'closed';

@@ -204,40 +204,119 @@ export class TimeIndex {
     this.bulk = true;
   }
 
+  /**
+   * Takes in the facts another index recorded in bulk over the same log (another thread's share of
+   * its events, say), before `endBulk`: the two are merged by position, so the facts stand in
+   * recording order as if one index had seen every event. Both must be in bulk.
+   */
+  mergeBulk(other: TimeIndexExport): void {
+    if (!this.bulk) throw new Error('mergeBulk needs an index in bulk: call it between beginBulk and endBulk');
+    if (other.positionSnapshots.length > 0 || other.byOccurrence.length > 0)
+      throw new Error('mergeBulk takes the facts of an index still in bulk');
+    const keyOf = Int32Array.from(other.keyNames, (name) => this.keyId(name));
+    const size = this.size;
+    const otherSize = other.occurred.length;
+    const otherDeltaEnd = (i: number) => (i + 1 < otherSize ? other.deltaStart[i + 1]! : other.deltaKey.length);
+    const isIn = (list: ArrayLike<number>, count: number) => {
+      const marks = new Uint8Array(count);
+      for (let j = 0; j < list.length; j++) marks[list[j]!] = 1;
+      return marks;
+    };
+    const [late, early] = [isIn(this.late.view(), size), isIn(this.early.view(), size)];
+    const [otherLate, otherEarly] = [isIn(other.late, otherSize), isIn(other.early, otherSize)];
+    const mine = {
+      occurred: this.occurred,
+      position: this.position,
+      deltaStart: this.deltaStart,
+      deltaKey: this.deltaKey,
+      deltaValue: this.deltaValue,
+      deltaInexact: this.deltaInexact,
+    };
+    this.occurred = new Column((n) => new Float64Array(n));
+    this.position = new PositionColumn();
+    this.deltaStart = new Column((n) => new Uint32Array(n));
+    this.deltaKey = new Column((n) => new Int32Array(n));
+    this.deltaValue = new QuantityColumn();
+    this.deltaInexact = new Column((n) => new Int8Array(n));
+    this.late = new Column((n) => new Uint32Array(n));
+    this.early = new Column((n) => new Uint32Array(n));
+    const push = (occurred: number, position: number, isLate: number, isEarly: number) => {
+      const index = this.occurred.length;
+      this.occurred.push(occurred);
+      this.position.push(position);
+      this.deltaStart.push(this.deltaKey.length);
+      if (isLate) this.late.push(index);
+      if (isEarly) this.early.push(index);
+    };
+    let i = 0;
+    let j = 0;
+    while (i < size || j < otherSize) {
+      if (j >= otherSize || (i < size && mine.position.at(i) < other.position[j]!)) {
+        push(mine.occurred.at(i), mine.position.at(i), late[i]!, early[i]!);
+        const end = i + 1 < size ? mine.deltaStart.at(i + 1) : mine.deltaKey.length;
+        for (let d = mine.deltaStart.at(i); d < end; d++) {
+          this.deltaKey.push(mine.deltaKey.at(d));
+          this.deltaValue.push(mine.deltaValue.at(d));
+          this.deltaInexact.push(mine.deltaInexact.at(d));
+        }
+        i++;
+      } else {
+        push(other.occurred[j]!, other.position[j]!, otherLate[j]!, otherEarly[j]!);
+        for (let d = other.deltaStart[j]!; d < otherDeltaEnd(j); d++) {
+          this.deltaKey.push(keyOf[other.deltaKey[d]!]!);
+          this.deltaValue.push(other.deltaValue[d]!);
+          this.deltaInexact.push(other.deltaInexact[d]!);
+        }
+        j++;
+      }
+    }
+  }
+
   endBulk(): void {
     if (!this.bulk) return;
     this.bulk = false;
     const size = this.size;
     const order = sortByOccurrence(this.occurred.view());
     this.byOccurrence = SortedBlocks.from(order, (i) => this.occurred.at(i));
-    // Dense running totals by key id: no map lookups on the hot path.
+    // Dense running totals by key id: no map lookups on the hot path. The keys whose total is not
+    // zero are kept in a list (and where each stands in it), so a snapshot visits those alone.
     const keys = this.keyNames.length;
     const values = new Float64Array(keys);
     const inexact = new Int32Array(keys);
+    const liveKeys = new Int32Array(keys);
+    const liveAt = new Int32Array(keys).fill(-1);
+    let liveCount = 0;
     const add = (i: number) => {
       const end = i + 1 < size ? this.deltaStart.at(i + 1) : this.deltaKey.length;
       for (let d = this.deltaStart.at(i); d < end; d++) {
         const key = this.deltaKey.at(d);
-        values[key] = values[key]! + this.deltaValue.at(d);
-        inexact[key] = inexact[key]! + this.deltaInexact.at(d);
+        const value = (values[key] = values[key]! + this.deltaValue.at(d));
+        const count = (inexact[key] = inexact[key]! + this.deltaInexact.at(d));
+        const live = value !== 0 || count !== 0;
+        if (live && liveAt[key] === -1) {
+          liveAt[key] = liveCount;
+          liveKeys[liveCount++] = key;
+        } else if (!live && liveAt[key]! >= 0) {
+          const moved = liveKeys[--liveCount]!;
+          liveKeys[liveAt[key]!] = moved;
+          liveAt[moved] = liveAt[key]!;
+          liveAt[key] = -1;
+        }
       }
     };
     const freeze = (factCount: number, boundary: number): Snapshot => {
-      let live = 0;
-      for (let k = 0; k < keys; k++) if (values[k] !== 0 || inexact[k] !== 0) live++;
+      const sorted = liveKeys.slice(0, liveCount).sort();
       const snapshot: Snapshot = {
         factCount,
         boundary,
-        keys: new Int32Array(live),
-        values: new Float64Array(live),
-        inexact: new Int32Array(live),
+        keys: sorted,
+        values: new Float64Array(liveCount),
+        inexact: new Int32Array(liveCount),
       };
-      for (let k = 0, j = 0; k < keys; k++)
-        if (values[k] !== 0 || inexact[k] !== 0) {
-          snapshot.keys[j] = k;
-          snapshot.values[j] = values[k]!;
-          snapshot.inexact[j++] = inexact[k]!;
-        }
+      for (let j = 0; j < liveCount; j++) {
+        snapshot.values[j] = values[sorted[j]!]!;
+        snapshot.inexact[j] = inexact[sorted[j]!]!;
+      }
       return snapshot;
     };
     // By position: facts [0, n·snapshotEvery) in recording order.
@@ -252,6 +331,8 @@ export class TimeIndex {
     // By business time: a boundary every snapshotEvery facts, holding the facts that occurred before it.
     values.fill(0);
     inexact.fill(0);
+    liveAt.fill(-1);
+    liveCount = 0;
     this.occurrenceSnapshots.length = 0;
     let rank = 0;
     let inSnapshots = 0;
@@ -500,9 +581,9 @@ export class TimeIndex {
 }
 
 /**
- * Fact indexes ordered by (occurred, index): a stable LSD radix sort on the
- * occurrence in ms, 16 bits a pass, linear in the facts. Falls back to a
- * comparison sort for times that are not whole ms within 2^48 of each other.
+ * Fact indexes ordered by (occurred, index): a stable LSD radix sort on the occurrence in ms, in
+ * passes of RADIX_BITS, linear in the facts (a long catch-up sorts every fact once). Falls back to
+ * a comparison sort for times that are not whole ms within 2^48 of each other.
  */
 export function sortByOccurrence(occurred: ArrayLike<number>): Uint32Array {
   const n = occurred.length;
@@ -519,25 +600,39 @@ export function sortByOccurrence(occurred: ArrayLike<number>): Uint32Array {
     if (!Number.isInteger(t)) whole = false;
   }
   if (!whole || max - min >= 2 ** 48) return order.sort((a, b) => occurred[a]! - occurred[b]! || a - b);
+  // The offsets from the earliest in two 24-bit halves: integer arithmetic from here on.
+  const low = new Uint32Array(n);
+  const high = new Uint32Array(n);
+  for (let i = 0; i < n; i++) {
+    const offset = occurred[i]! - min;
+    low[i] = offset % 2 ** 24;
+    high[i] = Math.floor(offset / 2 ** 24);
+  }
   let spare = new Uint32Array(n);
-  const counts = new Uint32Array(65536);
-  for (let shift = 0; shift < 48 && 2 ** shift <= max - min; shift += 16) {
-    const digit = (i: number) => Math.floor((occurred[i]! - min) / 2 ** shift) % 65536;
+  const counts = new Uint32Array(1 << RADIX_BITS);
+  const mask = (1 << RADIX_BITS) - 1;
+  const range = max - min;
+  for (let shift = 0; shift < 48 && 2 ** shift <= range; shift += RADIX_BITS) {
+    const half = shift < 24 ? low : high;
+    const within = shift % 24;
     counts.fill(0);
-    for (let k = 0; k < n; k++) counts[digit(order[k]!)]!++;
-    for (let d = 0, sum = 0; d < 65536; d++) {
+    for (let k = 0; k < n; k++) counts[(half[order[k]!]! >>> within) & mask]!++;
+    for (let d = 0, sum = 0; d < counts.length; d++) {
       const c = counts[d]!;
       counts[d] = sum;
       sum += c;
     }
     for (let k = 0; k < n; k++) {
       const i = order[k]!;
-      spare[counts[digit(i)]!++] = i;
+      spare[counts[(half[i]! >>> within) & mask]!++] = i;
     }
     [order, spare] = [spare, order];
   }
   return order;
 }
+
+/** 12 bits a pass: 4,096 counters stay in the cache, and 24-bit halves take two passes each. */
+const RADIX_BITS = 12;
 
 function binarySearch(keys: Int32Array, key: number): number {
   let lo = 0;

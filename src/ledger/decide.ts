@@ -3,7 +3,7 @@
  * event, either the events to record or a named rejection. No I/O: the
  * writer resolves what a reversal points at and passes the clock's `now`.
  */
-import type { LedgerEvent, Line } from '../../events/index.js';
+import type { FoldableEvent, LedgerEvent, Line } from '../../events/index.js';
 import type { EventDataOf, EventType } from '../../events/index.js';
 import { isExternalAccount, onHand, headcountKey, type Book } from './book.js';
 import {
@@ -37,7 +37,7 @@ export type Proposal = {
 export interface DecisionContext {
   now: Date;
   /** For EntryReversed: the stored event it points at, if it exists. */
-  target?: LedgerEvent | undefined;
+  target?: FoldableEvent | undefined;
 }
 
 export type Decision = { ok: true; events: Proposal[] } | { ok: false; rejection: Rejection };
@@ -286,7 +286,7 @@ function checkHeadcount(
 }
 
 /** A reversal undoes one earlier event, once, and may not leave anyone negative. */
-function checkReversal(eventId: string, book: Book, target: LedgerEvent | undefined): Rejection | undefined {
+function checkReversal(eventId: string, book: Book, target: FoldableEvent | undefined): Rejection | undefined {
   const field = 'data.eventId';
   if (!target) return reject('reversal-target-unknown', `no event ${eventId} is recorded`, field, { eventId });
   if (target.type === 'EntryReversed')

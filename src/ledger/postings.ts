@@ -4,7 +4,7 @@
  * meaning of each event type for stock and headcount is written down. The
  * write-side book and every projection fold the same postings.
  */
-import type { LedgerEvent, LedgerEventOf, Line, Quantity } from '../../events/index.js';
+import type { FoldableEvent, Line, Quantity } from '../../events/index.js';
 
 /** Accounts that are not parties: goods on the way, and goods gone for good. */
 export const transitAccount = (shipmentId: string) => `transit:${shipmentId}`;
@@ -58,7 +58,7 @@ export interface ShipmentLedger {
 export type ShipmentLookup = (shipmentId: string) => ShipmentLedger | undefined;
 
 /** A reversal carries the event it reverses, resolved at the edge, so folds stay pure. */
-export type FoldEvent = LedgerEvent & { target?: LedgerEvent };
+export type FoldEvent = FoldableEvent & { target?: FoldableEvent };
 
 export const isExact = (quantity: Quantity) => quantity.precision === 'exact';
 
@@ -78,7 +78,10 @@ export const shipmentLine = (shipment: ShipmentLedger, itemType: string): Shipme
 /** Outstanding = dispatched, less what arrived, less what was written off. */
 export const lineOutstanding = (line: ShipmentLine) => line.dispatched - line.received - line.writtenOff;
 
-function closingPostings(event: LedgerEventOf<'ShipmentClosed'>, shipment: ShipmentLedger | undefined): Posting[] {
+function closingPostings(
+  event: Extract<FoldableEvent, { type: 'ShipmentClosed' }>,
+  shipment: ShipmentLedger | undefined,
+): Posting[] {
   if (!shipment) return [];
   const account = transitAccount(event.data.shipmentId);
   const postings: Posting[] = [];
@@ -98,7 +101,7 @@ function closingPostings(event: LedgerEventOf<'ShipmentClosed'>, shipment: Shipm
 }
 
 /** The postings an event makes, given the state of its shipment. */
-export function postingsOf(event: LedgerEvent, shipments: ShipmentLookup): Posting[] {
+export function postingsOf(event: FoldableEvent, shipments: ShipmentLookup): Posting[] {
   switch (event.type) {
     case 'ShipmentDispatched':
       return linePostings(event.data.from, transitAccount(event.data.shipmentId), event.data.lines);
@@ -132,7 +135,7 @@ export function postingsOf(event: LedgerEvent, shipments: ShipmentLookup): Posti
  * The postings that undo an earlier event. A closed shipment is reopened by
  * moving back exactly what its closing wrote off, as recorded at the time.
  */
-export function reversingPostings(target: LedgerEvent, shipments: ShipmentLookup): Posting[] {
+export function reversingPostings(target: FoldableEvent, shipments: ShipmentLookup): Posting[] {
   if (target.type === 'ShipmentClosed') {
     const shipment = shipments(target.data.shipmentId);
     if (!shipment) return [];
@@ -150,7 +153,7 @@ export function reversingPostings(target: LedgerEvent, shipments: ShipmentLookup
   return postingsOf(target, shipments).map((p) => ({ ...p, from: p.to, to: p.from }));
 }
 
-export function headcountDeltas(event: LedgerEvent): HeadcountDelta[] {
+export function headcountDeltas(event: FoldableEvent): HeadcountDelta[] {
   switch (event.type) {
     case 'PersonnelDeployed':
     case 'PersonnelDeparted': {
@@ -171,7 +174,7 @@ export function headcountDeltas(event: LedgerEvent): HeadcountDelta[] {
   }
 }
 
-export const reversingHeadcount = (target: LedgerEvent): HeadcountDelta[] =>
+export const reversingHeadcount = (target: FoldableEvent): HeadcountDelta[] =>
   headcountDeltas(target).map((d) => ({ ...d, delta: -d.delta }));
 
 export function assertNever(value: never): never {

@@ -3,10 +3,10 @@
  * dispatched, received and written off, and whether it is closed. Shared by
  * the write-side book and the projections so both read shipments the same way.
  */
-import type { LedgerEvent } from '../../events/index.js';
+import type { FoldableEvent } from '../../events/index.js';
 import { lineOutstanding, shipmentLine, type FoldEvent, type ShipmentLedger, type ShipmentLine } from './postings.js';
 
-function applyShipmentEvent(shipments: Map<string, ShipmentLedger>, event: LedgerEvent, sign: 1 | -1): void {
+function applyShipmentEvent(shipments: Map<string, ShipmentLedger>, event: FoldableEvent, sign: 1 | -1): void {
   switch (event.type) {
     case 'ShipmentDispatched': {
       if (sign === -1) {

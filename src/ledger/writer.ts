@@ -9,7 +9,7 @@
  * another writer got there first, the tentative folds are undone, the book
  * catches up, and the group is decided again.
  */
-import type { LedgerEvent, RecordedEvent } from '../../events/index.js';
+import type { FoldableEvent, RecordedEvent } from '../../events/index.js';
 import { upcast } from '../../events/index.js';
 import {
   contentKey,
@@ -255,7 +255,7 @@ export class LedgerWriter {
 
   private decideBatch(
     pending: Pending,
-    targets: Map<string, LedgerEvent>,
+    targets: Map<string, FoldableEvent>,
     nextPosition: () => number,
     undo: UndoLog,
   ): { events: EventToAppend[] } | { rejection: Rejection } {
@@ -293,7 +293,7 @@ export class LedgerWriter {
     return { events };
   }
 
-  private async reversalTargets(group: Pending[]): Promise<Map<string, LedgerEvent>> {
+  private async reversalTargets(group: Pending[]): Promise<Map<string, FoldableEvent>> {
     const ids = group.flatMap((g) => g.proposals.flatMap((p) => (p.type === 'EntryReversed' ? [p.data.eventId] : [])));
     if (ids.length === 0) return new Map();
     const found = await this.store.readByIds(ids);
@@ -307,7 +307,7 @@ export class LedgerWriter {
 }
 
 /** Resolves the event a reversal points at, so folds of it stay pure. */
-export async function resolveTarget(store: EventStore, event: LedgerEvent): Promise<FoldEvent> {
+export async function resolveTarget(store: EventStore, event: FoldableEvent): Promise<FoldEvent> {
   if (event.type !== 'EntryReversed') return event;
   const [target] = await store.readByIds([event.data.eventId]);
   return target ? { ...event, target: upcast(target) } : event;

@@ -7,9 +7,9 @@
  * "now", and as facts in a time index that answers any asOf / knownAt. Short
  * histories (a shipment, a serial) are kept whole and folded per request.
  */
-import { upcast, type RecordedEvent } from '../../events/index.js';
+import { instantParser, upcast, type StoredEvent } from '../../events/index.js';
 import { emptyCatalog, evolveCatalog, type Catalog } from '../../projections/catalog.js';
-import { applyDeltas, type Counters, type Delta } from '../../projections/counters.js';
+import { applyDeltas, type Counters } from '../../projections/counters.js';
 import {
   emptyCustody,
   evolveCustody,
@@ -18,30 +18,29 @@ import {
   type Custody,
   type CustodyExport,
 } from '../../projections/custody.js';
-import { donorDeltas } from '../../projections/donors.js';
-import { inventoryDeltas } from '../../projections/inventory.js';
-import { personnelDeltas } from '../../projections/personnel.js';
 import {
   emptyShipmentHistories,
   evolveShipmentHistories,
   exportShipmentHistories,
   restoreShipmentHistories,
-  shipmentLedgerOf,
+  ShipmentLookups,
   type ShipmentHistoriesExport,
   type ShipmentHistories,
 } from '../../projections/shipments.js';
 import { Column, PositionColumn } from '../../projections/column.js';
 import { TimeIndex, type TimeIndexExport, type TimeIndexOptions } from '../../projections/time-index.js';
 import { LEDGER_STREAM } from '../ledger/book.js';
-import type { FoldEvent, ShipmentLedger } from '../ledger/postings.js';
+import type { FoldEvent, ShipmentLookup } from '../ledger/postings.js';
 import { resolveTarget } from '../ledger/writer.js';
 import type { EventStore, Subscription } from '../store/port.js';
+import { catchUp } from './catch-up.js';
+import { foldSumsAside, MAIN_READS, SELF_CONTAINED_TYPES } from './split-fold.js';
+import { occurredOf, sumDeltas, SUMS, type SumName } from './sums.js';
 
 /** Events behind the head from which a catch-up indexes in bulk. */
 export const BULK_CATCH_UP = 10_000;
 
-export const SUMS = ['inventory', 'personnel', 'donors'] as const;
-export type SumName = (typeof SUMS)[number];
+export { SUMS, type SumName } from './sums.js';
 
 export interface ProjectionState {
   position: number;
@@ -84,6 +83,8 @@ export class Projector {
   private recordedTimes: Column<Float64Array> = new Column((n) => new Float64Array(n));
   private recordedPositions = new PositionColumn();
   caughtUp = false;
+  /** True when its catch-up was shared with a worker thread (see split-fold.ts). */
+  sharedCatchUp = false;
   /** The position of the checkpoint this projector started from, if any. */
   restoredFrom: number | undefined;
   private subscription: Subscription | undefined;
@@ -92,12 +93,22 @@ export class Projector {
   private bulk = false;
 
   private readonly bulkCatchUp: number;
+  private readonly indexOptions: TimeIndexOptions;
+  /** While a worker thread folds the sums of these types (a long catch-up from zero on a store file). */
+  private sumsAside: ReadonlySet<string> | undefined;
+  private shipments: ShipmentLookups;
+  /** The fold's shipment lookup, made once: a closure per event costs a million allocations. */
+  private readonly lookup: ShipmentLookup = (id) => this.shipments.get(id);
+  private readonly occurredTime = instantParser();
+  private readonly recordedTime = instantParser();
 
   constructor(
     private readonly store: EventStore,
     options: TimeIndexOptions & { bulkCatchUp?: number } = {},
   ) {
     this.bulkCatchUp = options.bulkCatchUp ?? BULK_CATCH_UP;
+    this.indexOptions = { snapshotEvery: options.snapshotEvery, lateAfterMs: options.lateAfterMs };
+    this.shipments = new ShipmentLookups(this.state.shipmentHistories);
     this.indexes = {
       inventory: new TimeIndex(options),
       personnel: new TimeIndex(options),
@@ -129,6 +140,7 @@ export class Projector {
       shipmentHistories: restoreShipmentHistories(data.state.shipmentHistories),
       custody: restoreCustody(data.state.custody),
     };
+    this.shipments = new ShipmentLookups(this.state.shipmentHistories);
     this.indexes = {
       inventory: TimeIndex.from(data.indexes.inventory),
       personnel: TimeIndex.from(data.indexes.personnel),
@@ -142,8 +154,12 @@ export class Projector {
   /** Resolves once everything stored at start is folded in; live events follow. */
   async start(): Promise<void> {
     // A long way behind (a rebuild, a first start): index in bulk, order and snapshot once at the end.
-    this.bulk = (await this.store.headPosition()) - this.state.position >= this.bulkCatchUp;
-    if (this.bulk) for (const name of SUMS) this.indexes[name].beginBulk();
+    const head = await this.store.headPosition();
+    this.bulk = head - this.state.position >= this.bulkCatchUp;
+    if (this.bulk) {
+      for (const name of SUMS) this.indexes[name].beginBulk();
+      await this.catchUpInBulk(head);
+    }
     return new Promise((resolve, reject) => {
       this.subscription = this.store.subscribeToAll(this.state.position, {
         onEvent: (event) => this.apply(event),
@@ -155,6 +171,48 @@ export class Projector {
         onError: reject,
       });
     });
+  }
+
+  /** Folds (position, head] through the store's lean reads, sharing the work with a worker thread where it can. */
+  private async catchUpInBulk(head: number): Promise<void> {
+    const file = this.store.file;
+    const shared = this.state.position === 0 && file !== undefined && file !== ':memory:' && this.store.readForFold;
+    if (!shared) {
+      await catchUp(this.store, this.state.position, head, (event) => this.apply(event));
+      return;
+    }
+    this.sumsAside = SELF_CONTAINED_TYPES;
+    this.sharedCatchUp = true;
+    try {
+      const [, aside] = await Promise.all([
+        catchUp(this.store, 0, head, (event) => this.apply(event), MAIN_READS),
+        foldSumsAside({ file, head, index: this.indexOptions }),
+      ]);
+      for (const name of SUMS) this.indexes[name].mergeBulk(aside.indexes[name]);
+      this.mergeRecorded(aside.recordedTimes, aside.recordedPositions);
+      // The worker's events after the main thread's last are folded too: the subscription starts after them.
+      const last = this.recordedPositions.length - 1;
+      if (last >= 0) this.reached(this.recordedPositions.at(last));
+    } finally {
+      this.sumsAside = undefined;
+    }
+  }
+
+  /** Takes in the worker's recording times; an event both threads read (it has serials) is kept once. */
+  private mergeRecorded(times: Float64Array, positions: ArrayLike<number>): void {
+    const mine = { times: this.recordedTimes, positions: this.recordedPositions };
+    this.recordedTimes = new Column((n) => new Float64Array(n));
+    this.recordedPositions = new PositionColumn();
+    let i = 0;
+    let j = 0;
+    while (i < mine.positions.length || j < positions.length) {
+      const a = i < mine.positions.length ? mine.positions.at(i) : Infinity;
+      const b = j < positions.length ? positions[j]! : Infinity;
+      this.recordedTimes.push(a <= b ? mine.times.at(i) : times[j]!);
+      this.recordedPositions.push(Math.min(a, b));
+      if (a <= b) i++;
+      if (b <= a) j++;
+    }
   }
 
   private endBulk(): void {
@@ -217,8 +275,8 @@ export class Projector {
   }
 
   /** Synchronous but for a reversal, whose target is read from the store first. */
-  private apply(recorded: RecordedEvent): void | Promise<void> {
-    const recordedAt = Date.parse(recorded.recordedAt);
+  private apply(recorded: StoredEvent): void | Promise<void> {
+    const recordedAt = this.recordedTime(recorded.recordedAt);
     if (recorded.stream === LEDGER_STREAM) {
       const event = upcast(recorded);
       if (event.type === 'EntryReversed')
@@ -231,10 +289,14 @@ export class Projector {
     this.advance(recorded, recordedAt);
   }
 
-  private advance(recorded: RecordedEvent, recordedAt: number): void {
-    this.state.position = recorded.globalPosition;
+  private advance(recorded: StoredEvent, recordedAt: number): void {
     this.recordedTimes.push(recordedAt);
     this.recordedPositions.push(recorded.globalPosition);
+    this.reached(recorded.globalPosition);
+  }
+
+  private reached(position: number): void {
+    this.state.position = position;
     if (this.waiters.length > 0) {
       this.waiters = this.waiters.filter((w) => {
         if (this.state.position < w.position) return true;
@@ -246,30 +308,21 @@ export class Projector {
 
   private fold(event: FoldEvent, recordedAt: number): void {
     const state = this.state;
-    // The shipment as it was before this event, from its history; made once per event.
-    let looked: { id: string; shipment: ShipmentLedger | undefined } | undefined;
-    const lookup = (id: string) => {
-      if (looked?.id !== id) looked = { id, shipment: shipmentLedgerOf(state.shipmentHistories, id) };
-      return looked.shipment;
-    };
+    const lookup = this.lookup;
     evolveCatalog(state.catalog, event);
     // Deltas read the shipment as it was before this event; the shipment moves on after.
-    const deltas: Record<SumName, Delta[]> = {
-      inventory: inventoryDeltas(event, lookup),
-      personnel: personnelDeltas(event),
-      donors: donorDeltas(event, lookup, state.catalog),
-    };
-    // A reversal counts at the time its target occurred: from then on, once it is known.
-    const occurred = Date.parse(
-      event.type === 'EntryReversed' && event.target ? event.target.occurredAt : event.occurredAt,
-    );
-    for (const name of SUMS) {
-      if (deltas[name].length === 0) continue;
-      if (!this.bulk) applyDeltas(state.now[name], deltas[name]);
-      this.indexes[name].add({ occurred, recorded: recordedAt, position: event.globalPosition, deltas: deltas[name] });
+    if (this.sumsAside?.has(event.type) !== true) {
+      const occurred = this.occurredTime(occurredOf(event));
+      for (const name of SUMS) {
+        const deltas = sumDeltas(name, event, lookup, state.catalog);
+        if (deltas.length === 0) continue;
+        if (!this.bulk) applyDeltas(state.now[name], deltas);
+        this.indexes[name].add({ occurred, recorded: recordedAt, position: event.globalPosition, deltas });
+      }
     }
     evolveCustody(state.custody, event, lookup);
-    // Last: the lookups above read each shipment from its history as it was before this event.
+    // Last: the lookups above read each shipment as it was before this event.
+    this.shipments.evolve(event);
     evolveShipmentHistories(state.shipmentHistories, event);
   }
 }

@@ -4,7 +4,7 @@
  * else in the code knows which one runs. The contract suite in
  * test/store/contract.ts is the definition of "a store" for this project.
  */
-import type { EventMetadata, RecordedEvent } from '../../events/index.js';
+import type { EventMetadata, RecordedEvent, StoredEvent } from '../../events/index.js';
 
 /** `any`: append whatever the stream holds; `no-stream`: the stream must not exist; a number: its last revision must be exactly that. */
 export type ExpectedRevision = 'any' | 'no-stream' | number;
@@ -38,6 +38,14 @@ export interface ReadOptions {
   limit?: number;
 }
 
+/** For `readForFold`: the share of the log a thread folds. */
+export interface FoldReadFilter {
+  /** Only events of these types. */
+  only?: readonly string[];
+  /** All but the events of these types, unless their stored data contains the text `unlessContains`. */
+  except?: { types: readonly string[]; unlessContains: string };
+}
+
 export interface Subscription {
   /** Stops delivery; resolves when no handler call is in flight. */
   close(): Promise<void>;
@@ -68,6 +76,20 @@ export interface EventStore {
 
   /** Every event in global order. */
   readAll(options?: ReadOptions): Promise<RecordedEvent[]>;
+
+  /**
+   * Optional, for a long catch-up (a rebuild, a first start): up to `limit` events after position
+   * `after`, in global order, with only what folds read (no metadata, no recorder), read at once
+   * from an in-process store. Parsing less is most of what makes a rebuild fast. A store without
+   * it is caught up through `subscribeToAll` alone. See FoldReadFilter for reading less still.
+   */
+  readForFold?(after: number, limit: number, filter?: FoldReadFilter): StoredEvent[];
+
+  /**
+   * Optional: the file of an embedded store, which another thread may open for reading (see
+   * openSqliteStore's `readonly`): a long catch-up then shares the fold between two threads.
+   */
+  readonly file?: string;
 
   /** Stored events with these ids (any that are not stored are absent from the result). */
   readByIds(ids: readonly string[]): Promise<RecordedEvent[]>;

@@ -14,7 +14,7 @@
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import Database from 'better-sqlite3';
-import type { EventMetadata, RecordedEvent } from '../../events/index.js';
+import type { EventMetadata, RecordedEvent, StoredEvent } from '../../events/index.js';
 import {
   contentKey,
   IdempotencyConflictError,
@@ -35,6 +35,8 @@ export interface SqliteStoreOptions {
   clock?: () => Date;
   /** How long to gather appends into one commit. 0 (default): those arriving in the same macrotask. */
   groupCommitMs?: number;
+  /** Opens an existing store file for reading only (a second reader, in a worker thread): every append is refused. */
+  readonly?: boolean;
 }
 
 export interface SqliteDurability {
@@ -140,6 +142,24 @@ const fromRawRow = (row: RawEventRow): RecordedEvent => ({
   metadata: JSON.parse(row[10]) as EventMetadata,
 });
 
+/** What folds read (StoredEvent): no metadata and no recorder, so neither is parsed. */
+const FOLD_COLUMNS = 'position, id, stream, stream_revision, type, schema_version, occurred_at, recorded_at, data';
+type FoldRow = [number, string, string, number, string, number, string, string, string];
+
+const fromFoldRow = (row: FoldRow): StoredEvent => ({
+  id: row[1],
+  type: row[4],
+  stream: row[2],
+  streamRevision: row[3],
+  globalPosition: row[0],
+  occurredAt: row[6],
+  recordedAt: row[7],
+  schemaVersion: row[5],
+  data: JSON.parse(row[8]) as unknown,
+});
+
+const params = (count: number) => Array.from({ length: count }, () => '?').join(', ');
+
 /** SQLite's LIMIT -1 means "no limit". */
 const limitOf = (options?: ReadOptions): number => {
   const limit = options?.limit;
@@ -171,7 +191,8 @@ const IMMUTABILITY_TRIGGERS = ['events_no_update', 'events_no_delete', 'events_n
 /** The layout of the events table; a file of another layout is refused, never altered. */
 const SCHEMA_VERSION = 2;
 
-function migrate(db: Database.Database): void {
+/** Refuses a file of another layout; true when it has the events table at all. */
+function checkLayout(db: Database.Database): boolean {
   const version = db.pragma('user_version', { simple: true }) as number;
   const hasEvents =
     db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'events'").get() !== undefined;
@@ -179,6 +200,11 @@ function migrate(db: Database.Database): void {
     throw new Error(
       `the store file has layout ${version}, this build reads layout ${SCHEMA_VERSION}; it was made by an earlier development build: move it aside and start again`,
     );
+  return hasEvents;
+}
+
+function migrate(db: Database.Database): void {
+  checkLayout(db);
   db.exec(SCHEMA);
   db.pragma(`user_version = ${SCHEMA_VERSION}`);
 }
@@ -186,10 +212,14 @@ function migrate(db: Database.Database): void {
 export function openSqliteStore(options: SqliteStoreOptions): SqliteEventStore {
   const clock = options.clock ?? (() => new Date());
   const groupCommitMs = options.groupCommitMs ?? 0;
-  const db = new Database(options.file);
-  db.pragma('journal_mode = WAL');
-  db.pragma('synchronous = FULL');
-  migrate(db);
+  const readonly = options.readonly ?? false;
+  const db = new Database(options.file, readonly ? { readonly: true, fileMustExist: true } : {});
+  if (readonly) checkLayout(db);
+  else {
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = FULL');
+    migrate(db);
+  }
 
   const stmt = {
     insert: db.prepare(
@@ -202,8 +232,31 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteEventStore {
       `SELECT ${COLUMNS} FROM events WHERE stream = ? AND stream_revision > ? ORDER BY stream_revision LIMIT ?`,
     ),
     all: db.prepare(`SELECT ${COLUMNS} FROM events WHERE position > ? ORDER BY position LIMIT ?`).raw(true),
+    forFold: db.prepare(`SELECT ${FOLD_COLUMNS} FROM events WHERE position > ? ORDER BY position LIMIT ?`).raw(true),
+    // Filters by type are bound as parameters: there are few types, and a statement is made per count.
+    forFoldOnly: (types: number) =>
+      db
+        .prepare(
+          `SELECT ${FOLD_COLUMNS} FROM events WHERE position > ? AND type IN (${params(types)}) ORDER BY position LIMIT ?`,
+        )
+        .raw(true),
+    // SQLite's instr() on the stored text is far cheaper than reading the row into JavaScript.
+    forFoldExcept: (types: number) =>
+      db
+        .prepare(
+          `SELECT ${FOLD_COLUMNS} FROM events WHERE position > ? AND (type NOT IN (${params(types)}) OR instr(data, ?) > 0)
+           ORDER BY position LIMIT ?`,
+        )
+        .raw(true),
     revision: db.prepare('SELECT MAX(stream_revision) AS revision FROM events WHERE stream = ?'),
     head: db.prepare('SELECT COALESCE(MAX(position), 0) AS head FROM events'),
+  };
+  const filteredStatements = new Map<string, Database.Statement>();
+  const filtered = (kind: string, types: number, make: (types: number) => Database.Statement) => {
+    const key = `${kind}:${types}`;
+    let statement = filteredStatements.get(key);
+    if (!statement) filteredStatements.set(key, (statement = make(types)));
+    return statement;
   };
   const streamRevisionSync = (stream: string): number | undefined =>
     (stmt.revision.get(stream) as { revision: number | null }).revision ?? undefined;
@@ -373,6 +426,7 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteEventStore {
     append(stream, events, expected) {
       try {
         ensureOpen();
+        if (readonly) throw new Error(`the event store ${options.file} is open for reading only`);
         validateAppend(events, expected);
       } catch (error) {
         return Promise.reject(error);
@@ -392,6 +446,18 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteEventStore {
     async readAll(readOptions) {
       ensureOpen();
       return readAllSync(readOptions?.after ?? 0, limitOf(readOptions));
+    },
+
+    readForFold(after, limit, filter) {
+      ensureOpen();
+      if (filter?.only && filter.except) throw new Error('readForFold takes `only` or `except`, not both');
+      let rows: unknown[];
+      if (filter?.only) rows = filtered('only', filter.only.length, stmt.forFoldOnly).all(after, ...filter.only, limit);
+      else if (filter?.except) {
+        const { types, unlessContains } = filter.except;
+        rows = filtered('except', types.length, stmt.forFoldExcept).all(after, ...types, unlessContains, limit);
+      } else rows = stmt.forFold.all(after, limit);
+      return (rows as FoldRow[]).map(fromFoldRow);
     },
 
     async readByIds(ids) {

@@ -6,6 +6,7 @@ import {
   evolveShipmentHistories,
   shipmentAt,
   shipmentLedgerOf,
+  ShipmentLookups,
 } from '../../projections/shipments.js';
 import type { FoldEvent, ShipmentLedger } from '../../src/ledger/postings.js';
 import { evolveShipments } from '../../src/ledger/shipments.js';
@@ -84,13 +85,18 @@ t.test("a shipment made from its history is the book's shipment, after every eve
   const byId = new Map(recorded.map((e) => [e.id, e]));
   const shipments = new Map<string, ShipmentLedger>();
   const made = emptyShipmentHistories();
+  // The fold's lookups: kept while open, made from the history once closed.
+  const lookups = new ShipmentLookups(made);
   for (const event of recorded) {
     const target = event.type === 'EntryReversed' ? byId.get(event.data.eventId) : undefined;
     const foldable = (target ? { ...event, target } : event) as FoldEvent;
+    t.same(lookups.get('s1'), shipments.get('s1'), `the fold's lookup before ${event.type}`);
     evolveShipments(shipments, foldable);
+    lookups.evolve(foldable);
     evolveShipmentHistories(made, foldable);
     t.same(shipmentLedgerOf(made, 's1'), shipments.get('s1'), `after ${event.type}`);
   }
+  t.same(lookups.get('s1'), shipments.get('s1'), 'the lookup after the last event');
   // A dispatch undone: no shipment; dispatched again: the new route.
   const redo = [...world(), sent, reversal(sent.id ?? ''), again];
   const redone = emptyShipmentHistories();

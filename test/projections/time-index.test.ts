@@ -216,3 +216,56 @@ t.test('positions beyond 32 bits (EventStoreDB commit positions) are kept exactl
   t.same(asObject(restored.query(everything, big + 7, everything)), { 'held|mss|apc': { value: 4, inexact: 0 } });
   t.same(asObject(restored.query(everything, 2, START + 1)), { 'held|mss|apc': { value: 2, inexact: 0 } });
 });
+
+t.test('facts recorded in bulk by two indexes and merged answer as one index that saw them all', async (t) => {
+  fc.assert(
+    fc.property(
+      history,
+      fc.array(fc.boolean(), { minLength: 120, maxLength: 120 }),
+      fc.array(fc.tuple(fc.integer({ min: -DAY, max: 260 * DAY }), fc.integer({ min: -DAY, max: 260 * DAY })), {
+        minLength: 1,
+        maxLength: 10,
+      }),
+      fc.integer({ min: 1, max: 9 }),
+      (facts, toWorker, queries, snapshotEvery) => {
+        // Two threads' shares of one log, each in recording order; the key numbering of each is its own.
+        const main = new TimeIndex({ snapshotEvery, lateAfterMs: DAY });
+        const worker = new TimeIndex({ snapshotEvery, lateAfterMs: DAY });
+        main.beginBulk();
+        worker.beginBulk();
+        facts.forEach((fact, i) => (toWorker[i] ? worker : main).add(fact));
+        main.mergeBulk(worker.export());
+        main.endBulk();
+        const whole = new TimeIndex({ snapshotEvery, lateAfterMs: DAY });
+        for (const fact of facts) whole.add(fact);
+        if (JSON.stringify(asObject(main.currentCounters())) !== JSON.stringify(asObject(whole.currentCounters())))
+          throw new Error('running totals differ');
+        for (const [asOfOffset, knownAtOffset] of queries) {
+          const asOf = START + asOfOffset;
+          const knownAtTime = START + knownAtOffset;
+          const knownAt = positionKnownAt(facts, knownAtTime);
+          const merged = JSON.stringify(asObject(main.query(asOf, knownAt, knownAtTime)));
+          const expected = JSON.stringify(asObject(whole.naive(asOf, knownAt)));
+          if (merged !== expected) throw new Error(`asOf ${asOf} knownAt ${knownAtTime}: ${merged} != ${expected}`);
+        }
+      },
+    ),
+    { numRuns: 300 },
+  );
+  t.pass('merged = whole, for 300 random splits');
+});
+
+t.test('only an index in bulk takes in another in bulk', async (t) => {
+  const fact: IndexedFact = {
+    occurred: START,
+    recorded: START,
+    position: 1,
+    deltas: [{ key: 'held|mss|rifle', value: 1, inexact: 0 }],
+  };
+  const done = new TimeIndex();
+  done.add(fact);
+  const bulk = new TimeIndex();
+  bulk.beginBulk();
+  t.throws(() => done.mergeBulk(bulk.export()), /needs an index in bulk/);
+  t.throws(() => bulk.mergeBulk(done.export()), /still in bulk/);
+});

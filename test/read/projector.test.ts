@@ -42,6 +42,8 @@ t.test('incremental projections equal a full replay, for random histories and da
           const replay = new Projector(store, { snapshotEvery: 64, bulkCatchUp: 1 });
           await replay.start();
           try {
+            if (!replay.sharedCatchUp)
+              throw new Error('the replay from zero did not share its fold with a worker thread');
             const views = (p: Projector, asOf?: number, knownAt?: number) => {
               const slice = p.slice(asOf, knownAt);
               return JSON.stringify({

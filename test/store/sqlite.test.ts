@@ -238,3 +238,47 @@ t.test('sqlite: malformed appends are refused before touching the database', asy
   await t.rejects(h.store.readAll({ limit: -1 }), /limit/);
   t.equal(await h.store.headPosition(), 0);
 });
+
+t.test('sqlite: lean reads for a fold give what readAll gives, less metadata and recorder', async (t) => {
+  const h = await sqliteHarness();
+  t.teardown(h.cleanup);
+  await h.store.append(
+    'ledger',
+    [
+      event({ type: 'MaterielTransferred', data: { lines: [{ itemType: 'rifle' }] } }),
+      event({ type: 'PersonnelDeployed', data: { count: 200 } }),
+      event({ type: 'MaterielTransferred', data: { lines: [{ itemType: 'rifle', serials: [{ serial: 'R-1' }] }] } }),
+      event({ type: 'DonationReceived', data: { note: 'a "serials" word in a string is no key' } }),
+    ],
+    'no-stream',
+  );
+  const all = await h.store.readAll();
+  const lean = all.map(({ metadata: _m, recordedBy: _r, ...rest }) => rest);
+  t.same(h.store.readForFold!(0, 10), lean, 'every event, in order');
+  t.same(h.store.readForFold!(1, 2), lean.slice(1, 3), 'after a position, up to a limit');
+  t.same(
+    h.store.readForFold!(0, 10, { only: ['MaterielTransferred', 'DonationReceived'] }).map((e) => e.globalPosition),
+    [1, 3, 4],
+    'only some types',
+  );
+  t.same(
+    h.store.readForFold!(0, 10, {
+      except: { types: ['MaterielTransferred', 'DonationReceived'], unlessContains: '"serials"' },
+    }).map((e) => e.globalPosition),
+    [2, 3],
+    'all but some types, unless their data has the text',
+  );
+  t.throws(() => h.store.readForFold!(0, 10, { only: ['x'], except: { types: ['y'], unlessContains: 'z' } }));
+});
+
+t.test('sqlite: a second connection for reading only reads, and refuses every append', async (t) => {
+  const h = await sqliteHarness();
+  t.teardown(h.cleanup);
+  await h.store.append('ledger', events(3), 'no-stream');
+  const reader = openSqliteStore({ file: h.file, readonly: true });
+  t.teardown(() => reader.close());
+  t.equal(reader.readForFold!(0, 10).length, 3);
+  await t.rejects(reader.append('ledger', events(1), 'any'), /reading only/);
+  t.equal(await h.store.headPosition(), 3, 'nothing was written');
+  t.throws(() => openSqliteStore({ file: `${h.file}.missing`, readonly: true }), 'a reader does not make a store');
+});

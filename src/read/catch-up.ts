@@ -1,0 +1,40 @@
+/**
+ * A long catch-up through the store's lean reads (`readForFold`), where it has them: pages of
+ * events without their metadata, folded in order. What is appended meanwhile, and everything on a
+ * store without lean reads, comes through the subscription that follows.
+ */
+import { setImmediate as nextTurn } from 'node:timers/promises';
+import type { StoredEvent } from '../../events/index.js';
+import type { EventStore, FoldReadFilter } from '../store/port.js';
+
+/** Small pages: a page's events are garbage once folded, and young garbage is cheap to collect. */
+const PAGE = 1000;
+
+/**
+ * Folds the events after `after` up to `head` (inclusive), as `filter` has them read; resolves to
+ * the last position read (`after` when the store has no lean reads).
+ */
+export async function catchUp(
+  store: EventStore,
+  after: number,
+  head: number,
+  onEvent: (event: StoredEvent) => void | Promise<void>,
+  filter?: FoldReadFilter,
+): Promise<number> {
+  if (!store.readForFold) return after;
+  let position = after;
+  while (position < head) {
+    const page = store.readForFold(position, PAGE, filter);
+    if (page.length === 0) break;
+    for (const event of page) {
+      if (event.globalPosition > head) return position; // the subscription delivers the rest, once
+      // Await only a fold that is asynchronous (a reversal reads its target): a microtask per event adds up.
+      const pending = onEvent(event);
+      if (pending !== undefined) await pending;
+      position = event.globalPosition;
+    }
+    // A turn of the event loop per page: timers (a progress bar) and health checks are answered meanwhile.
+    await nextTurn();
+  }
+  return position;
+}

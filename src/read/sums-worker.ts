@@ -1,0 +1,72 @@
+/**
+ * The worker thread's share of a long catch-up (see split-fold.ts): the sums of the self-contained
+ * events, from a read-only connection of its own to the store file. It posts each sum's facts back
+ * as plain data, their columns moved to the main thread rather than copied.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { instantParser, upcast } from '../../events/index.js';
+import { emptyCatalog, evolveCatalog } from '../../projections/catalog.js';
+import { Column, PositionColumn } from '../../projections/column.js';
+import { TimeIndex } from '../../projections/time-index.js';
+import { LEDGER_STREAM } from '../ledger/book.js';
+import type { ShipmentLookup } from '../ledger/postings.js';
+import { openSqliteStore } from '../store/sqlite.js';
+import { catchUp } from './catch-up.js';
+import { SELF_CONTAINED_TYPES, transferablesOf, WORKER_READS, type SumsJob, type SumsResult } from './split-fold.js';
+import { occurredOf, sumDeltas, SUMS } from './sums.js';
+
+const job = workerData as SumsJob;
+const noShipments: ShipmentLookup = (id) => {
+  throw new Error(`a self-contained event looked up shipment ${id}: it must not be folded apart from the log`);
+};
+
+const store = openSqliteStore({ file: job.file, readonly: true });
+try {
+  const catalog = emptyCatalog();
+  const indexes = {
+    inventory: new TimeIndex(job.index),
+    personnel: new TimeIndex(job.index),
+    donors: new TimeIndex(job.index),
+  };
+  for (const name of SUMS) indexes[name].beginBulk();
+  const recordedTimes = new Column((n) => new Float64Array(n));
+  const recordedPositions = new PositionColumn();
+  const recordedTime = instantParser();
+  const occurredTime = instantParser();
+  await catchUp(
+    store,
+    0,
+    job.head,
+    (recorded) => {
+      // The main thread reads none of these types (but those with serials): their times come from here.
+      if (SELF_CONTAINED_TYPES.has(recorded.type)) {
+        recordedTimes.push(recordedTime(recorded.recordedAt));
+        recordedPositions.push(recorded.globalPosition);
+      }
+      if (recorded.stream !== LEDGER_STREAM) return;
+      const event = upcast(recorded);
+      evolveCatalog(catalog, event);
+      if (!SELF_CONTAINED_TYPES.has(event.type)) return;
+      const occurred = occurredTime(occurredOf(event));
+      const recordedAt = recordedTime(recorded.recordedAt);
+      for (const name of SUMS) {
+        const deltas = sumDeltas(name, event, noShipments, catalog);
+        if (deltas.length > 0)
+          indexes[name].add({ occurred, recorded: recordedAt, position: event.globalPosition, deltas });
+      }
+    },
+    WORKER_READS,
+  );
+  const result: SumsResult = {
+    indexes: {
+      inventory: indexes.inventory.export(),
+      personnel: indexes.personnel.export(),
+      donors: indexes.donors.export(),
+    },
+    recordedTimes: recordedTimes.export(),
+    recordedPositions: recordedPositions.export(),
+  };
+  parentPort!.postMessage(result, transferablesOf(result));
+} finally {
+  await store.close();
+}
