@@ -84,11 +84,12 @@ export interface RecordedEvent {
 }
 
 /**
- * What a fold reads of a stored event: all but its metadata and who recorded
- * it, which no projection and no rule reads. A rebuild reads events in this
- * form and so never parses their metadata.
+ * What a fold reads of a stored event: all but its id, its metadata and who
+ * recorded it, which no projection and no rule reads (a reversal names its
+ * target in its data). A rebuild reads events in this form, and so never
+ * reads or parses the rest.
  */
-export type StoredEvent = Omit<RecordedEvent, 'metadata' | 'recordedBy'>;
+export type StoredEvent = Omit<RecordedEvent, 'id' | 'metadata' | 'recordedBy'>;
 
 /** A stored ledger event, narrowed by type. */
 export type LedgerEvent = {

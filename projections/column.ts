@@ -1,49 +1,88 @@
 /** Columns of numbers for long histories. */
 export type TypedArray = Int8Array | Int32Array | Uint32Array | Float64Array;
 
-/** An append-only typed array: off the V8 heap, no boxing, a third of a plain array for small integers. */
+/** Elements in each chunk after the first: 32,768 (256 kB of doubles). */
+const CHUNK_BITS = 15;
+const CHUNK = 1 << CHUNK_BITS;
+const MASK = CHUNK - 1;
+const FIRST = 1024;
+
+/**
+ * An append-only column of numbers in typed arrays: off the V8 heap, no boxing, a third of a plain
+ * array for small integers.
+ *
+ * Kept in chunks of a fixed size once past the first: a column that grew by doubling copied itself
+ * at every step and freed the old copy, and on a long catch-up those tens of MB of freed buffers
+ * stayed with the process (glibc keeps freed memory that came from its heap rather than from
+ * mmap, and raises its mmap threshold as large buffers are freed). A chunk, once made, is kept.
+ * The first chunk starts small and doubles up to the chunk size, so a short column stays small.
+ */
 export class Column<T extends TypedArray> {
-  protected data: T;
+  protected chunks: T[];
   length = 0;
   constructor(protected make: (size: number) => T) {
-    this.data = make(1024);
+    this.chunks = [make(FIRST)];
   }
   push(value: number): void {
-    if (this.length === this.data.length) {
-      const grown = this.make(this.data.length * 2);
-      grown.set(this.data as never);
-      this.data = grown;
+    const length = this.length;
+    const chunk = length >>> CHUNK_BITS;
+    if (chunk === this.chunks.length) this.chunks.push(this.make(CHUNK));
+    else if (chunk === 0 && length === this.chunks[0]!.length) {
+      const grown = this.make(Math.min(CHUNK, length * 2));
+      grown.set(this.chunks[0]! as never);
+      this.chunks[0] = grown;
     }
-    this.data[this.length++] = value;
+    this.chunks[chunk]![length & MASK] = value;
+    this.length = length + 1;
   }
   at(index: number): number {
-    return this.data[index]!;
+    return this.chunks[index >>> CHUNK_BITS]![index & MASK]!;
   }
   set(index: number, value: number): void {
-    this.data[index] = value;
+    this.chunks[index >>> CHUNK_BITS]![index & MASK] = value;
   }
-  /** Gives back the room kept for growth (up to half, after doubling): once a long catch-up is done. */
-  trim(): void {
-    if (this.data.length > this.length && this.length > 0) this.data = this.data.slice(0, this.length) as T;
-  }
-  /** The filled part, not copied. */
-  view(): T {
-    return this.data.subarray(0, this.length) as T;
-  }
-  /** The filled part, copied: for a checkpoint. */
+  /** The filled part, copied into one array: for a checkpoint. */
   export(): T {
-    return this.data.slice(0, this.length) as T;
+    const out = this.make(this.length);
+    for (let c = 0, at = 0; at < this.length; c++) {
+      const take = Math.min(this.chunks[c]!.length, this.length - at);
+      out.set(this.chunks[c]!.subarray(0, take) as never, at);
+      at += take;
+    }
+    return out;
   }
-  /** Takes `filled` over as it is (a restored checkpoint's own copy): push() grows it when needed. */
+  /** Takes `filled` over as it is (a restored checkpoint's own copy), in chunks that are views of it. */
   static of<T extends TypedArray>(make: (size: number) => T, filled: T): Column<T> {
-    const column = new Column(make);
-    if (filled.length > 0) column.data = filled;
-    column.length = filled.length;
-    return column;
+    return new Column(make).adopt(filled);
+  }
+  protected adopt(filled: T): this {
+    this.length = filled.length;
+    if (filled.length === 0) return this;
+    this.chunks = [];
+    for (let at = 0; at < filled.length; at += CHUNK) {
+      const part = filled.subarray(at, at + CHUNK) as T;
+      if (part.length === CHUNK) this.chunks.push(part);
+      else {
+        // The last part, short: a chunk of its own, so that push can go on filling it.
+        const chunk = this.make(at === 0 ? Math.max(FIRST, part.length) : CHUNK);
+        chunk.set(part as never);
+        this.chunks.push(chunk);
+      }
+    }
+    return this;
   }
 }
 
-const float64s = (n: number) => new Float64Array(n);
+/**
+ * Makers of a column's chunks, one of each at module level. A maker written inline where a column
+ * is made would be a closure over that function's whole scope (V8 shares one context between a
+ * function's closures), and so would keep alive whatever else that function held, for as long as
+ * the column lives: a catch-up's discarded buffers, say.
+ */
+export const float64s = (n: number) => new Float64Array(n);
+export const uint32s = (n: number) => new Uint32Array(n);
+export const int32s = (n: number) => new Int32Array(n);
+export const int8s = (n: number) => new Int8Array(n);
 
 /**
  * Whole numbers kept in 32 bits, half the memory of doubles, until the first value that does not
@@ -56,28 +95,27 @@ class WideningColumn extends Column<Int32Array | Uint32Array | Float64Array> {
   ) {
     super(narrow);
   }
+  /** True once the column holds doubles. */
+  get wide(): boolean {
+    return this.chunks[0] instanceof Float64Array;
+  }
   override push(value: number): void {
-    if (!(this.data instanceof Float64Array) && !this.fits(value)) {
-      this.data = Float64Array.from(this.data);
+    if (!this.wide && !this.fits(value)) {
+      this.chunks = this.chunks.map((chunk) => Float64Array.from(chunk));
       this.make = float64s;
     }
     super.push(value);
   }
-  protected adopt(filled: Int32Array | Uint32Array | Float64Array): this {
+  protected override adopt(filled: Int32Array | Uint32Array | Float64Array): this {
     if (filled instanceof Float64Array) this.make = float64s;
-    if (filled.length > 0) this.data = filled;
-    this.length = filled.length;
-    return this;
+    return super.adopt(filled);
   }
 }
 
 /** Quantities: whole numbers up to 10^12 (signed, as deltas), in practice small. */
 export class QuantityColumn extends WideningColumn {
   constructor() {
-    super(
-      (n) => new Int32Array(n),
-      (value) => (value | 0) === value,
-    );
+    super(int32s, (value) => (value | 0) === value);
   }
   static restore(filled: Int32Array | Uint32Array | Float64Array): QuantityColumn {
     return new QuantityColumn().adopt(filled);
@@ -87,10 +125,7 @@ export class QuantityColumn extends WideningColumn {
 /** Global positions: SQLite's count from 1; EventStoreDB's commit positions soon pass 2^32. */
 export class PositionColumn extends WideningColumn {
   constructor() {
-    super(
-      (n) => new Uint32Array(n),
-      (value) => value >>> 0 === value,
-    );
+    super(uint32s, (value) => value >>> 0 === value);
   }
   static restore(filled: Int32Array | Uint32Array | Float64Array): PositionColumn {
     return new PositionColumn().adopt(filled);

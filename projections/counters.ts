@@ -45,30 +45,34 @@ export interface KeyRef {
   id: number;
 }
 
+/** A level of the key cache: the next part's nodes, by part. */
+type KeyLevel = Map<string, KeyNode>;
 interface KeyNode {
   ref: KeyRef | undefined;
-  next: Map<string, KeyNode> | undefined;
+  next: KeyLevel | undefined;
 }
-const keys = new Map<string, KeyNode>();
+const keys: KeyLevel = new Map();
 let keyCount = 0;
 
+const nodeOf = (level: KeyLevel, part: string): KeyNode => {
+  let node = level.get(part);
+  if (node === undefined) level.set(part, (node = { ref: undefined, next: undefined }));
+  return node;
+};
+
 /**
- * The counter key of these parts, made once per process: a fold makes millions of keys from a
- * few thousand distinct ones, and a key seen before is neither joined nor hashed again; its
- * number lets an index find its counter by array index.
+ * The counter key of these parts (three or four), made once per process: a fold makes millions of
+ * keys from a few thousand distinct ones, and a key seen before is neither joined nor hashed
+ * again; its number lets an index find its counter by array index. Fixed parameters rather than
+ * a rest parameter: no array per call.
  */
-export function keyRef(...parts: string[]): KeyRef {
-  let level = keys;
-  let node: KeyNode | undefined;
-  for (let i = 0; i < parts.length; i++) {
-    node = level.get(parts[i]!);
-    if (node === undefined) {
-      node = { ref: undefined, next: undefined };
-      level.set(parts[i]!, node);
-    }
-    if (i + 1 < parts.length) level = node.next ??= new Map();
-  }
-  return (node!.ref ??= { key: parts.join(KEY_SEPARATOR), id: keyCount++ });
+export function keyRef(a: string, b: string, c: string, d?: string): KeyRef {
+  const first = nodeOf(keys, a);
+  const second = nodeOf((first.next ??= new Map()), b);
+  let node = nodeOf((second.next ??= new Map()), c);
+  if (d !== undefined) node = nodeOf((node.next ??= new Map()), d);
+  // Joined once, when the key is first made.
+  return (node.ref ??= { key: (d === undefined ? [a, b, c] : [a, b, c, d]).join(KEY_SEPARATOR), id: keyCount++ });
 }
 
 /** The key of these parts, made afresh (see `keyRef` for keys that recur). */

@@ -4,7 +4,7 @@
  * an array per key. On a long history there are tens of thousands of keys; per-key objects cost
  * several times the numbers they hold, and all of it on the garbage-collected heap.
  */
-import { Column } from './column.js';
+import { Column, float64s, int32s } from './column.js';
 
 /** A KeyedLog as plain data: what a checkpoint stores. */
 export interface KeyedLogExport {
@@ -18,10 +18,10 @@ export class KeyedLog {
   private readonly slots = new Map<string, number>();
   private readonly keyList: string[] = [];
   /** Per key (by slot): the offset of its first and of its last record. */
-  private first: Column<Int32Array> = new Column((n) => new Int32Array(n));
-  private last: Column<Int32Array> = new Column((n) => new Int32Array(n));
+  private first: Column<Int32Array> = new Column(int32s);
+  private last: Column<Int32Array> = new Column(int32s);
   /** Records, back to back: [offset of the key's next record or -1, length, ...values]. */
-  private data: Column<Float64Array> = new Column((n) => new Float64Array(n));
+  private data: Column<Float64Array> = new Column(float64s);
 
   get size(): number {
     return this.keyList.length;
@@ -67,11 +67,6 @@ export class KeyedLog {
     return records;
   }
 
-  /** Gives back the room kept for growth: once a long catch-up is done. */
-  trim(): void {
-    for (const column of [this.first, this.last, this.data]) column.trim();
-  }
-
   export(): KeyedLogExport {
     return { keys: [...this.keyList], first: this.first.export(), last: this.last.export(), data: this.data.export() };
   }
@@ -82,9 +77,9 @@ export class KeyedLog {
       log.slots.set(key, slot);
       log.keyList.push(key);
     });
-    log.first = Column.of((n) => new Int32Array(n), data.first);
-    log.last = Column.of((n) => new Int32Array(n), data.last);
-    log.data = Column.of((n) => new Float64Array(n), data.data);
+    log.first = Column.of(int32s, data.first);
+    log.last = Column.of(int32s, data.last);
+    log.data = Column.of(float64s, data.data);
     return log;
   }
 }

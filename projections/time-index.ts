@@ -20,7 +20,7 @@
  * of facts; see `query`.
  */
 import type { Counters, Delta } from './counters.js';
-import { Column, PositionColumn, QuantityColumn } from './column.js';
+import { Column, float64s, int32s, int8s, PositionColumn, QuantityColumn, uint32s } from './column.js';
 import { SortedBlocks } from './sorted-blocks.js';
 
 export const SNAPSHOT_EVERY = 4096;
@@ -81,17 +81,17 @@ export class TimeIndex {
   private readonly localIds: number[] = [];
   private readonly keyNames: string[] = [];
   // Facts in recording order, columnar, in typed arrays: off the heap, and a checkpoint restores them as they are.
-  private occurred: Column<Float64Array> = new Column((n) => new Float64Array(n));
+  private occurred: Column<Float64Array> = new Column(float64s);
   private position = new PositionColumn();
-  private deltaStart: Column<Uint32Array> = new Column((n) => new Uint32Array(n));
-  private deltaKey: Column<Int32Array> = new Column((n) => new Int32Array(n));
+  private deltaStart: Column<Uint32Array> = new Column(uint32s);
+  private deltaKey: Column<Int32Array> = new Column(int32s);
   private deltaValue = new QuantityColumn();
-  private deltaInexact: Column<Int8Array> = new Column((n) => new Int8Array(n));
+  private deltaInexact: Column<Int8Array> = new Column(int8s);
   /** Fact indexes sorted by (occurred, position). */
   private byOccurrence = new SortedBlocks((i) => this.occurred.at(i));
   /** Facts recorded long after they occurred, and facts dated (slightly) after their recording. */
-  private late: Column<Uint32Array> = new Column((n) => new Uint32Array(n));
-  private early: Column<Uint32Array> = new Column((n) => new Uint32Array(n));
+  private late: Column<Uint32Array> = new Column(uint32s);
+  private early: Column<Uint32Array> = new Column(uint32s);
   private readonly positionSnapshots: Snapshot[] = [];
   private readonly occurrenceSnapshots: Snapshot[] = [];
   /** Running totals, for the next position snapshot and for "now". */
@@ -134,15 +134,15 @@ export class TimeIndex {
       index.keyIds.set(name, id);
       index.keyNames.push(name);
     });
-    index.occurred = Column.of((n) => new Float64Array(n), data.occurred);
+    index.occurred = Column.of(float64s, data.occurred);
     index.position = PositionColumn.restore(data.position);
-    index.deltaStart = Column.of((n) => new Uint32Array(n), data.deltaStart);
+    index.deltaStart = Column.of(uint32s, data.deltaStart);
     index.byOccurrence = SortedBlocks.from(data.byOccurrence, (i) => index.occurred.at(i));
-    index.late = Column.of((n) => new Uint32Array(n), data.late);
-    index.early = Column.of((n) => new Uint32Array(n), data.early);
-    index.deltaKey = Column.of<Int32Array>((n) => new Int32Array(n), data.deltaKey);
+    index.late = Column.of(uint32s, data.late);
+    index.early = Column.of(uint32s, data.early);
+    index.deltaKey = Column.of(int32s, data.deltaKey);
     index.deltaValue = QuantityColumn.restore(data.deltaValue);
-    index.deltaInexact = Column.of<Int8Array>((n) => new Int8Array(n), data.deltaInexact);
+    index.deltaInexact = Column.of(int8s, data.deltaInexact);
     index.positionSnapshots.push(...data.positionSnapshots);
     index.occurrenceSnapshots.push(...data.occurrenceSnapshots);
     for (const [k, c] of data.current) index.current.set(k, c);
@@ -214,16 +214,6 @@ export class TimeIndex {
     if (other.positionSnapshots.length > 0 || other.byOccurrence.length > 0)
       throw new Error('mergeBulk takes the facts of an index still in bulk');
     const keyOf = Int32Array.from(other.keyNames, (name) => this.keyId(name));
-    const size = this.size;
-    const otherSize = other.occurred.length;
-    const otherDeltaEnd = (i: number) => (i + 1 < otherSize ? other.deltaStart[i + 1]! : other.deltaKey.length);
-    const isIn = (list: ArrayLike<number>, count: number) => {
-      const marks = new Uint8Array(count);
-      for (let j = 0; j < list.length; j++) marks[list[j]!] = 1;
-      return marks;
-    };
-    const [late, early] = [isIn(this.late.view(), size), isIn(this.early.view(), size)];
-    const [otherLate, otherEarly] = [isIn(other.late, otherSize), isIn(other.early, otherSize)];
     const mine = {
       occurred: this.occurred,
       position: this.position,
@@ -231,52 +221,84 @@ export class TimeIndex {
       deltaKey: this.deltaKey,
       deltaValue: this.deltaValue,
       deltaInexact: this.deltaInexact,
+      late: this.late,
+      early: this.early,
     };
-    this.occurred = new Column((n) => new Float64Array(n));
-    this.position = new PositionColumn();
-    this.deltaStart = new Column((n) => new Uint32Array(n));
-    this.deltaKey = new Column((n) => new Int32Array(n));
-    this.deltaValue = new QuantityColumn();
-    this.deltaInexact = new Column((n) => new Int8Array(n));
-    this.late = new Column((n) => new Uint32Array(n));
-    this.early = new Column((n) => new Uint32Array(n));
-    const push = (occurred: number, position: number, isLate: number, isEarly: number) => {
-      const index = this.occurred.length;
-      this.occurred.push(occurred);
-      this.position.push(position);
-      this.deltaStart.push(this.deltaKey.length);
-      if (isLate) this.late.push(index);
-      if (isEarly) this.early.push(index);
-    };
-    let i = 0;
-    let j = 0;
-    while (i < size || j < otherSize) {
+    const [size, otherSize] = [mine.occurred.length, other.occurred.length];
+    const facts = size + otherSize;
+    const deltas = mine.deltaKey.length + other.deltaKey.length;
+    // Every column made once at its final size: a long catch-up's columns are tens of MB, and
+    // growing them again here would leave the allocator holding the discarded copies.
+    const occurred = new Float64Array(facts);
+    const position =
+      mine.position.wide || other.position instanceof Float64Array ? new Float64Array(facts) : new Uint32Array(facts);
+    const deltaStart = new Uint32Array(facts);
+    const deltaKey = new Int32Array(deltas);
+    const deltaValue =
+      mine.deltaValue.wide || other.deltaValue instanceof Float64Array
+        ? new Float64Array(deltas)
+        : new Int32Array(deltas);
+    const deltaInexact = new Int8Array(deltas);
+    const late = new Uint32Array(mine.late.length + other.late.length);
+    const early = new Uint32Array(mine.early.length + other.early.length);
+    const mineEnd = (i: number) => (i + 1 < size ? mine.deltaStart.at(i + 1) : mine.deltaKey.length);
+    const otherEnd = (j: number) => (j + 1 < otherSize ? other.deltaStart[j + 1]! : other.deltaKey.length);
+    let [i, j, d] = [0, 0, 0];
+    let [lateAt, earlyAt, mineLate, mineEarly, otherLate, otherEarly] = [0, 0, 0, 0, 0, 0];
+    for (let at = 0; at < facts; at++) {
+      deltaStart[at] = d;
       if (j >= otherSize || (i < size && mine.position.at(i) < other.position[j]!)) {
-        push(mine.occurred.at(i), mine.position.at(i), late[i]!, early[i]!);
-        const end = i + 1 < size ? mine.deltaStart.at(i + 1) : mine.deltaKey.length;
-        for (let d = mine.deltaStart.at(i); d < end; d++) {
-          this.deltaKey.push(mine.deltaKey.at(d));
-          this.deltaValue.push(mine.deltaValue.at(d));
-          this.deltaInexact.push(mine.deltaInexact.at(d));
+        occurred[at] = mine.occurred.at(i);
+        position[at] = mine.position.at(i);
+        for (let k = mine.deltaStart.at(i); k < mineEnd(i); k++, d++) {
+          deltaKey[d] = mine.deltaKey.at(k);
+          deltaValue[d] = mine.deltaValue.at(k);
+          deltaInexact[d] = mine.deltaInexact.at(k);
+        }
+        // The late and early lists are in fact order, as the merge is: each moves on with it.
+        if (mineLate < mine.late.length && mine.late.at(mineLate) === i) {
+          late[lateAt++] = at;
+          mineLate++;
+        }
+        if (mineEarly < mine.early.length && mine.early.at(mineEarly) === i) {
+          early[earlyAt++] = at;
+          mineEarly++;
         }
         i++;
       } else {
-        push(other.occurred[j]!, other.position[j]!, otherLate[j]!, otherEarly[j]!);
-        for (let d = other.deltaStart[j]!; d < otherDeltaEnd(j); d++) {
-          this.deltaKey.push(keyOf[other.deltaKey[d]!]!);
-          this.deltaValue.push(other.deltaValue[d]!);
-          this.deltaInexact.push(other.deltaInexact[d]!);
+        occurred[at] = other.occurred[j]!;
+        position[at] = other.position[j]!;
+        for (let k = other.deltaStart[j]!; k < otherEnd(j); k++, d++) {
+          deltaKey[d] = keyOf[other.deltaKey[k]!]!;
+          deltaValue[d] = other.deltaValue[k]!;
+          deltaInexact[d] = other.deltaInexact[k]!;
+        }
+        if (other.late[otherLate] === j) {
+          late[lateAt++] = at;
+          otherLate++;
+        }
+        if (other.early[otherEarly] === j) {
+          early[earlyAt++] = at;
+          otherEarly++;
         }
         j++;
       }
     }
+    this.occurred = Column.of(float64s, occurred);
+    this.position = PositionColumn.restore(position);
+    this.deltaStart = Column.of(uint32s, deltaStart);
+    this.deltaKey = Column.of(int32s, deltaKey);
+    this.deltaValue = QuantityColumn.restore(deltaValue);
+    this.deltaInexact = Column.of(int8s, deltaInexact);
+    this.late = Column.of(uint32s, late);
+    this.early = Column.of(uint32s, early);
   }
 
   endBulk(): void {
     if (!this.bulk) return;
     this.bulk = false;
     const size = this.size;
-    const order = sortByOccurrence(this.occurred.view());
+    const order = sortByOccurrence(this.occurred);
     this.byOccurrence = SortedBlocks.from(order, (i) => this.occurred.at(i));
     // Dense running totals by key id: no map lookups on the hot path. The keys whose total is not
     // zero are kept in a list (and where each stands in it), so a snapshot visits those alone.
@@ -345,8 +367,6 @@ export class TimeIndex {
       inSnapshots = rank;
     }
     this.tailCount = size - inSnapshots;
-    for (const column of [this.occurred, this.position, this.deltaStart, this.late, this.early]) column.trim();
-    for (const column of [this.deltaKey, this.deltaValue, this.deltaInexact]) column.trim();
   }
 
   /** The counters as of `asOf` (ms, inclusive), as known at `knownAt` (a position, inclusive). */
@@ -585,7 +605,10 @@ export class TimeIndex {
  * passes of RADIX_BITS, linear in the facts (a long catch-up sorts every fact once). Falls back to
  * a comparison sort for times that are not whole ms within 2^48 of each other.
  */
-export function sortByOccurrence(occurred: ArrayLike<number>): Uint32Array {
+export function sortByOccurrence(occurred: {
+  readonly length: number;
+  at(index: number): number | undefined;
+}): Uint32Array {
   const n = occurred.length;
   let order = new Uint32Array(n);
   for (let i = 0; i < n; i++) order[i] = i;
@@ -594,17 +617,17 @@ export function sortByOccurrence(occurred: ArrayLike<number>): Uint32Array {
   let max = -Infinity;
   let whole = true;
   for (let i = 0; i < n; i++) {
-    const t = occurred[i]!;
+    const t = occurred.at(i)!;
     if (t < min) min = t;
     if (t > max) max = t;
     if (!Number.isInteger(t)) whole = false;
   }
-  if (!whole || max - min >= 2 ** 48) return order.sort((a, b) => occurred[a]! - occurred[b]! || a - b);
+  if (!whole || max - min >= 2 ** 48) return order.sort((a, b) => occurred.at(a)! - occurred.at(b)! || a - b);
   // The offsets from the earliest in two 24-bit halves: integer arithmetic from here on.
   const low = new Uint32Array(n);
   const high = new Uint32Array(n);
   for (let i = 0; i < n; i++) {
-    const offset = occurred[i]! - min;
+    const offset = occurred.at(i)! - min;
     low[i] = offset % 2 ** 24;
     high[i] = Math.floor(offset / 2 ** 24);
   }

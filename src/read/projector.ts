@@ -27,7 +27,7 @@ import {
   type ShipmentHistoriesExport,
   type ShipmentHistories,
 } from '../../projections/shipments.js';
-import { Column, PositionColumn } from '../../projections/column.js';
+import { Column, float64s, PositionColumn } from '../../projections/column.js';
 import { TimeIndex, type TimeIndexExport, type TimeIndexOptions } from '../../projections/time-index.js';
 import { LEDGER_STREAM } from '../ledger/book.js';
 import type { FoldEvent, ShipmentLookup } from '../ledger/postings.js';
@@ -80,7 +80,7 @@ export class Projector {
   };
   indexes: Record<SumName, TimeIndex>;
   /** recordedAt (ms) and position of every event, in order: knownAt → position by binary search. */
-  private recordedTimes: Column<Float64Array> = new Column((n) => new Float64Array(n));
+  private recordedTimes: Column<Float64Array> = new Column(float64s);
   private recordedPositions = new PositionColumn();
   caughtUp = false;
   /** True when its catch-up was shared with a worker thread (see split-fold.ts). */
@@ -146,7 +146,7 @@ export class Projector {
       personnel: TimeIndex.from(data.indexes.personnel),
       donors: TimeIndex.from(data.indexes.donors),
     };
-    this.recordedTimes = Column.of((n) => new Float64Array(n), data.recordedTimes);
+    this.recordedTimes = Column.of(float64s, data.recordedTimes);
     this.recordedPositions = PositionColumn.restore(data.recordedPositions);
     this.restoredFrom = data.state.position;
   }
@@ -200,27 +200,33 @@ export class Projector {
 
   /** Takes in the worker's recording times; an event both threads read (it has serials) is kept once. */
   private mergeRecorded(times: Float64Array, positions: ArrayLike<number>): void {
-    const mine = { times: this.recordedTimes, positions: this.recordedPositions };
-    this.recordedTimes = new Column((n) => new Float64Array(n));
-    this.recordedPositions = new PositionColumn();
-    let i = 0;
-    let j = 0;
-    while (i < mine.positions.length || j < positions.length) {
-      const a = i < mine.positions.length ? mine.positions.at(i) : Infinity;
-      const b = j < positions.length ? positions[j]! : Infinity;
-      this.recordedTimes.push(a <= b ? mine.times.at(i) : times[j]!);
-      this.recordedPositions.push(Math.min(a, b));
-      if (a <= b) i++;
-      if (b <= a) j++;
-    }
+    const [mineTimes, minePositions] = [this.recordedTimes, this.recordedPositions];
+    const merge = (visit: (at: number, time: number, position: number) => void) => {
+      let [i, j, at] = [0, 0, 0];
+      while (i < minePositions.length || j < positions.length) {
+        const a = i < minePositions.length ? minePositions.at(i) : Infinity;
+        const b = j < positions.length ? positions[j]! : Infinity;
+        visit(at++, a <= b ? mineTimes.at(i) : times[j]!, Math.min(a, b));
+        if (a <= b) i++;
+        if (b <= a) j++;
+      }
+      return at;
+    };
+    // Counted first, then made once at their size (see TimeIndex.mergeBulk).
+    const count = merge(() => {});
+    const mergedTimes = new Float64Array(count);
+    const mergedPositions =
+      minePositions.wide || positions instanceof Float64Array ? new Float64Array(count) : new Uint32Array(count);
+    merge((at, time, position) => {
+      mergedTimes[at] = time;
+      mergedPositions[at] = position;
+    });
+    this.recordedTimes = Column.of(float64s, mergedTimes);
+    this.recordedPositions = PositionColumn.restore(mergedPositions);
   }
 
   private endBulk(): void {
     this.bulk = false;
-    this.recordedTimes.trim();
-    this.recordedPositions.trim();
-    this.state.shipmentHistories.log.trim();
-    this.state.custody.log.trim();
     for (const name of SUMS) {
       this.indexes[name].endBulk();
       this.state.now[name] = this.indexes[name].currentCounters();

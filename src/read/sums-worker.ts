@@ -6,7 +6,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { instantParser, upcast } from '../../events/index.js';
 import { emptyCatalog, evolveCatalog } from '../../projections/catalog.js';
-import { Column, PositionColumn } from '../../projections/column.js';
+import { Column, float64s, PositionColumn } from '../../projections/column.js';
 import { TimeIndex } from '../../projections/time-index.js';
 import { LEDGER_STREAM } from '../ledger/book.js';
 import type { ShipmentLookup } from '../ledger/postings.js';
@@ -29,7 +29,7 @@ try {
     donors: new TimeIndex(job.index),
   };
   for (const name of SUMS) indexes[name].beginBulk();
-  const recordedTimes = new Column((n) => new Float64Array(n));
+  const recordedTimes = new Column(float64s);
   const recordedPositions = new PositionColumn();
   const recordedTime = instantParser();
   const occurredTime = instantParser();

@@ -142,20 +142,19 @@ const fromRawRow = (row: RawEventRow): RecordedEvent => ({
   metadata: JSON.parse(row[10]) as EventMetadata,
 });
 
-/** What folds read (StoredEvent): no metadata and no recorder, so neither is parsed. */
-const FOLD_COLUMNS = 'position, id, stream, stream_revision, type, schema_version, occurred_at, recorded_at, data';
-type FoldRow = [number, string, string, number, string, number, string, string, string];
+/** What folds read (StoredEvent): no id, metadata or recorder, so none is read or parsed. */
+const FOLD_COLUMNS = 'position, stream, stream_revision, type, schema_version, occurred_at, recorded_at, data';
+type FoldRow = [number, string, number, string, number, string, string, string];
 
 const fromFoldRow = (row: FoldRow): StoredEvent => ({
-  id: row[1],
-  type: row[4],
-  stream: row[2],
-  streamRevision: row[3],
+  type: row[3],
+  stream: row[1],
+  streamRevision: row[2],
   globalPosition: row[0],
-  occurredAt: row[6],
-  recordedAt: row[7],
-  schemaVersion: row[5],
-  data: JSON.parse(row[8]) as unknown,
+  occurredAt: row[5],
+  recordedAt: row[6],
+  schemaVersion: row[4],
+  data: JSON.parse(row[7]) as unknown,
 });
 
 const params = (count: number) => Array.from({ length: count }, () => '?').join(', ');

@@ -239,7 +239,7 @@ t.test('sqlite: malformed appends are refused before touching the database', asy
   t.equal(await h.store.headPosition(), 0);
 });
 
-t.test('sqlite: lean reads for a fold give what readAll gives, less metadata and recorder', async (t) => {
+t.test('sqlite: lean reads for a fold give what readAll gives, less id, metadata and recorder', async (t) => {
   const h = await sqliteHarness();
   t.teardown(h.cleanup);
   await h.store.append(
@@ -253,7 +253,7 @@ t.test('sqlite: lean reads for a fold give what readAll gives, less metadata and
     'no-stream',
   );
   const all = await h.store.readAll();
-  const lean = all.map(({ metadata: _m, recordedBy: _r, ...rest }) => rest);
+  const lean = all.map(({ id: _i, metadata: _m, recordedBy: _r, ...rest }) => rest);
   t.same(h.store.readForFold!(0, 10), lean, 'every event, in order');
   t.same(h.store.readForFold!(1, 2), lean.slice(1, 3), 'after a position, up to a limit');
   t.same(
