@@ -213,6 +213,7 @@ export class TimeIndex {
     if (!this.bulk) throw new Error('mergeBulk needs an index in bulk: call it between beginBulk and endBulk');
     if (other.positionSnapshots.length > 0 || other.byOccurrence.length > 0)
       throw new Error('mergeBulk takes the facts of an index still in bulk');
+    if (other.occurred.length === 0) return; // nothing to take in (no worker event had such deltas)
     const keyOf = Int32Array.from(other.keyNames, (name) => this.keyId(name));
     const mine = {
       occurred: this.occurred,
