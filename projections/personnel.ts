@@ -18,7 +18,12 @@ const headcountToDeltas = (d: HeadcountDelta, sign: 1 | -1): Delta[] => {
   ];
 };
 
-export function personnelDeltas(event: FoldEvent): Delta[] {
+const NONE: readonly Delta[] = Object.freeze([]);
+
+export function personnelDeltas(event: FoldEvent): readonly Delta[] {
+  // Most events move no one: answered without making a list.
+  if (event.type !== 'PersonnelDeployed' && event.type !== 'PersonnelDeparted' && event.type !== 'EntryReversed')
+    return NONE;
   if (event.type === 'EntryReversed')
     return event.target ? headcountDeltas(event.target).flatMap((d) => headcountToDeltas(d, -1)) : [];
   return headcountDeltas(event).flatMap((d) => headcountToDeltas(d, 1));

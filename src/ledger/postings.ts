@@ -62,6 +62,9 @@ export type FoldEvent = FoldableEvent & { target?: FoldableEvent };
 
 export const isExact = (quantity: Quantity) => quantity.precision === 'exact';
 
+/** Most lines carry no serials: one empty list for all of them, not one per posting. */
+const NO_SERIALS: readonly string[] = Object.freeze([]);
+
 const linePostings = (from: string, to: string, lines: readonly Line[]): Posting[] =>
   lines.map((line) => ({
     from,
@@ -69,7 +72,7 @@ const linePostings = (from: string, to: string, lines: readonly Line[]): Posting
     itemType: line.itemType,
     value: line.quantity.value,
     exact: isExact(line.quantity),
-    serials: line.serials?.map((s) => s.serial) ?? [],
+    serials: line.serials ? line.serials.map((s) => s.serial) : NO_SERIALS,
   }));
 
 export const shipmentLine = (shipment: ShipmentLedger, itemType: string): ShipmentLine | undefined =>

@@ -14,7 +14,12 @@ export const SUMS = ['inventory', 'personnel', 'donors'] as const;
 export type SumName = (typeof SUMS)[number];
 
 /** One sum's deltas for an event, given its shipment as it was before the event, and the catalog. */
-export function sumDeltas(name: SumName, event: FoldEvent, shipments: ShipmentLookup, catalog: Catalog): Delta[] {
+export function sumDeltas(
+  name: SumName,
+  event: FoldEvent,
+  shipments: ShipmentLookup,
+  catalog: Catalog,
+): readonly Delta[] {
   switch (name) {
     case 'inventory':
       return inventoryDeltas(event, shipments);
