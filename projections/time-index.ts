@@ -88,7 +88,9 @@ export class TimeIndex {
   private deltaValue = new QuantityColumn();
   private deltaInexact: Column<Int8Array> = new Column(int8s);
   /** Fact indexes sorted by (occurred, position). */
-  private byOccurrence = new SortedBlocks((i) => this.occurred.at(i));
+  /** A fact's occurrence, for the order: made once, so that it closes over nothing but the index. */
+  private readonly occurrenceOf = (i: number) => this.occurred.at(i);
+  private byOccurrence = new SortedBlocks(this.occurrenceOf);
   /** Facts recorded long after they occurred, and facts dated (slightly) after their recording. */
   private late: Column<Uint32Array> = new Column(uint32s);
   private early: Column<Uint32Array> = new Column(uint32s);
@@ -137,7 +139,7 @@ export class TimeIndex {
     index.occurred = Column.of(float64s, data.occurred);
     index.position = PositionColumn.restore(data.position);
     index.deltaStart = Column.of(uint32s, data.deltaStart);
-    index.byOccurrence = SortedBlocks.from(data.byOccurrence, (i) => index.occurred.at(i));
+    index.byOccurrence = SortedBlocks.from(data.byOccurrence, index.occurrenceOf);
     index.late = Column.of(uint32s, data.late);
     index.early = Column.of(uint32s, data.early);
     index.deltaKey = Column.of(int32s, data.deltaKey);
@@ -300,7 +302,7 @@ export class TimeIndex {
     this.bulk = false;
     const size = this.size;
     const order = sortByOccurrence(this.occurred);
-    this.byOccurrence = SortedBlocks.from(order, (i) => this.occurred.at(i));
+    this.byOccurrence = SortedBlocks.from(order, this.occurrenceOf);
     // Dense running totals by key id: no map lookups on the hot path. The keys whose total is not
     // zero are kept in a list (and where each stands in it), so a snapshot visits those alone.
     const keys = this.keyNames.length;

@@ -1,4 +1,5 @@
 /** The service's entry point: configuration, keys, ledger, HTTP, and a clean shutdown. */
+import v8 from 'node:v8';
 import type { Logger } from 'pino';
 import { developmentKeys, KeyConfigError, KeyRing, parseKeySpec, type KeyEntry } from './auth/keys.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
@@ -36,15 +37,26 @@ function keyRing(config: Config, logger: Logger): KeyRing {
   return ring;
 }
 
+/**
+ * One full collection that also compacts the heap: catching up (or restoring a checkpoint, whose
+ * file is read whole) leaves hundreds of MB of garbage, and the pages it fragmented, that an idle
+ * service would otherwise keep resident until V8's memory reducer gets to them many seconds later.
+ * The start scripts pass --expose-gc; without it this is skipped.
+ */
+function settleMemory(): void {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (!gc) return;
+  v8.setFlagsFromString('--compact-on-every-full-gc');
+  gc();
+  v8.setFlagsFromString('--no-compact-on-every-full-gc');
+}
+
 async function main() {
   const config = loadConfig();
   const logger = createLogger(config.LOG_LEVEL);
   const auth = keyRing(config, logger);
   const ledger = await openLedger(config, logger);
-  // Catching up (or restoring a checkpoint, whose file is read whole) leaves hundreds of MB of garbage
-  // that an idle service would keep resident for a long time: one full collection before serving.
-  // The start scripts pass --expose-gc; without it this is skipped.
-  (globalThis as { gc?: () => void }).gc?.();
+  settleMemory();
   const app = await buildApp(ledger, appOptionsFrom(config, logger, auth));
   await app.listen({ port: config.PORT, host: config.HOST });
   logger.info(

@@ -27,13 +27,13 @@ import {
   type ShipmentHistoriesExport,
   type ShipmentHistories,
 } from '../../projections/shipments.js';
-import { Column, float64s, PositionColumn } from '../../projections/column.js';
 import { TimeIndex, type TimeIndexExport, type TimeIndexOptions } from '../../projections/time-index.js';
 import { LEDGER_STREAM } from '../ledger/book.js';
 import type { FoldEvent, ShipmentLookup } from '../ledger/postings.js';
 import { resolveTarget } from '../ledger/writer.js';
 import type { EventStore, Subscription } from '../store/port.js';
 import { catchUp } from './catch-up.js';
+import { RecordingTimes, type RecordingTimesExport } from './recording-times.js';
 import { foldSumsAside, MAIN_READS, SELF_CONTAINED_TYPES } from './split-fold.js';
 import { occurredOf, sumDeltas, SUMS, type SumName } from './sums.js';
 
@@ -66,8 +66,7 @@ export interface ProjectorExport {
     custody: CustodyExport;
   };
   indexes: Record<SumName, TimeIndexExport>;
-  recordedTimes: Float64Array;
-  recordedPositions: Uint32Array | Int32Array | Float64Array;
+  recorded: RecordingTimesExport;
 }
 
 export class Projector {
@@ -80,8 +79,7 @@ export class Projector {
   };
   indexes: Record<SumName, TimeIndex>;
   /** recordedAt (ms) and position of every event, in order: knownAt → position by binary search. */
-  private recordedTimes: Column<Float64Array> = new Column(float64s);
-  private recordedPositions = new PositionColumn();
+  private recorded = new RecordingTimes();
   caughtUp = false;
   /** True when its catch-up was shared with a worker thread (see split-fold.ts). */
   sharedCatchUp = false;
@@ -128,8 +126,7 @@ export class Projector {
         personnel: this.indexes.personnel.export(),
         donors: this.indexes.donors.export(),
       },
-      recordedTimes: this.recordedTimes.export(),
-      recordedPositions: this.recordedPositions.export(),
+      recorded: this.recorded.export(),
     };
   }
 
@@ -146,8 +143,7 @@ export class Projector {
       personnel: TimeIndex.from(data.indexes.personnel),
       donors: TimeIndex.from(data.indexes.donors),
     };
-    this.recordedTimes = Column.of(float64s, data.recordedTimes);
-    this.recordedPositions = PositionColumn.restore(data.recordedPositions);
+    this.recorded = RecordingTimes.restore(data.recorded);
     this.restoredFrom = data.state.position;
   }
 
@@ -189,40 +185,13 @@ export class Projector {
         foldSumsAside({ file, head, index: this.indexOptions }),
       ]);
       for (const name of SUMS) this.indexes[name].mergeBulk(aside.indexes[name]);
-      this.mergeRecorded(aside.recordedTimes, aside.recordedPositions);
+      this.recorded = this.recorded.mergedWith(aside.recorded);
       // The worker's events after the main thread's last are folded too: the subscription starts after them.
-      const last = this.recordedPositions.length - 1;
-      if (last >= 0) this.reached(this.recordedPositions.at(last));
+      const last = this.recorded.lastPosition;
+      if (last !== undefined) this.reached(last);
     } finally {
       this.sumsAside = undefined;
     }
-  }
-
-  /** Takes in the worker's recording times; an event both threads read (it has serials) is kept once. */
-  private mergeRecorded(times: Float64Array, positions: ArrayLike<number>): void {
-    const [mineTimes, minePositions] = [this.recordedTimes, this.recordedPositions];
-    const merge = (visit: (at: number, time: number, position: number) => void) => {
-      let [i, j, at] = [0, 0, 0];
-      while (i < minePositions.length || j < positions.length) {
-        const a = i < minePositions.length ? minePositions.at(i) : Infinity;
-        const b = j < positions.length ? positions[j]! : Infinity;
-        visit(at++, a <= b ? mineTimes.at(i) : times[j]!, Math.min(a, b));
-        if (a <= b) i++;
-        if (b <= a) j++;
-      }
-      return at;
-    };
-    // Counted first, then made once at their size (see TimeIndex.mergeBulk).
-    const count = merge(() => {});
-    const mergedTimes = new Float64Array(count);
-    const mergedPositions =
-      minePositions.wide || positions instanceof Float64Array ? new Float64Array(count) : new Uint32Array(count);
-    merge((at, time, position) => {
-      mergedTimes[at] = time;
-      mergedPositions[at] = position;
-    });
-    this.recordedTimes = Column.of(float64s, mergedTimes);
-    this.recordedPositions = PositionColumn.restore(mergedPositions);
   }
 
   private endBulk(): void {
@@ -254,14 +223,7 @@ export class Projector {
 
   /** The last position recorded at or before `knownAt` (ms); 0 before the first event. */
   positionKnownAt(knownAt: number): number {
-    let lo = 0;
-    let hi = this.recordedTimes.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (this.recordedTimes.at(mid) <= knownAt) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo === 0 ? 0 : this.recordedPositions.at(lo - 1);
+    return this.recorded.positionKnownAt(knownAt);
   }
 
   /** Resolves the slice an answer is for; with neither bound, it is "now". */
@@ -296,8 +258,7 @@ export class Projector {
   }
 
   private advance(recorded: StoredEvent, recordedAt: number): void {
-    this.recordedTimes.push(recordedAt);
-    this.recordedPositions.push(recorded.globalPosition);
+    this.recorded.note(recordedAt, recorded.globalPosition);
     this.reached(recorded.globalPosition);
   }
 

@@ -16,6 +16,7 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { TimeIndexExport, TimeIndexOptions } from '../../projections/time-index.js';
 import type { FoldReadFilter } from '../store/port.js';
+import type { RecordingTimesExport } from './recording-times.js';
 import type { SumName } from './sums.js';
 
 /** The event types whose sums a worker thread folds. */
@@ -50,9 +51,8 @@ export interface SumsJob {
 export interface SumsResult {
   /** Each sum's facts, recorded in bulk and not yet ordered: for TimeIndex.mergeBulk. */
   indexes: Record<SumName, TimeIndexExport>;
-  /** When each of the worker's events was recorded (ms), and its position, in order. */
-  recordedTimes: Float64Array;
-  recordedPositions: Uint32Array | Int32Array | Float64Array;
+  /** When the worker's events were recorded. */
+  recorded: RecordingTimesExport;
 }
 
 /** The buffers of every typed array in `value`, once each: moved with a message instead of copied. */

@@ -6,12 +6,12 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { instantParser, upcast } from '../../events/index.js';
 import { emptyCatalog, evolveCatalog } from '../../projections/catalog.js';
-import { Column, float64s, PositionColumn } from '../../projections/column.js';
 import { TimeIndex } from '../../projections/time-index.js';
 import { LEDGER_STREAM } from '../ledger/book.js';
 import type { ShipmentLookup } from '../ledger/postings.js';
 import { openSqliteStore } from '../store/sqlite.js';
 import { catchUp } from './catch-up.js';
+import { RecordingTimes } from './recording-times.js';
 import { SELF_CONTAINED_TYPES, transferablesOf, WORKER_READS, type SumsJob, type SumsResult } from './split-fold.js';
 import { occurredOf, sumDeltas, SUMS } from './sums.js';
 
@@ -29,8 +29,7 @@ try {
     donors: new TimeIndex(job.index),
   };
   for (const name of SUMS) indexes[name].beginBulk();
-  const recordedTimes = new Column(float64s);
-  const recordedPositions = new PositionColumn();
+  const recording = new RecordingTimes();
   const recordedTime = instantParser();
   const occurredTime = instantParser();
   await catchUp(
@@ -40,8 +39,7 @@ try {
     (recorded) => {
       // The main thread reads none of these types (but those with serials): their times come from here.
       if (SELF_CONTAINED_TYPES.has(recorded.type)) {
-        recordedTimes.push(recordedTime(recorded.recordedAt));
-        recordedPositions.push(recorded.globalPosition);
+        recording.note(recordedTime(recorded.recordedAt), recorded.globalPosition);
       }
       if (recorded.stream !== LEDGER_STREAM) return;
       const event = upcast(recorded);
@@ -63,8 +61,7 @@ try {
       personnel: indexes.personnel.export(),
       donors: indexes.donors.export(),
     },
-    recordedTimes: recordedTimes.export(),
-    recordedPositions: recordedPositions.export(),
+    recorded: recording.export(),
   };
   parentPort!.postMessage(result, transferablesOf(result));
 } finally {

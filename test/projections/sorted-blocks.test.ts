@@ -29,3 +29,24 @@ t.test('inserting in any order keeps (occurred, index) order, ranks and bounds r
   );
   t.pass('200 random insertion orders');
 });
+
+t.test('an order built in bulk takes inserts anywhere, as if every fact had been inserted', async (t) => {
+  fc.assert(
+    fc.property(
+      fc.array(fc.integer({ min: 0, max: 50 }), { minLength: 0, maxLength: 3000 }),
+      fc.array(fc.integer({ min: 0, max: 50 }), { minLength: 0, maxLength: 1500 }),
+      (bulk, later) => {
+        const times = [...bulk, ...later];
+        const sorted = Uint32Array.from(bulk.map((_, i) => i).sort((a, b) => times[a]! - times[b]! || a - b));
+        const list = SortedBlocks.from(sorted, (i) => times[i]!);
+        later.forEach((_, j) => list.insert(bulk.length + j));
+        const expected = times.map((_, i) => i).sort((a, b) => times[a]! - times[b]! || a - b);
+        if (JSON.stringify(Array.from(list.toArray())) !== JSON.stringify(expected)) throw new Error('order differs');
+        for (let k = 0; k < expected.length; k += 89)
+          if (list.at(k) !== expected[k]) throw new Error(`at(${k}) differs`);
+      },
+    ),
+    { numRuns: 200 },
+  );
+  t.pass('200 bulk orders with inserts');
+});
