@@ -78,7 +78,7 @@ export class Projector {
     custody: emptyCustody(),
   };
   indexes: Record<SumName, TimeIndex>;
-  /** recordedAt (ms) and position of every event, in order: knownAt → position by binary search. */
+  /** When each position was recorded (as runs): knownAt → position by binary search. */
   private recorded = new RecordingTimes();
   caughtUp = false;
   /** True when its catch-up was shared with a worker thread (see split-fold.ts). */

@@ -78,7 +78,13 @@ const startWorker = (job: SumsJob) =>
       )
     : new Worker(workerUrl, { workerData: job });
 
-/** Folds the sums of the self-contained events in (0, head] in a worker thread. */
+/**
+ * Folds the sums of the self-contained events in (0, head] in a worker thread. A thread rather than
+ * a process: its answer's columns are moved, not copied, and it starts sooner. What it allocated
+ * stays with this process's allocator once it exits (glibc keeps a thread's arena): a few tens of
+ * MB on a million events, measured within the service's memory figure. A failed worker fails the
+ * catch-up: the main thread's share alone is not the projections.
+ */
 export function foldSumsAside(job: SumsJob): Promise<SumsResult> {
   return new Promise((resolve, reject) => {
     const worker = startWorker(job);
