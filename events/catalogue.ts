@@ -4,6 +4,7 @@
  * version with an upcaster (see upcast.ts): stored events are never rewritten.
  */
 import { z } from 'zod';
+import { EVENT_VERSIONS, type EventType } from './versions.js';
 import {
   Country,
   ItemCategory,
@@ -144,23 +145,21 @@ export const EntryReversed = z
 
 /** Every event type, its current schema version and its data schema. */
 export const eventCatalogue = {
-  PartyRegistered: { version: 1, data: PartyRegistered },
-  ItemTypeRegistered: { version: 1, data: ItemTypeRegistered },
-  ShipmentDispatched: { version: 1, data: ShipmentDispatched },
-  ShipmentReceived: { version: 1, data: ShipmentReceived },
-  ShipmentClosed: { version: 1, data: ShipmentClosed },
-  DonationReceived: { version: 1, data: DonationReceived },
-  DonationPledged: { version: 1, data: DonationPledged },
-  MaterielTransferred: { version: 1, data: MaterielTransferred },
-  MaterielSeized: { version: 1, data: MaterielSeized },
-  MaterielExpended: { version: 1, data: MaterielExpended },
-  PersonnelDeployed: { version: 1, data: PersonnelDeployed },
-  PersonnelDeparted: { version: 1, data: PersonnelDeparted },
-  EntryReversed: { version: 1, data: EntryReversed },
-} as const;
+  PartyRegistered: { version: EVENT_VERSIONS.PartyRegistered, data: PartyRegistered },
+  ItemTypeRegistered: { version: EVENT_VERSIONS.ItemTypeRegistered, data: ItemTypeRegistered },
+  ShipmentDispatched: { version: EVENT_VERSIONS.ShipmentDispatched, data: ShipmentDispatched },
+  ShipmentReceived: { version: EVENT_VERSIONS.ShipmentReceived, data: ShipmentReceived },
+  ShipmentClosed: { version: EVENT_VERSIONS.ShipmentClosed, data: ShipmentClosed },
+  DonationReceived: { version: EVENT_VERSIONS.DonationReceived, data: DonationReceived },
+  DonationPledged: { version: EVENT_VERSIONS.DonationPledged, data: DonationPledged },
+  MaterielTransferred: { version: EVENT_VERSIONS.MaterielTransferred, data: MaterielTransferred },
+  MaterielSeized: { version: EVENT_VERSIONS.MaterielSeized, data: MaterielSeized },
+  MaterielExpended: { version: EVENT_VERSIONS.MaterielExpended, data: MaterielExpended },
+  PersonnelDeployed: { version: EVENT_VERSIONS.PersonnelDeployed, data: PersonnelDeployed },
+  PersonnelDeparted: { version: EVENT_VERSIONS.PersonnelDeparted, data: PersonnelDeparted },
+  EntryReversed: { version: EVENT_VERSIONS.EntryReversed, data: EntryReversed },
+} as const satisfies { [T in EventType]: { version: (typeof EVENT_VERSIONS)[T]; data: unknown } };
 
-export type EventType = keyof typeof eventCatalogue;
+export { isEventType, type EventType } from './versions.js';
 export const EVENT_TYPES = Object.keys(eventCatalogue) as EventType[];
 export type EventDataOf<T extends EventType> = z.infer<(typeof eventCatalogue)[T]['data']>;
-
-export const isEventType = (type: string): type is EventType => Object.hasOwn(eventCatalogue, type);

@@ -3,7 +3,7 @@
  * up and an upcaster here turns the stored old shape into the current one as
  * it is read. Stored events are never rewritten.
  */
-import { eventCatalogue, isEventType } from './catalogue.js';
+import { EVENT_VERSIONS, isEventType } from './versions.js';
 import type { FoldableEvent, LedgerEvent, RecordedEvent, StoredEvent } from './envelope.js';
 
 type Upcaster = (data: unknown) => unknown;
@@ -26,7 +26,7 @@ export function upcast(event: RecordedEvent): LedgerEvent;
 export function upcast(event: StoredEvent): FoldableEvent;
 export function upcast(event: StoredEvent): FoldableEvent {
   if (!isEventType(event.type)) throw new UnknownEventTypeError(event.type);
-  const current = eventCatalogue[event.type].version;
+  const current: number = EVENT_VERSIONS[event.type];
   if (event.schemaVersion === current) return event as FoldableEvent;
   let data = event.data;
   for (let version = event.schemaVersion; version < current; version++) {

@@ -4,6 +4,7 @@
  * and writes the OpenAPI document.
  */
 import { z } from 'zod';
+import { PARTY_KINDS } from './party-kinds.js';
 
 /** Lowercase slug used for party ids, item type ids and shipment ids. */
 export const Slug = z
@@ -16,24 +17,9 @@ export const PartyId = Slug.describe('Party id, e.g. `us-inl`, `mss`, `hnp`, `ga
 export const ItemTypeId = Slug.describe('Item type id from the catalogue, e.g. `firearm-assorted`');
 export const ShipmentId = Slug.describe('Shipment id chosen by the recorder, e.g. `inl-apc-2024-10`');
 
-export const PartyKind = z.enum([
-  'donor',
-  'mission',
-  'contingent',
-  'police',
-  'military',
-  'government',
-  'armed-group',
-  'contractor',
-  'other',
-]);
+export const PartyKind = z.enum(PARTY_KINDS);
 export type PartyKind = z.infer<typeof PartyKind>;
-
-/**
- * Parties that stand outside the ledger's books. Their balances may go
- * negative: a donor "owes" what it gave, an armed group loses what was seized.
- */
-export const EXTERNAL_PARTY_KINDS: ReadonlySet<PartyKind> = new Set(['donor', 'armed-group']);
+export { EXTERNAL_PARTY_KINDS } from './party-kinds.js';
 
 export const ItemCategory = z.enum([
   'firearm',

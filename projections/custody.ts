@@ -7,7 +7,8 @@
  * numbers in a keyed log (accounts interned), and the event's id and type are
  * looked up by position when a chain is shown.
  */
-import { parseInstant, type FoldableEvent, type Line } from '../events/index.js';
+import type { FoldableEvent, Line } from '../events/index.js';
+import { parseInstant } from '../events/instant.js';
 import { emptyInterned, internId, type Interned } from './interned.js';
 import { KeyedLog, type KeyedLogExport } from './keyed-log.js';
 import { postingsOf, type FoldEvent, type ShipmentLookup } from '../src/ledger/postings.js';

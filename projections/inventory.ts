@@ -3,7 +3,8 @@
  * by shipment; and totals by category (guns, ammunition, armored vehicles,
  * aircraft, vehicles, radios …), each saying whether it includes inexact figures.
  */
-import { EXTERNAL_PARTY_KINDS, type ItemCategory } from '../events/index.js';
+import type { ItemCategory } from '../events/index.js';
+import { EXTERNAL_PARTY_KINDS } from '../events/party-kinds.js';
 import {
   isTransitAccount,
   postingsOf,

@@ -11,7 +11,8 @@
  * numbers (position, occurrence, kind, then item / quantity / exact per line,
  * item types interned), and an event's id is read back by position when shown.
  */
-import { parseInstant, type FoldableEvent } from '../events/index.js';
+import type { FoldableEvent } from '../events/index.js';
+import { parseInstant } from '../events/instant.js';
 import type { FoldEvent, ShipmentLedger } from '../src/ledger/postings.js';
 import { evolveShipments } from '../src/ledger/shipments.js';
 import { emptyInterned, internId, type Interned } from './interned.js';

@@ -7,7 +7,8 @@
  * `evolveBook` mutates the book it is given and returns it: rebuilding from a
  * million events must not copy maps per event. Only the writer owns a book.
  */
-import { EXTERNAL_PARTY_KINDS, type ItemCategory, type PartyKind } from '../../events/index.js';
+import type { ItemCategory, PartyKind } from '../../events/index.js';
+import { EXTERNAL_PARTY_KINDS } from '../../events/party-kinds.js';
 import {
   headcountDeltas,
   postingsOf,

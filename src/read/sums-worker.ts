@@ -4,7 +4,9 @@
  * as plain data, their columns moved to the main thread rather than copied.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { instantParser, upcast } from '../../events/index.js';
+// Straight from their modules, not events/index.js: the worker then never loads zod, and starts sooner.
+import { instantParser } from '../../events/instant.js';
+import { upcast } from '../../events/upcast.js';
 import { emptyCatalog, evolveCatalog } from '../../projections/catalog.js';
 import { TimeIndex } from '../../projections/time-index.js';
 import { LEDGER_STREAM } from '../ledger/book.js';
