@@ -1,6 +1,6 @@
 /**
  * A long catch-up through the store's lean reads (`readForFold`), where it has them: pages of
- * events without their metadata, folded in order. What is appended meanwhile, and everything on a
+ * events without their id, metadata or recorder, folded in order. What is appended meanwhile, and everything on a
  * store without lean reads, comes through the subscription that follows.
  */
 import { setImmediate as nextTurn } from 'node:timers/promises';

@@ -39,16 +39,16 @@ try {
     0,
     job.head,
     (recorded) => {
-      // The main thread reads none of these types (but those with serials): their times come from here.
-      if (SELF_CONTAINED_TYPES.has(recorded.type)) {
-        recording.note(recordedTime(recorded.recordedAt), recorded.globalPosition);
+      if (!SELF_CONTAINED_TYPES.has(recorded.type)) {
+        if (recorded.stream === LEDGER_STREAM) evolveCatalog(catalog, upcast(recorded)); // a registration
+        return;
       }
+      // The main thread reads none of these types (but those with serials): their times come from here.
+      const recordedAt = recordedTime(recorded.recordedAt);
+      recording.note(recordedAt, recorded.globalPosition);
       if (recorded.stream !== LEDGER_STREAM) return;
       const event = upcast(recorded);
-      evolveCatalog(catalog, event);
-      if (!SELF_CONTAINED_TYPES.has(event.type)) return;
       const occurred = occurredTime(occurredOf(event));
-      const recordedAt = recordedTime(recorded.recordedAt);
       for (const name of SUMS) {
         const deltas = sumDeltas(name, event, noShipments, catalog);
         if (deltas.length > 0)

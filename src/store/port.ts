@@ -79,7 +79,7 @@ export interface EventStore {
 
   /**
    * Optional, for a long catch-up (a rebuild, a first start): up to `limit` events after position
-   * `after`, in global order, with only what folds read (no metadata, no recorder), read at once
+   * `after`, in global order, with only what folds read (no id, metadata or recorder), read at once
    * from an in-process store. Parsing less is most of what makes a rebuild fast. A store without
    * it is caught up through `subscribeToAll` alone. See FoldReadFilter for reading less still.
    */

@@ -190,8 +190,8 @@ const IMMUTABILITY_TRIGGERS = ['events_no_update', 'events_no_delete', 'events_n
 /** The layout of the events table; a file of another layout is refused, never altered. */
 const SCHEMA_VERSION = 2;
 
-/** Refuses a file of another layout; true when it has the events table at all. */
-function checkLayout(db: Database.Database): boolean {
+/** Refuses a file of another layout. */
+function checkLayout(db: Database.Database): void {
   const version = db.pragma('user_version', { simple: true }) as number;
   const hasEvents =
     db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'events'").get() !== undefined;
@@ -199,7 +199,6 @@ function checkLayout(db: Database.Database): boolean {
     throw new Error(
       `the store file has layout ${version}, this build reads layout ${SCHEMA_VERSION}; it was made by an earlier development build: move it aside and start again`,
     );
-  return hasEvents;
 }
 
 function migrate(db: Database.Database): void {
