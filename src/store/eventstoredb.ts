@@ -28,6 +28,15 @@
  * the same id is a conflict the server cannot see) and tells a replay from
  * its own write by a per-append id in the metadata.
  *
+ * Faults. Every call to the server has a deadline (`timeoutMs`), and so has an
+ * append as a whole. What reaches a caller is either the ledger's own answer
+ * (a conflict, a replay) or a StoreFault: `store-unavailable` when nothing
+ * was written (the server was down, did not answer a read, or refused the
+ * connection before an append was sent), `append-outcome-unknown` when an
+ * append was sent and its answer lost — the retry with the same ids is then
+ * answered as a replay or written once, by the idempotency above. The
+ * adapter's own subscriptions resubscribe until the server is back.
+ *
  * Retention. Ledger events are never deleted: this adapter has no method that
  * sets stream metadata, and `checkRetentionPolicies` reports any ledger
  * stream on which `$maxAge`, `$maxCount` or `$tb` were set by other means.
@@ -37,12 +46,18 @@ import { randomUUID } from 'node:crypto';
 import {
   ANY,
   BACKWARDS,
+  CancelledError,
+  DeadlineExceededError,
   END,
   EventStoreDBClient,
   FORWARDS,
   NO_STREAM,
+  NotLeaderError,
   START,
   StreamNotFoundError,
+  TimeoutError,
+  UnavailableError,
+  UnknownError,
   WrongExpectedVersionError,
   excludeSystemEvents,
   jsonEvent,
@@ -51,9 +66,11 @@ import {
   type AppendExpectedRevision,
   type Position,
   type ResolvedEvent,
+  type StreamingRead,
 } from '@eventstore/db-client';
 import { v5 as uuidV5 } from 'uuid';
 import type { EventMetadata, RecordedEvent } from '../../events/index.js';
+import { StoreFault, isStoreFault, within } from './faults.js';
 import {
   IdempotencyConflictError,
   WrongExpectedRevisionError,
@@ -74,7 +91,16 @@ export interface EventStoreDbOptions {
   resubscribeDelayMs?: { initial: number; max: number };
   /** Events per page when reading $all. */
   pageSize?: number;
+  /**
+   * How long one call to the server may take, and an append as a whole
+   * (catch-up, write, read-back), before the caller is answered with a
+   * StoreFault. Default 4000 ms: keep it below the service's own bound so the
+   * adapter, which knows whether an append was sent, is the one to answer.
+   */
+  timeoutMs?: number;
 }
+
+export const DEFAULT_TIMEOUT_MS = 4000;
 
 /** A ledger stream whose metadata lets EventStoreDB delete events. */
 export interface RetentionViolation {
@@ -121,6 +147,9 @@ class EventStoreDbAdapter implements EventStoreDbStore {
   private readonly client: EventStoreDBClient;
   private readonly pageSize: number;
   private readonly backoff: { initial: number; max: number };
+  private readonly timeoutMs: number;
+  /** The deadline of a call outside an append: the whole bound, per call. */
+  private readonly perCall: Budget;
   /** Event id → global position of its first occurrence in $all. */
   private readonly positionsById = new Map<string, number>();
   /** The index has seen every event up to this position. */
@@ -134,10 +163,13 @@ class EventStoreDbAdapter implements EventStoreDbStore {
     this.client = EventStoreDBClient.connectionString(options.connectionString);
     this.pageSize = options.pageSize ?? 1000;
     this.backoff = options.resubscribeDelayMs ?? { initial: 100, max: 5000 };
+    this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    this.perCall = () => this.timeoutMs;
   }
 
   async open(): Promise<void> {
-    await this.catchUpIndex();
+    // A long $all is read in pages, each with its own deadline: a big store opens slowly, a dead one fails fast.
+    await readFault(() => this.catchUpIndex(this.perCall));
     this.indexSubscription = new ResilientSubscription(this.client, this.indexedUpTo, this.backoff, {
       onEvent: (event) => this.indexEvent(event.id, event.globalPosition),
     });
@@ -145,38 +177,63 @@ class EventStoreDbAdapter implements EventStoreDbStore {
 
   append(stream: string, events: EventToAppend[], expected: ExpectedRevision): Promise<AppendResult> {
     if (events.length === 0) return Promise.reject(new Error('an append needs at least one event'));
+    const op = new AppendAttempt(this.timeoutMs);
     // One append at a time per adapter: the index check and the write must not interleave.
-    const run = this.appendQueue.then(() => this.appendNow(stream, events, expected));
-    this.appendQueue = run.catch(() => undefined);
-    return run;
+    const run = this.appendQueue.then(() => this.appendNow(stream, events, expected, op));
+    // The caller's wait is bounded even when a call hangs past its deadline (BatchAppend has none on the client).
+    const bounded = within(run, this.timeoutMs, () => op.abandon());
+    // The next append waits for this one's answer, not for a hung call: a hung call ends at the next reconnect.
+    this.appendQueue = bounded.catch(() => undefined);
+    return bounded;
   }
 
-  private async appendNow(stream: string, events: EventToAppend[], expected: ExpectedRevision): Promise<AppendResult> {
-    await this.catchUpIndex();
-    const replay = await this.replayOf(stream, events);
+  private async appendNow(
+    stream: string,
+    events: EventToAppend[],
+    expected: ExpectedRevision,
+    op: AppendAttempt,
+  ): Promise<AppendResult> {
+    try {
+      return await this.appendOnce(stream, events, expected, op);
+    } catch (error) {
+      throw op.fault(error) ?? error;
+    }
+  }
+
+  private async appendOnce(
+    stream: string,
+    events: EventToAppend[],
+    expected: ExpectedRevision,
+    op: AppendAttempt,
+  ): Promise<AppendResult> {
+    await this.catchUpIndex(op.budget);
+    const replay = await this.replayOf(stream, events, op.budget);
     if (replay) return replay;
 
     const appendId = randomUUID();
     let nextExpectedRevision: bigint;
     try {
+      const deadline = op.send();
       const result = await this.client.appendToStream(
         stream,
         events.map((e) => toEsdbEvent(e, appendId)),
-        { expectedRevision: toEsdbExpected(expected) },
+        { expectedRevision: toEsdbExpected(expected), deadline },
       );
       nextExpectedRevision = result.nextExpectedRevision;
+      op.phase = 'stored';
     } catch (error) {
       if (!(error instanceof WrongExpectedVersionError)) throw error;
+      op.phase = 'refused';
       // Another writer moved the stream; it may have been a retry of this very batch.
-      await this.catchUpIndex();
-      const replayAfterConflict = await this.replayOf(stream, events);
+      await this.catchUpIndex(op.budget);
+      const replayAfterConflict = await this.replayOf(stream, events, op.budget);
       if (replayAfterConflict) return replayAfterConflict;
       const actual = typeof error.actualVersion === 'bigint' ? Number(error.actualVersion) : undefined;
       throw new WrongExpectedRevisionError(stream, expected, actual);
     }
 
     const lastRevision = Number(nextExpectedRevision);
-    const stored = await this.readStreamRaw(stream, lastRevision - events.length, events.length);
+    const stored = await this.readStreamRaw(stream, lastRevision - events.length, events.length, op.budget);
     let replayed = true;
     stored.forEach(({ event, appendId: writtenBy }, i) => {
       const sent = events[i]!;
@@ -193,10 +250,13 @@ class EventStoreDbAdapter implements EventStoreDbStore {
   }
 
   /** The original result when every id is stored with the same content; throws when any id clashes. */
-  private async replayOf(stream: string, events: EventToAppend[]): Promise<AppendResult | undefined> {
+  private async replayOf(stream: string, events: EventToAppend[], budget: Budget): Promise<AppendResult | undefined> {
     const known = events.filter((e) => this.positionsById.has(e.id));
     if (known.length === 0) return undefined;
-    const stored = await this.readByIds(known.map((e) => e.id));
+    const stored = await this.readIndexed(
+      known.map((e) => e.id),
+      budget,
+    );
     const byId = new Map(stored.map((e) => [e.id, e]));
     for (const e of known) {
       const original = byId.get(e.id);
@@ -217,13 +277,16 @@ class EventStoreDbAdapter implements EventStoreDbStore {
 
   async readStream(stream: string, options: ReadOptions = {}): Promise<RecordedEvent[]> {
     if (options.limit === 0) return [];
-    return (await this.readStreamRaw(stream, options.after, options.limit)).map((s) => s.event);
+    return readFault(async () =>
+      (await this.readStreamRaw(stream, options.after, options.limit, this.perCall)).map((s) => s.event),
+    );
   }
 
   private async readStreamRaw(
     stream: string,
     after: number | undefined,
     limit: number | undefined,
+    budget: Budget,
   ): Promise<{ event: RecordedEvent; appendId: string | undefined }[]> {
     const out: { event: RecordedEvent; appendId: string | undefined }[] = [];
     try {
@@ -232,10 +295,10 @@ class EventStoreDbAdapter implements EventStoreDbStore {
         maxCount: limit ?? Number.MAX_SAFE_INTEGER,
         direction: FORWARDS,
       });
-      for await (const resolved of read) {
+      await drain(read, budget(), (resolved) => {
         const converted = fromEsdb(resolved);
         if (converted) out.push(converted);
-      }
+      });
     } catch (error) {
       if (error instanceof StreamNotFoundError) return [];
       throw error;
@@ -245,27 +308,39 @@ class EventStoreDbAdapter implements EventStoreDbStore {
 
   async readAll(options: ReadOptions = {}): Promise<RecordedEvent[]> {
     const out: RecordedEvent[] = [];
-    await this.scanAll(options.after ?? 0, options.limit ?? Number.POSITIVE_INFINITY, (e) => void out.push(e));
+    await readFault(() =>
+      this.scanAll(
+        options.after ?? 0,
+        options.limit ?? Number.POSITIVE_INFINITY,
+        (e) => void out.push(e),
+        this.perCall,
+      ),
+    );
     return out;
   }
 
-  /** Reads $all forwards after `after` (exclusive), ledger events only, in pages. */
-  private async scanAll(after: number, limit: number, onEvent: (event: RecordedEvent) => void): Promise<number> {
+  /** Reads $all forwards after `after` (exclusive), ledger events only, in pages, each page within the budget. */
+  private async scanAll(
+    after: number,
+    limit: number,
+    onEvent: (event: RecordedEvent) => void,
+    budget: Budget,
+  ): Promise<number> {
     let seen = after;
     let taken = 0;
     while (taken < limit) {
       const from: Position | typeof START = seen > 0 ? { commit: BigInt(seen), prepare: BigInt(seen) } : START;
       let inPage = 0;
-      for await (const resolved of this.client.readAll({ fromPosition: from, maxCount: this.pageSize })) {
+      await drain(this.client.readAll({ fromPosition: from, maxCount: this.pageSize }), budget(), (resolved) => {
         inPage++;
         const position = positionOf(resolved);
-        if (position === undefined || position <= seen) continue; // Reads from a position include it.
+        if (position === undefined || position <= seen) return; // Reads from a position include it.
         seen = position;
         const converted = fromEsdb(resolved);
-        if (!converted || taken >= limit) continue;
+        if (!converted || taken >= limit) return;
         taken++;
         onEvent(converted.event);
-      }
+      });
       if (inPage < this.pageSize) break;
     }
     return seen;
@@ -273,38 +348,47 @@ class EventStoreDbAdapter implements EventStoreDbStore {
 
   async readByIds(ids: readonly string[]): Promise<RecordedEvent[]> {
     if (ids.length === 0) return [];
-    await this.catchUpIndex();
+    return readFault(async () => {
+      await this.catchUpIndex(this.perCall);
+      return this.readIndexed(ids, this.perCall);
+    });
+  }
+
+  /** The events with these ids the index knows, read by position. */
+  private async readIndexed(ids: readonly string[], budget: Budget): Promise<RecordedEvent[]> {
     const positions = [...new Set(ids)].flatMap((id) => {
       const position = this.positionsById.get(id);
       return position === undefined ? [] : [position];
     });
-    const found = await Promise.all(positions.map((p) => this.readAt(p)));
+    const found = await Promise.all(positions.map((p) => this.readAt(p, budget)));
     return found.filter((e): e is RecordedEvent => e !== undefined).sort((a, b) => a.globalPosition - b.globalPosition);
   }
 
-  private async readAt(position: number): Promise<RecordedEvent | undefined> {
+  private async readAt(position: number, budget: Budget): Promise<RecordedEvent | undefined> {
     const read = this.client.readAll({
       fromPosition: { commit: BigInt(position), prepare: BigInt(position) },
       maxCount: 1,
     });
     // Read to the end, never break out: an abandoned call keeps the client's dispose() waiting.
     let found: RecordedEvent | undefined;
-    for await (const resolved of read) {
+    await drain(read, budget(), (resolved) => {
       if (positionOf(resolved) === position) found = fromEsdb(resolved)?.event;
-    }
+    });
     return found;
   }
 
   async streamRevision(stream: string): Promise<number | undefined> {
     let revision: number | undefined;
     try {
-      for await (const resolved of this.client.readStream(stream, {
-        fromRevision: END,
-        direction: BACKWARDS,
-        maxCount: 1,
-      })) {
-        if (resolved.event) revision = Number(resolved.event.revision);
-      }
+      await readFault(() =>
+        drain(
+          this.client.readStream(stream, { fromRevision: END, direction: BACKWARDS, maxCount: 1 }),
+          this.timeoutMs,
+          (resolved) => {
+            if (resolved.event) revision = Number(resolved.event.revision);
+          },
+        ),
+      );
     } catch (error) {
       if (error instanceof StreamNotFoundError) return undefined;
       throw error;
@@ -312,24 +396,27 @@ class EventStoreDbAdapter implements EventStoreDbStore {
     return revision;
   }
 
-  async headPosition(): Promise<number> {
-    // The last ledger event: system events at the end of $all are skipped.
-    let from: Position | typeof END = END;
-    for (;;) {
-      let inPage = 0;
-      let head: number | undefined;
-      const page = this.client.readAll({ fromPosition: from, direction: BACKWARDS, maxCount: 100 });
-      for await (const resolved of page as AsyncIterable<AllStreamResolvedEvent>) {
-        inPage++;
-        if (head === undefined && fromEsdb(resolved)) head = positionOf(resolved);
-        const event = resolved.event;
-        if (event?.position) from = event.position;
+  headPosition(): Promise<number> {
+    return readFault(async () => {
+      // The last ledger event: system events at the end of $all are skipped.
+      let from: Position | typeof END = END;
+      for (;;) {
+        let inPage = 0;
+        let head: number | undefined;
+        const page = this.client.readAll({ fromPosition: from, direction: BACKWARDS, maxCount: 100 });
+        await drain(page as StreamingRead<AllStreamResolvedEvent>, this.timeoutMs, (resolved) => {
+          inPage++;
+          if (head === undefined && fromEsdb(resolved)) head = positionOf(resolved);
+          const event = resolved.event;
+          if (event?.position) from = event.position;
+        });
+        if (head !== undefined) return head;
+        if (inPage < 100) return 0;
       }
-      if (head !== undefined) return head;
-      if (inPage < 100) return 0;
-    }
+    });
   }
 
+  /** Never fails for a dropped or refused connection: it resubscribes until the server is back. */
   subscribeToAll(after: number, handlers: SubscribeHandlers): Subscription {
     const subscription = new ResilientSubscription(this.client, after, this.backoff, handlers, () =>
       this.subscriptions.delete(subscription),
@@ -340,7 +427,7 @@ class EventStoreDbAdapter implements EventStoreDbStore {
 
   /** A ledger stream must keep every event forever: any retention setting on it is a problem. */
   async integrityProblems(streams: readonly string[]): Promise<string[]> {
-    const violations = await this.checkRetentionPolicies(streams);
+    const violations = await readFault(() => this.checkRetentionPolicies(streams));
     return violations.map(
       (v) =>
         `stream ${v.stream} has a retention setting (${[
@@ -356,7 +443,12 @@ class EventStoreDbAdapter implements EventStoreDbStore {
   async checkRetentionPolicies(streams: readonly string[]): Promise<RetentionViolation[]> {
     const violations: RetentionViolation[] = [];
     for (const stream of streams) {
-      const { metadata } = await this.client.getStreamMetadata(stream);
+      // The client's metadata read has no deadline of its own: the wait is bounded here.
+      const { metadata } = await within(
+        this.client.getStreamMetadata(stream, { deadline: this.timeoutMs }),
+        this.timeoutMs,
+        () => new CallTimeout(this.timeoutMs),
+      );
       if (!metadata) continue;
       const { maxAge, maxCount, truncateBefore } = metadata;
       if (maxAge === undefined && maxCount === undefined && truncateBefore === undefined) continue;
@@ -375,13 +467,19 @@ class EventStoreDbAdapter implements EventStoreDbStore {
     this.closed = true;
     await Promise.allSettled([this.indexSubscription?.close(), ...[...this.subscriptions].map((s) => s.close())]);
     await this.appendQueue;
-    await this.client.dispose();
+    // Cancels whatever call still hangs on a server that stopped answering.
+    await this.client.dispose().catch(() => undefined);
   }
 
   /** Brings the id index up to the server's head by reading $all from where it stands. */
-  private async catchUpIndex(): Promise<void> {
+  private async catchUpIndex(budget: Budget): Promise<void> {
     const from = this.indexedUpTo;
-    const seen = await this.scanAll(from, Number.POSITIVE_INFINITY, (e) => this.indexEvent(e.id, e.globalPosition));
+    const seen = await this.scanAll(
+      from,
+      Number.POSITIVE_INFINITY,
+      (e) => this.indexEvent(e.id, e.globalPosition),
+      budget,
+    );
     this.indexedUpTo = Math.max(this.indexedUpTo, seen);
   }
 
@@ -415,7 +513,8 @@ class ResilientSubscription implements Subscription {
     private readonly onClosed?: () => void,
   ) {
     this.lastDelivered = after;
-    this.done = this.run();
+    // run() handles every error of the server itself; this catches only a handler's own throw in onError.
+    this.done = this.run().catch(() => undefined);
   }
 
   async close(): Promise<void> {
@@ -440,13 +539,16 @@ class ResilientSubscription implements Subscription {
   private async run(): Promise<void> {
     let delay = this.backoff.initial;
     while (!this.closed) {
-      const subscription = this.client.subscribeToAll({
-        fromPosition:
-          this.lastDelivered > 0 ? { commit: BigInt(this.lastDelivered), prepare: BigInt(this.lastDelivered) } : START,
-        filter: excludeSystemEvents(),
-      });
-      this.current = subscription;
+      let subscription: AllStreamSubscription | undefined;
       try {
+        subscription = this.client.subscribeToAll({
+          fromPosition:
+            this.lastDelivered > 0
+              ? { commit: BigInt(this.lastDelivered), prepare: BigInt(this.lastDelivered) }
+              : START,
+          filter: excludeSystemEvents(),
+        });
+        this.current = subscription;
         const delivered = await this.consume(subscription);
         if (delivered) delay = this.backoff.initial;
       } catch (error) {
@@ -455,9 +557,9 @@ class ResilientSubscription implements Subscription {
           this.handlers.onError?.(error.cause);
           break;
         }
-        // A dropped connection or a server-side end: resubscribe below.
+        // A dropped or refused connection, or a server-side end: resubscribe below, for as long as it takes.
       } finally {
-        if (this.current === subscription) this.stopCurrent();
+        if (subscription && this.current === subscription) this.stopCurrent();
       }
       if (this.closed) break;
       await new Promise<void>((resolve) => {
@@ -488,7 +590,12 @@ class ResilientSubscription implements Subscription {
     // the signal is due once those have been delivered too.
     subscription.on('caughtUp', () => {
       caughtUpAfter = taken + subscription.readableLength;
-      signalCaughtUp();
+      try {
+        signalCaughtUp();
+      } catch (error) {
+        // A throw here would land in the client's stream: end the subscription as a handler failure instead.
+        subscription.destroy(new HandlerFailure(error instanceof Error ? error : new Error(String(error))));
+      }
     });
     let arrived = false;
     for await (const resolved of subscription as AsyncIterable<AllStreamResolvedEvent>) {
@@ -520,6 +627,139 @@ class ResilientSubscription implements Subscription {
 class HandlerFailure extends Error {
   constructor(override readonly cause: Error) {
     super(cause.message);
+  }
+}
+
+// ---- Deadlines and faults
+
+/** How many milliseconds the next call to the server may take. */
+type Budget = () => number;
+
+/** A call to the server that was not answered within its deadline. */
+class CallTimeout extends Error {
+  override readonly name = 'CallTimeout';
+  constructor(ms: number) {
+    super(`the event store did not answer within ${ms} ms`);
+  }
+}
+
+/**
+ * Reads a call to its end within `ms`. On the deadline the read is cancelled
+ * (reads have no deadline in the client), so the call does not linger.
+ */
+async function drain<E>(read: StreamingRead<E>, ms: number, onItem: (item: E) => void): Promise<void> {
+  const timer = setTimeout(() => {
+    read.destroy(new CallTimeout(ms));
+    read.cancel().catch(() => undefined);
+  }, ms);
+  try {
+    for await (const item of read as AsyncIterable<E>) onItem(item);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** True when the error says the server was not reached or did not answer, not what it decided. */
+function isTransportError(error: unknown): boolean {
+  if (
+    error instanceof CallTimeout ||
+    error instanceof UnavailableError ||
+    error instanceof DeadlineExceededError ||
+    error instanceof CancelledError ||
+    error instanceof TimeoutError ||
+    // The client reconnects to the leader it names: the retry goes there.
+    error instanceof NotLeaderError
+  )
+    return true;
+  const code = (error as { code?: unknown } | null)?.code;
+  // Raw gRPC statuses: CANCELLED, DEADLINE_EXCEEDED, ABORTED, UNAVAILABLE.
+  if (typeof code === 'number') return [1, 4, 10, 14].includes(code);
+  if (typeof code === 'string') return /^(ECONN|EPIPE|ETIMEDOUT|EHOST|ENET|ENOTFOUND|EAI_AGAIN)/.test(code);
+  // grpc-js reports a reset stream or a closed connection as INTERNAL, which the client calls unknown.
+  if (error instanceof UnknownError) return /RST_STREAM|GOAWAY|connection|socket|closed/i.test(error.message);
+  // Discovery of a cluster gives a plain error when no node answers.
+  return error instanceof Error && /discover/i.test(error.message);
+}
+
+/** grpc-js's words for a call that never left: no connection was ever made for it. */
+const neverConnected = (error: unknown) =>
+  error instanceof UnavailableError &&
+  /No connection established|ECONNREFUSED|Channel closed before call started/i.test(error.message);
+
+const unavailable = (cause: unknown) =>
+  new StoreFault(
+    'store-unavailable',
+    'The event store is unavailable or did not answer in time; nothing was written.',
+    {
+      cause,
+    },
+  );
+
+/** A read's error as the caller should see it: a StoreFault when the server was not there. */
+async function readFault<T>(read: () => Promise<T>): Promise<T> {
+  try {
+    return await read();
+  } catch (error) {
+    throw isStoreFault(error) || !isTransportError(error) ? error : unavailable(error);
+  }
+}
+
+/**
+ * One append's deadline and how far it got, which decides what a failure
+ * means: before the write was sent nothing was stored; once it was sent, a
+ * lost answer leaves the outcome unknown.
+ */
+class AppendAttempt {
+  phase: 'preparing' | 'sent' | 'refused' | 'stored' = 'preparing';
+  private readonly deadline: number;
+  /** Set when the caller has been answered by the timeout: nothing more may be sent. */
+  private abandoned = false;
+
+  constructor(private readonly ms: number) {
+    this.deadline = Date.now() + ms;
+  }
+
+  /** The time left for the next call; throws when none is. */
+  readonly budget: Budget = () => {
+    const left = this.deadline - Date.now();
+    if (left <= 0 || this.abandoned) throw new CallTimeout(this.ms);
+    return left;
+  };
+
+  /** Marks the write as sent, and gives its deadline. */
+  send(): number {
+    const left = this.budget();
+    this.phase = 'sent';
+    return left;
+  }
+
+  /** The caller's bound ran out: what it is told, and nothing is sent after it. */
+  abandon(): StoreFault {
+    this.abandoned = true;
+    return this.fault(new CallTimeout(this.ms))!;
+  }
+
+  /** The StoreFault an error of this attempt means, or undefined when it is the ledger's own answer. */
+  fault(error: unknown): StoreFault | undefined {
+    if (isStoreFault(error)) return error;
+    if (!isTransportError(error)) return undefined;
+    if (this.phase === 'sent' && !neverConnected(error)) {
+      return new StoreFault(
+        'append-outcome-unknown',
+        'The append reached the event store but its answer was lost: it may or may not be stored. ' +
+          'Retry with the same event ids: if it was stored, the retry is answered as a replay with the original positions.',
+        { cause: error },
+      );
+    }
+    if (this.phase === 'stored') {
+      return new StoreFault(
+        'append-outcome-unknown',
+        'The append was stored but could not be read back. ' +
+          'Retry with the same event ids: the retry is answered as a replay with the original positions.',
+        { cause: error },
+      );
+    }
+    return unavailable(error);
   }
 }
 

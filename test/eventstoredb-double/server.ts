@@ -76,6 +76,12 @@ export class EventStoreDbDouble {
   private port = 0;
   private faults: InjectedFault[] = [];
   private readonly liveCalls = new Set<() => void>();
+  /** Appends still to store and then lose their reply for (see dropNextAppendReply). */
+  private repliesToDrop = 0;
+  /** Which calls are accepted and never answered (see stall). */
+  private stalledCalls: 'none' | 'all' | 'appends' = 'none';
+  /** Appends stored whose reply was dropped, for tests to check against. */
+  readonly droppedReplies: { stream: string; ids: string[] }[] = [];
 
   constructor(options: DoubleOptions = {}) {
     this.log = new TransactionLog(options.idCacheSize);
@@ -101,7 +107,10 @@ export class EventStoreDbDouble {
       getSupportedMethods: (
         _call: unknown,
         callback: grpc.sendUnaryData<InstanceType<typeof featuresPb.SupportedMethods>>,
-      ) => callback(null, this.supportedMethods()),
+      ) => {
+        if (this.stalled('features')) return this.hang(() => callback(unavailable('the node stopped')));
+        callback(null, this.supportedMethods());
+      },
     } as unknown as grpc.UntypedServiceImplementation);
     this.port = await new Promise<number>((resolve, reject) =>
       server.bindAsync(`127.0.0.1:${this.port}`, grpc.ServerCredentials.createInsecure(), (error, port) =>
@@ -116,6 +125,60 @@ export class EventStoreDbDouble {
   async dropConnections(): Promise<void> {
     this.stopServer();
     await this.start();
+  }
+
+  /**
+   * The node goes down: every connection and call is cut and the port refuses
+   * connections until `start()`, which listens on the same port with the same log.
+   */
+  async stop(): Promise<void> {
+    this.stopServer();
+  }
+
+  get running(): boolean {
+    return this.server !== undefined;
+  }
+
+  /**
+   * The next append (either path) is stored, and then every connection is cut
+   * before its reply leaves: the client cannot know whether it was written.
+   * The node listens again at once.
+   */
+  dropNextAppendReply(): void {
+    this.repliesToDrop++;
+  }
+
+  /**
+   * While on, the node accepts every call and answers none (a hung server or a
+   * network path that swallows packets): only a deadline ends the wait. With
+   * 'appends', reads are answered and appends are neither stored nor answered.
+   */
+  stall(on: boolean | 'appends'): void {
+    this.stalledCalls = on === 'appends' ? 'appends' : on ? 'all' : 'none';
+  }
+
+  private stalled(method: 'append' | 'read' | 'features'): boolean {
+    return this.stalledCalls === 'all' || (this.stalledCalls === 'appends' && method === 'append');
+  }
+
+  /** Stores the append and cuts every connection instead of answering, when one is due. */
+  private dropReplyAfter(stream: string, events: ProposedEvent[], write: () => WriteOutcome): boolean {
+    if (this.repliesToDrop === 0) return false;
+    this.repliesToDrop--;
+    const outcome = write();
+    if (outcome.kind !== 'wrong-expected-version') this.droppedReplies.push({ stream, ids: events.map((e) => e.id) });
+    // Not inside the handler: cutting a call from within its own callback leaves grpc-js half-done.
+    setImmediate(() => void this.dropConnections().catch(() => undefined));
+    return true;
+  }
+
+  /** Keeps the call open, unanswered, until the node stops. */
+  private hang(end: () => void): void {
+    const stop = () => {
+      this.liveCalls.delete(stop);
+      end();
+    };
+    this.liveCalls.add(stop);
   }
 
   /** The next call to `method` fails with this fault. */
@@ -184,6 +247,7 @@ export class EventStoreDbDouble {
     call.on('data', (message: AppendReq) => messages.push(message));
     call.on('error', () => undefined);
     call.on('end', () => {
+      if (this.stalled('append')) return this.hang(() => callback(unavailable('the node stopped')));
       const fault = this.takeFault('append');
       if (fault) return callback(fault);
       const options = messages[0]?.getOptions();
@@ -202,7 +266,9 @@ export class EventStoreDbDouble {
       } catch (error) {
         return callback(error as grpc.ServiceError);
       }
-      const outcome = this.log.write(stream, expected, events);
+      const write = () => this.log.write(stream, expected, events);
+      if (this.dropReplyAfter(stream, events, write)) return;
+      const outcome = write();
       const response = new AppendResp();
       if (outcome.kind === 'wrong-expected-version') {
         // Since 20.6.1 the server answers a wrong expected version inside a successful response.
@@ -259,6 +325,7 @@ export class EventStoreDbDouble {
       for (const message of request.getProposedMessagesList()) batch.events.push(proposed(message));
       if (!request.getIsFinal()) return;
       pending.delete(key);
+      if (this.stalled('append')) return;
 
       const fault = this.takeFault('batchAppend');
       if (fault) {
@@ -273,7 +340,10 @@ export class EventStoreDbDouble {
           [Case.NO_STREAM]: EXPECTED_NO_STREAM,
           [Case.STREAM_EXISTS]: EXPECTED_STREAM_EXISTS,
         }[batch.options.getExpectedStreamPositionCase() as number] ?? Number(batch.options.getStreamPosition());
-      const outcome = this.log.write(stream, expected, batch.events);
+      const events = batch.events;
+      const write = () => this.log.write(stream, expected, events);
+      if (this.dropReplyAfter(stream, events, write)) return;
+      const outcome = write();
       call.write(batchAppendResponse(correlation, batch.options, expected, outcome));
     });
   }
@@ -282,6 +352,7 @@ export class EventStoreDbDouble {
 
   private read(call: grpc.ServerWritableStream<ReadReq, ReadResp>): void {
     this.count('read');
+    if (this.stalled('read')) return this.hang(() => call.end());
     const fault = this.takeFault('read');
     if (fault) {
       call.emit('error', fault);
@@ -560,6 +631,10 @@ function batchAppendResponse(
   }
   response.setSuccess(success);
   return response;
+}
+
+function unavailable(details: string): grpc.ServiceError {
+  return Object.assign(new Error(details), { code: grpc.status.UNAVAILABLE, details, metadata: new grpc.Metadata() });
 }
 
 function invalidArgument(details: string): grpc.ServiceError {
