@@ -170,9 +170,14 @@ class EventStoreDbAdapter implements EventStoreDbStore {
   async open(): Promise<void> {
     // A long $all is read in pages, each with its own deadline: a big store opens slowly, a dead one fails fast.
     await readFault(() => this.catchUpIndex(this.perCall));
-    this.indexSubscription = new ResilientSubscription(this.client, this.indexedUpTo, this.backoff, {
-      onEvent: (event) => this.indexEvent(event.id, event.globalPosition),
-    });
+    this.indexSubscription = new ResilientSubscription(
+      this.client,
+      this.indexedUpTo,
+      this.backoff,
+      { onEvent: (event) => this.indexEvent(event.id, event.globalPosition) },
+      undefined,
+      this.timeoutMs,
+    );
   }
 
   append(stream: string, events: EventToAppend[], expected: ExpectedRevision): Promise<AppendResult> {
@@ -418,8 +423,13 @@ class EventStoreDbAdapter implements EventStoreDbStore {
 
   /** Never fails for a dropped or refused connection: it resubscribes until the server is back. */
   subscribeToAll(after: number, handlers: SubscribeHandlers): Subscription {
-    const subscription = new ResilientSubscription(this.client, after, this.backoff, handlers, () =>
-      this.subscriptions.delete(subscription),
+    const subscription = new ResilientSubscription(
+      this.client,
+      after,
+      this.backoff,
+      handlers,
+      () => this.subscriptions.delete(subscription),
+      this.timeoutMs,
     );
     this.subscriptions.add(subscription);
     return subscription;
@@ -511,6 +521,8 @@ class ResilientSubscription implements Subscription {
     private readonly backoff: { initial: number; max: number },
     private readonly handlers: SubscribeHandlers,
     private readonly onClosed?: () => void,
+    /** A subscription the server has not confirmed by then is given up and made again. */
+    private readonly confirmWithinMs = DEFAULT_TIMEOUT_MS,
   ) {
     this.lastDelivered = after;
     // run() handles every error of the server itself; this catches only a handler's own throw in onError.
@@ -597,28 +609,38 @@ class ResilientSubscription implements Subscription {
         subscription.destroy(new HandlerFailure(error instanceof Error ? error : new Error(String(error))));
       }
     });
+    // A hung server accepts the call and never confirms it: without this, delivery would wait for ever.
+    const unconfirmed = setTimeout(
+      () => subscription.destroy(new CallTimeout(this.confirmWithinMs)),
+      this.confirmWithinMs,
+    );
+    subscription.once('confirmation', () => clearTimeout(unconfirmed));
     let arrived = false;
-    for await (const resolved of subscription as AsyncIterable<AllStreamResolvedEvent>) {
-      if (this.closed) break;
-      taken++;
-      arrived = true;
-      const position = positionOf(resolved);
-      const converted = fromEsdb(resolved);
-      if (position !== undefined && position > this.lastDelivered) {
-        if (converted) {
-          inHandler = true;
-          try {
-            await ResilientSubscription.handlerContext.run(this, () => this.handlers.onEvent(converted.event));
-          } catch (error) {
-            throw new HandlerFailure(error instanceof Error ? error : new Error(String(error)));
-          } finally {
-            inHandler = false;
+    try {
+      for await (const resolved of subscription as AsyncIterable<AllStreamResolvedEvent>) {
+        if (this.closed) break;
+        taken++;
+        arrived = true;
+        const position = positionOf(resolved);
+        const converted = fromEsdb(resolved);
+        if (position !== undefined && position > this.lastDelivered) {
+          if (converted) {
+            inHandler = true;
+            try {
+              await ResilientSubscription.handlerContext.run(this, () => this.handlers.onEvent(converted.event));
+            } catch (error) {
+              throw new HandlerFailure(error instanceof Error ? error : new Error(String(error)));
+            } finally {
+              inHandler = false;
+            }
           }
+          this.lastDelivered = position;
         }
-        this.lastDelivered = position;
+        if (this.closed) break;
+        signalCaughtUp();
       }
-      if (this.closed) break;
-      signalCaughtUp();
+    } finally {
+      clearTimeout(unconfirmed);
     }
     return arrived;
   }

@@ -76,6 +76,7 @@ export class EventStoreDbDouble {
   private port = 0;
   private faults: InjectedFault[] = [];
   private readonly liveCalls = new Set<() => void>();
+  private readonly hungCalls = new Set<() => void>();
   /** Appends still to store and then lose their reply for (see dropNextAppendReply). */
   private repliesToDrop = 0;
   /** Which calls are accepted and never answered (see stall). */
@@ -155,6 +156,10 @@ export class EventStoreDbDouble {
    */
   stall(on: boolean | 'appends'): void {
     this.stalledCalls = on === 'appends' ? 'appends' : on ? 'all' : 'none';
+    if (on) return;
+    // Recovered: the calls it swallowed fail (UNAVAILABLE), as after a restart, and are not stored.
+    for (const release of this.hungCalls) release();
+    this.hungCalls.clear();
   }
 
   private stalled(method: 'append' | 'read' | 'features'): boolean {
@@ -172,13 +177,15 @@ export class EventStoreDbDouble {
     return true;
   }
 
-  /** Keeps the call open, unanswered, until the node stops. */
+  /** Keeps the call open, unanswered, until the node stops or stops stalling. */
   private hang(end: () => void): void {
     const stop = () => {
       this.liveCalls.delete(stop);
+      this.hungCalls.delete(stop);
       end();
     };
     this.liveCalls.add(stop);
+    this.hungCalls.add(stop);
   }
 
   /** The next call to `method` fails with this fault. */
@@ -193,6 +200,7 @@ export class EventStoreDbDouble {
   private stopServer(): void {
     for (const stop of this.liveCalls) stop();
     this.liveCalls.clear();
+    this.hungCalls.clear();
     this.server?.forceShutdown();
     this.server = undefined;
   }
@@ -325,7 +333,8 @@ export class EventStoreDbDouble {
       for (const message of request.getProposedMessagesList()) batch.events.push(proposed(message));
       if (!request.getIsFinal()) return;
       pending.delete(key);
-      if (this.stalled('append')) return;
+      // The whole bidi call fails on release: the client rejects every batch it still waits for.
+      if (this.stalled('append')) return this.hang(() => call.emit('error', unavailable('the node stopped')));
 
       const fault = this.takeFault('batchAppend');
       if (fault) {
@@ -352,7 +361,7 @@ export class EventStoreDbDouble {
 
   private read(call: grpc.ServerWritableStream<ReadReq, ReadResp>): void {
     this.count('read');
-    if (this.stalled('read')) return this.hang(() => call.end());
+    if (this.stalled('read')) return this.hang(() => call.emit('error', unavailable('the node stopped')));
     const fault = this.takeFault('read');
     if (fault) {
       call.emit('error', fault);

@@ -236,6 +236,29 @@ t.test('a subscription waits out an outage and returns to live delivery: nothing
   );
 });
 
+t.test('a subscription a hung node never confirms is made again until the node answers', async (t) => {
+  const { double, store } = await onDouble(t);
+  const appended: RecordedEvent[] = [...(await store.append(newStream(), events(3), 'any')).events];
+  double.stall(true);
+  const readsBefore = double.calls.get('read') ?? 0;
+  const received: RecordedEvent[] = [];
+  const subscription = store.subscribeToAll(0, { onEvent: (e) => void received.push(e) });
+  t.teardown(() => subscription.close());
+  await delay(TIMEOUT_MS * 3);
+  // Counted while hung: each unconfirmed attempt is given up after the bound and made again.
+  const attempts = (double.calls.get('read') ?? 0) - readsBefore;
+  t.ok(attempts >= 2, `it tried again while the node hung (${attempts} attempts)`);
+  double.stall(false);
+  appended.push(...(await store.append(newStream(), events(2), 'any')).events);
+  const deadline = Date.now() + 10_000;
+  while (received.length < appended.length && Date.now() < deadline) await delay(10);
+  t.same(
+    received.map((e) => e.id),
+    appended.map((e) => e.id),
+    'then delivers everything once, in order, and goes on live',
+  );
+});
+
 t.test('no promise of the adapter was left unhandled', async (t) => {
   await delay(50);
   t.same(unhandled, []);
