@@ -218,11 +218,10 @@ class EventStoreDbAdapter implements EventStoreDbStore {
     const appendId = randomUUID();
     let nextExpectedRevision: bigint;
     try {
-      const deadline = op.send();
-      const result = await this.client.appendToStream(
-        stream,
-        events.map((e) => toEsdbEvent(e, appendId)),
-        { expectedRevision: toEsdbExpected(expected), deadline },
+      const toSend = events.map((e) => toEsdbEvent(e, appendId));
+      // A write that never left (the channel was down) is safe to send again at once, on a new channel.
+      const result = await onceMoreIfUnconnected(() =>
+        this.client.appendToStream(stream, toSend, { expectedRevision: toEsdbExpected(expected), deadline: op.send() }),
       );
       nextExpectedRevision = result.nextExpectedRevision;
       op.phase = 'stored';
@@ -287,6 +286,7 @@ class EventStoreDbAdapter implements EventStoreDbStore {
     );
   }
 
+  /** Reads a stream forwards in pages, each page within the budget. */
   private async readStreamRaw(
     stream: string,
     after: number | undefined,
@@ -294,16 +294,24 @@ class EventStoreDbAdapter implements EventStoreDbStore {
     budget: Budget,
   ): Promise<{ event: RecordedEvent; appendId: string | undefined }[]> {
     const out: { event: RecordedEvent; appendId: string | undefined }[] = [];
+    let next = after === undefined || after < 0 ? 0 : after + 1;
+    let left = limit ?? Number.POSITIVE_INFINITY;
     try {
-      const read = this.client.readStream(stream, {
-        fromRevision: after === undefined || after < 0 ? START : BigInt(after + 1),
-        maxCount: limit ?? Number.MAX_SAFE_INTEGER,
-        direction: FORWARDS,
-      });
-      await drain(read, budget(), (resolved) => {
-        const converted = fromEsdb(resolved);
-        if (converted) out.push(converted);
-      });
+      while (left > 0) {
+        const count = Math.min(left, this.pageSize);
+        let inPage = 0;
+        const read = () =>
+          this.client.readStream(stream, { fromRevision: BigInt(next), maxCount: count, direction: FORWARDS });
+        await drain(read, budget, (resolved) => {
+          inPage++;
+          // By revision, not by count: a truncated stream starts past the revision asked for.
+          if (resolved.event) next = Number(resolved.event.revision) + 1;
+          const converted = fromEsdb(resolved);
+          if (converted) out.push(converted);
+        });
+        left -= inPage;
+        if (inPage < count) break;
+      }
     } catch (error) {
       if (error instanceof StreamNotFoundError) return [];
       throw error;
@@ -336,7 +344,8 @@ class EventStoreDbAdapter implements EventStoreDbStore {
     while (taken < limit) {
       const from: Position | typeof START = seen > 0 ? { commit: BigInt(seen), prepare: BigInt(seen) } : START;
       let inPage = 0;
-      await drain(this.client.readAll({ fromPosition: from, maxCount: this.pageSize }), budget(), (resolved) => {
+      const page = () => this.client.readAll({ fromPosition: from, maxCount: this.pageSize });
+      await drain(page, budget, (resolved) => {
         inPage++;
         const position = positionOf(resolved);
         if (position === undefined || position <= seen) return; // Reads from a position include it.
@@ -370,13 +379,11 @@ class EventStoreDbAdapter implements EventStoreDbStore {
   }
 
   private async readAt(position: number, budget: Budget): Promise<RecordedEvent | undefined> {
-    const read = this.client.readAll({
-      fromPosition: { commit: BigInt(position), prepare: BigInt(position) },
-      maxCount: 1,
-    });
+    const read = () =>
+      this.client.readAll({ fromPosition: { commit: BigInt(position), prepare: BigInt(position) }, maxCount: 1 });
     // Read to the end, never break out: an abandoned call keeps the client's dispose() waiting.
     let found: RecordedEvent | undefined;
-    await drain(read, budget(), (resolved) => {
+    await drain(read, budget, (resolved) => {
       if (positionOf(resolved) === position) found = fromEsdb(resolved)?.event;
     });
     return found;
@@ -387,8 +394,8 @@ class EventStoreDbAdapter implements EventStoreDbStore {
     try {
       await readFault(() =>
         drain(
-          this.client.readStream(stream, { fromRevision: END, direction: BACKWARDS, maxCount: 1 }),
-          this.timeoutMs,
+          () => this.client.readStream(stream, { fromRevision: END, direction: BACKWARDS, maxCount: 1 }),
+          this.perCall,
           (resolved) => {
             if (resolved.event) revision = Number(resolved.event.revision);
           },
@@ -408,8 +415,13 @@ class EventStoreDbAdapter implements EventStoreDbStore {
       for (;;) {
         let inPage = 0;
         let head: number | undefined;
-        const page = this.client.readAll({ fromPosition: from, direction: BACKWARDS, maxCount: 100 });
-        await drain(page as StreamingRead<AllStreamResolvedEvent>, this.timeoutMs, (resolved) => {
+        const page = () =>
+          this.client.readAll({
+            fromPosition: from,
+            direction: BACKWARDS,
+            maxCount: 100,
+          }) as StreamingRead<AllStreamResolvedEvent>;
+        await drain(page, this.perCall, (resolved) => {
           inPage++;
           if (head === undefined && fromEsdb(resolved)) head = positionOf(resolved);
           const event = resolved.event;
@@ -454,10 +466,12 @@ class EventStoreDbAdapter implements EventStoreDbStore {
     const violations: RetentionViolation[] = [];
     for (const stream of streams) {
       // The client's metadata read has no deadline of its own: the wait is bounded here.
-      const { metadata } = await within(
-        this.client.getStreamMetadata(stream, { deadline: this.timeoutMs }),
-        this.timeoutMs,
-        () => new CallTimeout(this.timeoutMs),
+      const { metadata } = await onceMoreIfUnconnected(() =>
+        within(
+          this.client.getStreamMetadata(stream, { deadline: this.timeoutMs }),
+          this.timeoutMs,
+          () => new CallTimeout(this.timeoutMs),
+        ),
       );
       if (!metadata) continue;
       const { maxAge, maxCount, truncateBefore } = metadata;
@@ -666,10 +680,41 @@ class CallTimeout extends Error {
 }
 
 /**
- * Reads a call to its end within `ms`. On the deadline the read is cancelled
- * (reads have no deadline in the client), so the call does not linger.
+ * Reads a call to its end within the budget. On the deadline the read is
+ * cancelled (reads have no deadline in the client), so the call does not
+ * linger. A read that failed to connect before it received anything is made
+ * once more: after an outage the first call often meets the client's old,
+ * failed channel, which the client then drops, and the second connects afresh.
  */
-async function drain<E>(read: StreamingRead<E>, ms: number, onItem: (item: E) => void): Promise<void> {
+async function drain<E>(open: () => StreamingRead<E>, budget: Budget, onItem: (item: E) => void): Promise<void> {
+  let received = 0;
+  try {
+    await drainOnce(open(), budget(), (item) => {
+      received++;
+      onItem(item);
+    });
+  } catch (error) {
+    if (received > 0 || !neverConnected(error)) throw error;
+    await channelReset();
+    await drainOnce(open(), budget(), onItem);
+  }
+}
+
+/** A call that never reached the server is made once more, at once, on the client's new channel. */
+async function onceMoreIfUnconnected<T>(call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    if (!neverConnected(error)) throw error;
+    await channelReset();
+    return call();
+  }
+}
+
+/** Lets the client drop its failed channel (it does so asynchronously) before a call is made again. */
+const channelReset = () => new Promise((resolve) => setTimeout(resolve, 10));
+
+async function drainOnce<E>(read: StreamingRead<E>, ms: number, onItem: (item: E) => void): Promise<void> {
   const timer = setTimeout(() => {
     read.destroy(new CallTimeout(ms));
     read.cancel().catch(() => undefined);

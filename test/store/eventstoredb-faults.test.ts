@@ -14,8 +14,8 @@ import { startEventStoreDbDouble, type EventStoreDbDouble } from '../eventstored
 import { event, events, newStream } from './contract.js';
 
 /** The adapter's bound in these tests, and what "within the bound" allows for a loaded CI machine. */
-const TIMEOUT_MS = 600;
-const WITHIN_MS = TIMEOUT_MS + 1500;
+const TIMEOUT_MS = 1000;
+const WITHIN_MS = TIMEOUT_MS + 2000;
 const options = { resubscribeDelayMs: { initial: 20, max: 200 }, timeoutMs: TIMEOUT_MS };
 const delay = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
