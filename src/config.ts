@@ -49,6 +49,10 @@ const Config = z.object({
   RATE_LIMIT_PER_MINUTE: wholeNumber(0, 1_000_000, 600),
   BODY_LIMIT_BYTES: wholeNumber(1024, 100 * 1024 * 1024, 4 * 1024 * 1024),
   SHUTDOWN_TIMEOUT_MS: wholeNumber(100, 600_000, 10_000),
+  /** The longest a request waits for the store before it is answered with a 503. */
+  STORE_TIMEOUT_MS: wholeNumber(100, 600_000, 5_000),
+  /** How long a start keeps trying to reach a store that is down before it gives up. */
+  STORE_CONNECT_TIMEOUT_MS: wholeNumber(0, 3_600_000, 30_000),
   TRUST_PROXY: boolean('false'),
 });
 

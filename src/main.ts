@@ -5,27 +5,19 @@ import { developmentKeys, KeyConfigError, KeyRing, parseKeySpec, type KeyEntry }
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { appOptionsFrom, buildApp } from './http/app.js';
 import { createLogger } from './http/plugins/logger.js';
+import { startBootServer } from './http/boot.js';
 import { openLedger } from './service.js';
+import { checkDataDir, StartupError, type DataDir } from './store/data-dir.js';
+import { isStoreFault } from './store/faults.js';
+import { DataDirLockedError, lockDataDir, type DataDirLock } from './store/lock.js';
 
-/** The keys in force: from API_KEYS and API_KEYS_FILE; in development without either, fresh ones printed once. */
-function keyRing(config: Config, logger: Logger): KeyRing {
-  let keys: KeyEntry[] | { name: string; role: KeyEntry['role']; key: string }[] = config.API_KEYS
-    ? parseKeySpec(config.API_KEYS)
-    : [];
-  if (keys.length === 0 && !config.API_KEYS_FILE && config.NODE_ENV !== 'production') {
-    const fresh = developmentKeys();
-    keys = fresh;
-    // Straight to stderr, once: not into the structured log that may be shipped elsewhere.
-    process.stderr.write(
-      [
-        '',
-        'No API keys configured (API_KEYS / API_KEYS_FILE): development keys for this run only:',
-        ...fresh.map((k) => `  ${k.role.padEnd(8)}  ${k.key}   (principal ${k.name})`),
-        'Send one as: Authorization: Bearer <key>. They are not stored anywhere and change at every start.',
-        '',
-      ].join('\n'),
-    );
-  }
+type DevelopmentKey = { name: string; role: KeyEntry['role']; key: string };
+
+/** The keys in force: from API_KEYS and API_KEYS_FILE; in development without either, fresh ones (printed later, once). */
+function keyRing(config: Config, logger: Logger): { ring: KeyRing; fresh: DevelopmentKey[] } {
+  let keys: KeyEntry[] | DevelopmentKey[] = config.API_KEYS ? parseKeySpec(config.API_KEYS) : [];
+  let fresh: DevelopmentKey[] = [];
+  if (keys.length === 0 && !config.API_KEYS_FILE && config.NODE_ENV !== 'production') keys = fresh = developmentKeys();
   const ring = new KeyRing({
     keys,
     ...(config.API_KEYS_FILE ? { file: config.API_KEYS_FILE } : {}),
@@ -34,7 +26,21 @@ function keyRing(config: Config, logger: Logger): KeyRing {
       logger.error({ err: error.message }, 'API keys file unreadable: the previous keys stay in force'),
   });
   if (ring.size === 0) throw new KeyConfigError(['no API keys: API_KEYS and API_KEYS_FILE define none']);
-  return ring;
+  return { ring, fresh };
+}
+
+function printDevelopmentKeys(fresh: DevelopmentKey[]): void {
+  if (fresh.length === 0) return;
+  // Straight to stderr, once: not into the structured log that may be shipped elsewhere.
+  process.stderr.write(
+    [
+      '',
+      'No API keys configured (API_KEYS / API_KEYS_FILE): development keys for this run only:',
+      ...fresh.map((k) => `  ${k.role.padEnd(8)}  ${k.key}   (principal ${k.name})`),
+      'Send one as: Authorization: Bearer <key>. They are not stored anywhere and change at every start.',
+      '',
+    ].join('\n'),
+  );
 }
 
 /**
@@ -51,26 +57,74 @@ function settleMemory(): void {
   v8.setFlagsFromString('--no-compact-on-every-full-gc');
 }
 
+/**
+ * A last resort, never the path of a known fault: an error nothing handled is logged, then the
+ * process exits non-zero, so a supervisor restarts it rather than letting it limp on.
+ */
+function installLastResort(logger: Logger): void {
+  const die = (kind: string) => (error: unknown) => {
+    logger.fatal({ err: error }, `${kind}: exiting`);
+    logger.flush();
+    process.exit(70);
+  };
+  process.on('unhandledRejection', die('unhandled rejection'));
+  process.on('uncaughtException', die('uncaught exception'));
+}
+
 async function main() {
   const config = loadConfig();
   const logger = createLogger(config.LOG_LEVEL);
-  const auth = keyRing(config, logger);
-  const ledger = await openLedger(config, logger);
+  installLastResort(logger);
+  // Everything a person must fix is found before anything is created, the ledger opened or a key printed.
+  const { ring: auth, fresh } = keyRing(config, logger);
+  let starting = 'opening the store';
+  const boot = await startBootServer({ port: config.PORT, host: config.HOST }, () => starting, logger);
+  let dataDir: DataDir | undefined;
+  let lock: DataDirLock | undefined;
+  try {
+    if (!config.EVENTSTORE_CONNECTION_STRING) {
+      dataDir = checkDataDir(config.DATA_DIR);
+      if (dataDir.writable) lock = lockDataDir(config.DATA_DIR);
+    }
+  } catch (error) {
+    await boot.close();
+    throw error;
+  }
+  printDevelopmentKeys(fresh);
+
+  const ledger = await openLedger(config, logger, {
+    ...(dataDir ? { dataDir } : {}),
+    onConnectAttempt: (attempt, fault, retryInMs) => {
+      starting = `the store does not answer (attempt ${attempt}: ${fault.message}); trying again in ${retryInMs} ms`;
+      logger.warn({ attempt, retryInMs, err: fault.message }, 'the store does not answer: trying again');
+    },
+  });
   settleMemory();
   const app = await buildApp(ledger, appOptionsFrom(config, logger, auth));
+  await boot.close();
   await app.listen({ port: config.PORT, host: config.HOST });
   logger.info(
-    { engine: ledger.store.engine, position: ledger.projector.state.position, keys: auth.size },
-    'MSS Ledger is ready',
+    {
+      engine: ledger.store.engine,
+      position: ledger.projector.state.position,
+      keys: auth.size,
+      ...(ledger.readOnly ? { readOnly: ledger.readOnly } : {}),
+    },
+    ledger.readOnly ? 'MSS Ledger is serving READ-ONLY' : 'MSS Ledger is ready',
   );
 
   let stopping = false;
   const stop = async (signal: string) => {
-    if (stopping) return;
+    if (stopping) {
+      logger.warn({ signal }, 'second signal: exiting now, without a clean stop');
+      logger.flush();
+      process.exit(1);
+    }
     stopping = true;
-    logger.info({ signal }, 'shutting down: finishing in-flight requests');
+    logger.info({ signal }, 'shutting down: finishing in-flight requests (send the signal again to exit at once)');
     const deadline = setTimeout(() => {
       logger.error({ timeoutMs: config.SHUTDOWN_TIMEOUT_MS }, 'shutdown took too long: exiting');
+      logger.flush();
       process.exit(1);
     }, config.SHUTDOWN_TIMEOUT_MS);
     deadline.unref();
@@ -79,10 +133,13 @@ async function main() {
       // then let the writer finish anything queued and close the store.
       await app.close();
       await ledger.close();
+      lock?.release();
       logger.info('stopped cleanly');
+      logger.flush();
       process.exit(0);
     } catch (error) {
       logger.error({ err: error }, 'shutdown failed');
+      logger.flush();
       process.exit(1);
     }
   };
@@ -98,6 +155,14 @@ main().catch((error: unknown) => {
   if (error instanceof KeyConfigError) {
     console.error(`invalid configuration:\n${error.problems.map((p) => `  - ${p}`).join('\n')}`);
     process.exit(2);
+  }
+  if (error instanceof StartupError || error instanceof DataDirLockedError) {
+    console.error(`cannot start: ${error.message}`);
+    process.exit(2);
+  }
+  if (isStoreFault(error)) {
+    console.error(`cannot start: ${error.message} (gave up after STORE_CONNECT_TIMEOUT_MS)`);
+    process.exit(1);
   }
   console.error(error);
   process.exit(1);

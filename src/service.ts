@@ -3,7 +3,9 @@
  * projector on top of it, and the mission's history on an empty store.
  */
 import { mkdirSync } from 'node:fs';
+import { statfs } from 'node:fs/promises';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { missionHistory } from '../seeds/mission-history.js';
 import type { IncomingEvent } from '../events/index.js';
@@ -15,6 +17,8 @@ import { LedgerWriter } from './ledger/writer.js';
 import { loadCheckpoint, saveCheckpoint } from './read/checkpoint.js';
 import { internStrings } from './read/intern.js';
 import { Projector, type ProjectorExport } from './read/projector.js';
+import { checkDataDir, StartupError, type DataDir } from './store/data-dir.js';
+import { isStoreFault, sqliteFault, within, type StoreFault } from './store/faults.js';
 import type { EventStore } from './store/port.js';
 import { openSqliteStore } from './store/sqlite.js';
 
@@ -22,6 +26,10 @@ export interface Ledger {
   store: EventStore;
   writer: LedgerWriter;
   projector: Projector;
+  /** Why every write is refused, when the store could only be opened for reading. */
+  readOnly?: string;
+  /** What keeps the ledger from taking writes or following the store right now; empty when all is well. For /ready. */
+  health(): Promise<string[]>;
   close(): Promise<void>;
 }
 
@@ -53,12 +61,54 @@ export interface StartOptions {
   clock?: () => Date;
   /** Where the projections' checkpoint lives; without one every start replays the log. */
   checkpointFile?: string;
+  /** The longest a submission waits for the store (STORE_TIMEOUT_MS). */
+  storeTimeoutMs?: number;
+  /** Set when the store was opened for reading only: why. */
+  readOnly?: string;
+  /** The data directory, when the store lives in it: a full disk's recovery is seen there. */
+  dataDir?: string;
+  logger?: Logger;
+}
+
+/** Room a disk must have again before a store that filled it is reported writable. */
+const ROOM_AFTER_FULL_BYTES = 16 * 1024 * 1024;
+
+async function hasRoom(dir: string): Promise<boolean> {
+  try {
+    const fs = await statfs(dir);
+    return fs.bavail * fs.bsize >= ROOM_AFTER_FULL_BYTES;
+  } catch {
+    return false;
+  }
 }
 
 /** Starts writer and projector on a store; both have caught up when this resolves. */
 export async function startLedger(store: EventStore, options: StartOptions = {}): Promise<Ledger> {
-  const writer = new LedgerWriter(store, options.clock ? { clock: options.clock } : {});
+  const logger = options.logger;
+  const logFault = (fault: StoreFault, during: string) =>
+    logger?.warn({ fault: fault.fault, during, err: fault.message }, 'store fault');
+  const writer = new LedgerWriter(store, {
+    ...(options.clock ? { clock: options.clock } : {}),
+    ...(options.storeTimeoutMs ? { timeoutMs: options.storeTimeoutMs } : {}),
+    onFault: logFault,
+    onRecovered: () => logger?.info('the store answers again: following it'),
+  });
   const projector = new Projector(store);
+  projector.onFault = (fault) => logFault(fault, 'projections following the store');
+  const readOnly = options.readOnly;
+  const timeoutMs = options.storeTimeoutMs ?? 5000;
+
+  /** Has the fault the last append met gone? A full disk has room again; an unreachable store answers. */
+  const recovered = async (fault: NonNullable<LedgerWriter['fault']>): Promise<boolean> => {
+    if (fault.fault === 'store-read-only') return false;
+    if (fault.fault === 'store-full' && options.dataDir) return hasRoom(options.dataDir);
+    try {
+      await within(store.headPosition(), timeoutMs, () => new Error('timed out'));
+      return true;
+    } catch {
+      return false;
+    }
+  };
   const file = options.checkpointFile;
   if (file) {
     // Both share their names and ids: the projections and the book, as restored, share their strings.
@@ -73,13 +123,37 @@ export async function startLedger(store: EventStore, options: StartOptions = {})
     store,
     writer,
     projector,
+    ...(readOnly ? { readOnly } : {}),
+    async health() {
+      const problems: string[] = [];
+      if (readOnly) problems.push(`the store is read-only (${readOnly}): reads are served, every write is refused`);
+      if (writer.stopped) problems.push(`the writer stopped following the store: ${writer.stopped.message}`);
+      if (projector.stopped) problems.push(`the projections stopped following the store: ${projector.stopped.message}`);
+      if (projector.fault) problems.push(`the projections wait for the store: ${projector.fault}`);
+      const fault = writer.fault;
+      if (fault) {
+        if (await recovered(fault)) {
+          if (writer.fault === fault) writer.fault = undefined;
+          logger?.info({ fault: fault.fault }, 'the store looks writable again');
+        } else problems.push(`writes fail: ${fault.message} (since ${fault.at})`);
+      }
+      return problems;
+    },
     async close() {
       await writer.close();
       await projector.close();
-      // A clean stop leaves a checkpoint: the next start folds only what comes after it.
-      if (file) {
-        await saveProjectorCheckpoint(file, projector, store);
-        await saveBookCheckpoint(file, writer, store);
+      // A clean stop leaves a checkpoint: the next start folds only what comes after it. One that
+      // cannot be written (a full disk) is no reason to fail the stop: the next start replays.
+      if (file && !readOnly) {
+        try {
+          await saveProjectorCheckpoint(file, projector, store);
+          await saveBookCheckpoint(file, writer, store);
+        } catch (error) {
+          logger?.warn(
+            { err: error instanceof Error ? error.message : String(error) },
+            'checkpoint not saved: the next start replays the log',
+          );
+        }
       }
       await store.close();
     },
@@ -110,10 +184,92 @@ export async function seedMissionHistory(
   return { recorded: result.replayed ? 0 : result.events.length, alreadyRecorded: stored.size };
 }
 
-export async function openLedger(config: Config, logger?: Logger): Promise<Ledger> {
-  const store = await openStore(config);
-  const ledger = await startLedger(store, { checkpointFile: checkpointFile(config) });
-  if (config.SEED_ON_EMPTY && (await store.headPosition()) === 0) {
+/**
+ * The embedded store as the data directory allows: for writing when it can be written; otherwise
+ * (a read-only file or mount, a disk so full SQLite cannot open it in place) for reading only,
+ * so the history is still served.
+ */
+export function openEmbeddedStore(dataDir: DataDir, logger?: Logger): { store: EventStore; readOnly?: string } {
+  const file = dataDir.ledgerFile;
+  let reason = dataDir.writable ? undefined : dataDir.reason;
+  if (dataDir.writable) {
+    try {
+      return { store: openSqliteStore({ file }) };
+    } catch (error) {
+      const fault = sqliteFault(error);
+      const message = error instanceof Error ? error.message : String(error);
+      if (!fault) throw new StartupError(`the store ${file} cannot be opened: ${message}`);
+      if (!dataDir.hasLedger) throw new StartupError(`the store ${file} cannot be created: ${fault.message}`);
+      reason = fault.message;
+    }
+  }
+  logger?.warn({ file, reason }, 'the store cannot be written: serving it read-only');
+  try {
+    return { store: openSqliteStore({ file, readonly: true }), readOnly: reason ?? 'read-only' };
+  } catch {
+    // SQLite cannot read a WAL file in place without its shared-memory file: read a copy.
+    try {
+      return { store: openSqliteStore({ file, readonly: 'snapshot' }), readOnly: reason ?? 'read-only' };
+    } catch (error) {
+      throw new StartupError(
+        `the store ${file} cannot be read either: ${error instanceof Error ? error.message : String(error)}`,
+      );
+    }
+  }
+}
+
+export interface OpenLedgerOptions {
+  /** The data directory as checked at start (checkDataDir); checked here when not given. */
+  dataDir?: DataDir;
+  /** Told of each failed attempt to reach a store that is down, and when the next comes. */
+  onConnectAttempt?: (attempt: number, fault: StoreFault, retryInMs: number) => void;
+}
+
+/**
+ * Reaches a store that may be down (a server starting, a network not yet up): tries again with
+ * backoff until `timeoutMs` has passed, then gives up with the last fault.
+ */
+export async function connectWithRetry(
+  open: () => Promise<EventStore>,
+  timeoutMs: number,
+  onAttempt?: OpenLedgerOptions['onConnectAttempt'],
+): Promise<EventStore> {
+  const deadline = Date.now() + timeoutMs;
+  let delay = 250;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await open();
+    } catch (error) {
+      if (!isStoreFault(error) || error.fault !== 'store-unavailable') throw error;
+      const left = deadline - Date.now();
+      if (left <= 0) throw error;
+      const wait = Math.min(delay, left);
+      onAttempt?.(attempt, error, wait);
+      await sleep(wait);
+      delay = Math.min(delay * 2, 5000);
+    }
+  }
+}
+
+export async function openLedger(config: Config, logger?: Logger, options: OpenLedgerOptions = {}): Promise<Ledger> {
+  let store: EventStore;
+  let readOnly: string | undefined;
+  let dataDir: DataDir | undefined;
+  if (config.EVENTSTORE_CONNECTION_STRING) {
+    mkdirSync(config.DATA_DIR, { recursive: true });
+    store = await connectWithRetry(() => openStore(config), config.STORE_CONNECT_TIMEOUT_MS, options.onConnectAttempt);
+  } else {
+    dataDir = options.dataDir ?? checkDataDir(config.DATA_DIR);
+    ({ store, readOnly } = openEmbeddedStore(dataDir, logger));
+  }
+  const ledger = await startLedger(store, {
+    checkpointFile: checkpointFile(config),
+    storeTimeoutMs: config.STORE_TIMEOUT_MS,
+    ...(readOnly ? { readOnly } : {}),
+    ...(dataDir ? { dataDir: dataDir.dir } : {}),
+    ...(logger ? { logger } : {}),
+  });
+  if (!readOnly && config.SEED_ON_EMPTY && (await store.headPosition()) === 0) {
     const seeded = await seedMissionHistory(ledger);
     logger?.info({ events: seeded.recorded }, 'empty store seeded with the mission history');
   }

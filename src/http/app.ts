@@ -38,6 +38,8 @@ export interface LedgerDeps {
   store: EventStore;
   writer: LedgerWriter;
   projector: Projector;
+  /** What keeps the ledger from taking writes right now (a read-only store, a full disk…), for /ready. */
+  health?: () => Promise<string[]>;
 }
 
 declare module 'fastify' {

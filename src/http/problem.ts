@@ -7,6 +7,7 @@ import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { RejectionError, RULES, type Rejection, type RuleName } from '../ledger/rules.js';
+import { FAULTS, isStoreFault, type StoreFault } from '../store/faults.js';
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
 
@@ -34,6 +35,23 @@ export function sendProblem(reply: FastifyReply, problem: Problem): FastifyReply
   // Counted by the metrics as a rejection by this rule.
   if (problem.rule !== undefined) reply.problemRule = problem.rule;
   return reply.code(problem.status).type(PROBLEM_CONTENT_TYPE).send(problem);
+}
+
+/** A store fault as problem details: `urn:mss-ledger:fault:<name>`, with the fault's status; Retry-After is set by the handler. */
+export function faultProblem(fault: StoreFault, instance?: string): Problem {
+  return {
+    type: `urn:mss-ledger:fault:${fault.fault}`,
+    title: FAULTS[fault.fault].title,
+    status: fault.status,
+    detail: fault.message,
+    ...(instance === undefined ? {} : { instance }),
+    context: { fault: fault.fault, retryAfterSeconds: fault.retryAfterSeconds },
+  };
+}
+
+export function sendFault(reply: FastifyReply, fault: StoreFault, instance?: string): FastifyReply {
+  reply.header('retry-after', String(fault.retryAfterSeconds));
+  return sendProblem(reply, faultProblem(fault, instance));
 }
 
 export function rejectionProblem(rejection: Rejection, instance?: string): Problem {
@@ -102,6 +120,7 @@ const statusTitle = (status: number) =>
     415: 'Unsupported media type',
     429: 'Too many requests',
     503: 'Service unavailable',
+    507: 'Insufficient storage',
   })[status] ?? 'Error';
 
 export function httpProblem(status: number, detail: string, instance?: string, extra: Partial<Problem> = {}): Problem {
@@ -118,6 +137,10 @@ export function httpProblem(status: number, detail: string, instance?: string, e
 /** The app's error handler: every error leaves as problem details, and bad input is never a 500. */
 export function problemErrorHandler(error: FastifyError, request: FastifyRequest, reply: FastifyReply) {
   if (error instanceof RejectionError) return sendProblem(reply, rejectionProblem(error.rejection, request.url));
+  if (isStoreFault(error)) {
+    request.log.warn({ fault: error.fault, err: error.message }, 'store fault answered');
+    return sendFault(reply, error, request.url);
+  }
   if (hasZodFastifySchemaValidationErrors(error)) {
     const issues = error.validation.map((v) =>
       issueFromZod({

@@ -11,6 +11,8 @@
  */
 import type { FoldableEvent, RecordedEvent } from '../../events/index.js';
 import { upcast } from '../../events/index.js';
+import { isStoreFault, StoreFault, type FaultName } from '../store/faults.js';
+import { followStore } from '../store/follow.js';
 import {
   contentKey,
   IdempotencyConflictError,
@@ -41,7 +43,16 @@ export interface SubmissionResult {
   replayed: boolean;
 }
 
+/**
+ * Where a submission stands, for the answer it gets if the store does not answer in time:
+ * still queued or being decided, nothing can have been written; once its append is sent, it may have been.
+ */
+type Stage = 'queued' | 'deciding' | 'appending';
+
 interface Pending extends Submission {
+  stage: Stage;
+  /** Answered (or given up on): later outcomes are not delivered again. */
+  settled: boolean;
   resolve(result: SubmissionResult): void;
   reject(error: unknown): void;
 }
@@ -50,6 +61,21 @@ export interface WriterOptions {
   clock?: () => Date;
   /** Upper bound of events in one group append. */
   maxGroupEvents?: number;
+  /** How long a submission may wait for the store before it is answered with a fault. Default 5000 ms. */
+  timeoutMs?: number;
+  /** How long to wait for the feed to bring another writer's events before reading them directly. Default 1000 ms. */
+  feedWaitMs?: number;
+  /** Told of every store fault the writer meets (for the operator's log). */
+  onFault?: (fault: StoreFault, during: string) => void;
+  /** Told when the feed is delivering again after a fault. */
+  onRecovered?: () => void;
+}
+
+/** The last store fault the writer met, until an append succeeds again: /ready reports it. */
+export interface WriterFault {
+  fault: FaultName;
+  message: string;
+  at: string;
 }
 
 export class LedgerWriter {
@@ -63,14 +89,22 @@ export class LedgerWriter {
   private feedWaiters: { revision: number; resolve: () => void }[] = [];
   private readonly clock: () => Date;
   private readonly maxGroupEvents: number;
+  private readonly timeoutMs: number;
+  private readonly feedWaitMs: number;
   private idle: Promise<void> = Promise.resolve();
+  /** The last store fault met, cleared by the next successful append. */
+  fault: WriterFault | undefined;
+  /** Set when the feed stopped for good (a fold failed): the book no longer follows the store. */
+  stopped: Error | undefined;
 
   constructor(
     private readonly store: EventStore,
-    options: WriterOptions = {},
+    private readonly options: WriterOptions = {},
   ) {
     this.clock = options.clock ?? (() => new Date());
     this.maxGroupEvents = options.maxGroupEvents ?? 2000;
+    this.timeoutMs = options.timeoutMs ?? 5000;
+    this.feedWaitMs = options.feedWaitMs ?? 1000;
   }
 
   /** Takes up a book saved by a checkpoint; `start` then folds only what came after it. Before `start` only. */
@@ -81,7 +115,7 @@ export class LedgerWriter {
   /** Folds the stored history into the book, then follows appends made by other writers. */
   async start(): Promise<void> {
     await new Promise<void>((caughtUp, failed) => {
-      this.subscription = this.store.subscribeToAll(this.book.position, {
+      this.subscription = followStore(this.store, this.book.position, {
         onEvent: (event) => {
           if (event.stream !== LEDGER_STREAM) return;
           // Our own appends are in the book already. (Mid-group the book's position is provisional: check later.)
@@ -92,7 +126,12 @@ export class LedgerWriter {
           this.accept(ledgerEvent);
         },
         onCaughtUp: () => caughtUp(),
-        onError: failed,
+        onFault: (fault) => this.options.onFault?.(fault, 'following the store'),
+        onRecovered: () => this.options.onRecovered?.(),
+        onError: (error) => {
+          this.stopped = error;
+          failed(error);
+        },
       });
     });
   }
@@ -111,9 +150,46 @@ export class LedgerWriter {
   /** Decides and stores one atomic batch. Rejects with RejectionError when a rule refuses it. */
   submit(submission: Submission): Promise<SubmissionResult> {
     return new Promise((resolve, reject) => {
-      this.queue.push({ ...submission, resolve, reject });
+      // Not unref'd: a submission someone awaits keeps the process alive until it is answered.
+      const timer = setTimeout(() => this.timeOut(pending), this.timeoutMs);
+      const settle = () => {
+        if (pending.settled) return false;
+        pending.settled = true;
+        clearTimeout(timer);
+        return true;
+      };
+      const pending: Pending = {
+        ...submission,
+        stage: 'queued',
+        settled: false,
+        resolve: (result) => settle() && resolve(result),
+        reject: (error) => settle() && reject(error),
+      };
+      this.queue.push(pending);
       if (!this.running) this.idle = this.drain();
     });
+  }
+
+  /**
+   * The store did not answer in time. A submission not yet sent is withdrawn, so the client
+   * knows nothing was written; one whose append is on its way may or may not be stored.
+   */
+  private timeOut(pending: Pending): void {
+    if (pending.settled) return;
+    if (pending.stage === 'appending') {
+      pending.reject(
+        new StoreFault(
+          'append-outcome-unknown',
+          `the store did not confirm the append within ${this.timeoutMs} ms; it may or may not be stored: retry with the same event ids (a stored event is then answered as a replay)`,
+        ),
+      );
+      return;
+    }
+    // Queued: taken out of the queue. Deciding: dropped from its group before the append (runGroup checks `settled`).
+    this.queue = this.queue.filter((p) => p !== pending);
+    pending.reject(
+      new StoreFault('store-unavailable', `the store did not answer within ${this.timeoutMs} ms; nothing was written`),
+    );
   }
 
   private fold(event: FoldEvent): void {
@@ -137,6 +213,7 @@ export class LedgerWriter {
     for (const event of events) this.fold(event);
   }
 
+  /** Never rejects: every failure is answered to the submissions it concerns. */
   private async drain(): Promise<void> {
     this.running = true;
     try {
@@ -145,6 +222,10 @@ export class LedgerWriter {
         const group = this.takeGroup();
         await this.runGroup(group);
       }
+    } catch (error) {
+      // runGroup answers its own failures; this is the last resort, so that nobody waits forever.
+      for (const pending of this.queue) pending.reject(error);
+      this.queue = [];
     } finally {
       this.running = false;
       this.drainFeed();
@@ -174,53 +255,47 @@ export class LedgerWriter {
   private async runGroup(initial: Pending[]): Promise<void> {
     let group = initial;
     for (let attempt = 0; ; attempt++) {
-      // Ids the server assigned are new by construction: only clients' ids can be retries.
-      const clientIds = group.flatMap((g) => g.proposals.flatMap((p) => (p.idAssigned ? [] : [p.id])));
-      const stored = clientIds.length === 0 ? [] : await this.store.readByIds(clientIds);
-      const byId = new Map(stored.map((e) => [e.id, e]));
-      const targets = await this.reversalTargets(group);
+      group = group.filter((p) => !p.settled); // answered meanwhile (timed out)
+      if (group.length === 0) return;
+      for (const pending of group) pending.stage = 'deciding';
+      let byId: Map<string, RecordedEvent>;
+      let targets: Map<string, FoldableEvent>;
+      try {
+        // Ids the server assigned are new by construction: only clients' ids can be retries.
+        const clientIds = group.flatMap((g) => g.proposals.flatMap((p) => (p.idAssigned ? [] : [p.id])));
+        const stored = clientIds.length === 0 ? [] : await this.store.readByIds(clientIds);
+        byId = new Map(stored.map((e) => [e.id, e]));
+        targets = await this.reversalTargets(group);
+      } catch (error) {
+        this.failGroup(group, error, 'reading ids before an append');
+        return;
+      }
       const undo: UndoLog = [];
-      const accepted: { pending: Pending; events: EventToAppend[] }[] = [];
+      let accepted: { pending: Pending; events: EventToAppend[] }[];
       this.drainFeed();
       this.deciding = true;
       const expected = this.book.revision ?? 'no-stream';
-      let provisional = this.book.position;
-      // The ledger's revision as each batch is decided: earlier batches of the group move it on.
-      let revisionNow = this.book.revision ?? -1;
-      for (const pending of group) {
-        const replay = replayOf(pending, byId);
-        if (replay) {
-          if (replay instanceof RejectionError) pending.reject(replay);
-          else pending.resolve(replay);
-          continue;
-        }
-        if (pending.expectedRevision !== undefined && pending.expectedRevision !== revisionNow) {
-          pending.reject(
-            new RejectionError(
-              reject(
-                'expected-revision-mismatch',
-                `the ledger is at revision ${revisionNow}, not ${pending.expectedRevision}: read what was recorded since, decide again`,
-                undefined,
-                { expectedRevision: pending.expectedRevision, currentRevision: revisionNow },
-              ),
-            ),
-          );
-          continue;
-        }
-        const mark = undo.length;
-        const outcome = this.decideBatch(pending, targets, () => ++provisional, undo);
-        if ('rejection' in outcome) {
-          rollBack(undo.splice(mark));
-          pending.reject(new RejectionError(outcome.rejection));
-          continue;
-        }
-        revisionNow += outcome.events.length;
-        accepted.push({ pending, events: outcome.events });
+      try {
+        accepted = this.decideGroup(group, byId, targets, undo);
+      } catch (error) {
+        // A bug in a rule, not the client's fault: nothing is kept, everyone in the group is told.
+        rollBack(undo);
+        this.endDeciding();
+        this.failGroup(group, error, 'deciding');
+        return;
+      }
+      if (accepted.some((a) => a.pending.settled)) {
+        // Someone timed out while the group was decided: decide again without them, so they are not written.
+        rollBack(undo);
+        this.endDeciding();
+        group = accepted.map((a) => a.pending);
+        continue;
       }
       if (accepted.length === 0) {
         this.endDeciding();
         return;
       }
+      for (const { pending } of accepted) pending.stage = 'appending';
       try {
         const result = await this.store.append(
           LEDGER_STREAM,
@@ -229,6 +304,7 @@ export class LedgerWriter {
         );
         this.book.position = result.lastPosition;
         this.book.revision = result.streamRevision;
+        this.fault = undefined;
         let offset = 0;
         for (const { pending, events } of accepted) {
           pending.resolve({ events: result.events.slice(offset, offset + events.length), replayed: false });
@@ -244,13 +320,71 @@ export class LedgerWriter {
         if (error instanceof IdempotencyConflictError && attempt < 20) continue; // raced a retry on another replica: re-check ids
         if (error instanceof WrongExpectedRevisionError && attempt < 20) {
           // Another writer appended first: catch up with what it wrote, then decide again.
-          await this.awaitRevision(error.actual ?? -1);
+          try {
+            await this.catchUpTo(error.actual ?? -1);
+          } catch (readError) {
+            this.failGroup(group, readError, 'catching up after another writer');
+            return;
+          }
           continue;
         }
-        for (const { pending } of accepted) pending.reject(error);
+        this.failGroup(group, error, 'appending');
         return;
       }
     }
+  }
+
+  /** Decides every submission of the group in turn, folding the accepted ones in tentatively. */
+  private decideGroup(
+    group: Pending[],
+    byId: Map<string, RecordedEvent>,
+    targets: Map<string, FoldableEvent>,
+    undo: UndoLog,
+  ): { pending: Pending; events: EventToAppend[] }[] {
+    const accepted: { pending: Pending; events: EventToAppend[] }[] = [];
+    let provisional = this.book.position;
+    // The ledger's revision as each batch is decided: earlier batches of the group move it on.
+    let revisionNow = this.book.revision ?? -1;
+    for (const pending of group) {
+      const replay = replayOf(pending, byId);
+      if (replay) {
+        if (replay instanceof RejectionError) pending.reject(replay);
+        else pending.resolve(replay);
+        continue;
+      }
+      if (pending.expectedRevision !== undefined && pending.expectedRevision !== revisionNow) {
+        pending.reject(
+          new RejectionError(
+            reject(
+              'expected-revision-mismatch',
+              `the ledger is at revision ${revisionNow}, not ${pending.expectedRevision}: read what was recorded since, decide again`,
+              undefined,
+              { expectedRevision: pending.expectedRevision, currentRevision: revisionNow },
+            ),
+          ),
+        );
+        continue;
+      }
+      const mark = undo.length;
+      const outcome = this.decideBatch(pending, targets, () => ++provisional, undo);
+      if ('rejection' in outcome) {
+        rollBack(undo.splice(mark));
+        pending.reject(new RejectionError(outcome.rejection));
+        continue;
+      }
+      revisionNow += outcome.events.length;
+      accepted.push({ pending, events: outcome.events });
+    }
+    return accepted;
+  }
+
+  /** Answers every submission of a group that failed with the error; a store fault is remembered for /ready. */
+  private failGroup(group: Pending[], error: unknown, during: string): void {
+    if (isStoreFault(error)) {
+      this.fault = { fault: error.fault, message: error.message, at: this.clock().toISOString() };
+      this.options.onFault?.(error, during);
+    }
+    for (const pending of group) pending.reject(error);
   }
 
   private decideBatch(
@@ -300,9 +434,24 @@ export class LedgerWriter {
     return new Map(found.filter((e) => e.stream === LEDGER_STREAM).map((e) => [e.id, upcast(e)]));
   }
 
-  private awaitRevision(revision: number): Promise<void> {
-    if ((this.book.revision ?? -1) >= revision) return Promise.resolve();
-    return new Promise((resolve) => this.feedWaiters.push({ revision, resolve }));
+  /**
+   * Brings the book to the ledger's `revision`: the feed normally delivers it at once, but a
+   * feed can lag or stall (another process appended to an embedded store, whose feed wakes on
+   * its own commits): after `feedWaitMs` the writer reads the ledger stream itself.
+   */
+  private async catchUpTo(revision: number): Promise<void> {
+    if ((this.book.revision ?? -1) >= revision) return;
+    const reached = await new Promise<boolean>((resolve) => {
+      const waiter = { revision, resolve: () => resolve(true) };
+      this.feedWaiters.push(waiter);
+      setTimeout(() => {
+        this.feedWaiters = this.feedWaiters.filter((w) => w !== waiter);
+        resolve(false);
+      }, this.feedWaitMs);
+    });
+    if (reached) return;
+    const missed = await this.store.readStream(LEDGER_STREAM, { after: this.book.revision ?? -1 });
+    for (const event of missed) this.fold(await resolveTarget(this.store, upcast(event)));
   }
 }
 

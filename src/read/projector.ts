@@ -7,6 +7,8 @@
  * "now", and as facts in a time index that answers any asOf / knownAt. Short
  * histories (a shipment, a serial) are kept whole and folded per request.
  */
+import type { StoreFault } from '../store/faults.js';
+import { followStore } from '../store/follow.js';
 import { instantParser, upcast, type StoredEvent } from '../../events/index.js';
 import { emptyCatalog, evolveCatalog, type Catalog } from '../../projections/catalog.js';
 import { applyDeltas, type Counters } from '../../projections/counters.js';
@@ -81,6 +83,12 @@ export class Projector {
   /** When each position was recorded (as runs): knownAt → position by binary search. */
   private recorded = new RecordingTimes();
   caughtUp = false;
+  /** A store fault the feed is waiting out (it resubscribes on its own), for /ready. */
+  fault: string | undefined;
+  /** Set when following stopped for good (a fold failed): the projections no longer move. */
+  stopped: Error | undefined;
+  /** Told of every store fault the feed meets (for the operator's log). */
+  onFault: ((fault: StoreFault) => void) | undefined;
   /** True when its catch-up was shared with a worker thread (see split-fold.ts). */
   sharedCatchUp = false;
   /** The position of the checkpoint this projector started from, if any. */
@@ -157,14 +165,24 @@ export class Projector {
       await this.catchUpInBulk(head);
     }
     return new Promise((resolve, reject) => {
-      this.subscription = this.store.subscribeToAll(this.state.position, {
+      this.subscription = followStore(this.store, this.state.position, {
         onEvent: (event) => this.apply(event),
         onCaughtUp: () => {
           if (this.bulk) this.endBulk();
           this.caughtUp = true;
           resolve();
         },
-        onError: reject,
+        onFault: (fault) => {
+          this.fault = fault.message;
+          this.onFault?.(fault);
+        },
+        onRecovered: () => {
+          this.fault = undefined;
+        },
+        onError: (error) => {
+          this.stopped = error;
+          reject(error);
+        },
       });
     });
   }

@@ -71,7 +71,6 @@ export function sqliteFault(error: unknown): StoreFault | undefined {
 export function within<T>(work: Promise<T>, ms: number, onTimeout: () => Error): Promise<T> {
   return new Promise<T>((resolve, reject) => {
     const timer = setTimeout(() => reject(onTimeout()), ms);
-    timer.unref?.();
     work.then(
       (value) => {
         clearTimeout(timer);

@@ -13,6 +13,7 @@
  * that needs file permissions and backups, not SQL.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { readFileSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import type { EventMetadata, RecordedEvent, StoredEvent } from '../../events/index.js';
 import {
@@ -27,6 +28,7 @@ import {
   type SubscribeHandlers,
   type Subscription,
 } from './port.js';
+import { sqliteFault, StoreFault } from './faults.js';
 
 export interface SqliteStoreOptions {
   /** Path of the database file (`:memory:` works but is not durable). */
@@ -35,8 +37,14 @@ export interface SqliteStoreOptions {
   clock?: () => Date;
   /** How long to gather appends into one commit. 0 (default): those arriving in the same macrotask. */
   groupCommitMs?: number;
-  /** Opens an existing store file for reading only (a second reader, in a worker thread): every append is refused. */
-  readonly?: boolean;
+  /**
+   * Opens an existing store file for reading only: every append is refused with a `store-read-only`
+   * fault. `true`: a read-only connection to the file (a second reader, in a worker thread, or a
+   * file the process may not write). `'snapshot'`: a copy of the file read into memory, for a
+   * store that cannot even be opened for reading in place (a read-only mount or a full disk, where
+   * SQLite cannot make the WAL's shared-memory file).
+   */
+  readonly?: boolean | 'snapshot';
 }
 
 export interface SqliteDurability {
@@ -204,20 +212,46 @@ function checkLayout(db: Database.Database): void {
 function migrate(db: Database.Database): void {
   checkLayout(db);
   db.exec(SCHEMA);
-  db.pragma(`user_version = ${SCHEMA_VERSION}`);
+  // Written only when it changes: a start must not need to write (a full disk, a read-only file can still be read).
+  if ((db.pragma('user_version', { simple: true }) as number) !== SCHEMA_VERSION)
+    db.pragma(`user_version = ${SCHEMA_VERSION}`);
+}
+
+/** The file read into memory, marked as a rollback-journal database (memory has no WAL; a cleanly closed file has nothing in its WAL). */
+function snapshotOf(file: string): Database.Database {
+  const image = readFileSync(file);
+  if (image.length > 19) image[18] = image[19] = 1;
+  return new Database(image, { readonly: true });
+}
+
+function openDatabase(options: SqliteStoreOptions): Database.Database {
+  const readonly = options.readonly ?? false;
+  if (readonly === 'snapshot') {
+    const db = snapshotOf(options.file);
+    checkLayout(db);
+    return db;
+  }
+  const db = new Database(options.file, readonly ? { readonly: true, fileMustExist: true } : {});
+  try {
+    if (readonly) checkLayout(db);
+    else {
+      if (db.readonly) throw new StoreFault('store-read-only', `the store file ${options.file} cannot be written`);
+      db.pragma('journal_mode = WAL');
+      db.pragma('synchronous = FULL');
+      migrate(db);
+    }
+    return db;
+  } catch (error) {
+    db.close();
+    throw sqliteFault(error) ?? error;
+  }
 }
 
 export function openSqliteStore(options: SqliteStoreOptions): SqliteEventStore {
   const clock = options.clock ?? (() => new Date());
   const groupCommitMs = options.groupCommitMs ?? 0;
   const readonly = options.readonly ?? false;
-  const db = new Database(options.file, readonly ? { readonly: true, fileMustExist: true } : {});
-  if (readonly) checkLayout(db);
-  else {
-    db.pragma('journal_mode = WAL');
-    db.pragma('synchronous = FULL');
-    migrate(db);
-  }
+  const db = openDatabase(options);
 
   const stmt = {
     insert: db.prepare(
@@ -274,6 +308,14 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteEventStore {
     for (const event of events) recent.push(event);
     if (recent.length > 2 * RECENT_KEEP) recent = recent.slice(-RECENT_KEEP);
   };
+  /** A read whose SQLite error is the machine's (I/O, locks) leaves as a store fault. */
+  const reading = <T>(read: () => T): T => {
+    try {
+      return read();
+    } catch (error) {
+      throw sqliteFault(error) ?? error;
+    }
+  };
   const readAllSync = (after: number, limit: number): RecordedEvent[] => {
     const first = recent[0];
     if (first && after + 1 >= first.globalPosition) {
@@ -281,7 +323,7 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteEventStore {
       if (from >= recent.length) return [];
       return recent.slice(from, limit < 0 ? undefined : from + limit);
     }
-    return (stmt.all.all(after, limit) as RawEventRow[]).map(fromRawRow);
+    return reading(() => stmt.all.all(after, limit) as RawEventRow[]).map(fromRawRow);
   };
 
   /** A retry of a stored batch returns the stored result; anything half-stored or different is a conflict. */
@@ -382,7 +424,9 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteEventStore {
     try {
       outcomes = commitGroup.immediate(group);
     } catch (error) {
-      for (const p of group) p.reject(error);
+      // Nothing of the group was committed: SQLite rolled it back whole.
+      const fault = sqliteFault(error) ?? error;
+      for (const p of group) p.reject(fault);
       return;
     }
     for (const [i, outcome] of outcomes.entries()) {
@@ -390,7 +434,7 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteEventStore {
       if (outcome.ok) {
         if (!outcome.result.replayed) remember(outcome.result.events);
         p.resolve(outcome.result);
-      } else p.reject(outcome.error);
+      } else p.reject(sqliteFault(outcome.error) ?? outcome.error);
     }
     if (outcomes.some((o) => o.ok && !o.result.replayed)) for (const s of subscriptions) s.wake();
   }
@@ -418,13 +462,15 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteEventStore {
 
   return {
     engine: 'sqlite',
-    file: options.file,
+    // A snapshot has no file another thread could open.
+    file: readonly === 'snapshot' ? ':memory:' : options.file,
     durability,
 
     append(stream, events, expected) {
       try {
         ensureOpen();
-        if (readonly) throw new Error(`the event store ${options.file} is open for reading only`);
+        if (readonly)
+          throw new StoreFault('store-read-only', `the event store ${options.file} is open for reading only`);
         validateAppend(events, expected);
       } catch (error) {
         return Promise.reject(error);
@@ -437,7 +483,7 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteEventStore {
 
     async readStream(stream, readOptions) {
       ensureOpen();
-      const rows = stmt.stream.all(stream, readOptions?.after ?? -1, limitOf(readOptions)) as EventRow[];
+      const rows = reading(() => stmt.stream.all(stream, readOptions?.after ?? -1, limitOf(readOptions)) as EventRow[]);
       return rows.map(toRecorded);
     },
 
@@ -463,20 +509,20 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteEventStore {
       if (ids.length === 0) return [];
       // One id (a reversal's target) is one index probe; json_each is for batches.
       if (ids.length === 1) {
-        const row = stmt.byId.get(ids[0]) as EventRow | undefined;
+        const row = reading(() => stmt.byId.get(ids[0]) as EventRow | undefined);
         return row ? [toRecorded(row)] : [];
       }
-      return (stmt.byIds.all(JSON.stringify(ids)) as EventRow[]).map(toRecorded);
+      return reading(() => stmt.byIds.all(JSON.stringify(ids)) as EventRow[]).map(toRecorded);
     },
 
     async streamRevision(stream) {
       ensureOpen();
-      return streamRevisionSync(stream);
+      return reading(() => streamRevisionSync(stream));
     },
 
     async headPosition() {
       ensureOpen();
-      return headSync();
+      return reading(headSync);
     },
 
     /** The immutability triggers must be in place: a file whose triggers were dropped is not a ledger. */

@@ -3,6 +3,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { LEDGER_STREAM } from '../../ledger/book.js';
+import { within } from '../../store/faults.js';
 import type { LedgerDeps } from '../app.js';
 
 const READY_WAIT_MS = 1000;
@@ -42,11 +43,20 @@ export const operationRoutes: FastifyPluginAsync<LedgerDeps> = async (app, deps)
     },
     async (_request, reply) => {
       const problems: string[] = [];
-      const head = await deps.store.headPosition().catch((error: unknown) => {
+      const noAnswer = () => new Error(`no answer within ${READY_WAIT_MS} ms`);
+      const head = await within(deps.store.headPosition(), READY_WAIT_MS, noAnswer).catch((error: unknown) => {
         problems.push(`the store does not answer: ${error instanceof Error ? error.message : String(error)}`);
         return -1;
       });
-      if (head >= 0) problems.push(...(await deps.store.integrityProblems([LEDGER_STREAM]).catch(() => [])));
+      if (head >= 0)
+        problems.push(
+          ...(await within(deps.store.integrityProblems([LEDGER_STREAM]), READY_WAIT_MS, noAnswer).catch(
+            (error: unknown) => [
+              `the store's retention settings cannot be checked: ${error instanceof Error ? error.message : String(error)}`,
+            ],
+          )),
+        );
+      if (deps.health) problems.push(...(await deps.health()));
       // Under load the head runs a little ahead of the projections: give them a moment to reach it.
       if (head >= 0 && !(deps.projector.caughtUp && (await deps.projector.waitFor(head, READY_WAIT_MS))))
         problems.push(`the projections are at position ${deps.projector.state.position}, the store at ${head}`);

@@ -4,6 +4,7 @@
  * a Server-Sent Events feed of the projections' position for dashboards
  * (`GET /v1/positions/stream`), so a page need not poll.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Socket } from 'node:net';
 import { PassThrough } from 'node:stream';
 import type { FastifyPluginAsync } from 'fastify';
@@ -72,6 +73,8 @@ export const streamRoutes: FastifyPluginAsync<LedgerDeps> = async (app, deps) =>
     },
   );
 
+  const SHUTDOWN_RETRY_MS = 5000;
+  const SHUTDOWN_FLUSH_MS = 500;
   // One timer for every open feed: each client gets the position when it changes.
   const clients = new Set<{ stream: PassThrough; last: number }>();
   /** The sockets that carried feeds: a feed's connection is never reused, so shutdown may cut it. */
@@ -89,14 +92,25 @@ export const streamRoutes: FastifyPluginAsync<LedgerDeps> = async (app, deps) =>
     clearInterval(heartbeat);
     poll = heartbeat = undefined;
   };
-  app.addHook('preClose', (done) => {
-    // Open feeds would hold the server open: end them so a shutdown can finish.
-    for (const client of clients) client.stream.end();
+  app.addHook('preClose', async () => {
+    // Open feeds would hold the server open: end them so a shutdown can finish. Each client is
+    // told first, and when to come back (`retry`, in ms), rather than just cut off.
+    stopTimers();
+    const ended = [...clients].map(
+      (client) =>
+        new Promise<void>((resolve) => {
+          client.stream.once('finish', resolve);
+          client.stream.end(
+            `retry: ${SHUTDOWN_RETRY_MS}\nevent: shutdown\ndata: {"reason":"the service is stopping"}\n\n`,
+          );
+        }),
+    );
     clients.clear();
+    await Promise.race([Promise.all(ended), sleep(SHUTDOWN_FLUSH_MS)]);
+    // Let the last bytes leave before the sockets are cut.
+    await sleep(20);
     for (const socket of sockets) socket.destroy();
     sockets.clear();
-    stopTimers();
-    done();
   });
 
   typed.get(
