@@ -1,0 +1,178 @@
+/**
+ * The real process: SIGTERM during a burst of posts finishes what was taken
+ * in, closes the store, and loses no acknowledged event. Also: production
+ * refuses to start without keys, and says why in one line.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import http from 'node:http';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import t from 'tap';
+import { newId } from '../support/fixtures.js';
+
+const ROOT = path.resolve(import.meta.dirname, '../..');
+const KEY = 'shutdown-test-recorder-key-0123456789abcdef';
+
+const freePort = () =>
+  new Promise<number>((resolve) => {
+    const server = net.createServer().listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
+    });
+  });
+
+function start(env: Record<string, string>) {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+    cwd: ROOT,
+    env: { ...process.env, LOG_LEVEL: 'warn', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout?.on('data', (d) => (output += d));
+  child.stderr?.on('data', (d) => (output += d));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  return { child, exited, output: () => output };
+}
+
+const agent = new http.Agent({ keepAlive: true, maxSockets: 16 });
+function request(port: number, method: string, url: string, body?: unknown) {
+  return new Promise<{ status: number; body: string }>((resolve, reject) => {
+    const payload = body === undefined ? undefined : JSON.stringify(body);
+    const req = http.request(
+      {
+        host: '127.0.0.1',
+        port,
+        method,
+        path: url,
+        agent,
+        headers: {
+          authorization: `Bearer ${KEY}`,
+          ...(payload ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } : {}),
+        },
+      },
+      (res) => {
+        let text = '';
+        res.on('data', (d) => (text += d));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
+        res.on('error', reject);
+      },
+    );
+    req.on('error', reject);
+    req.end(payload);
+  });
+}
+
+async function ready(port: number, child: ChildProcess) {
+  for (let i = 0; i < 300; i++) {
+    if (child.exitCode !== null) throw new Error('the service exited');
+    const ok = await request(port, 'GET', '/ready').then(
+      (r) => r.status === 200,
+      () => false,
+    );
+    if (ok) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error('the service did not get ready');
+}
+
+t.test('SIGTERM mid-burst loses no acknowledged event', async (t) => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'mss-shutdown-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const port = await freePort();
+  const env = {
+    NODE_ENV: 'production',
+    DATA_DIR: dir,
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    API_KEYS: `burst:recorder:${KEY}`,
+  };
+  const first = start(env);
+  t.teardown(() => first.child.kill('SIGKILL'));
+  await ready(port, first.child);
+
+  const acknowledged: string[] = [];
+  let refused = 0;
+  let signalled = false;
+  const send = async (i: number) => {
+    const id = newId();
+    const event = {
+      id,
+      type: 'PartyRegistered',
+      occurredAt: '2025-01-01',
+      data: { partyId: `burst-${i}`, kind: 'other', name: `Burst ${i}` },
+    };
+    try {
+      const response = await request(port, 'POST', '/v1/events', event);
+      if (response.status === 201 || response.status === 200) acknowledged.push(id);
+      else refused++;
+    } catch {
+      refused++;
+    }
+    if (!signalled && acknowledged.length >= 40) {
+      signalled = true;
+      first.child.kill('SIGTERM');
+    }
+  };
+  // 16 clients posting one event after another.
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: 16 }, async () => {
+      while (next < 600) await send(next++);
+    }),
+  );
+  const code = await first.exited;
+  t.ok(signalled, 'SIGTERM was sent during the burst');
+  t.equal(code, 0, `the service stopped cleanly (${first.output().trim().split('\n').slice(-2).join(' | ')})`);
+  t.ok(acknowledged.length >= 40, `${acknowledged.length} events acknowledged`);
+  t.ok(refused > 0, `${refused} requests refused or cut off after the signal`);
+
+  const second = start(env);
+  t.teardown(() => second.child.kill('SIGKILL'));
+  await ready(port, second.child);
+  const stored = new Set<string>();
+  let after = 0;
+  for (;;) {
+    const page = JSON.parse(
+      (await request(port, 'GET', `/v1/events?type=PartyRegistered&limit=1000&after=${after}`)).body,
+    ) as {
+      events: { id: string; recordedBy: string }[];
+      next: number | null;
+    };
+    for (const e of page.events) stored.add(e.id);
+    if (page.next === null) break;
+    after = page.next;
+  }
+  const lost = acknowledged.filter((id) => !stored.has(id));
+  t.same(lost, [], 'every acknowledged event is stored after a restart');
+  second.child.kill('SIGTERM');
+  t.equal(await second.exited, 0);
+  agent.destroy();
+});
+
+t.test('production refuses to start without keys, one line per problem', async (t) => {
+  const run = start({
+    NODE_ENV: 'production',
+    PORT: 'eighty',
+    RATE_LIMIT_PER_MINUTE: '-1',
+    API_KEYS: '',
+    API_KEYS_FILE: '',
+  });
+  const code = await run.exited;
+  t.equal(code, 2, 'exit code 2: configuration');
+  const lines = run.output().trim().split('\n');
+  t.match(lines[0], /invalid configuration/);
+  t.ok(
+    lines.some((l) => /PORT: must be a whole number/.test(l)),
+    'PORT',
+  );
+  t.ok(
+    lines.some((l) => /RATE_LIMIT_PER_MINUTE: must be at least 0/.test(l)),
+    'RATE_LIMIT_PER_MINUTE',
+  );
+  t.ok(
+    lines.some((l) => /API_KEYS: production needs API keys/.test(l)),
+    'keys',
+  );
+});
