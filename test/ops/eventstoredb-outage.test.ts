@@ -134,8 +134,12 @@ t.test(
     const readWhileDown = await app.inject({ method: 'GET', url: '/v1/events?limit=5', headers: bearer('auditor') });
     if (readWhileDown.statusCode !== 200) checkFault(t, readWhileDown, ['store-unavailable']);
     t.equal((await app.inject({ method: 'GET', url: '/health' })).statusCode, 200, 'the process stays up');
+    const notReady = await app.inject({ method: 'GET', url: '/ready' });
+    t.equal(notReady.statusCode, 503, '/ready says it cannot take writes');
+    t.match(notReady.json().problems.join(' '), /unavailable/i, 'and why: the store is unavailable');
     await double.start();
     await progress(40);
+    t.equal((await app.inject({ method: 'GET', url: '/ready' })).statusCode, 200, '/ready again once the node is back');
 
     // The node hangs: calls are taken and never answered.
     state.phase = 'hung';
