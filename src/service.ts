@@ -70,16 +70,25 @@ export interface StartOptions {
   logger?: Logger;
 }
 
-/** Room a disk must have again before a store that filled it is reported writable. */
+/**
+ * Room on the data directory's disk. Below the low mark the service reports itself not ready
+ * before a write fails; after a write failed for want of room, it waits for the higher mark, so
+ * it does not flap between ready and full.
+ */
+const LOW_ROOM_BYTES = 1024 * 1024;
 const ROOM_AFTER_FULL_BYTES = 16 * 1024 * 1024;
 
-async function hasRoom(dir: string): Promise<boolean> {
+async function freeBytes(dir: string): Promise<number | undefined> {
   try {
     const fs = await statfs(dir);
-    return fs.bavail * fs.bsize >= ROOM_AFTER_FULL_BYTES;
+    return fs.bavail * fs.bsize;
   } catch {
-    return false;
+    return undefined;
   }
+}
+
+async function hasRoom(dir: string): Promise<boolean> {
+  return ((await freeBytes(dir)) ?? 0) >= ROOM_AFTER_FULL_BYTES;
 }
 
 /** Starts writer and projector on a store; both have caught up when this resolves. */
@@ -130,6 +139,11 @@ export async function startLedger(store: EventStore, options: StartOptions = {})
       if (writer.stopped) problems.push(`the writer stopped following the store: ${writer.stopped.message}`);
       if (projector.stopped) problems.push(`the projections stopped following the store: ${projector.stopped.message}`);
       if (projector.fault) problems.push(`the projections wait for the store: ${projector.fault}`);
+      if (options.dataDir && !readOnly) {
+        const free = await freeBytes(options.dataDir);
+        if (free !== undefined && free < LOW_ROOM_BYTES)
+          problems.push(`the disk holding ${options.dataDir} is full (${free} bytes free): writes would fail`);
+      }
       const fault = writer.fault;
       if (fault) {
         if (await recovered(fault)) {

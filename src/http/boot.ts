@@ -25,6 +25,8 @@ export async function startBootServer(
   app.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id);
     reply.header('cache-control', 'no-store');
+    // This server gives way to the service on the same port: no connection should outlive it.
+    reply.header('connection', 'close');
     done();
   });
   app.get('/health', async () => ({ status: 'ok' as const }));

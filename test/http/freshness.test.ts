@@ -163,3 +163,23 @@ t.test('Server-Sent Events: a new position after a post', async (t) => {
   await app.close();
   t.pass('closing the app ends open feeds');
 });
+
+t.test('Server-Sent Events: a shutdown tells open feeds, then ends them cleanly', async (t) => {
+  const { app } = await testLedger(t, { seed: true });
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : 0;
+  const response = await fetch(`http://127.0.0.1:${port}/v1/positions/stream`, { headers: bearer('viewer') });
+  const reader = response.body!.getReader();
+  await reader.read(); // the current position
+  const closing = app.close();
+  let text = '';
+  for (;;) {
+    const chunk = await reader.read().catch(() => ({ done: true, value: undefined }));
+    if (chunk.done) break;
+    text += new TextDecoder().decode(chunk.value);
+  }
+  await closing;
+  t.match(text, /event: shutdown\ndata: \{"reason":"the service is stopping"\}/, 'a final event says why');
+  t.match(text, /^retry: \d+$/m, 'and when to reconnect');
+});

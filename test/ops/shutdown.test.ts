@@ -3,79 +3,19 @@
  * in, closes the store, and loses no acknowledged event. Also: production
  * refuses to start without keys, and says why in one line.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import http from 'node:http';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import t from 'tap';
 import { newId } from '../support/fixtures.js';
+import { agent, freePort, request as send, startService, waitReady } from '../support/service-process.js';
 
-const ROOT = path.resolve(import.meta.dirname, '../..');
 const KEY = 'shutdown-test-recorder-key-0123456789abcdef';
-
-const freePort = () =>
-  new Promise<number>((resolve) => {
-    const server = net.createServer().listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
-
-function start(env: Record<string, string>) {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-    cwd: ROOT,
-    env: { ...process.env, LOG_LEVEL: 'warn', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout?.on('data', (d) => (output += d));
-  child.stderr?.on('data', (d) => (output += d));
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  return { child, exited, output: () => output };
-}
-
-const agent = new http.Agent({ keepAlive: true, maxSockets: 16 });
-function request(port: number, method: string, url: string, body?: unknown) {
-  return new Promise<{ status: number; body: string }>((resolve, reject) => {
-    const payload = body === undefined ? undefined : JSON.stringify(body);
-    const req = http.request(
-      {
-        host: '127.0.0.1',
-        port,
-        method,
-        path: url,
-        agent,
-        headers: {
-          authorization: `Bearer ${KEY}`,
-          ...(payload ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } : {}),
-        },
-      },
-      (res) => {
-        let text = '';
-        res.on('data', (d) => (text += d));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
-        res.on('error', reject);
-      },
-    );
-    req.on('error', reject);
-    req.end(payload);
-  });
-}
-
-async function ready(port: number, child: ChildProcess) {
-  for (let i = 0; i < 300; i++) {
-    if (child.exitCode !== null) throw new Error('the service exited');
-    const ok = await request(port, 'GET', '/ready').then(
-      (r) => r.status === 200,
-      () => false,
-    );
-    if (ok) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error('the service did not get ready');
-}
+const auth = { authorization: `Bearer ${KEY}` };
+const start = (env: Record<string, string>) => startService(env);
+const request = (port: number, method: string, url: string, body?: unknown) => send(port, method, url, body, auth);
+const ready = (port: number, child: ChildProcess) => waitReady(port, child);
 
 t.test('SIGTERM mid-burst loses no acknowledged event', async (t) => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'mss-shutdown-'));

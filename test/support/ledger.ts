@@ -14,6 +14,7 @@ import type { Test } from 'tap';
 import { KeyRing, ROLES, type Role } from '../../src/auth/keys.js';
 import { buildApp, type AppOptions } from '../../src/http/app.js';
 import { seedMissionHistory, startLedger, type Ledger } from '../../src/service.js';
+import type { EventStore } from '../../src/store/port.js';
 import { openSqliteStore } from '../../src/store/sqlite.js';
 
 /** One key per role; the principal of each is `test-<role>`. */
@@ -30,12 +31,23 @@ export const bearer = (role: Role) => ({ authorization: `Bearer ${TEST_KEYS[role
 
 export async function testLedger(
   t: Test,
-  options: { seed?: boolean; clock?: () => Date; app?: Partial<AppOptions> } = {},
+  options: {
+    seed?: boolean;
+    clock?: () => Date;
+    app?: Partial<AppOptions>;
+    /** Puts something between the ledger and its store (a store that fails on demand, say). */
+    wrapStore?: <S extends EventStore>(store: S) => EventStore;
+    storeTimeoutMs?: number;
+  } = {},
 ) {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'mss-ledger-test-'));
   const file = path.join(dir, 'ledger.sqlite');
-  const store = openSqliteStore({ file });
-  const ledger: Ledger = await startLedger(store, options.clock ? { clock: options.clock } : {});
+  const real = openSqliteStore({ file });
+  const store = options.wrapStore ? options.wrapStore(real) : real;
+  const ledger: Ledger = await startLedger(store, {
+    ...(options.clock ? { clock: options.clock } : {}),
+    ...(options.storeTimeoutMs ? { storeTimeoutMs: options.storeTimeoutMs } : {}),
+  });
   if (options.seed) await seedMissionHistory(ledger);
   const app = await buildApp(ledger, { auth: testKeyRing(), rateLimitPerMinute: 100_000, ...options.app });
   t.teardown(async () => {
@@ -46,5 +58,5 @@ export async function testLedger(
   /** `app.inject` with the key of this role. */
   const inject = (role: Role, request: InjectOptions) =>
     app.inject({ ...request, headers: { ...bearer(role), ...request.headers } });
-  return { ledger, app, store, file, dir, keys: TEST_KEYS, inject };
+  return { ledger, app, store: real, file, dir, keys: TEST_KEYS, inject };
 }

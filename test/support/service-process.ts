@@ -1,0 +1,94 @@
+/**
+ * The real service as a child process, for tests of what an operator sees:
+ * exit codes, the lines it prints, and its answers over real HTTP.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import http from 'node:http';
+import net from 'node:net';
+import path from 'node:path';
+
+export const ROOT = path.resolve(import.meta.dirname, '../..');
+
+export const freePort = () =>
+  new Promise<number>((resolve) => {
+    const server = net.createServer().listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
+    });
+  });
+
+export interface ServiceProcess {
+  child: ChildProcess;
+  exited: Promise<number | null>;
+  output(): string;
+}
+
+/** Starts `src/main.ts` (or another entry) with the environment given on top of this one's. */
+export function startService(env: Record<string, string>, entry = 'src/main.ts', args: string[] = []): ServiceProcess {
+  const child = spawn(process.execPath, ['--import', 'tsx', entry, ...args], {
+    cwd: ROOT,
+    env: { ...process.env, LOG_LEVEL: 'warn', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout?.on('data', (d) => (output += d));
+  child.stderr?.on('data', (d) => (output += d));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  return { child, exited, output: () => output };
+}
+
+export interface Answer {
+  status: number;
+  headers: http.IncomingHttpHeaders;
+  body: string;
+}
+
+export const agent = new http.Agent({ keepAlive: true, maxSockets: 16 });
+
+export function request(
+  port: number,
+  method: string,
+  url: string,
+  body?: unknown,
+  headers: Record<string, string> = {},
+): Promise<Answer> {
+  return new Promise<Answer>((resolve, reject) => {
+    const payload = body === undefined ? undefined : JSON.stringify(body);
+    const req = http.request(
+      {
+        host: '127.0.0.1',
+        port,
+        method,
+        path: url,
+        agent,
+        headers: {
+          ...headers,
+          ...(payload ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } : {}),
+        },
+      },
+      (res) => {
+        let text = '';
+        res.on('data', (d) => (text += d));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: text }));
+        res.on('error', reject);
+      },
+    );
+    req.on('error', reject);
+    req.end(payload);
+  });
+}
+
+/**
+ * Waits until the service itself (not the boot server that answers while it opens) answers
+ * /ready with `want` (200 by default), failing if the process exits first.
+ */
+export async function waitReady(port: number, child: ChildProcess, want = 200, tries = 600) {
+  for (let i = 0; i < tries; i++) {
+    if (child.exitCode !== null) throw new Error('the service exited');
+    const answer = await request(port, 'GET', '/ready').catch(() => undefined);
+    const starting = answer?.body.includes('"engine":"starting"') ?? true;
+    if (answer?.status === want && !starting) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`the service did not answer /ready with ${want}`);
+}
