@@ -34,11 +34,14 @@ export interface Ledger {
 }
 
 export async function openStore(
-  config: Pick<Config, 'DATA_DIR' | 'EVENTSTORE_CONNECTION_STRING'>,
+  config: Pick<Config, 'DATA_DIR' | 'EVENTSTORE_CONNECTION_STRING'> & Partial<Pick<Config, 'STORE_TIMEOUT_MS'>>,
 ): Promise<EventStore> {
   if (config.EVENTSTORE_CONNECTION_STRING) {
-    const { openEventStoreDbStore } = await import('./store/eventstoredb.js');
-    return openEventStoreDbStore({ connectionString: config.EVENTSTORE_CONNECTION_STRING });
+    const { openEventStoreDbStore, callTimeoutWithin } = await import('./store/eventstoredb.js');
+    return openEventStoreDbStore({
+      connectionString: config.EVENTSTORE_CONNECTION_STRING,
+      timeoutMs: callTimeoutWithin(config.STORE_TIMEOUT_MS),
+    });
   }
   mkdirSync(config.DATA_DIR, { recursive: true });
   return openSqliteStore({ file: path.join(config.DATA_DIR, 'ledger.sqlite') });

@@ -102,6 +102,14 @@ export interface EventStoreDbOptions {
 
 export const DEFAULT_TIMEOUT_MS = 4000;
 
+/**
+ * The adapter's bound for a service that answers every request within
+ * `requestBoundMs` (STORE_TIMEOUT_MS): a little less, so a timed-out append is
+ * answered by the adapter, which knows whether it was sent.
+ */
+export const callTimeoutWithin = (requestBoundMs: number | undefined): number =>
+  requestBoundMs === undefined ? DEFAULT_TIMEOUT_MS : Math.max(50, Math.floor(requestBoundMs * 0.8));
+
 /** A ledger stream whose metadata lets EventStoreDB delete events. */
 export interface RetentionViolation {
   stream: string;

@@ -14,14 +14,14 @@ import { buildApp } from '../../src/http/app.js';
 import { LEDGER_STREAM } from '../../src/ledger/book.js';
 import { connectWithRetry, startLedger } from '../../src/service.js';
 import { openEventStoreDbStore } from '../../src/store/eventstoredb.js';
-import type { StoreFault } from '../../src/store/faults.js';
+import { within, type StoreFault } from '../../src/store/faults.js';
 import { startEventStoreDbDouble, type EventStoreDbDouble } from '../eventstoredb-double/server.js';
 import { donation, line, world } from '../support/fixtures.js';
 import { bearer, testKeyRing } from '../support/ledger.js';
 
 /** The adapter's bound per call, the service's per request, and the slack a loaded CI machine gets on top. */
-const ADAPTER_TIMEOUT_MS = 700;
-const STORE_TIMEOUT_MS = 1500;
+const ADAPTER_TIMEOUT_MS = 1200;
+const STORE_TIMEOUT_MS = 2000;
 const ANSWERED_WITHIN_MS = STORE_TIMEOUT_MS + 1500;
 const CLIENTS = 24;
 const delay = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -98,7 +98,8 @@ t.test(
         // Until it is acknowledged: a 503 says retry, and idempotency makes the same ids safe to send again.
         for (;;) {
           const started = Date.now();
-          const response = await post(app, gift);
+          // A request left unanswered fails here, by name, rather than as the whole test's timeout.
+          const response = await within(post(app, gift), 30_000, () => new Error(`unanswered in ${state.phase}`));
           state.slowest = Math.max(state.slowest, Date.now() - started);
           if (response.statusCode === 201 || response.statusCode === 200) {
             count(`${state.phase}: ${response.statusCode}`);
@@ -139,7 +140,19 @@ t.test(
     t.match(notReady.json().problems.join(' '), /unavailable/i, 'and why: the store is unavailable');
     await double.start();
     await progress(40);
-    t.equal((await app.inject({ method: 'GET', url: '/ready' })).statusCode, 200, '/ready again once the node is back');
+    // Under load the projections may trail the head (a reason of its own), and one slow answer may
+    // time out on a busy machine: within a few tries the store's fault is gone.
+    let storeProblems = '';
+    for (let i = 0; i < 10; i++) {
+      const backUp = await app.inject({ method: 'GET', url: '/ready' });
+      storeProblems = backUp
+        .json<{ problems: string[] }>()
+        .problems.filter((p) => /unavailable|does not answer|writes fail/i.test(p))
+        .join('; ');
+      if (!storeProblems) break;
+      await delay(200);
+    }
+    t.equal(storeProblems, '', '/ready no longer reports the store once the node is back');
 
     // The node hangs: calls are taken and never answered.
     state.phase = 'hung';
@@ -152,10 +165,13 @@ t.test(
     state.phase = 'reply lost';
     const dropped = double.droppedReplies.length;
     double.dropNextAppendReply();
-    while (double.droppedReplies.length === dropped) await delay(10);
+    const dropDeadline = Date.now() + 20_000;
+    while (double.droppedReplies.length === dropped && Date.now() < dropDeadline) await delay(10);
+    t.equal(double.droppedReplies.length, dropped + 1, 'an append under load lost its reply');
     await progress(40);
     state.done = true;
     await clients;
+    t.equal((await app.inject({ method: 'GET', url: '/ready' })).statusCode, 200, '/ready once the load is over');
 
     t.comment(JSON.stringify(Object.fromEntries(answers)));
     t.equal(state.unexpected, 0, 'every answer was 201, 200 or a 503 fault problem');
