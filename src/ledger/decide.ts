@@ -50,7 +50,10 @@ export function decide(proposal: Proposal, book: Book, context: DecisionContext)
   const problem =
     checkDates(proposal, context.now) ??
     findProblem(proposal, book, context) ??
-    checkSafeTotal({ ...asStored(proposal), ...(context.target ? { target: context.target } : {}) }, book);
+    checkSafeTotal(
+      proposal.type === 'EntryReversed' ? { ...asStored(proposal), target: context.target } : asStored(proposal),
+      book,
+    );
   return problem ? refuse(problem) : accept(proposal);
 }
 

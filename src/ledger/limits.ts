@@ -102,11 +102,30 @@ export function amountsOf(event: FoldEvent, shipments: ShipmentLookup): Amount[]
   return headcountDeltas(event).map((d) => ({ value: Math.abs(d.delta), field: 'data.count.value' }));
 }
 
+/**
+ * What an event adds to the running total, without building its postings where the lines say it:
+ * a movement's postings are its lines, a headcount change its count. The check runs on every proposal.
+ */
+function quickAmount(event: FoldEvent, shipments: ShipmentLookup): number {
+  if (event.type === 'PersonnelDeployed' || event.type === 'PersonnelDeparted') return event.data.count.value;
+  if (event.type === 'ShipmentReceived' && !shipments(event.data.shipmentId)) return 0;
+  if (event.type !== 'EntryReversed' && event.type !== 'ShipmentClosed' && 'lines' in event.data) {
+    let sum = 0;
+    for (const line of event.data.lines) sum += line.quantity.value;
+    return sum;
+  }
+  let sum = 0;
+  for (const amount of amountsOf(event, shipments)) sum += amount.value;
+  return sum;
+}
+
 /** Refuses an event that would take the running total of recorded amounts past what doubles count exactly. */
 export function checkSafeTotal(event: FoldEvent, book: Book): Rejection | undefined {
+  const shipments: ShipmentLookup = (id) => book.shipments.get(id);
+  // Rounding is monotonic: a true sum above 2^53 - 1 never rounds down to it.
+  if (book.amountRecorded + quickAmount(event, shipments) <= Number.MAX_SAFE_INTEGER) return undefined;
   let total = book.amountRecorded;
-  for (const amount of amountsOf(event, (id) => book.shipments.get(id))) {
-    // Rounding is monotonic: a true sum above 2^53 - 1 never rounds down to it.
+  for (const amount of amountsOf(event, shipments)) {
     total += amount.value;
     if (total > Number.MAX_SAFE_INTEGER)
       return reject(
