@@ -55,7 +55,8 @@ export function frameworkErrorOptions(
       if (error.code === 'ECONNRESET' || socket.destroyed) return;
       const { status, detail } = clientErrorProblem(error.code);
       const id = newRequestId({ headers: {} } as IncomingMessage);
-      this.log.info({ code: error.code, status, reqId: id }, 'malformed request refused');
+      // Debug, not info: scanners send these by the thousand.
+      this.log.debug({ code: error.code, status, reqId: id }, 'malformed request refused');
       if (socket.writable) {
         const body = JSON.stringify(httpProblem(status, detail));
         const lines = [
