@@ -13,7 +13,7 @@ import { DefaultDeserializer, serialize } from 'node:v8';
 import type { EventStore } from '../store/port.js';
 
 /** Bump when a fold changes meaning: older checkpoints are then rebuilt, never misread. */
-export const CHECKPOINT_VERSION = 5;
+export const CHECKPOINT_VERSION = 6; // 6: bound companions of inexact sums, shipment lines keep their precision
 
 export interface Checkpoint<T> {
   format: 'mss-ledger-checkpoint';
