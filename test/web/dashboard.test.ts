@@ -8,7 +8,6 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import t from 'tap';
-import type { Page } from 'playwright-core';
 import { ARTIFACTS, chromiumMissing, openBrowser } from '../support/browser.js';
 import { TEST_KEYS, testLedger } from '../support/ledger.js';
 
