@@ -3,9 +3,10 @@
  * writes them down. "≥ 600" for at least 600, "~20 (20–99)" for tens, a plain
  * number when exact.
  */
-import { formatNumber as n, t } from './i18n.js';
+import { formatMoney, formatNumber, t } from './i18n.js';
 
-export function figureText({ quantity, precision, lower, upper }) {
+export function figureText({ quantity, precision, lower, upper, unit }) {
+  const n = unit === 'usd' ? formatMoney : formatNumber;
   switch (precision) {
     case 'exact':
       return n(quantity);
@@ -21,7 +22,8 @@ export function figureText({ quantity, precision, lower, upper }) {
 }
 
 /** The same figure in words, for a tooltip and for screen readers. */
-export function figureWords({ quantity, precision, lower, upper }) {
+export function figureWords({ quantity, precision, lower, upper, unit }) {
+  const n = unit === 'usd' ? formatMoney : formatNumber;
   const values = { value: n(quantity), lower: n(lower ?? quantity), upper: upper === null ? '' : n(upper) };
   if (precision === 'exact') return t('figure.exact', values);
   if (precision === 'at-least') return t('figure.atLeast', values);

@@ -32,6 +32,10 @@ export function t(key, params = {}) {
 
 export const formatNumber = (n) => numbers.format(n);
 
+/** Funds are in US dollars (the catalogue's unit `usd`). */
+export const formatMoney = (n) =>
+  new Intl.NumberFormat(language, { style: 'currency', currency: 'USD', maximumFractionDigits: 0 }).format(n);
+
 /** A date or instant (ISO), shown as a day. */
 export const formatDate = (iso) => dates.format(new Date(iso.length === 10 ? `${iso}T12:00:00Z` : iso));
 

@@ -323,7 +323,16 @@ export function donors(answer) {
             { 'data-donor': donor.donor },
             h('th', { scope: 'row' }, donor.name),
             h('td', {}, t(`category.${row.category}`)),
-            measures.map((m) => h('td', { class: 'num' }, figure(row.measures[m], { 'data-measure': m }))),
+            measures.map((m) =>
+              h(
+                'td',
+                { class: 'num' },
+                figure(
+                  { ...row.measures[m], unit: row.category === 'funds' ? 'usd' : undefined },
+                  { 'data-measure': m },
+                ),
+              ),
+            ),
           ),
         ),
       ),

@@ -212,6 +212,60 @@ async function run() {
     await shot('overview-phone');
   });
 
+  t.test('an auditor sees the recent events, newest first, each with its source document', async (t) => {
+    const tab = await browser.context.newPage();
+    tab.on('request', (request) => urls.push(request.url()));
+    await tab.goto(`${base}/#view=events`);
+    await tab.getByLabel('API key').fill(TEST_KEYS.auditor);
+    await tab.getByRole('button', { name: 'Sign in' }).click();
+    await tab.waitForFunction(() => document.body.dataset.rendered?.startsWith('events  '));
+    const positions = await tab
+      .locator('[data-position]')
+      .evaluateAll((rows) => rows.map((r) => Number(r.getAttribute('data-position'))));
+    t.ok(positions.length >= 20, `${positions.length} events`);
+    t.same(
+      positions,
+      [...positions].sort((a, b) => b - a),
+      'newest first',
+    );
+    t.match(
+      await tab.locator('[data-view-panel="events"]').textContent(),
+      /004_26e19b7403042e9a\.txt/,
+      'sources named',
+    );
+    // From a holding to the events and documents behind it.
+    await tab.locator('[data-view="holders"]').click();
+    await tab.locator('[data-holder="mss"][data-item="firearm-assorted"]').click();
+    await tab.waitForFunction(() => document.body.dataset.rendered?.startsWith('events  '));
+    t.match(
+      await tab.locator('[data-view-panel="events"]').textContent(),
+      /000_b83c8061e6c268b2\.txt/,
+      'the handover and its article',
+    );
+    await tab.screenshot({ path: path.join(ARTIFACTS, 'events-auditor.png'), fullPage: true });
+    await tab.close();
+    t.notOk(
+      urls.some((url) => url.includes(TEST_KEYS.auditor)),
+      'the auditor key in no URL either',
+    );
+  });
+
+  t.test('polling an unchanged ledger costs only 304s', async (t) => {
+    await page.goto(`${base}/?poll=300#view=overview`);
+    await rendered('overview');
+    await page.waitForTimeout(300);
+    const answers: number[] = [];
+    const count = (response: { url: () => string; status: () => number }) => {
+      if (new URL(response.url()).pathname.startsWith('/v1/') && !response.url().endsWith('/stream'))
+        answers.push(response.status());
+    };
+    page.on('response', count);
+    await page.waitForTimeout(1500);
+    page.off('response', count);
+    t.ok(answers.length >= 4, `${answers.length} revalidations`);
+    t.same([...new Set(answers)], [304], 'every one a 304');
+  });
+
   t.test('the key never appears in a URL the page requested, and the page logged no error', async (t) => {
     t.ok(urls.length > 20, `${urls.length} requests watched`);
     t.same(
