@@ -7,6 +7,8 @@
  * Its files are public (they hold no ledger data) and get a CSP of their own,
  * self-only (security-headers.ts): the JSON API's policy allows nothing at all.
  */
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import compress from '@fastify/compress';
@@ -20,9 +22,16 @@ declare module 'fastify' {
   }
 }
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-export const WEB_ROOT = path.resolve(here, '../../web');
-const UPLOT_ROOT = path.resolve(here, '../../node_modules/uplot/dist');
+/** The nearest directory above this module holding `web/`: the repository, or /app in the image (run from dist/). */
+function webRoot(): string {
+  for (let dir = path.dirname(fileURLToPath(import.meta.url)); ; dir = path.dirname(dir)) {
+    if (existsSync(path.join(dir, 'web', 'index.html'))) return path.join(dir, 'web');
+    if (path.dirname(dir) === dir) throw new Error('the dashboard (web/index.html) is missing');
+  }
+}
+
+export const WEB_ROOT = webRoot();
+const UPLOT_ROOT = path.dirname(createRequire(import.meta.url).resolve('uplot'));
 /** The only vendored files served: nothing else under node_modules is reachable. */
 const VENDORED = new Set(['uPlot.iife.min.js', 'uPlot.min.css']);
 

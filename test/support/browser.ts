@@ -45,3 +45,6 @@ export async function openBrowser(options: { width?: number; height?: number } =
     },
   };
 }
+
+/** A browser whose contexts each start cold (own cache, own storage): for first-load measurements. */
+export const launchBrowser = () => chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
