@@ -230,11 +230,13 @@ async function refresh() {
       again = false;
       syncControls();
       const view = state.view;
+      // What this pass draws, fixed before it awaits: the dates may move meanwhile (then `again` is set).
+      const drawn = `${view} ${slice()} ${state.position ?? ''}`;
       const panel = document.querySelector(`[data-view-panel="${view}"]`);
       try {
         const content = await viewContent(view);
         if (content && content.parentElement !== panel) panel.replaceChildren(content);
-        document.body.dataset.rendered = `${view} ${slice()} ${state.position ?? ''}`;
+        document.body.dataset.rendered = drawn;
       } catch (error) {
         if (error instanceof ApiError && error.status === 401) return signOut(t('signin.refused', { status: 401 }));
         panel.replaceChildren(
