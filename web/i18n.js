@@ -24,6 +24,9 @@ export async function useLanguage(lang) {
 
 export const currentLanguage = () => language;
 
+/** Whether the catalogue has a string for `key` (names of countries the catalogue may not know yet). */
+export const has = (key) => key in catalogue;
+
 /** The string for `key`, with `{name}` placeholders filled in. */
 export function t(key, params = {}) {
   const text = catalogue[key] ?? key;

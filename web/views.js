@@ -4,7 +4,7 @@
  */
 import { h, table } from './dom.js';
 import { figureText, figureWords } from './figures.js';
-import { formatDate, formatNumber as n, t } from './i18n.js';
+import { formatDate, formatNumber as n, has, t } from './i18n.js';
 
 const CATEGORY_ORDER = [
   'firearm',
@@ -19,12 +19,14 @@ const CATEGORY_ORDER = [
 ];
 const byCategory = (a, b) => CATEGORY_ORDER.indexOf(a.category) - CATEGORY_ORDER.indexOf(b.category);
 
-/** A country slug as a name: `antigua-and-barbuda` → "Antigua and Barbuda". */
+/** A country's name in the catalogue, else its slug as a name: `saint-lucia` → "Saint Lucia". */
 export const countryName = (slug) =>
-  slug
-    .split('-')
-    .map((word, i) => (i > 0 && ['and', 'of', 'the'].includes(word) ? word : word[0].toUpperCase() + word.slice(1)))
-    .join(' ');
+  has(`country.${slug}`)
+    ? t(`country.${slug}`)
+    : slug
+        .split('-')
+        .map((word, i) => (i > 0 && ['and', 'of', 'the'].includes(word) ? word : word[0].toUpperCase() + word.slice(1)))
+        .join(' ');
 
 /**
  * A figure as shown, with its precision in words, linked to the events and

@@ -167,6 +167,13 @@ async function run() {
     );
     t.match(await page.locator('[data-figure="authorised-strength"]').textContent(), /^2\s500$/u);
     t.match(await page.locator('#showing').textContent(), /aujourd'hui/);
+    await page.locator('[data-view="personnel"]').click();
+    await rendered('personnel');
+    t.equal(await page.locator('[data-country="chad"] th').textContent(), 'Tchad', 'country names in French');
+    t.equal(await page.locator('[data-pledged="chad"]').textContent(), 'promis, effectif non précisé');
+    await shot('personnel-fr');
+    await page.locator('[data-view="overview"]').click();
+    await rendered('overview');
     await shot('overview-fr');
     await page.getByRole('button', { name: 'English' }).click();
     await page.waitForFunction(() => document.documentElement.lang === 'en');
