@@ -21,6 +21,7 @@ import type { Config } from '../config.js';
 import type { LedgerWriter } from '../ledger/writer.js';
 import type { Projector } from '../read/projector.js';
 import type { EventStore } from '../store/port.js';
+import { dashboardRoutes } from './dashboard.js';
 import { installAuth } from './plugins/auth.js';
 import { RouteCatalog } from './plugins/catalog.js';
 import { frameworkErrorOptions, installClosingAnswer, notFoundAnswer } from './plugins/framework-errors.js';
@@ -199,6 +200,7 @@ export async function buildApp(deps: LedgerDeps, options: AppOptions = {}): Prom
   await app.register(eventRoutes, { ...deps, prefix: '/v1/events' });
   await app.register(projectionRoutes, { ...deps, prefix: '/v1' });
   await app.register(streamRoutes, { ...deps, prefix: '/v1' });
+  await app.register(dashboardRoutes);
   addMethodNotAllowed(app, catalog);
   return app;
 }

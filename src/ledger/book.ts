@@ -123,9 +123,12 @@ function shipmentIdOf(event: FoldEvent): string | undefined {
   return subject && 'shipmentId' in subject.data ? subject.data.shipmentId : undefined;
 }
 
-/** Pledges move no stock, but donors' pledged totals sum them. */
-const pledged = (event: FoldEvent): number =>
-  event.type === 'DonationPledged' ? event.data.lines.reduce((sum, line) => sum + line.quantity.value, 0) : 0;
+/** Pledges move no stock or people, but donors' and countries' pledged totals sum them. */
+const pledged = (event: FoldEvent): number => {
+  if (event.type === 'DonationPledged') return event.data.lines.reduce((sum, line) => sum + line.quantity.value, 0);
+  if (event.type === 'PersonnelPledged') return event.data.count?.value ?? 0;
+  return 0;
+};
 
 /** Folds one event into the book. With an undo log, records how to take it back. */
 export function evolveBook(book: Book, event: FoldEvent, undo?: UndoLog): Book {

@@ -144,6 +144,7 @@ function findProblem(p: Proposal, book: Book, context: DecisionContext): Rejecti
         )
       );
     case 'PersonnelDeployed':
+    case 'PersonnelPledged':
       return p.data.contingent ? requireParties(book, { contingent: p.data.contingent }) : undefined;
     case 'PersonnelDeparted':
       return (

@@ -90,9 +90,15 @@ export function amountsOf(event: FoldEvent, shipments: ShipmentLookup): Amount[]
       ...(target.type === 'DonationPledged'
         ? target.data.lines.map((l) => ({ value: l.quantity.value, field: 'data.eventId' }))
         : []),
+      ...(target.type === 'PersonnelPledged' && target.data.count
+        ? [{ value: target.data.count.value, field: 'data.eventId' }]
+        : []),
     ];
   }
   if (event.type === 'DonationPledged') return lineAmounts(event.data.lines);
+  // A pledged contingent moves nobody, but the personnel projection sums pledged sizes by country.
+  if (event.type === 'PersonnelPledged')
+    return event.data.count ? [{ value: event.data.count.value, field: 'data.count.value' }] : [];
   if (event.type === 'ShipmentClosed')
     return postingsOf(event, shipments).map((p) => ({ value: p.value, field: 'data.shipmentId' }));
   if ('lines' in event.data) {
