@@ -13,7 +13,13 @@ import t, { type Test } from 'tap';
 import { inventoryView } from '../../projections/inventory.js';
 import { personnelView } from '../../projections/personnel.js';
 import { LedgerWriter } from '../../src/ledger/writer.js';
-import { CheckpointSaveError, loadCheckpoint, saveCheckpoint, verifiedBody } from '../../src/read/checkpoint.js';
+import {
+  CHECKPOINT_VERSION,
+  CheckpointSaveError,
+  loadCheckpoint,
+  saveCheckpoint,
+  verifiedBody,
+} from '../../src/read/checkpoint.js';
 import { Projector } from '../../src/read/projector.js';
 import { seedMissionHistory, seedSynthetic, startLedger } from '../../src/service.js';
 import { openSqliteStore } from '../../src/store/sqlite.js';
@@ -54,7 +60,10 @@ const flip = (bytes: Buffer, offset: number, bit: number) => {
 
 t.test('a sound checkpoint verifies and is restored', async (t) => {
   const { file, checkpointFile, projectorBytes } = await stoppedLedger(t);
-  t.match(projectorBytes.subarray(0, 200).toString('latin1'), /^MSS-LEDGER-CHECKPOINT 7 sha256:[0-9a-f]{64} \d+\n/);
+  t.match(
+    projectorBytes.subarray(0, 200).toString('latin1'),
+    new RegExp(`^MSS-LEDGER-CHECKPOINT ${CHECKPOINT_VERSION} sha256:[0-9a-f]{64} \\d+\\n`),
+  );
   t.ok('body' in verifiedBody(projectorBytes), 'the header matches the body');
   const store = openSqliteStore({ file });
   t.teardown(() => store.close());
@@ -113,7 +122,10 @@ t.test('truncated, bit-flipped or edited checkpoints are detected, logged once a
   const text = projectorBytes.subarray(0, headerLength).toString('latin1');
   const withHeader = (h: string) => Buffer.concat([Buffer.from(h, 'latin1'), projectorBytes.subarray(headerLength)]);
   t.match(await rejected(withHeader(text.replace(/sha256:[0-9a-f]{64}/, `sha256:${'0'.repeat(64)}`))), /checksum/);
-  t.match(await rejected(withHeader(text.replace(' 7 ', ' 6 '))), /format 6/);
+  t.match(
+    await rejected(withHeader(text.replace(` ${CHECKPOINT_VERSION} `, ` ${CHECKPOINT_VERSION - 1} `))),
+    new RegExp(`format ${CHECKPOINT_VERSION - 1}`),
+  );
   t.match(await rejected(withHeader(text.toUpperCase())), /damaged/);
   t.match(await rejected(Buffer.from('not a checkpoint')), /no checkpoint header/);
   t.match(await rejected(Buffer.alloc(0)), /no checkpoint header/);
