@@ -13,4 +13,28 @@ export default tseslint.config(
       eqeqeq: ['error', 'always'],
     },
   },
+  {
+    // The dashboard runs in the browser, as plain ES modules.
+    files: ['web/**/*.js'],
+    languageOptions: {
+      globals: Object.fromEntries(
+        [
+          'document',
+          'window',
+          'location',
+          'history',
+          'fetch',
+          'sessionStorage',
+          'localStorage',
+          'navigator',
+          'Node',
+          'TextDecoderStream',
+          'AbortController',
+          'setTimeout',
+          'setInterval',
+          'URLSearchParams',
+        ].map((name) => [name, 'readonly']),
+      ),
+    },
+  },
 );

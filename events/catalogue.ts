@@ -136,6 +136,20 @@ export const PersonnelDeparted = z
   })
   .strict();
 
+/**
+ * Force generation: a contributing country's pledged contingent, before (or
+ * without) any deployment. Sources often name a country without a size: `count`
+ * is given only where a source gives one, never guessed.
+ */
+export const PersonnelPledged = z
+  .object({
+    country: Country,
+    role: PersonnelRole,
+    count: Quantity.optional().describe('the pledged size, only where a source gives one'),
+    contingent: PartyId.optional(),
+  })
+  .strict();
+
 export const EntryReversed = z
   .object({
     eventId: z.uuid().describe('the event being reversed'),
@@ -157,6 +171,7 @@ export const eventCatalogue = {
   MaterielExpended: { version: EVENT_VERSIONS.MaterielExpended, data: MaterielExpended },
   PersonnelDeployed: { version: EVENT_VERSIONS.PersonnelDeployed, data: PersonnelDeployed },
   PersonnelDeparted: { version: EVENT_VERSIONS.PersonnelDeparted, data: PersonnelDeparted },
+  PersonnelPledged: { version: EVENT_VERSIONS.PersonnelPledged, data: PersonnelPledged },
   EntryReversed: { version: EVENT_VERSIONS.EntryReversed, data: EntryReversed },
 } as const satisfies { [T in EventType]: { version: (typeof EVENT_VERSIONS)[T]; data: unknown } };
 

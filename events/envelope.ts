@@ -46,6 +46,7 @@ export const incomingEventSchemas = {
   MaterielSeized: incomingSchemaFor('MaterielSeized'),
   MaterielExpended: incomingSchemaFor('MaterielExpended'),
   PersonnelDeployed: incomingSchemaFor('PersonnelDeployed'),
+  PersonnelPledged: incomingSchemaFor('PersonnelPledged'),
   PersonnelDeparted: incomingSchemaFor('PersonnelDeparted'),
   EntryReversed: incomingSchemaFor('EntryReversed'),
 } satisfies { [T in EventType]: unknown };

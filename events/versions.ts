@@ -16,6 +16,7 @@ export const EVENT_VERSIONS = {
   MaterielExpended: 1,
   PersonnelDeployed: 1,
   PersonnelDeparted: 1,
+  PersonnelPledged: 1,
   EntryReversed: 1,
 } as const;
 

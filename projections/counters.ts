@@ -11,7 +11,7 @@ export interface Delta {
   /** The key's number in this process (see `keyRef`), when known: indexes look it up by number, not by string. */
   id?: number;
   value: number;
-  /** 1 when the figure behind the delta is only a bound or an estimate. */
+  /** 1 when the figure behind the delta is only a bound or an estimate (-1 when a reversal takes one back out, cast). */
   inexact: 0 | 1;
 }
 

@@ -6,6 +6,7 @@ import type { FoldableEvent, Line } from '../events/index.js';
 import { lineOutstanding, type FoldEvent, type ShipmentLookup } from '../src/ledger/postings.js';
 import type { Catalog } from './catalog.js';
 import { delta, keyRef, splitKey, type Counters, type Delta } from './counters.js';
+import { boundDeltas, boundsOf, EXACT_ZERO, shapeOf, type Bounds } from './precision.js';
 
 export const DONOR_MEASURES = ['pledged', 'dispatched', 'delivered', 'writtenOff'] as const;
 export type DonorMeasure = (typeof DONOR_MEASURES)[number];
@@ -17,13 +18,16 @@ const lineDeltas = (
   catalog: Catalog,
   sign: 1 | -1,
 ): Delta[] =>
-  lines.map((line) =>
-    delta(
-      keyRef(measure, donor, catalog.itemTypes.get(line.itemType)?.category ?? 'unknown'),
+  lines.flatMap((line) => {
+    const category = catalog.itemTypes.get(line.itemType)?.category ?? 'unknown';
+    const main = delta(
+      keyRef(measure, donor, category),
       sign * line.quantity.value,
       (sign * (line.quantity.precision === 'exact' ? 0 : 1)) as 0 | 1,
-    ),
-  );
+    );
+    if (line.quantity.precision === 'exact') return [main];
+    return [main, ...boundDeltas(shapeOf(line.quantity), line.quantity.value, 1, sign, measure, donor, category)];
+  });
 
 const isDonor = (catalog: Catalog, party: string) => catalog.parties.get(party)?.kind === 'donor';
 
@@ -49,7 +53,7 @@ function deltasOf(event: FoldableEvent, shipments: ShipmentLookup, catalog: Cata
       // Closing writes off what is still outstanding; a reversal puts back what was written off.
       const amounts = shipment.lines.map((line) => {
         const value = sign === 1 ? lineOutstanding(line) : line.writtenOff;
-        return { itemType: line.itemType, quantity: { value, precision: 'exact' as const } };
+        return { itemType: line.itemType, quantity: { value, precision: 'exact' as const, upTo: undefined } };
       });
       return lineDeltas(
         'writtenOff',
@@ -69,16 +73,18 @@ export function donorDeltas(event: FoldEvent, shipments: ShipmentLookup, catalog
   return deltasOf(event, shipments, catalog, 1);
 }
 
+export type DonorMeasureFigure = { quantity: number; exact: boolean } & Bounds;
+
 export interface DonorsView {
   donors: {
     donor: string;
     name: string;
-    byCategory: { category: string; measures: Record<DonorMeasure, { quantity: number; exact: boolean }> }[];
+    byCategory: { category: string; measures: Record<DonorMeasure, DonorMeasureFigure> }[];
   }[];
 }
 
 export function donorsView(counters: Counters, catalog: Catalog): DonorsView {
-  const donors = new Map<string, Map<string, Record<DonorMeasure, { quantity: number; exact: boolean }>>>();
+  const donors = new Map<string, Map<string, Record<DonorMeasure, DonorMeasureFigure>>>();
   for (const [key, counter] of counters) {
     const [measure, donor, category] = splitKey(key);
     if (donor === undefined || category === undefined || !DONOR_MEASURES.includes(measure as DonorMeasure)) continue;
@@ -88,12 +94,15 @@ export function donorsView(counters: Counters, catalog: Catalog): DonorsView {
     if (!measures)
       categories.set(
         category,
-        (measures = Object.fromEntries(DONOR_MEASURES.map((m) => [m, { quantity: 0, exact: true }])) as Record<
-          DonorMeasure,
-          { quantity: number; exact: boolean }
-        >),
+        (measures = Object.fromEntries(
+          DONOR_MEASURES.map((m) => [m, { quantity: 0, exact: true, ...EXACT_ZERO }]),
+        ) as Record<DonorMeasure, DonorMeasureFigure>),
       );
-    measures[measure as DonorMeasure] = { quantity: counter.value, exact: counter.inexact === 0 };
+    measures[measure as DonorMeasure] = {
+      quantity: counter.value,
+      exact: counter.inexact === 0,
+      ...boundsOf(counters, measure!, key.slice(measure!.length), counter),
+    };
   }
   return {
     donors: [...donors]

@@ -14,6 +14,7 @@ import {
 } from '../src/ledger/postings.js';
 import type { Catalog } from './catalog.js';
 import { applyDeltas, counterKey, delta, keyRef, splitKey, type Counters, type Delta } from './counters.js';
+import { asStock, boundDeltas, boundsOf, sumBounds, type Bounds } from './precision.js';
 
 const HELD = 'held';
 
@@ -30,6 +31,14 @@ export function inventoryDeltas(event: FoldEvent, shipments: ShipmentLookup): De
       heldDelta(posting.from, posting.itemType, -posting.value, inexact),
       heldDelta(posting.to, posting.itemType, posting.value, inexact),
     );
+    if (!posting.exact) {
+      // A reversal's postings are swapped: its `from` is where the original figure came in.
+      const sign = reversal ? -1 : 1;
+      deltas.push(
+        ...boundDeltas(posting.shape, posting.value, reversal ? 1 : -1, sign, HELD, posting.from, posting.itemType),
+        ...boundDeltas(posting.shape, posting.value, reversal ? -1 : 1, sign, HELD, posting.to, posting.itemType),
+      );
+    }
   }
   return deltas;
 }
@@ -54,23 +63,37 @@ export interface Amount {
   quantity: number;
   /** False when the quantity includes an "at least" or approximate figure: it is then a lower bound. */
   exact: boolean;
+  precision: Bounds['precision'];
+  lower: number | null;
+  upper: number | null;
 }
 
 export interface InventoryView {
   holders: { holder: string; name: string; kind: string; items: Amount[] }[];
   inTransit: { shipmentId: string; items: Amount[] }[];
-  totals: { category: ItemCategory | 'unknown'; onHand: number; inTransit: number; exact: boolean }[];
+  totals: {
+    category: ItemCategory | 'unknown';
+    onHand: number;
+    inTransit: number;
+    exact: boolean;
+    onHandBounds: Bounds;
+    inTransitBounds: Bounds;
+  }[];
 }
 
 /** Reads the counters into the inventory view: holders inside the books only; donors and armed groups are elsewhere. */
 export function inventoryView(counters: Counters, catalog: Catalog, filter: { holder?: string } = {}): InventoryView {
   const holders = new Map<string, Amount[]>();
   const transit = new Map<string, Amount[]>();
-  const totals = new Map<string, { onHand: number; inTransit: number; inexact: number }>();
+  const totals = new Map<
+    string,
+    { onHand: number; inTransit: number; inexact: number; held: Bounds[]; moving: Bounds[] }
+  >();
   for (const [key, counter] of counters) {
     const [kind, account, itemType] = splitKey(key);
     if (kind !== HELD || account === undefined || itemType === undefined || counter.value === 0) continue;
     const item = catalog.itemTypes.get(itemType);
+    const bounds = asStock(boundsOf(counters, HELD, key.slice(HELD.length), counter));
     const amount: Amount = {
       itemType,
       name: item?.name ?? itemType,
@@ -78,18 +101,21 @@ export function inventoryView(counters: Counters, catalog: Catalog, filter: { ho
       unit: item?.unit ?? 'each',
       quantity: counter.value,
       exact: counter.inexact === 0,
+      ...bounds,
     };
-    const total = totals.get(amount.category) ?? { onHand: 0, inTransit: 0, inexact: 0 };
+    const total = totals.get(amount.category) ?? { onHand: 0, inTransit: 0, inexact: 0, held: [], moving: [] };
     if (isTransitAccount(account)) {
       const shipmentId = account.slice('transit:'.length);
       transit.set(shipmentId, [...(transit.get(shipmentId) ?? []), amount]);
       total.inTransit += counter.value;
+      total.moving.push(bounds);
     } else {
       const party = catalog.parties.get(account);
       if (!party || EXTERNAL_PARTY_KINDS.has(party.kind)) continue;
       if (filter.holder !== undefined && filter.holder !== account) continue;
       holders.set(account, [...(holders.get(account) ?? []), amount]);
       total.onHand += counter.value;
+      total.held.push(bounds);
     }
     total.inexact += counter.inexact;
     totals.set(amount.category, total);
@@ -112,6 +138,8 @@ export function inventoryView(counters: Counters, catalog: Catalog, filter: { ho
         onHand: t.onHand,
         inTransit: t.inTransit,
         exact: t.inexact === 0,
+        onHandBounds: sumBounds(t.held),
+        inTransitBounds: sumBounds(t.moving),
       })),
   };
 }

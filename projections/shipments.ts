@@ -17,6 +17,7 @@ import type { FoldEvent, ShipmentLedger } from '../src/ledger/postings.js';
 import { evolveShipments } from '../src/ledger/shipments.js';
 import { emptyInterned, internId, type Interned } from './interned.js';
 import { KeyedLog, type KeyedLogExport } from './keyed-log.js';
+import { EXACT_SHAPE, EXACT_ZERO, sumBounds, type Bounds, type FigureShape } from './precision.js';
 
 const KINDS = ['ShipmentDispatched', 'ShipmentReceived', 'ShipmentClosed'] as const;
 type Kind = (typeof KINDS)[number];
@@ -94,11 +95,7 @@ export function evolveShipmentHistories(histories: ShipmentHistories, event: Fol
   else {
     record.push(event.data.lines.length);
     for (const line of event.data.lines)
-      record.push(
-        internId(histories.items, line.itemType),
-        line.quantity.value,
-        line.quantity.precision === 'exact' ? 1 : 0,
-      );
+      record.push(internId(histories.items, line.itemType), line.quantity.value, shapeCode(line.quantity));
   }
   if (event.type === 'ShipmentDispatched') {
     const { from, to, carrier, origin, destination } = event.data;
@@ -109,12 +106,33 @@ export function evolveShipmentHistories(histories: ShipmentHistories, event: Fol
   return histories;
 }
 
+/**
+ * A line's precision as one number: 1 exact, 0 at least, -1 approximate with no upper bound,
+ * -(upTo + 1) approximate up to `upTo` (upTo ≥ 1, so never -1).
+ */
+const shapeCode = (q: { precision: string; upTo?: number | undefined }): number =>
+  q.precision === 'exact' ? 1 : q.precision === 'at-least' ? 0 : q.upTo === undefined ? -1 : -(q.upTo + 1);
+
+const shapeOfCode = (code: number): FigureShape =>
+  code === 1
+    ? EXACT_SHAPE
+    : code === 0
+      ? { precision: 'at-least', upTo: undefined }
+      : { precision: 'approximate', upTo: code === -1 ? undefined : -code - 1 };
+
+/** Bounds of one dispatched or received figure. */
+const figureBounds = (quantity: number, shape: FigureShape): Bounds => ({
+  precision: shape.precision,
+  lower: quantity,
+  upper: shape.precision === 'exact' ? quantity : (shape.upTo ?? null),
+});
+
 interface Entry {
   position: number;
   occurred: number;
   kind: Kind;
   reason: string | undefined;
-  lines: { itemType: string; quantity: number; exact: boolean }[];
+  lines: { itemType: string; quantity: number; exact: boolean; shape: FigureShape }[];
 }
 
 interface History {
@@ -146,7 +164,12 @@ function historyOf(histories: ShipmentHistories, shipmentId: string): History | 
     const lines = [];
     let i = 4;
     for (let l = 0; l < count; l++, i += 3)
-      lines.push({ itemType: items[r[i]!]!, quantity: r[i + 1]!, exact: r[i + 2] === 1 });
+      lines.push({
+        itemType: items[r[i]!]!,
+        quantity: r[i + 1]!,
+        exact: r[i + 2] === 1,
+        shape: shapeOfCode(r[i + 2]!),
+      });
     history.entries.push({ position, occurred, kind, reason: undefined, lines });
     if (kind === 'ShipmentDispatched') {
       const name = (id: number) => (id < 0 ? undefined : names[id]);
@@ -176,7 +199,7 @@ export function shipmentLedgerOf(histories: ShipmentHistories, shipmentId: strin
   for (const entry of history.entries) {
     const lines = entry.lines.map((l) => ({
       itemType: l.itemType,
-      quantity: { value: l.quantity, precision: l.exact ? ('exact' as const) : ('at-least' as const) },
+      quantity: { value: l.quantity, precision: l.shape.precision, upTo: l.shape.upTo },
     }));
     const route = history.routes.find((r) => r.position === entry.position);
     const data =
@@ -260,6 +283,9 @@ export interface ShipmentView {
     short: number;
     writtenOff: number;
     exact: boolean;
+    /** Precision and bounds of what was dispatched, and of what was received. */
+    dispatchedBounds: Bounds;
+    receivedBounds: Bounds;
   }[];
   /** The shipment's events; their ids are read back by position when shown. */
   events: { type: string; occurredAt: string; position: number }[];
@@ -289,7 +315,19 @@ export function shipmentAt(
   const lineFor = (itemType: string) => {
     let line = lines.get(itemType);
     if (!line)
-      lines.set(itemType, (line = { itemType, dispatched: 0, received: 0, short: 0, writtenOff: 0, exact: true }));
+      lines.set(
+        itemType,
+        (line = {
+          itemType,
+          dispatched: 0,
+          received: 0,
+          short: 0,
+          writtenOff: 0,
+          exact: true,
+          dispatchedBounds: EXACT_ZERO,
+          receivedBounds: EXACT_ZERO,
+        }),
+      );
     return line;
   };
   let lastReceived: Entry | undefined;
@@ -300,6 +338,7 @@ export function shipmentAt(
         const line = lineFor(l.itemType);
         line.dispatched += l.quantity;
         line.exact &&= l.exact;
+        line.dispatchedBounds = sumBounds([line.dispatchedBounds, figureBounds(l.quantity, l.shape)]);
       }
     if (entry.kind === 'ShipmentReceived' && !closed) {
       lastReceived = entry;
@@ -307,6 +346,7 @@ export function shipmentAt(
         const line = lineFor(l.itemType);
         line.received += l.quantity;
         line.exact &&= l.exact;
+        line.receivedBounds = sumBounds([line.receivedBounds, figureBounds(l.quantity, l.shape)]);
       }
     }
     if (entry.kind === 'ShipmentClosed' && !closed) {

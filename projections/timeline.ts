@@ -7,6 +7,7 @@
 import { EXTERNAL_PARTY_KINDS } from '../events/index.js';
 import type { Catalog } from './catalog.js';
 import { splitKey, type Counters, type Delta } from './counters.js';
+import { asStock, boundsOf, EXACT_ZERO, type Bounds } from './precision.js';
 import type { TimeIndex } from './time-index.js';
 
 export type Interval = 'day' | 'week' | 'month';
@@ -23,7 +24,11 @@ export interface TimelineQuery {
 
 export interface TimelineView {
   interval: Interval;
-  series: { holder: string; category: string; points: { date: string; quantity: number; exact: boolean }[] }[];
+  series: {
+    holder: string;
+    category: string;
+    points: ({ date: string; quantity: number; exact: boolean } & Bounds)[];
+  }[];
 }
 
 /** End instants (inclusive, ms) of the buckets covering [from, to]. */
@@ -48,7 +53,7 @@ export function bucketEnds(from: number, to: number, interval: Interval): number
 export function timelineView(index: TimeIndex, catalog: Catalog, query: TimelineQuery): TimelineView {
   const seriesKey = (key: string): string[] => {
     const [kind, holder, itemType] = splitKey(key);
-    if (kind !== 'held' || holder === undefined || itemType === undefined) return [];
+    if (!kind?.startsWith('held') || holder === undefined || itemType === undefined) return [];
     const party = catalog.parties.get(holder);
     if (!party || EXTERNAL_PARTY_KINDS.has(party.kind)) return [];
     if (query.holder !== undefined && query.holder !== holder) return [];
@@ -56,14 +61,23 @@ export function timelineView(index: TimeIndex, catalog: Catalog, query: Timeline
     if (query.category !== undefined && query.category !== category) return [];
     return [`${holder}|${category}`, `all|${category}`];
   };
-  const totals = new Map<string, { value: number; inexact: number }>();
+  // Per series, the main sum and its bound companions (see precision.ts), under the same kinds.
+  const totals = new Map<string, Counters>();
   const add = (key: string, value: number, inexact: number) => {
+    const kind = key.slice(0, key.indexOf('|'));
     for (const series of seriesKey(key)) {
-      const total = totals.get(series) ?? { value: 0, inexact: 0 };
+      let sums = totals.get(series);
+      if (!sums) totals.set(series, (sums = new Map()));
+      const total = sums.get(kind) ?? { value: 0, inexact: 0 };
       total.value += value;
       total.inexact += inexact;
-      totals.set(series, total);
+      sums.set(kind, total);
     }
+  };
+  const NONE = { value: 0, inexact: 0 };
+  const pointOf = (date: string, sums: Counters) => {
+    const main = sums.get('held') ?? NONE;
+    return { date, quantity: main.value, exact: main.inexact === 0, ...asStock(boundsOf(sums, 'held', '', main)) };
   };
   const start: Counters = index.query(query.from - 1, query.knownAt, query.knownAtTime);
   for (const [key, c] of start) add(key, c.value, c.inexact);
@@ -72,10 +86,10 @@ export function timelineView(index: TimeIndex, catalog: Catalog, query: Timeline
   const points = new Map<string, TimelineView['series'][number]['points']>();
   const emit = (end: number) => {
     const date = new Date(end).toISOString().slice(0, 10);
-    for (const [series, total] of totals) {
+    for (const [series, sums] of totals) {
       let list = points.get(series);
       if (!list) points.set(series, (list = []));
-      list.push({ date, quantity: total.value, exact: total.inexact === 0 });
+      list.push(pointOf(date, sums));
     }
   };
   let bucket = 0;
@@ -98,6 +112,7 @@ export function timelineView(index: TimeIndex, catalog: Catalog, query: Timeline
           date: new Date(end).toISOString().slice(0, 10),
           quantity: 0,
           exact: true,
+          ...EXACT_ZERO,
         }));
         return { holder, category, points: [...padded, ...list] };
       })

@@ -50,6 +50,10 @@
  *   2023 (004). No contingent party or location is named, so none is given.
  *   004 (line 5) lists the Bahamas and Jamaica among the nations the mission
  *   is "expected to deploy" from: a plan, so it is not cited as confirmation.
+ * - Force generation: the six other countries on 004's list (line 5) of nations
+ *   the mission is "expected to deploy" from (Guyana, Barbados, Antigua and
+ *   Barbuda, Bangladesh, Benin, Chad) are recorded as one PersonnelPledged
+ *   each, with no count (no per-country size is given) and role `unspecified`.
  *
  * Reported but deliberately NOT recorded as events:
  * - Plans and authorisations, which are not deployments: Kenya's plan to send
@@ -103,6 +107,12 @@ export const SEED_IDS = {
   bahamasJoined: '73175619-ab75-4945-ad5f-5efe613026ca',
   jamaicaJoined: '9d27858d-298e-47cb-9a7f-509931e8096a',
   belizeJoined: '52cdc24a-6639-4b8a-ab84-def09cb12720',
+  guyanaPledged: '5f606bef-65c4-4f09-aebe-d6ce00ae72e7',
+  barbadosPledged: '1271990e-2946-4977-ad6f-a61711289f97',
+  antiguaAndBarbudaPledged: '45b7a748-97af-4d56-9519-28989dea3f5d',
+  bangladeshPledged: '0b7baa36-dd01-4c0b-bff8-8be4835c9160',
+  beninPledged: '1b9bb425-ac29-448b-ab59-ca3eee799ebd',
+  chadPledged: 'ba41cade-600b-48e9-a8c1-c62e02ea59ce',
 } as const;
 
 /** 001's only sentence on the other contributors, as the article words it (line 30). */
@@ -127,6 +137,28 @@ const joinedPer001 = (country: 'bahamas' | 'jamaica' | 'belize', id: string): In
     document: A001,
     reference: 'line 30',
     note: `001: "Apart from Kenya, ${JOINED_WORDING}." Count: none given; "troops" from each country means at least one each, the only figure the article supports, so at-least 1 (the lower bound used in totals, not an estimate). Role: unspecified - "troops" is also 001's word for the Kenyan police (line 23), so neither police nor military can be read from it. No contingent or location is named. Dates: no date given; joined by the article's date, 2024-11-07 (the Thursday after the 2024 US election, as read for 001 throughout), and not before the mission's approval in October 2023 (004, line 4). 004 (line 5) names the Bahamas and Jamaica only among the nations the mission is "expected to deploy" from - a plan, not a confirmation - so it is not in alsoCites.`,
+  },
+});
+
+/** The countries 004 (line 5) lists among those the mission is "expected to deploy" personnel from, besides the Bahamas and Jamaica (already there per 001). */
+type PledgingCountry = 'guyana' | 'barbados' | 'antigua-and-barbuda' | 'bangladesh' | 'benin' | 'chad';
+
+/**
+ * One country's pledged contingent, as 004 (line 5) reports it: named among the
+ * nations the 2,500 personnel are expected from, with no size, role or date of
+ * its own. So no count (the event leaves it out) and role `unspecified`.
+ */
+const expectedPer004 = (country: PledgingCountry, name: string, id: string): IncomingEvent => ({
+  id,
+  type: 'PersonnelPledged',
+  occurredAt: '2024-06-30',
+  occurredPrecision: 'range',
+  occurredFrom: '2023-10-01',
+  data: { country, role: 'unspecified' },
+  source: {
+    document: A004,
+    reference: 'line 5',
+    note: `004 names ${name} among the nations the mission "is expected to deploy" its 2,500 personnel from: an expectation of a contingent, recorded as a pledge. No size is given for any one country (2,500 is the whole mission's), so none is recorded; nor a role ("personnel"). Dated as 004's other figures: by 2024-06-30 (written before the mission arrived), not before the October 2023 approval (line 4).`,
   },
 });
 
@@ -566,4 +598,14 @@ export const missionHistory: IncomingEvent[] = [
       note: '"Security forces" seized 15 handguns and 12 communication radios from the gang\'s base as the joint HNP/MSS operations "continued" in Tabarre; the article does not say whether the HNP or the MSS took them, so they go to the joint party. Dates: after the weekend operation in Croix-des-Bouquets began (Saturday 2025-02-08, the weekend before the article) and by the article date 2025-02-11.',
     },
   },
+
+  // ------------------------------------------------------- force generation
+
+  // The six countries 004 (line 5) expects personnel from, besides the Bahamas and Jamaica.
+  expectedPer004('guyana', 'Guyana', SEED_IDS.guyanaPledged),
+  expectedPer004('barbados', 'Barbados', SEED_IDS.barbadosPledged),
+  expectedPer004('antigua-and-barbuda', 'Antigua and Barbuda', SEED_IDS.antiguaAndBarbudaPledged),
+  expectedPer004('bangladesh', 'Bangladesh', SEED_IDS.bangladeshPledged),
+  expectedPer004('benin', 'Benin', SEED_IDS.beninPledged),
+  expectedPer004('chad', 'Chad', SEED_IDS.chadPledged),
 ];

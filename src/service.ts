@@ -125,9 +125,18 @@ export async function startLedger(store: EventStore, options: StartOptions = {})
   if (file) {
     // Both share their names and ids: the projections and the book, as restored, share their strings.
     const strings = new Map<string, string>();
-    const checkpoint = await loadCheckpoint<ProjectorExport>(file, PROJECTOR_CHECKPOINT, store);
+    const log = logger ? (line: string) => logger.warn(line) : undefined;
+    const checkpoint = await loadCheckpoint<ProjectorExport>(file, PROJECTOR_CHECKPOINT, store, log ? { log } : {});
     if (checkpoint) projector.restore(internStrings(checkpoint.state, strings));
-    const book = await loadCheckpoint<Book>(bookFile(file), BOOK_CHECKPOINT, store);
+    const book = await loadCheckpoint<Book>(bookFile(file), BOOK_CHECKPOINT, store, log ? { log } : {});
+    // Whether a restart folds a tail or the whole log is the first thing an operator wants to know.
+    logger?.info(
+      {
+        projections: checkpoint ? `restored at position ${checkpoint.position}` : 'none: the log is replayed',
+        book: book ? `restored at position ${book.position}` : 'none: the log is replayed',
+      },
+      'checkpoints at start',
+    );
     if (book) writer.restore(internStrings(book.state, strings));
   }
   await Promise.all([writer.start(), projector.start()]);

@@ -6,6 +6,7 @@
 import type { Scenario } from '../lib/types.js';
 import { auth } from './auth.js';
 import { batch } from './batch.js';
+import { dashboard } from './dashboard.js';
 import { get } from './get.js';
 import { eventstoredb } from './eventstoredb.js';
 import { layers } from './layers.js';
@@ -14,4 +15,15 @@ import { post } from './post.js';
 import { revalidate } from './revalidate.js';
 import { sqliteCeiling } from './sqlite-ceiling.js';
 
-export const scenarios: Scenario[] = [post, batch, get, auth, revalidate, sqliteCeiling, layers, million, eventstoredb];
+export const scenarios: Scenario[] = [
+  post,
+  batch,
+  get,
+  auth,
+  revalidate,
+  sqliteCeiling,
+  layers,
+  million,
+  eventstoredb,
+  dashboard,
+];

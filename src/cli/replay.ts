@@ -5,17 +5,19 @@
  *   folds every projection from the log, from zero, and saves the checkpoint
  *   the service starts from.
  */
+import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { parseArgs } from 'node:util';
 import { donorsView } from '../../projections/donors.js';
 import { inventoryView } from '../../projections/inventory.js';
 import { personnelView } from '../../projections/personnel.js';
 import { shipmentAt, shipmentIds } from '../../projections/shipments.js';
-import { loadConfig } from '../config.js';
+import { DateOrInstant } from '../../events/envelope.js';
 import { endOfInstant } from '../http/routes/projections.js';
 import { Projector } from '../read/projector.js';
-import { checkpointFile, openStore, saveProjectorCheckpoint } from '../service.js';
+import { openStore, saveProjectorCheckpoint } from '../service.js';
 import type { EventStore } from '../store/port.js';
+import { openSqliteStore } from '../store/sqlite.js';
+import { findLedger, parseFlags, runCommand, UsageError, type LedgerLocation } from './command.js';
 
 const PROJECTIONS = ['inventory', 'personnel', 'donors', 'shipments'] as const;
 type ProjectionName = (typeof PROJECTIONS)[number];
@@ -116,43 +118,97 @@ function rows(name: ProjectionName, view: ReturnType<typeof render>['view']): Re
   return [];
 }
 
-async function main() {
-  const { values } = parseArgs({
-    options: {
-      'as-of': { type: 'string' },
-      'known-at': { type: 'string' },
-      projection: { type: 'string', default: 'inventory' },
-      format: { type: 'string', default: 'json' },
-      rebuild: { type: 'boolean', default: false },
-    },
+const USAGE = `Usage:
+  npm run replay -- [--as-of DATE] [--known-at DATE] [--projection NAME] [--format json|table]
+  npm run rebuild
+
+  replay   folds the log and prints one projection as of a date (default: now), as known at a date
+           (default: now). NAME is one of ${PROJECTIONS.join(', ')} (default inventory); DATE is an
+           ISO 8601 date (2025-02-10, the end of that day) or instant (2025-02-10T14:00:00Z).
+  rebuild  folds every projection from zero and saves the checkpoint the service starts from.
+
+The ledger is found through DATA_DIR (default ./data), or EVENTSTORE_CONNECTION_STRING. Both only read the
+log, and work beside a running service. Exit codes: 0 done, 2 bad arguments or no ledger there, 1 failure.
+`;
+
+interface ReplayRequest {
+  rebuild: boolean;
+  projection: ProjectionName;
+  format: 'json' | 'table';
+  asOf: number | undefined;
+  knownAt: number | undefined;
+}
+
+const date = (value: string | undefined, flag: string) => {
+  if (value === undefined) return undefined;
+  if (!DateOrInstant.safeParse(value).success)
+    throw new UsageError(`${flag} ${JSON.stringify(value)} is not an ISO 8601 date (2025-02-10) or instant`);
+  return endOfInstant(value);
+};
+
+/** Every argument checked, before any file is looked at. Undefined for --help. */
+export function parseReplayArgs(args: string[]): ReplayRequest | undefined {
+  const values = parseFlags(args, {
+    'as-of': { type: 'string' },
+    'known-at': { type: 'string' },
+    projection: { type: 'string' },
+    format: { type: 'string' },
+    rebuild: { type: 'boolean' },
+    help: { type: 'boolean', short: 'h' },
   });
-  const config = loadConfig();
-  const store = await openStore(config);
+  if (values.help) return undefined;
+  const projection = values.projection ?? 'inventory';
+  if (!(PROJECTIONS as readonly string[]).includes(projection))
+    throw new UsageError(`--projection ${JSON.stringify(projection)}: must be one of ${PROJECTIONS.join(', ')}`);
+  const format = values.format ?? 'json';
+  if (format !== 'json' && format !== 'table')
+    throw new UsageError(`--format ${JSON.stringify(format)}: must be json or table`);
+  const rebuild = values.rebuild ?? false;
+  if (rebuild && (values['as-of'] ?? values['known-at'] ?? values.projection ?? values.format) !== undefined)
+    throw new UsageError('--rebuild folds every projection as of now: it takes no other option');
+  return {
+    rebuild,
+    projection: projection as ProjectionName,
+    format,
+    asOf: date(values['as-of'], '--as-of'),
+    knownAt: date(values['known-at'], '--known-at'),
+  };
+}
+
+/** The store, for reading only: the embedded store's file must exist and is never created or migrated. */
+async function openForReading(ledger: LedgerLocation): Promise<EventStore> {
+  if (ledger.kind === 'sqlite') return openSqliteStore({ file: ledger.file, readonly: true });
+  return openStore({
+    DATA_DIR: ledger.dataDir,
+    EVENTSTORE_CONNECTION_STRING: process.env.EVENTSTORE_CONNECTION_STRING,
+  });
+}
+
+async function main() {
+  const request = parseReplayArgs(process.argv.slice(2));
+  if (!request) {
+    process.stdout.write(USAGE);
+    return;
+  }
+  const ledger = findLedger();
+  const store = await openForReading(ledger);
   try {
     const { projector, seconds } = await foldAll(store);
     const events = projector.state.position;
-    if (values.rebuild) {
-      const bytes = await saveProjectorCheckpoint(checkpointFile(config), projector, store);
+    if (request.rebuild) {
+      const bytes = await saveProjectorCheckpoint(
+        path.join(ledger.dataDir, 'projections.checkpoint'),
+        projector,
+        store,
+      );
       process.stderr.write(
         `rebuilt every projection from ${events.toLocaleString('en')} positions in ${seconds.toFixed(2)} s; checkpoint ${(bytes / 1e6).toFixed(1)} MB\n`,
       );
       return;
     }
-    const name = values.projection as ProjectionName;
-    if (!PROJECTIONS.includes(name)) throw new Error(`--projection must be one of ${PROJECTIONS.join(', ')}`);
-    const parse = (value: string | undefined, flag: string) => {
-      if (value === undefined) return undefined;
-      const time = endOfInstant(value);
-      if (Number.isNaN(time)) throw new Error(`${flag} must be an ISO 8601 date or instant`);
-      return time;
-    };
-    const { header, view } = render(
-      projector,
-      name,
-      parse(values['as-of'], '--as-of'),
-      parse(values['known-at'], '--known-at'),
-    );
-    if (values.format === 'table') {
+    const name = request.projection;
+    const { header, view } = render(projector, name, request.asOf, request.knownAt);
+    if (request.format === 'table') {
       process.stdout.write(
         `${name} as of ${header.asOf ?? 'now'}, as known at ${header.knownAt ?? 'now'} (position ${header.position})\n`,
       );
@@ -164,8 +220,4 @@ async function main() {
 }
 
 // Only as a command: importing this module must never touch a store.
-if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href)
-  main().catch((error: unknown) => {
-    console.error(error instanceof Error ? error.message : error);
-    process.exit(1);
-  });
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) runCommand(main);

@@ -21,14 +21,16 @@ import type { Config } from '../config.js';
 import type { LedgerWriter } from '../ledger/writer.js';
 import type { Projector } from '../read/projector.js';
 import type { EventStore } from '../store/port.js';
+import { dashboardRoutes } from './dashboard.js';
 import { installAuth } from './plugins/auth.js';
 import { RouteCatalog } from './plugins/catalog.js';
+import { frameworkErrorOptions, installClosingAnswer, notFoundAnswer } from './plugins/framework-errors.js';
 import { installFreshness } from './plugins/freshness.js';
 import { installSecurityHeaders } from './plugins/security-headers.js';
 import { addMethodNotAllowed } from './plugins/method-not-allowed.js';
 import { installMetrics, Metrics } from './plugins/metrics.js';
 import { registerOpenApi } from './plugins/openapi.js';
-import { httpProblem, problemErrorHandler, rateLimitError, sendProblem } from './problem.js';
+import { problemErrorHandler, rateLimitError } from './problem.js';
 import { eventRoutes } from './routes/events.js';
 import { operationRoutes } from './routes/operations.js';
 import { projectionRoutes } from './routes/projections.js';
@@ -124,10 +126,13 @@ export async function buildApp(deps: LedgerDeps, options: AppOptions = {}): Prom
     // A request id in every log line; a caller's own id is kept when it sends a sane one.
     genReqId: requestId,
     trustProxy: options.trustProxy ?? false,
-    // On close, answer new requests on kept-alive connections with 503 and drop idle ones.
-    return503OnClosing: true,
+    // On close, drop idle kept-alive connections.
     forceCloseConnections: 'idle',
+    // Bad URLs, over-long path parameters, unparseable requests, and (on close) new requests on
+    // kept-alive connections: problems too, with a request id and the security headers.
+    ...frameworkErrorOptions(Boolean(options.corsOrigins?.length), requestId),
   });
+  installClosingAnswer(app);
   const catalog = new RouteCatalog();
   const metrics = options.metrics ?? new Metrics();
   app.decorate('catalog', catalog);
@@ -143,9 +148,7 @@ export async function buildApp(deps: LedgerDeps, options: AppOptions = {}): Prom
   app.setErrorHandler(problemErrorHandler);
   // The API speaks JSON only: anything else is a 415, not a string to validate.
   app.removeContentTypeParser(['text/plain']);
-  app.setNotFoundHandler((request, reply) =>
-    sendProblem(reply, httpProblem(404, `no route ${request.method} ${request.url}`, request.url)),
-  );
+  app.setNotFoundHandler(notFoundAnswer(Boolean(options.corsOrigins?.length)));
   app.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id);
     done();
@@ -197,6 +200,7 @@ export async function buildApp(deps: LedgerDeps, options: AppOptions = {}): Prom
   await app.register(eventRoutes, { ...deps, prefix: '/v1/events' });
   await app.register(projectionRoutes, { ...deps, prefix: '/v1' });
   await app.register(streamRoutes, { ...deps, prefix: '/v1' });
+  await app.register(dashboardRoutes);
   addMethodNotAllowed(app, catalog);
   return app;
 }

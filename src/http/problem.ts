@@ -116,9 +116,12 @@ const statusTitle = (status: number) =>
     409: 'Conflict',
     412: 'Precondition failed',
     428: 'Precondition required',
+    408: 'Request timeout',
     413: 'Payload too large',
+    414: 'URI too long',
     415: 'Unsupported media type',
     429: 'Too many requests',
+    431: 'Request header fields too large',
     503: 'Service unavailable',
     507: 'Insufficient storage',
   })[status] ?? 'Error';

@@ -38,6 +38,11 @@ export interface Book {
   /** serial → account that holds it now. */
   serials: Map<string, string>;
   reversed: Set<string>;
+  /**
+   * Running total of every amount recorded: postings, headcount changes and pledges, reversals and
+   * closings included. Every figure the ledger keeps is bounded by it (see limits.ts).
+   */
+  amountRecorded: number;
 }
 
 export const initialBook = (): Book => ({
@@ -50,6 +55,7 @@ export const initialBook = (): Book => ({
   shipments: new Map(),
   serials: new Map(),
   reversed: new Set(),
+  amountRecorded: 0,
 });
 
 export const headcountKey = (country: string, role: string) => `${country}/${role}`;
@@ -117,22 +123,47 @@ function shipmentIdOf(event: FoldEvent): string | undefined {
   return subject && 'shipmentId' in subject.data ? subject.data.shipmentId : undefined;
 }
 
+/** Pledges move no stock or people, but donors' and countries' pledged totals sum them. */
+const pledged = (event: FoldEvent): number => {
+  if (event.type === 'DonationPledged') return event.data.lines.reduce((sum, line) => sum + line.quantity.value, 0);
+  if (event.type === 'PersonnelPledged') return event.data.count?.value ?? 0;
+  return 0;
+};
+
 /** Folds one event into the book. With an undo log, records how to take it back. */
 export function evolveBook(book: Book, event: FoldEvent, undo?: UndoLog): Book {
   const lookup = (id: string) => book.shipments.get(id);
+  const before = undo && { position: book.position, revision: book.revision, amountRecorded: book.amountRecorded };
+  // The same amounts limits.ts `amountsOf` counts, summed here from the postings folded anyway.
+  let amount = 0;
   if (event.type === 'PartyRegistered') setEntry(book.parties, event.data.partyId, event.data, undo);
   if (event.type === 'ItemTypeRegistered') setEntry(book.itemTypes, event.data.itemType, event.data, undo);
   if (event.type === 'EntryReversed') {
     if (event.target) {
-      for (const p of reversingPostings(event.target, lookup)) applyPosting(book, p, undo);
-      for (const d of reversingHeadcount(event.target)) applyHeadcount(book, d, undo);
+      for (const p of reversingPostings(event.target, lookup)) {
+        applyPosting(book, p, undo);
+        amount += p.value;
+      }
+      for (const d of reversingHeadcount(event.target)) {
+        applyHeadcount(book, d, undo);
+        amount += Math.abs(d.delta);
+      }
+      amount += pledged(event.target);
     }
     if (undo) undo.push(() => book.reversed.delete(event.data.eventId));
     book.reversed.add(event.data.eventId);
   } else {
-    for (const p of postingsOf(event, lookup)) applyPosting(book, p, undo);
-    for (const d of headcountDeltas(event)) applyHeadcount(book, d, undo);
+    for (const p of postingsOf(event, lookup)) {
+      applyPosting(book, p, undo);
+      amount += p.value;
+    }
+    for (const d of headcountDeltas(event)) {
+      applyHeadcount(book, d, undo);
+      amount += Math.abs(d.delta);
+    }
+    amount += pledged(event);
   }
+  book.amountRecorded += amount;
   const shipmentId = shipmentIdOf(event);
   if (undo && shipmentId !== undefined) {
     // Shipments are mutated in place by the fold: keep a copy to put back.
@@ -141,10 +172,7 @@ export function evolveBook(book: Book, event: FoldEvent, undo?: UndoLog): Book {
     undo.push(() => (copy ? book.shipments.set(shipmentId, copy) : book.shipments.delete(shipmentId)));
   }
   evolveShipments(book.shipments, event);
-  if (undo) {
-    const { position, revision } = book;
-    undo.push(() => Object.assign(book, { position, revision }));
-  }
+  if (before) undo.push(() => Object.assign(book, before));
   book.position = event.globalPosition;
   if (event.stream === LEDGER_STREAM) book.revision = event.streamRevision;
   return book;

@@ -17,6 +17,7 @@ import {
   type HeadcountDelta,
   type Posting,
 } from './postings.js';
+import { checkDates, checkSafeTotal } from './limits.js';
 import { reject, type Rejection } from './rules.js';
 import type { EventMetadata } from '../../events/index.js';
 
@@ -42,21 +43,17 @@ export interface DecisionContext {
 
 export type Decision = { ok: true; events: Proposal[] } | { ok: false; rejection: Rejection };
 
-/** Business time may run slightly ahead of the server's clock; more than this is a mistake. */
-const CLOCK_SKEW_MS = 5 * 60 * 1000;
-
 const accept = (proposal: Proposal): Decision => ({ ok: true, events: [proposal] });
 const refuse = (rejection: Rejection): Decision => ({ ok: false, rejection });
 
 export function decide(proposal: Proposal, book: Book, context: DecisionContext): Decision {
-  if (Date.parse(proposal.occurredAt) > context.now.getTime() + CLOCK_SKEW_MS)
-    return refuse(
-      reject('occurred-at-in-future', `occurredAt ${proposal.occurredAt} is after now`, 'occurredAt', {
-        occurredAt: proposal.occurredAt,
-        now: context.now.toISOString(),
-      }),
+  const problem =
+    checkDates(proposal, context.now) ??
+    findProblem(proposal, book, context) ??
+    checkSafeTotal(
+      proposal.type === 'EntryReversed' ? { ...asStored(proposal), target: context.target } : asStored(proposal),
+      book,
     );
-  const problem = findProblem(proposal, book, context);
   return problem ? refuse(problem) : accept(proposal);
 }
 
@@ -147,6 +144,7 @@ function findProblem(p: Proposal, book: Book, context: DecisionContext): Rejecti
         )
       );
     case 'PersonnelDeployed':
+    case 'PersonnelPledged':
       return p.data.contingent ? requireParties(book, { contingent: p.data.contingent }) : undefined;
     case 'PersonnelDeparted':
       return (

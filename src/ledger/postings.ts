@@ -5,6 +5,7 @@
  * write-side book and every projection fold the same postings.
  */
 import type { FoldableEvent, Line, Quantity } from '../../events/index.js';
+import { EXACT_SHAPE, shapeOf, type FigureShape } from '../../projections/precision.js';
 
 /** Accounts that are not parties: goods on the way, and goods gone for good. */
 export const transitAccount = (shipmentId: string) => `transit:${shipmentId}`;
@@ -19,6 +20,8 @@ export interface Posting {
   value: number;
   /** False when the source gave only a bound or an estimate. */
   exact: boolean;
+  /** The figure's precision and upper bound, for the projections' bounds. */
+  shape: FigureShape;
   serials: readonly string[];
 }
 
@@ -29,6 +32,7 @@ export interface HeadcountDelta {
   location: string | undefined;
   delta: number;
   exact: boolean;
+  shape: FigureShape;
 }
 
 /** One item type of a shipment: how much was dispatched, received and written off. */
@@ -72,6 +76,7 @@ const linePostings = (from: string, to: string, lines: readonly Line[]): Posting
     itemType: line.itemType,
     value: line.quantity.value,
     exact: isExact(line.quantity),
+    shape: shapeOf(line.quantity),
     serials: line.serials ? line.serials.map((s) => s.serial) : NO_SERIALS,
   }));
 
@@ -97,6 +102,7 @@ function closingPostings(
         itemType: line.itemType,
         value,
         exact: true,
+        shape: EXACT_SHAPE,
         serials: [],
       });
   }
@@ -127,6 +133,7 @@ export function postingsOf(event: FoldableEvent, shipments: ShipmentLookup): Pos
     case 'DonationPledged':
     case 'PersonnelDeployed':
     case 'PersonnelDeparted':
+    case 'PersonnelPledged':
     case 'EntryReversed':
       return [];
     default:
@@ -150,6 +157,7 @@ export function reversingPostings(target: FoldableEvent, shipments: ShipmentLook
         itemType: line.itemType,
         value: line.writtenOff,
         exact: true,
+        shape: EXACT_SHAPE,
         serials: [],
       }));
   }
@@ -169,6 +177,7 @@ export function headcountDeltas(event: FoldableEvent): HeadcountDelta[] {
           location: event.type === 'PersonnelDeployed' ? event.data.location : undefined,
           delta: sign * event.data.count.value,
           exact: isExact(event.data.count),
+          shape: shapeOf(event.data.count),
         },
       ];
     }

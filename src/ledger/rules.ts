@@ -8,6 +8,12 @@ export const RULES = {
   'schema-invalid': { status: 400, title: 'The request does not match the schema' },
   'event-type-unknown': { status: 400, title: 'No such event type' },
   'occurred-at-in-future': { status: 422, title: 'An event cannot have occurred in the future' },
+  'occurred-from-in-future': { status: 422, title: 'The earliest an event can have happened cannot be in the future' },
+  'occurred-from-after-occurred-at': {
+    status: 422,
+    title: 'occurredFrom, the earliest an event can have happened, must not be after occurredAt',
+  },
+  'occurred-before-earliest-date': { status: 422, title: 'No event of this ledger happened before 1900-01-01' },
   'party-unknown': { status: 422, title: 'The party is not registered' },
   'party-already-registered': { status: 409, title: 'The party is already registered' },
   'item-type-unknown': { status: 422, title: 'The item type is not in the catalogue' },
@@ -26,6 +32,10 @@ export const RULES = {
   'reversal-already-reversed': { status: 409, title: 'The event was already reversed' },
   'reversal-of-reversal': { status: 422, title: 'A reversal cannot be reversed; record the event again instead' },
   'reversal-not-supported': { status: 422, title: 'Registrations cannot be reversed' },
+  'ledger-total-unsafe': {
+    status: 422,
+    title: 'Recording this would take the ledger past the totals it can count exactly',
+  },
   'idempotency-conflict': { status: 409, title: 'This event id was already used for different content' },
   'query-date-in-future': { status: 400, title: 'asOf and knownAt cannot be in the future' },
   'not-found': { status: 404, title: 'Nothing by that id, as of that date' },

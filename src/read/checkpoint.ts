@@ -3,17 +3,31 @@
  * written to disk with the position they reflect, so a restart folds only
  * what came after instead of replaying the log from zero.
  *
- * A checkpoint is trusted only for the store it was made from (same first
- * event, position not beyond the store's head) and the same format version;
- * anything else is ignored and the state is rebuilt from the log.
+ * A file is one header line, then the state as V8 serialises it:
+ *
+ *     MSS-LEDGER-CHECKPOINT <version> sha256:<hex of the body> <bytes of the body>\n
+ *
+ * A checkpoint is trusted only when the body has exactly that length and
+ * digest (a truncated or bit-flipped file is detected, never deserialised),
+ * and only for the store it was made from (same first event, position not
+ * beyond the store's head) and the same format version. Anything else is
+ * logged in one line and ignored: the state is rebuilt from the log.
  */
-import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import * as nodeFs from 'node:fs';
 import path from 'node:path';
 import { DefaultDeserializer, serialize } from 'node:v8';
 import type { EventStore } from '../store/port.js';
 
-/** Bump when a fold changes meaning: older checkpoints are then rebuilt, never misread. */
-export const CHECKPOINT_VERSION = 5;
+/**
+ * Bump when a fold or the file's layout changes meaning: older checkpoints are then rebuilt, never misread.
+ * 7: the header line with the body's SHA-256 and length.
+ * 8: bound companions of inexact sums; shipment lines keep their precision.
+ */
+export const CHECKPOINT_VERSION = 8;
+const MAGIC = 'MSS-LEDGER-CHECKPOINT';
+/** Longer than any header this code writes; a file without a newline by then is not a checkpoint. */
+const MAX_HEADER = 128;
 
 export interface Checkpoint<T> {
   format: 'mss-ledger-checkpoint';
@@ -25,6 +39,47 @@ export interface Checkpoint<T> {
   state: T;
 }
 
+/** The file operations a save uses; a test passes failing ones to play a full disk. */
+export type CheckpointFs = Pick<
+  typeof nodeFs,
+  'closeSync' | 'fsyncSync' | 'mkdirSync' | 'openSync' | 'renameSync' | 'rmSync' | 'writeSync'
+>;
+
+/** A save that did not happen: the previous checkpoint, if any, is still in place and no temporary file is left. */
+export class CheckpointSaveError extends Error {
+  override readonly name = 'CheckpointSaveError';
+  /** The system error code behind it (ENOSPC on a full disk, EROFS, EACCES …), when there is one. */
+  readonly code: string | undefined;
+  constructor(
+    readonly file: string,
+    cause: unknown,
+  ) {
+    super(`checkpoint not saved to ${file}: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+    this.code = (cause as NodeJS.ErrnoException | undefined)?.code;
+  }
+}
+
+const header = (digest: string, length: number) => `${MAGIC} ${CHECKPOINT_VERSION} sha256:${digest} ${length}\n`;
+const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
+
+/** The body of a checkpoint file, or why it cannot be trusted. */
+export function verifiedBody(bytes: Buffer): { body: Buffer } | { problem: string } {
+  const newline = bytes.subarray(0, MAX_HEADER).indexOf(10);
+  if (newline < 0) return { problem: 'no checkpoint header (an older format, or not a checkpoint)' };
+  const line = bytes.subarray(0, newline).toString('latin1');
+  const match = /^MSS-LEDGER-CHECKPOINT (\d+) sha256:([0-9a-f]{64}) (\d+)$/.exec(line);
+  if (!match) return { problem: 'the header is damaged or of another format' };
+  const [, version, digest = '', length] = match;
+  if (Number(version) !== CHECKPOINT_VERSION)
+    return { problem: `format ${version}, this version reads format ${CHECKPOINT_VERSION}` };
+  const body = bytes.subarray(newline + 1);
+  // Read back as written: a header that does not re-render the same (a leading zero …) was edited.
+  if (header(digest, Number(length)) !== `${line}\n`) return { problem: 'the header is damaged' };
+  if (body.length !== Number(length))
+    return { problem: `the body has ${body.length} bytes, the header says ${length} (truncated?)` };
+  if (sha256(body) !== digest) return { problem: 'the checksum does not match: the file is damaged' };
+  return { body };
+}
 /**
  * Node's deserializer returns typed arrays as views into the file's buffer: one kept array would
  * keep the whole file (170 MB on a million events) resident. Each is copied out instead.
@@ -49,8 +104,23 @@ async function firstEventId(store: EventStore): Promise<string | undefined> {
   return first?.id;
 }
 
-/** Writes atomically: a crash mid-write leaves the previous checkpoint, never half of one. */
-export async function saveCheckpoint<T>(file: string, kind: string, position: number, state: T, store: EventStore) {
+export interface SaveOptions {
+  fs?: CheckpointFs;
+}
+
+/**
+ * Writes atomically: a crash mid-write leaves the previous checkpoint, never half of one. A failed
+ * write (a full disk) removes its temporary file and rejects with a CheckpointSaveError.
+ */
+export async function saveCheckpoint<T>(
+  file: string,
+  kind: string,
+  position: number,
+  state: T,
+  store: EventStore,
+  options: SaveOptions = {},
+) {
+  const fs = options.fs ?? nodeFs;
   const checkpoint: Checkpoint<T> = {
     format: 'mss-ledger-checkpoint',
     version: CHECKPOINT_VERSION,
@@ -60,35 +130,75 @@ export async function saveCheckpoint<T>(file: string, kind: string, position: nu
     savedAt: new Date().toISOString(),
     state,
   };
-  const bytes = serialize(checkpoint);
-  mkdirSync(path.dirname(file), { recursive: true });
+  const body = serialize(checkpoint);
+  const head = Buffer.from(header(sha256(body), body.length), 'latin1');
   const temporary = `${file}.tmp`;
-  const fd = openSync(temporary, 'w');
+  let created = false;
   try {
-    writeSync(fd, bytes);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    const fd = fs.openSync(temporary, 'w');
+    created = true;
+    try {
+      // Two writes, not one concatenated buffer: the body can be hundreds of MB.
+      writeAll(fs, fd, head);
+      writeAll(fs, fd, body);
+      fs.fsyncSync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
+    fs.renameSync(temporary, file);
+  } catch (error) {
+    if (created) fs.rmSync(temporary, { force: true });
+    throw new CheckpointSaveError(file, error);
   }
-  renameSync(temporary, file);
-  return bytes.length;
+  return head.length + body.length;
 }
 
-/** The checkpoint's state if it can be trusted for this store, else undefined. */
+function writeAll(fs: CheckpointFs, fd: number, bytes: Uint8Array): void {
+  for (let offset = 0; offset < bytes.length;) offset += fs.writeSync(fd, bytes, offset, bytes.length - offset);
+}
+
+export interface LoadOptions {
+  /** Where the one line saying why a checkpoint was ignored goes; stderr by default. */
+  log?: (line: string) => void;
+}
+
+const toStderr = (line: string) => {
+  process.stderr.write(`${line}\n`);
+};
+
+/** The checkpoint's state if it can be trusted for this store, else undefined (and one line logged). */
 export async function loadCheckpoint<T>(
   file: string,
   kind: string,
   store: EventStore,
+  options: LoadOptions = {},
 ): Promise<Checkpoint<T> | undefined> {
+  const ignore = (why: string) => {
+    (options.log ?? toStderr)(`checkpoint ${file} ignored: ${why}; the log is replayed instead`);
+    return undefined;
+  };
+  let bytes: Buffer;
+  try {
+    bytes = nodeFs.readFileSync(file);
+  } catch (error) {
+    // No checkpoint yet is the normal first start, not worth a line.
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    return ignore(`unreadable (${(error as Error).message})`);
+  }
+  const verified = verifiedBody(bytes);
+  if ('problem' in verified) return ignore(verified.problem);
   let checkpoint: Checkpoint<T>;
   try {
-    checkpoint = deserialize(readFileSync(file)) as Checkpoint<T>;
-  } catch {
-    return undefined;
+    checkpoint = deserialize(verified.body) as Checkpoint<T>;
+  } catch (error) {
+    return ignore(`its body does not deserialise (${(error as Error).message})`);
   }
-  if (checkpoint?.format !== 'mss-ledger-checkpoint' || checkpoint.version !== CHECKPOINT_VERSION) return undefined;
-  if (checkpoint.kind !== kind) return undefined;
-  if (checkpoint.position > (await store.headPosition())) return undefined;
-  if (checkpoint.firstEventId !== (await firstEventId(store))) return undefined;
+  if (checkpoint?.format !== 'mss-ledger-checkpoint' || checkpoint.version !== CHECKPOINT_VERSION)
+    return ignore('its body is not a checkpoint of this format');
+  if (checkpoint.kind !== kind) return ignore(`it holds a ${checkpoint.kind}, not a ${kind}`);
+  if (checkpoint.position > (await store.headPosition()))
+    return ignore(`it is at position ${checkpoint.position}, beyond the store's head`);
+  if (checkpoint.firstEventId !== (await firstEventId(store))) return ignore('it was made from another store');
   return checkpoint;
 }

@@ -25,6 +25,8 @@ const PINNED: Record<string, Role[] | 'public'> = {
   'GET /metrics': 'public',
   'GET /openapi.json': 'public',
   'GET /docs': 'public',
+  'GET /': 'public',
+  'GET /vendor/uplot/:file': 'public',
   'POST /v1/events': ['recorder'],
   'GET /v1/events': ['recorder', 'auditor'],
   'GET /v1/events/export': ['auditor'],
@@ -34,7 +36,11 @@ const PINNED: Record<string, Role[] | 'public'> = {
   'GET /v1/personnel': ['viewer', 'recorder', 'auditor'],
 };
 
-const PARAMS: Record<string, string> = { id: 'ledger', shipmentId: 'heli-medevac-from-el-salvador' };
+const PARAMS: Record<string, string> = {
+  id: 'ledger',
+  shipmentId: 'heli-medevac-from-el-salvador',
+  file: 'uPlot.min.css',
+};
 const concrete = (url: string) => url.replace(/:([A-Za-z0-9_]+)/g, (_m, name: string) => PARAMS[name] ?? 'x1');
 
 t.test('authorization matrix: every route × no key, bad key, each role', async (t) => {

@@ -3,6 +3,7 @@
  * names are the ones in src/ledger/rules.ts, the problem types and the README.
  */
 import t from 'tap';
+import type { IncomingEvent } from '../../events/index.js';
 import { given } from '../support/given.js';
 import {
   close,
@@ -87,6 +88,50 @@ t.test('occurred-at-in-future', async (t) => {
   given(world())
     .when(donation('us-inl', 'mss', [line('rifle', 1)], '2030-01-01'))
     .thenRefused(t, 'occurred-at-in-future', 'occurredAt');
+  given(world())
+    .when(donation('us-inl', 'mss', [line('rifle', 1)], '2026-11-25T12:04:00Z'))
+    .thenAccepted(t);
+});
+
+t.test('dates: a range that starts in time and ends after it starts', async (t) => {
+  // NOW in the given/when/then support is 2026-11-25T12:00:00Z.
+  const between = (occurredAt: string, occurredFrom: string): IncomingEvent => ({
+    ...donation('us-inl', 'mss', [line('rifle', 1)], occurredAt),
+    occurredPrecision: 'range',
+    occurredFrom,
+  });
+  t.test('a range inside the past is accepted, and may start and end the same day', async (t) => {
+    given(world()).when(between('2025-05-23', '2025-05-01')).thenAccepted(t);
+    given(world()).when(between('2025-05-23', '2025-05-23')).thenAccepted(t);
+  });
+  t.test('occurred-from-after-occurred-at: the earliest date is after the certain one', async (t) => {
+    const rejection = given(world())
+      .when(between('2025-05-23', '2025-05-24'))
+      .thenRefused(t, 'occurred-from-after-occurred-at', 'occurredFrom');
+    t.match(rejection?.context, { occurredFrom: '2025-05-24T00:00:00.000Z', occurredAt: '2025-05-23T00:00:00.000Z' });
+  });
+  t.test('occurred-from-in-future, with the same clock skew as occurredAt', async (t) => {
+    given(world()).when(between('2025-05-23', '9999-12-31')).thenRefused(t, 'occurred-from-in-future', 'occurredFrom');
+    given(world()).when(between('2026-11-25T12:04:00Z', '2026-11-25T12:03:00Z')).thenAccepted(t);
+    given(world())
+      .when(between('2026-11-25T12:04:00Z', '2026-11-25T12:06:00Z'))
+      .thenRefused(t, 'occurred-from-in-future', 'occurredFrom');
+  });
+  t.test('occurred-before-earliest-date: nothing happened before 1900', async (t) => {
+    const rejection = given(world())
+      .when(donation('us-inl', 'mss', [line('rifle', 1)], '0000-01-01'))
+      .thenRefused(t, 'occurred-before-earliest-date', 'occurredAt');
+    t.match(rejection?.context, { earliest: '1900-01-01T00:00:00.000Z' });
+    given(world())
+      .when(donation('us-inl', 'mss', [line('rifle', 1)], '1899-12-31T23:59:59Z'))
+      .thenRefused(t, 'occurred-before-earliest-date', 'occurredAt');
+    given(world())
+      .when(donation('us-inl', 'mss', [line('rifle', 1)], '1900-01-01'))
+      .thenAccepted(t);
+    given(world())
+      .when(between('2025-05-23', '1066-10-14'))
+      .thenRefused(t, 'occurred-before-earliest-date', 'occurredFrom');
+  });
 });
 
 t.test('shipments', async (t) => {

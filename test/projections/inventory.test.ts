@@ -62,7 +62,19 @@ t.test('transfers, seizures and shipments move stock between accounts', async (t
   t.same(view.inTransit, [
     {
       shipmentId: 's1',
-      items: [{ itemType: 'apc', name: 'apc', category: 'armored-vehicle', unit: 'each', quantity: 1, exact: true }],
+      items: [
+        {
+          itemType: 'apc',
+          name: 'apc',
+          category: 'armored-vehicle',
+          unit: 'each',
+          quantity: 1,
+          exact: true,
+          precision: 'exact',
+          lower: 1,
+          upper: 1,
+        },
+      ],
     },
   ]);
   t.match(

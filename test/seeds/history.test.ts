@@ -76,7 +76,11 @@ t.test('figures are traceable: exact figures and reported wording appear in the 
   for (const event of missionHistory) {
     const text = article(event.source?.document ?? '').toLowerCase();
     const quantities =
-      'lines' in event.data ? event.data.lines.map((l) => l.quantity) : 'count' in event.data ? [event.data.count] : [];
+      'lines' in event.data
+        ? event.data.lines.map((l) => l.quantity)
+        : 'count' in event.data && event.data.count
+          ? [event.data.count]
+          : [];
     for (const q of quantities) {
       if (q.reported) t.ok(text.includes(q.reported.toLowerCase()), `"${q.reported}" is the article's wording`);
       if (q.precision === 'exact') {

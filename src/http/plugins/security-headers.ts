@@ -25,16 +25,30 @@ export function securityHeaders(crossOrigin: boolean): Record<string, string> {
   };
 }
 
+/**
+ * The dashboard's pages (src/http/dashboard.ts): scripts, styles, images and
+ * API calls from this origin only; no inline script or style, no plugin, no frame.
+ */
+export const DASHBOARD_CSP =
+  "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; " +
+  "base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+
 export function installSecurityHeaders(app: FastifyInstance, crossOrigin: boolean): void {
-  const headers = securityHeaders(crossOrigin);
+  const api = securityHeaders(crossOrigin);
+  const dashboard = { ...api, 'content-security-policy': DASHBOARD_CSP };
   // Set as the answer leaves, and not on a 304: a revalidation carries only what
   // changed (RFC 9110 §15.4.5); the client keeps the rest from its stored answer.
-  const hook = (_request: FastifyRequest, reply: FastifyReply, payload: unknown, done: OnSendDone) => {
-    if (reply.statusCode !== 304) reply.headers(headers);
-    done(null, payload);
-  };
+  const hookFor =
+    (headers: Record<string, string>) =>
+    (_request: FastifyRequest, reply: FastifyReply, payload: unknown, done: OnSendDone) => {
+      if (reply.statusCode !== 304) reply.headers(headers);
+      done(null, payload);
+    };
+  const apiHook = hookFor(api);
+  const dashboardHook = hookFor(dashboard);
   app.addHook('onRoute', (route: RouteOptions) => {
     if (route.url === '/docs' || route.url.startsWith('/docs/')) return;
+    const hook = (route.config as { dashboard?: boolean } | undefined)?.dashboard ? dashboardHook : apiHook;
     const existing = route.onSend;
     route.onSend = (
       existing === undefined ? [hook] : Array.isArray(existing) ? [hook, ...existing] : [hook, existing]

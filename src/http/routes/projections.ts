@@ -83,6 +83,19 @@ const echo = (slice: Bitemporal) => ({
 });
 
 const Category = z.union([ItemCategory, z.literal('unknown')]);
+
+/** How sure a figure is (projections/precision.ts); every amount and total carries it. */
+const BoundsFields = {
+  precision: z
+    .enum(['exact', 'at-least', 'approximate', 'mixed'])
+    .describe(
+      'exact; at-least (a lower bound); approximate (an estimate); mixed: a sum of at-least and approximate figures',
+    ),
+  lower: z.number().nullable().describe('lower bound of the figure; null when unbounded'),
+  upper: z.number().nullable().describe('upper bound of the figure; null when unbounded (every "at least")'),
+};
+const Bounds = z.object(BoundsFields).meta({ id: 'Bounds' });
+
 const Amount = z.object({
   itemType: z.string(),
   name: z.string(),
@@ -90,6 +103,7 @@ const Amount = z.object({
   unit: z.string(),
   quantity: z.number(),
   exact: z.boolean().describe('false when the figure includes an "at least" or approximate quantity: a lower bound'),
+  ...BoundsFields,
 });
 
 export const InventoryResponse = z
@@ -97,9 +111,20 @@ export const InventoryResponse = z
     ...SliceEcho,
     holders: z.array(z.object({ holder: z.string(), name: z.string(), kind: z.string(), items: z.array(Amount) })),
     inTransit: z.array(z.object({ shipmentId: z.string(), items: z.array(Amount) })),
-    totals: z.array(z.object({ category: Category, onHand: z.number(), inTransit: z.number(), exact: z.boolean() })),
+    totals: z.array(
+      z.object({
+        category: Category,
+        onHand: z.number(),
+        inTransit: z.number(),
+        exact: z.boolean(),
+        onHandBounds: Bounds.describe("the bounds of `onHand`: the sum of its amounts' bounds"),
+        inTransitBounds: Bounds,
+      }),
+    ),
   })
   .meta({ id: 'Inventory' });
+
+const PledgedFigure = z.object({ quantity: z.number(), ...BoundsFields });
 
 export const PersonnelResponse = z
   .object({
@@ -107,6 +132,11 @@ export const PersonnelResponse = z
     authorisedStrength: z.number().int(),
     deployed: z.number(),
     exact: z.boolean(),
+    ...BoundsFields,
+    sizeNotReported: z
+      .number()
+      .int()
+      .describe('contingents that joined with no reported size (counted at their lower bound, 1, in `deployed`)'),
     byCountry: z.array(
       z.object({
         country: z.string(),
@@ -115,9 +145,32 @@ export const PersonnelResponse = z
         arrived: z.number(),
         departed: z.number(),
         exact: z.boolean(),
+        ...BoundsFields,
+        sizeReported: z
+          .boolean()
+          .describe('false when the contingent joined with no reported size: show "size not reported", not 1'),
         locations: z.array(z.object({ location: z.string(), arrived: z.number() })),
       }),
     ),
+    pledges: z.array(
+      z.object({
+        country: z.string(),
+        role: z.string(),
+        pledges: z.number().int().describe('PersonnelPledged events in force'),
+        pledged: PledgedFigure.nullable().describe('the sizes sources gave; null when none gave one'),
+        sizeNotGiven: z.number().int().describe('pledges with no size in any source'),
+      }),
+    ),
+    forceGeneration: z
+      .array(
+        z.object({
+          country: z.string(),
+          pledged: PledgedFigure.nullable(),
+          pledgesWithoutSize: z.number().int(),
+          deployed: z.object({ quantity: z.number(), ...BoundsFields, sizeReported: z.boolean() }),
+        }),
+      )
+      .describe('per contributing country, pledged beside deployed, against the authorised strength'),
   })
   .meta({ id: 'Personnel' });
 
@@ -143,13 +196,15 @@ const ShipmentSchema = z
         short: z.number(),
         writtenOff: z.number(),
         exact: z.boolean(),
+        dispatchedBounds: Bounds,
+        receivedBounds: Bounds,
       }),
     ),
     events: z.array(z.object({ eventId: z.string(), type: z.string(), occurredAt: z.string(), position: z.number() })),
   })
   .meta({ id: 'Shipment' });
 
-const Measure = z.object({ quantity: z.number(), exact: z.boolean() });
+const Measure = z.object({ quantity: z.number(), exact: z.boolean(), ...BoundsFields });
 const DonorsResponse = z
   .object({
     ...SliceEcho,
@@ -206,7 +261,7 @@ const TimelineResponse = z
       z.object({
         holder: z.string().describe('a holder, or `all` for every holder inside the books'),
         category: z.string(),
-        points: z.array(z.object({ date: z.string(), quantity: z.number(), exact: z.boolean() })),
+        points: z.array(z.object({ date: z.string(), quantity: z.number(), exact: z.boolean(), ...BoundsFields })),
       }),
     ),
   })
