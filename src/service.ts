@@ -11,7 +11,9 @@ import { syntheticHistory } from '../seeds/synthetic.js';
 import type { Config } from './config.js';
 import { toProposal } from './http/routes/events.js';
 import type { Book } from './ledger/book.js';
-import { LedgerWriter } from './ledger/writer.js';
+import { LedgerWriter, type WriterOptions } from './ledger/writer.js';
+import type { LedgerLog } from './log/ledger-log.js';
+import { openLog } from './log/open.js';
 import { loadCheckpoint, saveCheckpoint } from './read/checkpoint.js';
 import { internStrings } from './read/intern.js';
 import { Projector, type ProjectorExport } from './read/projector.js';
@@ -22,6 +24,8 @@ export interface Ledger {
   store: EventStore;
   writer: LedgerWriter;
   projector: Projector;
+  /** The verifiable log (Merkle tree and signed checkpoints), when the service runs one. */
+  log?: LedgerLog;
   close(): Promise<void>;
 }
 
@@ -53,11 +57,16 @@ export interface StartOptions {
   clock?: () => Date;
   /** Where the projections' checkpoint lives; without one every start replays the log. */
   checkpointFile?: string;
+  /** The verifiable log's hook: signs each write group before it is acknowledged (src/log). */
+  afterAppend?: WriterOptions['afterAppend'];
 }
 
 /** Starts writer and projector on a store; both have caught up when this resolves. */
 export async function startLedger(store: EventStore, options: StartOptions = {}): Promise<Ledger> {
-  const writer = new LedgerWriter(store, options.clock ? { clock: options.clock } : {});
+  const writer = new LedgerWriter(store, {
+    ...(options.clock ? { clock: options.clock } : {}),
+    ...(options.afterAppend ? { afterAppend: options.afterAppend } : {}),
+  });
   const projector = new Projector(store);
   const file = options.checkpointFile;
   if (file) {
@@ -112,7 +121,9 @@ export async function seedMissionHistory(
 
 export async function openLedger(config: Config, logger?: Logger): Promise<Ledger> {
   const store = await openStore(config);
-  const ledger = await startLedger(store, { checkpointFile: checkpointFile(config) });
+  const log = await openLog(store, config, logger);
+  const started = await startLedger(store, { checkpointFile: checkpointFile(config), afterAppend: log.afterAppend });
+  const ledger: Ledger = { ...started, log, close: () => started.close().finally(() => log.close()) };
   if (config.SEED_ON_EMPTY && (await store.headPosition()) === 0) {
     const seeded = await seedMissionHistory(ledger);
     logger?.info({ events: seeded.recorded }, 'empty store seeded with the mission history');

@@ -50,6 +50,8 @@ export interface WriterOptions {
   clock?: () => Date;
   /** Upper bound of events in one group append. */
   maxGroupEvents?: number;
+  /** Awaited after a group is stored and before it is acknowledged (the log signs it here); a failure fails the group's requests. */
+  afterAppend?: (events: RecordedEvent[]) => Promise<void>;
 }
 
 export class LedgerWriter {
@@ -63,6 +65,7 @@ export class LedgerWriter {
   private feedWaiters: { revision: number; resolve: () => void }[] = [];
   private readonly clock: () => Date;
   private readonly maxGroupEvents: number;
+  private readonly afterAppend: WriterOptions['afterAppend'];
   private idle: Promise<void> = Promise.resolve();
 
   constructor(
@@ -71,6 +74,7 @@ export class LedgerWriter {
   ) {
     this.clock = options.clock ?? (() => new Date());
     this.maxGroupEvents = options.maxGroupEvents ?? 2000;
+    this.afterAppend = options.afterAppend;
   }
 
   /** Takes up a book saved by a checkpoint; `start` then folds only what came after it. Before `start` only. */
@@ -229,6 +233,15 @@ export class LedgerWriter {
         );
         this.book.position = result.lastPosition;
         this.book.revision = result.streamRevision;
+        const unsigned = await this.afterAppend?.(result.events).then(
+          () => undefined,
+          (error: unknown) => error ?? new Error('afterAppend failed'),
+        );
+        if (unsigned !== undefined) {
+          for (const { pending } of accepted) pending.reject(unsigned);
+          this.endDeciding();
+          return;
+        }
         let offset = 0;
         for (const { pending, events } of accepted) {
           pending.resolve({ events: result.events.slice(offset, offset + events.length), replayed: false });

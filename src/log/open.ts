@@ -1,0 +1,31 @@
+/** Opens the verifiable log beside a store, as configured. */
+import type { Logger } from 'pino';
+import type { Config } from '../config.js';
+import type { EventStore } from '../store/port.js';
+import { memoryCheckpoints, sqliteCheckpoints, type CheckpointStorage } from './checkpoints.js';
+import { loadSigner, parseWitnessKeys } from './keys.js';
+import { LedgerLog } from './ledger-log.js';
+
+/** The store's own file when it has one; EventStoreDB's checkpoints are kept in memory for now. */
+export const checkpointStorageFor = (store: EventStore): CheckpointStorage =>
+  store.file && store.file !== ':memory:' ? sqliteCheckpoints(store.file) : memoryCheckpoints();
+
+export async function openLog(
+  store: EventStore,
+  config: Pick<Config, 'NODE_ENV' | 'DATA_DIR' | 'SIGNING_KEY_FILE' | 'WITNESS_KEYS'>,
+  logger?: Logger,
+  clock?: () => Date,
+): Promise<LedgerLog> {
+  const signer = loadSigner(config, (message) => process.stderr.write(`\n${message}\n`));
+  const log = await LedgerLog.open(store, {
+    signer,
+    storage: checkpointStorageFor(store),
+    witnesses: parseWitnessKeys(config.WITNESS_KEYS),
+    ...(clock ? { clock } : {}),
+  });
+  const problems = log.problems();
+  if (problems.length > 0) logger?.error({ log: log.status.state, problems }, 'the verifiable log is not verified');
+  else
+    logger?.info({ treeSize: log.tree.size, checkpoints: log.where }, 'verifiable log checked against its checkpoints');
+  return log;
+}
