@@ -9,7 +9,15 @@ import type { EventStore } from '../store/port.js';
 import type { CheckpointStorage, IssuedCheckpoint, StoredCosignature } from './checkpoints.js';
 import { leafHashOfEvent } from './leaf.js';
 import { consistencyProof, inclusionProof, MerkleTree } from './merkle.js';
-import { parseNote, signCheckpoint, verifyCosignature, type Signer, type Verifier } from './note.js';
+import {
+  openCheckpoint,
+  parseNote,
+  parseVerifierKey,
+  signCheckpoint,
+  verifyCosignature,
+  type Signer,
+  type Verifier,
+} from './note.js';
 
 /** What the store holds compared with what was signed. */
 export type LogStatus =
@@ -131,7 +139,7 @@ export class LedgerLog {
     const stored = options.storage.load();
     log.checkpoints = stored.checkpoints;
     for (const c of stored.cosignatures) log.keepCosignature(c);
-    log.status = await log.judge(structural);
+    log.status = log.checkpointProblem() ?? (await log.judge(structural));
     return log;
   }
 
@@ -143,6 +151,25 @@ export class LedgerLog {
 
   get latest(): IssuedCheckpoint | undefined {
     return this.checkpoints[this.checkpoints.length - 1];
+  }
+
+  /** The latest checkpoint must be this key's signature over the root kept beside it. */
+  private checkpointProblem(): LogStatus | undefined {
+    const last = this.latest;
+    if (!last) return undefined;
+    try {
+      const opened = openCheckpoint(last.note, parseVerifierKey(this.verifierKey));
+      if (opened.treeSize === last.treeSize && opened.rootHash.toString('base64') === last.rootHash) return undefined;
+    } catch {
+      // reported below
+    }
+    return {
+      state: 'tampered',
+      position: 0,
+      id: undefined,
+      leafIndex: -1,
+      reason: `the checkpoint of tree size ${last.treeSize} kept in ${this.where} is not this log key's signature over its root`,
+    };
   }
 
   private rootMatches(checkpoint: IssuedCheckpoint): boolean {
