@@ -21,7 +21,10 @@ export const tempDir = (t: Test) => {
 };
 
 export async function openLogLedger(dir: string, options: { clock?: () => Date; witnessKeys?: string } = {}) {
-  const store = openSqliteStore({ file: path.join(dir, 'ledger.sqlite') });
+  const store = openSqliteStore({
+    file: path.join(dir, 'ledger.sqlite'),
+    ...(options.clock ? { clock: options.clock } : {}),
+  });
   const log = await openLog(
     store,
     { NODE_ENV: 'test', DATA_DIR: dir, WITNESS_KEYS: options.witnessKeys },
