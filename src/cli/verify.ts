@@ -25,6 +25,7 @@ import {
   checkCosignatures,
   checkExportAgainst,
   EXIT,
+  exportMatches,
   exportStore,
   treeOfExport,
   VerificationError,
@@ -86,8 +87,12 @@ export async function verifyOffline(options: OfflineOptions, say: Say): Promise<
   const knownAt = parseTime(options.knownAt, '--known-at');
 
   const started = process.hrtime.bigint();
-  const t = await treeOfExport(options.export, projection !== undefined);
+  let t = await treeOfExport(options.export, projection !== undefined);
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  const all = [checkpoint, ...older.map((o) => o.checkpoint)];
+  // Read again, parsing every line, only to name what does not match.
+  if (!t.detailed && (!exportMatches(t, all) || t.tree.size > checkpoint.treeSize))
+    t = await treeOfExport(options.export, true);
   say(
     `export: ${t.tree.size} events hashed in ${seconds.toFixed(2)} s (${Math.round(t.tree.size / Math.max(seconds, 1e-6)).toLocaleString('en')} events/s)`,
   );

@@ -36,6 +36,8 @@ export class VerificationError extends Error {
 
 export interface ExportTree {
   tree: MerkleTree;
+  /** True when the lines were parsed: positions, ids, recording times and the revision check are filled in. */
+  detailed: boolean;
   /** Leaf index → global position and id, to name what does not match. */
   positions: number[];
   ids: string[];
@@ -43,21 +45,27 @@ export interface ExportTree {
   recordedAt: string[];
   /** The first event whose stream revision does not follow on (a row removed, moved or inserted). */
   structural?: { leafIndex: number; reason: string };
-  /** The events, kept only when asked for (to fold a projection). */
+  /** The events, when the lines were parsed (to fold a projection). */
   events?: RecordedEvent[];
 }
 
-/** Reads an export, line by line, into its Merkle tree. */
-export async function treeOfExport(file: string, keepEvents = false): Promise<ExportTree> {
+/**
+ * Reads an export, line by line, into its Merkle tree. A line's bytes are its
+ * leaf, so the tree needs no parsing; `detailed` also parses every line, to
+ * name events and fold projections.
+ */
+export async function treeOfExport(file: string, detailed = false): Promise<ExportTree> {
   const tree = new MerkleTree();
-  const out: ExportTree = { tree, positions: [], ids: [], recordedAt: [] };
-  if (keepEvents) out.events = [];
+  const out: ExportTree = { tree, detailed, positions: [], ids: [], recordedAt: [] };
+  if (detailed) out.events = [];
   const revisions = new Map<string, number>();
   const lines = createInterface({ input: createReadStream(file, 'utf8'), crlfDelay: Infinity });
   let lineNo = 0;
   for await (const line of lines) {
     lineNo++;
     if (line === '') continue;
+    tree.append(leafHash(leafOfLine(line)));
+    if (!detailed) continue;
     let event: RecordedEvent;
     try {
       event = JSON.parse(line) as RecordedEvent;
@@ -67,18 +75,21 @@ export async function treeOfExport(file: string, keepEvents = false): Promise<Ex
     const expected = (revisions.get(event.stream) ?? -1) + 1;
     if (out.structural === undefined && event.streamRevision !== expected)
       out.structural = {
-        leafIndex: tree.size,
+        leafIndex: tree.size - 1,
         reason: `stream ${event.stream} jumps from revision ${expected - 1} to ${event.streamRevision}: an event was removed, moved or inserted`,
       };
     revisions.set(event.stream, event.streamRevision);
-    tree.append(leafHash(leafOfLine(line)));
     out.positions.push(event.globalPosition);
     out.ids.push(event.id);
     out.recordedAt.push(event.recordedAt);
-    out.events?.push(event);
+    out.events!.push(event);
   }
   return out;
 }
+
+/** True when every checkpoint given matches the export's tree as it is. */
+export const exportMatches = (t: ExportTree, checkpoints: readonly Checkpoint[]) =>
+  checkpoints.every((c) => c.treeSize <= t.tree.size && Buffer.from(t.tree.root(c.treeSize)).equals(c.rootHash));
 
 const where = (t: ExportTree, leafIndex: number) =>
   leafIndex < t.positions.length
