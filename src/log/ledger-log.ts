@@ -9,6 +9,7 @@ import type { EventStore } from '../store/port.js';
 import type { CheckpointStorage, IssuedCheckpoint, StoredCosignature } from './checkpoints.js';
 import { leafHashOfEvent } from './leaf.js';
 import { consistencyProof, inclusionProof, MerkleTree } from './merkle.js';
+import { loadTree, RowDigest, saveTree } from './tree-file.js';
 import {
   openCheckpoint,
   parseNote,
@@ -36,6 +37,13 @@ export type LogStatus =
 class PositionColumn {
   values = new Float64Array(1024);
   count = 0;
+  static from(saved: Float64Array): PositionColumn {
+    const column = new PositionColumn();
+    column.values = new Float64Array(Math.max(1024, Math.ceil(saved.length * 1.25)));
+    column.values.set(saved);
+    column.count = saved.length;
+    return column;
+  }
   push(position: number): void {
     if (this.count === this.values.length) {
       const grown = new Float64Array(this.values.length * 2);
@@ -101,6 +109,8 @@ export interface LedgerLogOptions {
   /** Witnesses whose cosignatures are accepted and served (type 0x04 verifier keys). */
   witnesses?: readonly Verifier[];
   clock?: () => Date;
+  /** Where the tree is saved on close, beside an embedded store (see tree-file.ts). */
+  treeFile?: string;
 }
 
 export class TamperedLogError extends Error {
@@ -112,6 +122,9 @@ export class LedgerLog {
   checkpoints: IssuedCheckpoint[] = [];
   private cosignatures = new Map<number, StoredCosignature[]>();
   private readonly clock: () => Date;
+  private digest: RowDigest | undefined;
+  /** How the tree was made at open: from the tree saved at the last stop, or every leaf from the store. */
+  source: 'saved-tree' | 'store' = 'store';
 
   private constructor(
     private readonly store: EventStore,
@@ -134,8 +147,22 @@ export class LedgerLog {
 
   /** Recomputes the tree from the store and checks it against every checkpoint signed so far. */
   static async open(store: EventStore, options: LedgerLogOptions): Promise<LedgerLog> {
-    const { tree, positions, structural } = await recomputeTree(store);
-    const log = new LedgerLog(store, tree, positions, options);
+    const file = store.file && store.file !== ':memory:' ? store.file : undefined;
+    const saved = file && options.treeFile ? loadTree(options.treeFile, file) : undefined;
+    let log: LedgerLog;
+    let structural: { leafIndex: number; reason: string } | undefined;
+    if (saved) {
+      // The rows it was built from are unchanged: only what came after is hashed.
+      log = new LedgerLog(store, saved.tree, PositionColumn.from(saved.positions), options);
+      log.digest = saved.digest;
+      log.source = 'saved-tree';
+      await log.catchUp([{ globalPosition: Number.MAX_SAFE_INTEGER } as RecordedEvent], true);
+    } else {
+      const recomputed = await recomputeTree(store);
+      structural = recomputed.structural;
+      log = new LedgerLog(store, recomputed.tree, recomputed.positions, options);
+      if (file) log.digest = new RowDigest(file);
+    }
     const stored = options.storage.load();
     log.checkpoints = stored.checkpoints;
     for (const c of stored.cosignatures) log.keepCosignature(c);
@@ -263,16 +290,15 @@ export class LedgerLog {
     return issued;
   }
 
-  /** The first global position not yet in the tree (appends found in the store are added up to `upTo`). */
-  private async catchUp(events: readonly RecordedEvent[]): Promise<void> {
+  /** Adds a stored group's events to the tree; reads the store for any events between the tree and the group. */
+  private async catchUp(events: readonly RecordedEvent[], readStore = false): Promise<void> {
     const last = events[events.length - 1];
     if (!last || last.globalPosition <= this.positions.last) return;
     const first = events[0]!;
     // The usual case on the embedded store: the group follows straight on from the tree.
-    if (
-      first.globalPosition === this.positions.last + 1 ||
-      (this.positions.count === 0 && first.globalPosition === 1)
-    ) {
+    const followsOn =
+      first.globalPosition === this.positions.last + 1 || (this.positions.count === 0 && first.globalPosition === 1);
+    if (followsOn && !readStore) {
       for (const event of events) this.add(event);
       return;
     }
@@ -383,7 +409,18 @@ export class LedgerLog {
     return { error: 'not a valid cosignature/v1 by any witness in WITNESS_KEYS' };
   }
 
+  /** Saves the tree beside an embedded store, so the next start hashes only what comes after. */
   close(): void {
+    if (this.options.treeFile && this.digest) {
+      this.digest.advance(this.positions.last);
+      if (this.digest.rows === this.tree.size)
+        saveTree(
+          this.options.treeFile,
+          this.tree,
+          this.positions.values.subarray(0, this.positions.count),
+          this.digest,
+        );
+    }
     this.options.storage.close();
   }
 }

@@ -1,4 +1,5 @@
 /** Opens the verifiable log beside a store, as configured. */
+import path from 'node:path';
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import type { EventStore } from '../store/port.js';
@@ -9,6 +10,9 @@ import { LedgerLog } from './ledger-log.js';
 /** The store's own file when it has one; EventStoreDB's checkpoints are kept in memory for now. */
 export const checkpointStorageFor = (store: EventStore): CheckpointStorage =>
   store.file && store.file !== ':memory:' ? sqliteCheckpoints(store.file) : memoryCheckpoints();
+
+/** The saved tree beside the store's file. */
+export const treeFileFor = (storeFile: string) => path.join(path.dirname(storeFile), 'log.tree');
 
 export async function openLog(
   store: EventStore,
@@ -21,6 +25,7 @@ export async function openLog(
     signer,
     storage: checkpointStorageFor(store),
     witnesses: parseWitnessKeys(config.WITNESS_KEYS),
+    ...(store.file && store.file !== ':memory:' ? { treeFile: treeFileFor(store.file) } : {}),
     ...(clock ? { clock } : {}),
   });
   const problems = log.problems();

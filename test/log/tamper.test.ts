@@ -15,7 +15,7 @@ import { verifyOffline } from '../../src/cli/verify.js';
 import { exportLine } from '../../src/log/leaf.js';
 import { devKeyFile, loadSigner } from '../../src/log/keys.js';
 import { LedgerLog, type LogStatus } from '../../src/log/ledger-log.js';
-import { checkpointStorageFor } from '../../src/log/open.js';
+import { checkpointStorageFor, treeFileFor } from '../../src/log/open.js';
 import { EXIT, VerificationError } from '../../src/log/verify.js';
 import { seedMissionHistory } from '../../src/service.js';
 import { openSqliteStore } from '../../src/store/sqlite.js';
@@ -59,6 +59,8 @@ t.test('tampering with a copy of the store', async (t) => {
     mkdirSync(copy);
     copyFileSync(path.join(original, 'ledger.sqlite'), path.join(copy, 'ledger.sqlite'));
     copyFileSync(devKeyFile(original), devKeyFile(copy));
+    // The tree the service saved at its stop comes along: it must not hide the edit.
+    copyFileSync(treeFileFor(path.join(original, 'ledger.sqlite')), treeFileFor(path.join(copy, 'ledger.sqlite')));
     const db = new Database(path.join(copy, 'ledger.sqlite'));
     for (const trigger of TRIGGERS) db.exec(`DROP TRIGGER IF EXISTS ${trigger}`);
     edit(db);
@@ -68,7 +70,10 @@ t.test('tampering with a copy of the store', async (t) => {
     const log = await LedgerLog.open(store, {
       signer: loadSigner({ NODE_ENV: 'test', DATA_DIR: copy }),
       storage: checkpointStorageFor(store),
+      treeFile: treeFileFor(path.join(copy, 'ledger.sqlite')),
     });
+    if (name === 'appended') t.equal(log.source, 'saved-tree', 'rows before the saved tree’s end are unchanged');
+    else t.equal(log.source, 'store', 'the saved tree is not trusted for edited rows');
     const exportFile = path.join(copy, 'export.ndjson');
     writeFileSync(exportFile, (await store.readAll()).map((e) => `${exportLine(e)}\n`).join(''));
     const status = log.status;
@@ -212,6 +217,7 @@ t.test('a crash between commit and signing leaves an unsigned tail, not tamperin
 
   const again = await openLogLedger(dir);
   t.teardown(again.close);
+  t.equal(again.log.source, 'saved-tree', 'a clean stop saved the tree; the restart hashed only the tail');
   t.equal(again.log.status.state, 'unsigned-tail');
   if (again.log.status.state === 'unsigned-tail') t.same(again.log.status.positions, [head + 1]);
   t.same(again.log.problems().length, 1);
