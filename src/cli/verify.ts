@@ -140,7 +140,10 @@ export async function verifyStore(options: { acceptTail: boolean }, say: Say): P
   const config = loadConfig();
   const store = await openStore(config);
   try {
-    const log = await LedgerLog.open(store, { signer: loadSigner(config, say), storage: checkpointStorageFor(store) });
+    const log = await LedgerLog.open(store, {
+      signer: loadSigner(config, say),
+      storage: await checkpointStorageFor(store, config.EVENTSTORE_CONNECTION_STRING),
+    });
     try {
       const status = log.status;
       say(`store: ${log.tree.size} events; checkpoints in ${log.where}`);
@@ -148,12 +151,12 @@ export async function verifyStore(options: { acceptTail: boolean }, say: Say): P
       if (status.state === 'unsigned-tail') {
         say(log.problems()[0]!);
         if (!options.acceptTail) throw new VerificationError(EXIT.unsignedTail, 'unsigned tail: not accepted');
-        const issued = log.acceptTail()!;
+        const issued = (await log.acceptTail())!;
         say(`accepted: checkpoint of ${issued.treeSize} events signed at ${issued.issuedAt}`);
       } else say(`verified: the store hashes to the checkpoint of ${status.treeSize} events`);
       if (log.latest) say(log.latest.note.trimEnd());
     } finally {
-      log.close();
+      await log.close();
     }
   } finally {
     await store.close();

@@ -2,8 +2,11 @@
  * Where the signed checkpoints and witnesses' cosignatures are kept: in the
  * store itself, so a backup carries them. On SQLite: two tables in the same
  * file, append-only by trigger like `events`, written through a connection of
- * their own (the store's module stays unaware of them). A store with no file
- * (`:memory:`, EventStoreDB for now) keeps them in memory.
+ * their own (the store's module stays unaware of them). On EventStoreDB: the
+ * stream `mss-ledger-log`, its events typed `$mss-ledger-checkpoint` and
+ * `$mss-ledger-cosignature` (a `$` type, so the adapter's reads of $all, the
+ * tree and the export, pass over them), written through a client of their
+ * own. A `:memory:` store keeps them in memory.
  */
 import Database from 'better-sqlite3';
 
@@ -25,12 +28,14 @@ export interface StoredCosignature {
   receivedAt: string;
 }
 
+type Maybe<T> = T | Promise<T>;
+
 export interface CheckpointStorage {
   readonly where: string;
-  load(): { checkpoints: IssuedCheckpoint[]; cosignatures: StoredCosignature[] };
-  add(checkpoint: IssuedCheckpoint): void;
-  addCosignature(cosignature: StoredCosignature): void;
-  close(): void;
+  load(): Maybe<{ checkpoints: IssuedCheckpoint[]; cosignatures: StoredCosignature[] }>;
+  add(checkpoint: IssuedCheckpoint): Maybe<void>;
+  addCosignature(cosignature: StoredCosignature): Maybe<void>;
+  close(): Maybe<void>;
 }
 
 const SCHEMA = `
@@ -112,5 +117,41 @@ export function memoryCheckpoints(): CheckpointStorage {
       cosignatures.push(c);
     },
     close() {},
+  };
+}
+
+export const ESDB_LOG_STREAM = 'mss-ledger-log';
+const CHECKPOINT_TYPE = '$mss-ledger-checkpoint';
+const COSIGNATURE_TYPE = '$mss-ledger-cosignature';
+
+export async function eventStoreDbCheckpoints(connectionString: string): Promise<CheckpointStorage> {
+  const { EventStoreDBClient, jsonEvent, StreamNotFoundError, FORWARDS, START } = await import('@eventstore/db-client');
+  const client = EventStoreDBClient.connectionString(connectionString);
+  const append = async (type: string, data: IssuedCheckpoint | StoredCosignature) => {
+    await client.appendToStream(ESDB_LOG_STREAM, [jsonEvent({ type, data: data as never })]);
+  };
+  return {
+    where: `stream ${ESDB_LOG_STREAM} on EventStoreDB`,
+    async load() {
+      const checkpoints: IssuedCheckpoint[] = [];
+      const cosignatures: StoredCosignature[] = [];
+      try {
+        for await (const resolved of client.readStream(ESDB_LOG_STREAM, { fromRevision: START, direction: FORWARDS })) {
+          const e = resolved.event;
+          if (e?.type === CHECKPOINT_TYPE) {
+            const c = e.data as unknown as IssuedCheckpoint;
+            // Replicas sign the same checkpoint byte for byte: keep one per tree size.
+            if (!checkpoints.some((k) => k.treeSize === c.treeSize)) checkpoints.push(c);
+          } else if (e?.type === COSIGNATURE_TYPE) cosignatures.push(e.data as unknown as StoredCosignature);
+        }
+      } catch (error) {
+        if (!(error instanceof StreamNotFoundError)) throw error;
+      }
+      checkpoints.sort((a, b) => a.treeSize - b.treeSize);
+      return { checkpoints, cosignatures };
+    },
+    add: (c) => append(CHECKPOINT_TYPE, c),
+    addCosignature: (c) => append(COSIGNATURE_TYPE, c),
+    close: () => client.dispose(),
   };
 }

@@ -163,7 +163,7 @@ export class LedgerLog {
       log = new LedgerLog(store, recomputed.tree, recomputed.positions, options);
       if (file) log.digest = new RowDigest(file);
     }
-    const stored = options.storage.load();
+    const stored = await options.storage.load();
     log.checkpoints = stored.checkpoints;
     for (const c of stored.cosignatures) log.keepCosignature(c);
     log.status = log.checkpointProblem() ?? (await log.judge(structural));
@@ -271,21 +271,21 @@ export class LedgerLog {
   }
 
   /** Signs the tree as it stands now and keeps the checkpoint in the store. */
-  private issue(): IssuedCheckpoint {
+  private async issue(): Promise<IssuedCheckpoint> {
     const treeSize = this.tree.size;
     const rootHash = Buffer.from(this.tree.root(treeSize));
     const note = signCheckpoint(this.options.signer, { origin: this.origin, treeSize, rootHash });
     const issued = { treeSize, rootHash: rootHash.toString('base64'), issuedAt: this.clock().toISOString(), note };
-    this.options.storage.add(issued);
+    await this.options.storage.add(issued);
     if (!this.latest || this.latest.treeSize < treeSize) this.checkpoints.push(issued);
     return issued;
   }
 
   /** An operator looked at the unsigned tail and vouches for it: it is signed now. */
-  acceptTail(): IssuedCheckpoint | undefined {
+  async acceptTail(): Promise<IssuedCheckpoint | undefined> {
     if (this.status.state === 'tampered') throw new TamperedLogError(this.problems()[0]);
     if (this.status.state !== 'unsigned-tail') return undefined;
-    const issued = this.issue();
+    const issued = await this.issue();
     this.status = { state: 'verified', treeSize: this.tree.size };
     return issued;
   }
@@ -327,7 +327,7 @@ export class LedgerLog {
       throw new TamperedLogError(`the log is not verified, nothing is signed: ${this.problems().join('; ')}`);
     await this.catchUp(events);
     if (this.tree.size === (this.latest?.treeSize ?? 0)) return;
-    this.issue();
+    await this.issue();
     this.status = { state: 'verified', treeSize: this.tree.size };
   };
 
@@ -387,7 +387,7 @@ export class LedgerLog {
    * A witness's cosignature line for a checkpoint: kept when it is a valid
    * cosignature/v1 by a configured witness over a checkpoint this log issued.
    */
-  addCosignature(treeSize: number, line: string): { witness: string } | { error: string } {
+  async addCosignature(treeSize: number, line: string): Promise<{ witness: string } | { error: string }> {
     const checkpoint = this.checkpoints.find((c) => c.treeSize === treeSize);
     if (!checkpoint) return { error: `no checkpoint of tree size ${treeSize} was issued` };
     let parsed;
@@ -401,7 +401,7 @@ export class LedgerLog {
     for (const witness of this.options.witnesses ?? []) {
       if (verifyCosignature(body, sig, witness) !== undefined) {
         const stored = { treeSize, witness: witness.name, line: sig.line, receivedAt: this.clock().toISOString() };
-        this.options.storage.addCosignature(stored);
+        await this.options.storage.addCosignature(stored);
         this.keepCosignature(stored);
         return { witness: witness.name };
       }
@@ -410,7 +410,7 @@ export class LedgerLog {
   }
 
   /** Saves the tree beside an embedded store, so the next start hashes only what comes after. */
-  close(): void {
+  async close(): Promise<void> {
     if (this.options.treeFile && this.digest) {
       this.digest.advance(this.positions.last);
       if (this.digest.rows === this.tree.size)
@@ -421,6 +421,6 @@ export class LedgerLog {
           this.digest,
         );
     }
-    this.options.storage.close();
+    await this.options.storage.close();
   }
 }

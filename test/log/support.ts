@@ -45,7 +45,7 @@ export async function openLogLedger(dir: string, options: { clock?: () => Date; 
     closed = true;
     await app.close();
     await started.close();
-    log.close();
+    await log.close();
   };
   return { ledger, log, store, app, inject, close };
 }

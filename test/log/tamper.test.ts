@@ -69,7 +69,7 @@ t.test('tampering with a copy of the store', async (t) => {
     const store = openSqliteStore({ file: path.join(copy, 'ledger.sqlite') });
     const log = await LedgerLog.open(store, {
       signer: loadSigner({ NODE_ENV: 'test', DATA_DIR: copy }),
-      storage: checkpointStorageFor(store),
+      storage: await checkpointStorageFor(store),
       treeFile: treeFileFor(path.join(copy, 'ledger.sqlite')),
     });
     if (name === 'appended') t.equal(log.source, 'saved-tree', 'rows before the saved tree’s end are unchanged');
@@ -79,7 +79,7 @@ t.test('tampering with a copy of the store', async (t) => {
     const status = log.status;
     const idAt = async (position: number) => (await store.readAll({ after: position - 1, limit: 1 }))[0]?.id;
     const ids = { at: idAt };
-    log.close();
+    await log.close();
     const offline = await verifyOffline(
       { export: exportFile, checkpoint: latest, key: keyFile, consistentWith: saved.slice(0, -1) },
       () => {},

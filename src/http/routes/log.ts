@@ -176,7 +176,7 @@ export const logRoutes: FastifyPluginAsync<LedgerDeps & { log: LedgerLog }> = as
       },
     },
     async (request, reply) => {
-      const result = log.addCosignature(request.body.treeSize, request.body.cosignature);
+      const result = await log.addCosignature(request.body.treeSize, request.body.cosignature);
       if ('error' in result)
         return sendProblem(
           reply,
