@@ -13,7 +13,7 @@ import { toProposal } from './http/routes/events.js';
 import type { Book } from './ledger/book.js';
 import { LedgerWriter, type WriterOptions } from './ledger/writer.js';
 import type { LedgerLog } from './log/ledger-log.js';
-import { openLog } from './log/open.js';
+import { openLog, savedTreeFor } from './log/open.js';
 import { loadCheckpoint, saveCheckpoint } from './read/checkpoint.js';
 import { internStrings } from './read/intern.js';
 import { Projector, type ProjectorExport } from './read/projector.js';
@@ -120,8 +120,9 @@ export async function seedMissionHistory(
 }
 
 export async function openLedger(config: Config, logger?: Logger): Promise<Ledger> {
+  const savedTree = await savedTreeFor(config); // before the store is opened: opening it writes
   const store = await openStore(config);
-  const log = await openLog(store, config, logger);
+  const log = await openLog(store, config, logger, undefined, savedTree);
   const started = await startLedger(store, { checkpointFile: checkpointFile(config), afterAppend: log.afterAppend });
   const ledger: Ledger = { ...started, log, close: () => started.close().finally(() => log.close()) };
   if (config.SEED_ON_EMPTY && (await store.headPosition()) === 0) {

@@ -9,9 +9,21 @@ import { batch } from './batch.js';
 import { get } from './get.js';
 import { eventstoredb } from './eventstoredb.js';
 import { layers } from './layers.js';
+import { log, logMillion } from './log.js';
 import { million } from './million.js';
 import { post } from './post.js';
 import { revalidate } from './revalidate.js';
 import { sqliteCeiling } from './sqlite-ceiling.js';
 
-export const scenarios: Scenario[] = [post, batch, get, auth, revalidate, sqliteCeiling, layers, million, eventstoredb];
+export const scenarios: Scenario[] = [
+  post,
+  batch,
+  get,
+  auth,
+  revalidate,
+  sqliteCeiling,
+  layers,
+  million,
+  eventstoredb,
+  log,
+];

@@ -9,7 +9,7 @@ import type { EventStore } from '../store/port.js';
 import type { CheckpointStorage, IssuedCheckpoint, StoredCosignature } from './checkpoints.js';
 import { leafHashOfEvent } from './leaf.js';
 import { consistencyProof, inclusionProof, MerkleTree } from './merkle.js';
-import { loadTree, RowDigest, saveTree } from './tree-file.js';
+import { saveTree } from './tree-file.js';
 import {
   openCheckpoint,
   parseNote,
@@ -75,7 +75,7 @@ class PositionColumn {
 const PAGE = 1000;
 
 /** The tree of the store as it is now, and the first place its streams' revisions do not follow on. */
-export async function recomputeTree(store: EventStore, onPage?: (size: number) => void) {
+export async function recomputeTree(store: EventStore, stop: () => boolean = () => false) {
   const tree = new MerkleTree();
   const positions = new PositionColumn();
   const revisions = new Map<string, number>();
@@ -97,8 +97,7 @@ export async function recomputeTree(store: EventStore, onPage?: (size: number) =
       positions.push(event.globalPosition);
       after = event.globalPosition;
     }
-    onPage?.(tree.size);
-    if (page.length < PAGE) break;
+    if (page.length < PAGE || stop()) break;
   }
   return { tree, positions, structural };
 }
@@ -111,6 +110,8 @@ export interface LedgerLogOptions {
   clock?: () => Date;
   /** Where the tree is saved on close, beside an embedded store (see tree-file.ts). */
   treeFile?: string;
+  /** The tree saved at the last clean stop, loaded before the store was opened (`loadTree`). */
+  savedTree?: { tree: MerkleTree; positions: Float64Array } | undefined;
 }
 
 export class TamperedLogError extends Error {
@@ -122,9 +123,11 @@ export class LedgerLog {
   checkpoints: IssuedCheckpoint[] = [];
   private cosignatures = new Map<number, StoredCosignature[]>();
   private readonly clock: () => Date;
-  private digest: RowDigest | undefined;
   /** How the tree was made at open: from the tree saved at the last stop, or every leaf from the store. */
   source: 'saved-tree' | 'store' = 'store';
+  private closing = false;
+  /** The check of a saved tree against the store, running after start. */
+  background: Promise<unknown> = Promise.resolve();
 
   private constructor(
     private readonly store: EventStore,
@@ -147,21 +150,18 @@ export class LedgerLog {
 
   /** Recomputes the tree from the store and checks it against every checkpoint signed so far. */
   static async open(store: EventStore, options: LedgerLogOptions): Promise<LedgerLog> {
-    const file = store.file && store.file !== ':memory:' ? store.file : undefined;
-    const saved = file && options.treeFile ? loadTree(options.treeFile, file) : undefined;
+    const saved = options.savedTree;
     let log: LedgerLog;
     let structural: { leafIndex: number; reason: string } | undefined;
     if (saved) {
       // The rows it was built from are unchanged: only what came after is hashed.
       log = new LedgerLog(store, saved.tree, PositionColumn.from(saved.positions), options);
-      log.digest = saved.digest;
       log.source = 'saved-tree';
       await log.catchUp([{ globalPosition: Number.MAX_SAFE_INTEGER } as RecordedEvent], true);
     } else {
       const recomputed = await recomputeTree(store);
       structural = recomputed.structural;
       log = new LedgerLog(store, recomputed.tree, recomputed.positions, options);
-      if (file) log.digest = new RowDigest(file);
     }
     const stored = await options.storage.load();
     log.checkpoints = stored.checkpoints;
@@ -409,18 +409,40 @@ export class LedgerLog {
     return { error: 'not a valid cosignature/v1 by any witness in WITNESS_KEYS' };
   }
 
-  /** Saves the tree beside an embedded store, so the next start hashes only what comes after. */
-  async close(): Promise<void> {
-    if (this.options.treeFile && this.digest) {
-      this.digest.advance(this.positions.last);
-      if (this.digest.rows === this.tree.size)
-        saveTree(
-          this.options.treeFile,
-          this.tree,
-          this.positions.values.subarray(0, this.positions.count),
-          this.digest,
-        );
+  /**
+   * Recomputes every leaf from the store and compares it with the tree the
+   * service started from (a saved one): the saved tree is a cache, and this
+   * is what would catch an edit made together with a forged cache. A
+   * difference makes the log tampered, naming the first event that differs.
+   */
+  async verifyAgainstStore(): Promise<LogStatus> {
+    const { tree, positions } = await recomputeTree(this.store, () => this.closing);
+    if (this.closing) return this.status;
+    const upTo = Math.min(tree.size, this.tree.size);
+    let first = -1;
+    for (let i = 0; i < upTo && first < 0; i++) if (!tree.leaf(i).equals(this.tree.leaf(i))) first = i;
+    if (first < 0 && tree.size < this.tree.size) first = tree.size;
+    if (first >= 0 && this.status.state !== 'tampered') {
+      const position = first < positions.count ? positions.values[first]! : this.positions.last + 1;
+      const [event] = await this.store.readAll({ after: position - 1, limit: 1 });
+      this.status = {
+        state: 'tampered',
+        position,
+        id: event?.globalPosition === position ? event.id : undefined,
+        leafIndex: first,
+        reason: `the event at leaf ${first} in the store differs from the one the service hashed before it stopped`,
+      };
     }
+    return this.status;
+  }
+
+  /** Closes the checkpoints' storage, then saves the tree beside an embedded store for the next start. */
+  async close(): Promise<void> {
+    this.closing = true;
+    await this.background;
     await this.options.storage.close();
+    const file = this.store.file;
+    if (this.options.treeFile && file && file !== ':memory:' && this.status.state !== 'tampered')
+      await saveTree(this.options.treeFile, this.tree, this.positions.values.subarray(0, this.positions.count), file);
   }
 }

@@ -9,7 +9,7 @@ import type { InjectOptions } from 'fastify';
 import type { Test } from 'tap';
 import type { Role } from '../../src/auth/keys.js';
 import { buildApp } from '../../src/http/app.js';
-import { openLog } from '../../src/log/open.js';
+import { openLog, savedTreeFor } from '../../src/log/open.js';
 import { startLedger } from '../../src/service.js';
 import { openSqliteStore } from '../../src/store/sqlite.js';
 import { bearer, testKeyRing } from '../support/ledger.js';
@@ -21,6 +21,7 @@ export const tempDir = (t: Test) => {
 };
 
 export async function openLogLedger(dir: string, options: { clock?: () => Date; witnessKeys?: string } = {}) {
+  const savedTree = await savedTreeFor({ DATA_DIR: dir });
   const store = openSqliteStore({
     file: path.join(dir, 'ledger.sqlite'),
     ...(options.clock ? { clock: options.clock } : {}),
@@ -30,6 +31,7 @@ export async function openLogLedger(dir: string, options: { clock?: () => Date; 
     { NODE_ENV: 'test', DATA_DIR: dir, WITNESS_KEYS: options.witnessKeys },
     undefined,
     options.clock,
+    savedTree,
   );
   const started = await startLedger(store, {
     afterAppend: log.afterAppend,

@@ -6,7 +6,7 @@
  * are an unsigned tail, never tampering of signed history.
  */
 import { execFile } from 'node:child_process';
-import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import Database from 'better-sqlite3';
@@ -15,7 +15,8 @@ import { verifyOffline } from '../../src/cli/verify.js';
 import { exportLine } from '../../src/log/leaf.js';
 import { devKeyFile, loadSigner } from '../../src/log/keys.js';
 import { LedgerLog, type LogStatus } from '../../src/log/ledger-log.js';
-import { checkpointStorageFor, treeFileFor } from '../../src/log/open.js';
+import { checkpointStorageFor, savedTreeFor, treeFileFor } from '../../src/log/open.js';
+import { storeFileDigest } from '../../src/log/tree-file.js';
 import { EXIT, VerificationError } from '../../src/log/verify.js';
 import { seedMissionHistory } from '../../src/service.js';
 import { openSqliteStore } from '../../src/store/sqlite.js';
@@ -66,14 +67,15 @@ t.test('tampering with a copy of the store', async (t) => {
     edit(db);
     db.close();
     // Opening the store puts the triggers back.
+    const savedTree = await savedTreeFor({ DATA_DIR: copy });
     const store = openSqliteStore({ file: path.join(copy, 'ledger.sqlite') });
     const log = await LedgerLog.open(store, {
+      savedTree,
       signer: loadSigner({ NODE_ENV: 'test', DATA_DIR: copy }),
       storage: await checkpointStorageFor(store),
       treeFile: treeFileFor(path.join(copy, 'ledger.sqlite')),
     });
-    if (name === 'appended') t.equal(log.source, 'saved-tree', 'rows before the saved tree’s end are unchanged');
-    else t.equal(log.source, 'store', 'the saved tree is not trusted for edited rows');
+    t.equal(log.source, 'store', 'the saved tree is not used for a file that changed');
     const exportFile = path.join(copy, 'export.ndjson');
     writeFileSync(exportFile, (await store.readAll()).map((e) => `${exportLine(e)}\n`).join(''));
     const status = log.status;
@@ -190,6 +192,37 @@ t.test('tampering with a copy of the store', async (t) => {
     t.match(accepted.stderr, /accepted: checkpoint of/);
     const after = await run('npx', ['tsx', cli, '--store'], { env });
     t.match(after.stderr, /verified/);
+  });
+
+  await t.test('an edit made together with a forged saved tree is caught by the check after start', async (t) => {
+    const copy = path.join(dir, 'forged-cache');
+    mkdirSync(copy);
+    const storeFile = path.join(copy, 'ledger.sqlite');
+    copyFileSync(path.join(original, 'ledger.sqlite'), storeFile);
+    copyFileSync(devKeyFile(original), devKeyFile(copy));
+    copyFileSync(treeFileFor(path.join(original, 'ledger.sqlite')), treeFileFor(storeFile));
+    const db = new Database(storeFile);
+    for (const trigger of TRIGGERS) db.exec(`DROP TRIGGER IF EXISTS ${trigger}`);
+    db.prepare('UPDATE events SET data = replace(data, \'"value":3\', \'"value":300\') WHERE position = ?').run(target);
+    db.close();
+    await openSqliteStore({ file: storeFile }).close(); // the triggers put back
+    // The attacker also rewrites the cache's digest so that it names the edited file.
+    const bytes = readFileSync(treeFileFor(storeFile));
+    const length = bytes.readUInt32BE(0);
+    const header = JSON.parse(bytes.subarray(4, 4 + length).toString()) as { fileDigest: string };
+    header.fileDigest = (await storeFileDigest(storeFile))!;
+    const head = Buffer.from(JSON.stringify(header));
+    const size = Buffer.alloc(4);
+    size.writeUInt32BE(head.length);
+    writeFileSync(treeFileFor(storeFile), Buffer.concat([size, head, bytes.subarray(4 + length)]));
+
+    const service = await openLogLedger(copy);
+    t.equal(service.log.source, 'saved-tree', 'the forged cache is taken at start');
+    await service.log.background;
+    t.equal(service.log.status.state, 'tampered', 'and the check after start finds the edit');
+    if (service.log.status.state === 'tampered') t.equal(service.log.status.position, target);
+    t.equal((await service.app.inject({ method: 'GET', url: '/ready' })).statusCode, 503);
+    await service.close();
   });
 
   await t.test('verify --store names the first bad position and exits 7', async (t) => {
