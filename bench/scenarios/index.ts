@@ -26,4 +26,5 @@ export const scenarios: Scenario[] = [
   million,
   eventstoredb,
   log,
+  logMillion,
 ];
