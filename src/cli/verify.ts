@@ -5,20 +5,22 @@
  *   An auditor's offline check: recomputes the tree from an export, checks it
  *   against a signed checkpoint (and witnesses' cosignatures), proves an
  *   older checkpoint is a prefix, and recomputes a projection from the export alone.
+ * `npm run verify -- --new-signing-key NAME --key FILE`
+ *   Makes the log's signing key (for SIGNING_KEY_FILE) and prints its verifier key.
  * `npm run verify -- --store [--accept-tail]`
  *   Recomputes the tree from the store (DATA_DIR or EVENTSTORE_CONNECTION_STRING)
  *   and compares it with the last signed checkpoint.
  * Exit codes (src/log/verify.ts EXIT): 0 verified, 1 usage, 2 checkpoint signature,
  * 3 cosignature, 4 export does not match, 5 not consistent, 6 unsigned tail, 7 store tampered.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../config.js';
 import { endOfInstant } from '../http/routes/projections.js';
 import { loadSigner } from '../log/keys.js';
 import { LedgerLog } from '../log/ledger-log.js';
-import { openCheckpoint, parseVerifierKey, type Checkpoint } from '../log/note.js';
+import { generateSignerKey, openCheckpoint, parseSignerKey, parseVerifierKey, type Checkpoint } from '../log/note.js';
 import { checkpointStorageFor } from '../log/open.js';
 import {
   checkConsistent,
@@ -175,10 +177,18 @@ async function main() {
       'known-at': { type: 'string' },
       projection: { type: 'string' },
       store: { type: 'boolean', default: false },
+      'new-signing-key': { type: 'string' },
       'accept-tail': { type: 'boolean', default: false },
     },
   });
   const say: Say = (line) => process.stderr.write(`${line}\n`);
+  // The operator: a signing key for the log (SIGNING_KEY_FILE); its name is the checkpoints' origin.
+  if (values['new-signing-key']) {
+    if (!values.key) throw new VerificationError(EXIT.usage, 'give --key FILE to write the signing key to');
+    writeFileSync(values.key, `${generateSignerKey(values['new-signing-key'])}\n`, { mode: 0o600 });
+    process.stdout.write(`${parseSignerKey(readFileSync(values.key, 'utf8')).verifierKey}\n`);
+    return;
+  }
   if (values.store) return verifyStore({ acceptTail: values['accept-tail'] }, say);
   if (!values.export || !values.checkpoint || !values.key)
     throw new VerificationError(EXIT.usage, 'give --export, --checkpoint and --key (or --store)');

@@ -66,6 +66,9 @@ export async function openLog(
   const problems = log.problems();
   if (problems.length > 0) logger?.error({ log: log.status.state, problems }, 'the verifiable log is not verified');
   else
-    logger?.info({ treeSize: log.tree.size, checkpoints: log.where }, 'verifiable log checked against its checkpoints');
+    logger?.info(
+      { treeSize: log.tree.size, tree: log.source, checkpoints: log.where },
+      'verifiable log checked against its checkpoints',
+    );
   return log;
 }
