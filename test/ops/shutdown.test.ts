@@ -4,12 +4,13 @@
  * refuses to start without keys, and says why in one line.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import t from 'tap';
+import { generateSignerKey } from '../../src/log/note.js';
 import { newId } from '../support/fixtures.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
@@ -81,8 +82,12 @@ t.test('SIGTERM mid-burst loses no acknowledged event', async (t) => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'mss-shutdown-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const port = await freePort();
+  // Production signs the log with a key it is given (src/log).
+  const signingKey = path.join(dir, 'log-signing.key');
+  writeFileSync(signingKey, generateSignerKey('shutdown.test/log'), { mode: 0o600 });
   const env = {
     NODE_ENV: 'production',
+    SIGNING_KEY_FILE: signingKey,
     DATA_DIR: dir,
     PORT: String(port),
     HOST: '127.0.0.1',
