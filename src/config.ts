@@ -54,6 +54,10 @@ const Config = z.object({
   /** How long a start keeps trying to reach a store that is down before it gives up. */
   STORE_CONNECT_TIMEOUT_MS: wholeNumber(0, 3_600_000, 30_000),
   TRUST_PROXY: boolean('false'),
+  /** The log's Ed25519 signing key (`PRIVATE+KEY+<name>+…`); required in production (src/log/keys.ts). */
+  SIGNING_KEY_FILE: z.string().min(1).optional(),
+  /** Witnesses' cosignature verifier keys (`<name>+<id>+<base64>`), comma-separated. */
+  WITNESS_KEYS: z.string().optional(),
 });
 
 export type Config = z.infer<typeof Config>;
@@ -74,6 +78,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   // Checked apart from the schema so it is reported together with every other problem.
   if (present.NODE_ENV === 'production' && !present.API_KEYS && !present.API_KEYS_FILE)
     problems.push('API_KEYS: production needs API keys: set API_KEYS or API_KEYS_FILE (no default keys in production)');
+  if (present.NODE_ENV === 'production' && !present.SIGNING_KEY_FILE)
+    problems.push('SIGNING_KEY_FILE: production needs the log signing key (no development key in production)');
   if (!parsed.success || problems.length > 0) throw new ConfigError(problems);
   return parsed.data;
 }

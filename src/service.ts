@@ -13,7 +13,9 @@ import { syntheticHistory } from '../seeds/synthetic.js';
 import type { Config } from './config.js';
 import { toProposal } from './http/routes/events.js';
 import type { Book } from './ledger/book.js';
-import { LedgerWriter } from './ledger/writer.js';
+import { LedgerWriter, type WriterOptions } from './ledger/writer.js';
+import type { LedgerLog } from './log/ledger-log.js';
+import { openLog, savedTreeFor } from './log/open.js';
 import { loadCheckpoint, saveCheckpoint } from './read/checkpoint.js';
 import { internStrings } from './read/intern.js';
 import { Projector, type ProjectorExport } from './read/projector.js';
@@ -30,6 +32,8 @@ export interface Ledger {
   readOnly?: string;
   /** What keeps the ledger from taking writes or following the store right now; empty when all is well. For /ready. */
   health(): Promise<string[]>;
+  /** The verifiable log (Merkle tree and signed checkpoints), when the service runs one. */
+  log?: LedgerLog;
   close(): Promise<void>;
 }
 
@@ -71,6 +75,8 @@ export interface StartOptions {
   /** The data directory, when the store lives in it: a full disk's recovery is seen there. */
   dataDir?: string;
   logger?: Logger;
+  /** The verifiable log's hook: signs each write group before it is acknowledged (src/log). */
+  afterAppend?: WriterOptions['afterAppend'];
 }
 
 /**
@@ -104,6 +110,7 @@ export async function startLedger(store: EventStore, options: StartOptions = {})
     ...(options.storeTimeoutMs ? { timeoutMs: options.storeTimeoutMs } : {}),
     onFault: logFault,
     onRecovered: () => logger?.info('the store answers again: following it'),
+    ...(options.afterAppend ? { afterAppend: options.afterAppend } : {}),
   });
   const projector = new Projector(store);
   projector.onFault = (fault) => logFault(fault, 'projections following the store');
@@ -277,7 +284,31 @@ export async function connectWithRetry(
   }
 }
 
+/**
+ * The verifiable log over the store. A store opened read-only cannot keep checkpoints (nor, on a
+ * read-only directory, a development key): it is served without proofs, and /ready says it is read-only.
+ */
+async function openLogUnlessReadOnly(
+  store: EventStore,
+  config: Config,
+  logger: Logger | undefined,
+  readOnly: string | undefined,
+  savedTree: Awaited<ReturnType<typeof savedTreeFor>>,
+): Promise<LedgerLog | undefined> {
+  try {
+    return await openLog(store, config, logger, undefined, savedTree);
+  } catch (error) {
+    if (!readOnly) throw error;
+    logger?.warn(
+      { err: error instanceof Error ? error.message : String(error) },
+      'the verifiable log cannot be opened on a read-only store: no proofs are served',
+    );
+    return undefined;
+  }
+}
+
 export async function openLedger(config: Config, logger?: Logger, options: OpenLedgerOptions = {}): Promise<Ledger> {
+  const savedTree = await savedTreeFor(config); // before the store is opened
   let store: EventStore;
   let readOnly: string | undefined;
   let dataDir: DataDir | undefined;
@@ -288,13 +319,35 @@ export async function openLedger(config: Config, logger?: Logger, options: OpenL
     dataDir = options.dataDir ?? checkDataDir(config.DATA_DIR);
     ({ store, readOnly } = openEmbeddedStore(dataDir, logger));
   }
-  const ledger = await startLedger(store, {
+  const log = await openLogUnlessReadOnly(store, config, logger, readOnly, savedTree);
+  const started = await startLedger(store, {
     checkpointFile: checkpointFile(config),
     storeTimeoutMs: config.STORE_TIMEOUT_MS,
     ...(readOnly ? { readOnly } : {}),
     ...(dataDir ? { dataDir: dataDir.dir } : {}),
     ...(logger ? { logger } : {}),
+    ...(log ? { afterAppend: log.afterAppend } : {}),
   });
+  const ledger: Ledger = log
+    ? {
+        ...started,
+        log,
+        // The saved tree is a cache: one that cannot be written (a full disk) only makes the next start slower.
+        close: () =>
+          started
+            .close()
+            .finally(() =>
+              log
+                .close()
+                .catch((error: unknown) =>
+                  logger?.warn(
+                    { err: error instanceof Error ? error.message : String(error) },
+                    'the log tree was not saved: the next start recomputes it',
+                  ),
+                ),
+            ),
+      }
+    : started;
   if (!readOnly && config.SEED_ON_EMPTY && (await store.headPosition()) === 0) {
     const seeded = await seedMissionHistory(ledger);
     logger?.info({ events: seeded.recorded }, 'empty store seeded with the mission history');

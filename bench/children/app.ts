@@ -10,13 +10,21 @@
  *
  * Both arms of the scenario run this script, so they differ by the key ring alone. Env: the
  * service's own (DATA_DIR, PORT, HOST, LOG_LEVEL, SEED_ON_EMPTY, API_KEYS, RATE_LIMIT_PER_MINUTE …)
- * plus BENCH_AUTH. SIGTERM stops it as main.ts does (close the app, then the ledger).
+ * plus BENCH_AUTH, and BENCH_LOG=off to run without the verifiable log (src/log). SIGTERM stops it as main.ts does (close the app, then the ledger).
  */
 import { KeyRing, parseKeySpec } from '../../src/auth/keys.js';
 import { loadConfig } from '../../src/config.js';
 import { appOptionsFrom, buildApp } from '../../src/http/app.js';
 import { createLogger } from '../../src/http/plugins/logger.js';
-import { openLedger } from '../../src/service.js';
+import type { Config } from '../../src/config.js';
+import { checkpointFile, openLedger, openStore, seedMissionHistory, startLedger } from '../../src/service.js';
+
+async function openLedgerWithoutLog(config: Config) {
+  const store = await openStore(config);
+  const ledger = await startLedger(store, { checkpointFile: checkpointFile(config) });
+  if (config.SEED_ON_EMPTY && (await store.headPosition()) === 0) await seedMissionHistory(ledger);
+  return ledger;
+}
 
 const mode = process.env.BENCH_AUTH;
 if (mode !== 'on' && mode !== 'off') throw new Error(`BENCH_AUTH must be on or off, got ${mode}`);
@@ -28,7 +36,8 @@ if (mode === 'on') {
   if (!config.API_KEYS) throw new Error('BENCH_AUTH=on needs API_KEYS');
   auth = new KeyRing({ keys: parseKeySpec(config.API_KEYS) });
 }
-const ledger = await openLedger(config, logger);
+// BENCH_LOG=off: the same ledger without the verifiable log (the `log` scenario's baseline).
+const ledger = process.env.BENCH_LOG === 'off' ? await openLedgerWithoutLog(config) : await openLedger(config, logger);
 const app = await buildApp(ledger, appOptionsFrom(config, logger, auth));
 await app.listen({ port: config.PORT, host: config.HOST });
 

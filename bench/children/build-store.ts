@@ -4,9 +4,12 @@
  *
  *   node --import tsx bench/children/build-store.ts <dir> <count> <seed>
  */
-import { statSync } from 'node:fs';
+import { rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
+import { loadSigner } from '../../src/log/keys.js';
+import { LedgerLog } from '../../src/log/ledger-log.js';
+import { checkpointStorageFor } from '../../src/log/open.js';
 import { seedSynthetic, startLedger } from '../../src/service.js';
 import { openSqliteStore } from '../../src/store/sqlite.js';
 
@@ -27,6 +30,18 @@ const recorded = await seedSynthetic(ledger.writer, count, seed, (n) => {
 });
 await ledger.close();
 const seconds = (performance.now() - started) / 1000;
+
+// Sign what was built (as `npm run verify -- --store --accept-tail` would), with a key kept beside
+// it: a service started on a copy then finds the store matching its checkpoints.
+const signed = openSqliteStore({ file });
+const log = await LedgerLog.open(signed, {
+  signer: loadSigner({ NODE_ENV: 'development', DATA_DIR: dir }),
+  storage: await checkpointStorageFor(signed),
+});
+await log.acceptTail();
+await log.close();
+rmSync(path.join(dir, 'log.tree'), { force: true });
+await signed.close();
 
 const db = new Database(file, { readonly: true, fileMustExist: true });
 const facts = db

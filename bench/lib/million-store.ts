@@ -33,7 +33,7 @@ export interface StoreFacts {
 }
 
 export interface CacheMeta extends StoreFacts {
-  format: 1;
+  format: 2;
   count: number;
   seed: number;
   builtAt: string;
@@ -53,7 +53,7 @@ function readMeta(dir: string, count: number, seed: number): CacheMeta | undefin
   try {
     const meta = JSON.parse(readFileSync(path.join(dir, META), 'utf8')) as CacheMeta;
     const file = path.join(dir, 'ledger.sqlite');
-    if (meta.format !== 1 || meta.count !== count || meta.seed !== seed) return undefined;
+    if (meta.format !== 2 || meta.count !== count || meta.seed !== seed) return undefined;
     // A file that changed since it was built (a service started on it, say) is not the one measured.
     if (!existsSync(file) || statSync(file).size !== meta.bytes) return undefined;
     if (existsSync(`${file}-wal`) && statSync(`${file}-wal`).size > 0) return undefined;
@@ -81,16 +81,19 @@ export async function cachedStore(ctx: BenchContext, count: number, seed: number
     args: [building, String(count), String(seed)],
     timeoutMs: 3_600_000,
   });
-  const built: CacheMeta = { format: 1, count, seed, builtAt: new Date().toISOString(), ...facts };
+  const built: CacheMeta = { format: 2, count, seed, builtAt: new Date().toISOString(), ...facts };
   writeFileSync(path.join(building, META), `${JSON.stringify(built, null, 2)}\n`);
   rmSync(dir, { recursive: true, force: true });
   renameSync(building, dir);
   return { dir, file, meta: built, builtNow: true };
 }
 
-/** A copy of the cached store in a fresh directory of this run (only ledger.sqlite: no checkpoint). */
+/** A copy of the cached store in a fresh directory of this run (ledger.sqlite and its log key: no projections' checkpoint, no saved tree). */
 export function copyStore(store: CachedStore, into: string): string {
   mkdirSync(into, { recursive: true });
   copyFileSync(store.file, path.join(into, 'ledger.sqlite'));
+  // The key that signed its checkpoints (format 2): the service checks the store against them.
+  const key = path.join(store.dir, 'log-signing.key');
+  if (existsSync(key)) copyFileSync(key, path.join(into, 'log-signing.key'));
   return into;
 }

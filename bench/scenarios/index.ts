@@ -10,6 +10,7 @@ import { dashboard } from './dashboard.js';
 import { get } from './get.js';
 import { eventstoredb } from './eventstoredb.js';
 import { layers } from './layers.js';
+import { log, logMillion } from './log.js';
 import { million } from './million.js';
 import { post } from './post.js';
 import { revalidate } from './revalidate.js';
@@ -26,4 +27,6 @@ export const scenarios: Scenario[] = [
   million,
   eventstoredb,
   dashboard,
+  log,
+  logMillion,
 ];

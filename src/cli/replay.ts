@@ -56,7 +56,12 @@ export async function foldAll(store: EventStore): Promise<{ projector: Projector
   return { projector, seconds };
 }
 
-function render(projector: Projector, name: ProjectionName, asOf: number | undefined, knownAt: number | undefined) {
+export function render(
+  projector: Projector,
+  name: ProjectionName,
+  asOf: number | undefined,
+  knownAt: number | undefined,
+) {
   const slice = projector.slice(asOf, knownAt);
   const catalog = projector.state.catalog;
   const header = {

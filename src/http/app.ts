@@ -19,6 +19,7 @@ import { KeyRing, type Role } from '../auth/keys.js';
 import type { Access } from '../auth/policy.js';
 import type { Config } from '../config.js';
 import type { LedgerWriter } from '../ledger/writer.js';
+import type { LedgerLog } from '../log/ledger-log.js';
 import type { Projector } from '../read/projector.js';
 import type { EventStore } from '../store/port.js';
 import { dashboardRoutes } from './dashboard.js';
@@ -32,6 +33,7 @@ import { installMetrics, Metrics } from './plugins/metrics.js';
 import { registerOpenApi } from './plugins/openapi.js';
 import { problemErrorHandler, rateLimitError } from './problem.js';
 import { eventRoutes } from './routes/events.js';
+import { installLogHooks, logRoutes } from './routes/log.js';
 import { operationRoutes } from './routes/operations.js';
 import { projectionRoutes } from './routes/projections.js';
 import { streamRoutes } from './routes/streams.js';
@@ -42,6 +44,8 @@ export interface LedgerDeps {
   projector: Projector;
   /** What keeps the ledger from taking writes right now (a read-only store, a full disk…), for /ready. */
   health?: () => Promise<string[]>;
+  /** The verifiable log; without one the /v1/log routes are absent. */
+  log?: LedgerLog | undefined;
 }
 
 declare module 'fastify' {
@@ -196,6 +200,8 @@ export async function buildApp(deps: LedgerDeps, options: AppOptions = {}): Prom
     },
     async () => app.swagger(),
   );
+  if (deps.log) installLogHooks(app, deps.log);
+  if (deps.log) await app.register(logRoutes, { ...deps, log: deps.log, prefix: '/v1/log' });
   await app.register(operationRoutes, deps);
   await app.register(eventRoutes, { ...deps, prefix: '/v1/events' });
   await app.register(projectionRoutes, { ...deps, prefix: '/v1' });

@@ -69,6 +69,8 @@ export interface WriterOptions {
   onFault?: (fault: StoreFault, during: string) => void;
   /** Told when the feed is delivering again after a fault. */
   onRecovered?: () => void;
+  /** Awaited after a group is stored and before it is acknowledged (the log signs it here); a failure fails the group's requests. */
+  afterAppend?: (events: RecordedEvent[]) => Promise<void>;
 }
 
 /** The last store fault the writer met, until an append succeeds again: /ready reports it. */
@@ -91,6 +93,7 @@ export class LedgerWriter {
   private readonly maxGroupEvents: number;
   private readonly timeoutMs: number;
   private readonly feedWaitMs: number;
+  private readonly afterAppend: WriterOptions['afterAppend'];
   private idle: Promise<void> = Promise.resolve();
   /** The last store fault met, cleared by the next successful append. */
   fault: WriterFault | undefined;
@@ -105,6 +108,7 @@ export class LedgerWriter {
     this.maxGroupEvents = options.maxGroupEvents ?? 2000;
     this.timeoutMs = options.timeoutMs ?? 5000;
     this.feedWaitMs = options.feedWaitMs ?? 1000;
+    this.afterAppend = options.afterAppend;
   }
 
   /** Takes up a book saved by a checkpoint; `start` then folds only what came after it. Before `start` only. */
@@ -305,6 +309,27 @@ export class LedgerWriter {
         this.book.position = result.lastPosition;
         this.book.revision = result.streamRevision;
         this.fault = undefined;
+        // Signed before it is acknowledged: a group the log could not sign is stored but not confirmed.
+        const unsigned = await this.afterAppend?.(result.events).then(
+          () => undefined,
+          (error: unknown) =>
+            isStoreFault(error)
+              ? error
+              : new StoreFault(
+                  'append-outcome-unknown',
+                  `the events were stored but their checkpoint could not be signed (${error instanceof Error ? error.message : String(error)}): retry with the same event ids`,
+                  { cause: error },
+                ),
+        );
+        if (unsigned !== undefined) {
+          this.failGroup(
+            accepted.map((a) => a.pending),
+            unsigned,
+            'signing',
+          );
+          this.endDeciding();
+          return;
+        }
         let offset = 0;
         for (const { pending, events } of accepted) {
           pending.resolve({ events: result.events.slice(offset, offset + events.length), replayed: false });

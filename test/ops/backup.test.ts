@@ -18,6 +18,7 @@ import { parseBackupArgs } from '../../src/cli/backup.js';
 import { seedMissionHistory, startLedger } from '../../src/service.js';
 import { openSqliteStore } from '../../src/store/sqlite.js';
 import { newId } from '../support/fixtures.js';
+import { signingKeyFile } from '../support/service-process.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const KEY = 'backup-test-recorder-key-0123456789abcdef';
@@ -101,6 +102,7 @@ t.test('a backup taken under load holds every event acknowledged before it began
   const port = await freePort();
   const env = {
     NODE_ENV: 'production',
+    SIGNING_KEY_FILE: signingKeyFile(dir),
     DATA_DIR: data,
     PORT: String(port),
     API_KEYS: `load:recorder:${KEY}`,

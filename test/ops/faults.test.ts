@@ -19,8 +19,13 @@ const KEY = 'faults-test-recorder-key-0123456789abcdef01';
 const auth = { authorization: `Bearer ${KEY}` };
 t.teardown(() => agent.destroy());
 
+const keyDir = mkdtempSync(path.join(os.tmpdir(), 'mss-faults-key-'));
+t.teardown(() => rmSync(keyDir, { recursive: true, force: true }));
+const SIGNING_KEY_FILE = signingKeyFile(keyDir);
+
 const envFor = (dir: string, port: number) => ({
   NODE_ENV: 'production',
+  SIGNING_KEY_FILE,
   DATA_DIR: dir,
   PORT: String(port),
   HOST: '127.0.0.1',

@@ -84,13 +84,16 @@ t.test('configuration: defaults, and one line per problem', async (t) => {
     }),
   ) as ConfigError;
   t.type(error, ConfigError);
-  t.equal(error.problems.length, 5, error.message);
+  t.equal(error.problems.length, 6, error.message);
   t.match(error.problems, [
     /^PORT: /,
     /^LOG_LEVEL: /,
     /^CORS_ORIGINS: /,
     /^BODY_LIMIT_BYTES: /,
     /^API_KEYS: production needs/,
+    /^SIGNING_KEY_FILE: production needs/,
   ]);
-  t.ok(loadConfig({ NODE_ENV: 'production', API_KEYS_FILE: '/etc/mss/keys.json' }));
+  t.ok(
+    loadConfig({ NODE_ENV: 'production', API_KEYS_FILE: '/etc/mss/keys.json', SIGNING_KEY_FILE: '/etc/mss/log.key' }),
+  );
 });

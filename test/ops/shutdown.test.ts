@@ -4,10 +4,11 @@
  * refuses to start without keys, and says why in one line.
  */
 import type { ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import t from 'tap';
+import { generateSignerKey } from '../../src/log/note.js';
 import { newId } from '../support/fixtures.js';
 import { agent, freePort, request as send, startService, waitReady } from '../support/service-process.js';
 
@@ -21,8 +22,12 @@ t.test('SIGTERM mid-burst loses no acknowledged event', async (t) => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'mss-shutdown-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const port = await freePort();
+  // Production signs the log with a key it is given (src/log).
+  const signingKey = path.join(dir, 'log-signing.key');
+  writeFileSync(signingKey, generateSignerKey('shutdown.test/log'), { mode: 0o600 });
   const env = {
     NODE_ENV: 'production',
+    SIGNING_KEY_FILE: signingKey,
     DATA_DIR: dir,
     PORT: String(port),
     HOST: '127.0.0.1',

@@ -3,9 +3,11 @@
  * exit codes, the lines it prints, and its answers over real HTTP.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
+import { generateSignerKey } from '../../src/log/note.js';
 
 export const ROOT = path.resolve(import.meta.dirname, '../..');
 
@@ -91,4 +93,11 @@ export async function waitReady(port: number, child: ChildProcess, want = 200, t
     await new Promise((r) => setTimeout(r, 50));
   }
   throw new Error(`the service did not answer /ready with ${want}`);
+}
+
+/** A fresh signing key for the verifiable log, written to `dir` (production requires SIGNING_KEY_FILE). */
+export function signingKeyFile(dir: string, name = 'test.mss-ledger/log'): string {
+  const file = path.join(dir, 'log-signing.key');
+  writeFileSync(file, generateSignerKey(name), { mode: 0o600 });
+  return file;
 }

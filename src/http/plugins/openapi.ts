@@ -178,6 +178,10 @@ export async function registerOpenApi(app: FastifyInstance, catalog: RouteCatalo
         { name: 'events', description: 'recording events, and the event log for auditors' },
         { name: 'projections', description: 'folded state for dashboards: ETag, 304, minPosition' },
         { name: 'operations', description: 'health, readiness, metrics' },
+        {
+          name: 'log',
+          description: 'the verifiable log: signed checkpoints, inclusion and consistency proofs, witnesses',
+        },
       ],
     },
     transform: createJsonSchemaTransform({ skipList: [] }),

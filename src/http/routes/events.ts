@@ -18,6 +18,7 @@ import {
   type RecordedEvent,
 } from '../../../events/index.js';
 import type { Proposal } from '../../ledger/decide.js';
+import { exportLine } from '../../log/leaf.js';
 import { issueFromZod, Problem, schemaProblem, sendProblem, type SchemaIssue } from '../problem.js';
 import type { LedgerDeps } from '../app.js';
 import { eventPredicate, FilterFields } from './event-filter.js';
@@ -279,7 +280,7 @@ export const eventRoutes: FastifyPluginAsync<LedgerDeps> = async (app, deps) => 
           for (const event of page) {
             if (event.globalPosition > head) break;
             cursor = event.globalPosition;
-            if (predicate === undefined || predicate(event)) chunk += `${JSON.stringify(event)}\n`;
+            if (predicate === undefined || predicate(event)) chunk += `${exportLine(event)}\n`;
           }
           if (chunk !== '') yield chunk;
           if (page.length < EXPORT_PAGE) return;

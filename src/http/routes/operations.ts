@@ -57,6 +57,8 @@ export const operationRoutes: FastifyPluginAsync<LedgerDeps> = async (app, deps)
           )),
         );
       if (deps.health) problems.push(...(await deps.health()));
+      // The store must match what the log signed: a tampered store or an unsigned tail is not ready.
+      problems.push(...(deps.log?.problems() ?? []));
       // Under load the head runs a little ahead of the projections: give them a moment to reach it.
       if (head >= 0 && !(deps.projector.caughtUp && (await deps.projector.waitFor(head, READY_WAIT_MS))))
         problems.push(`the projections are at position ${deps.projector.state.position}, the store at ${head}`);

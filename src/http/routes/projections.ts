@@ -14,6 +14,7 @@ import { personnelView } from '../../../projections/personnel.js';
 import { shipmentAt, shipmentIds, type ShipmentView } from '../../../projections/shipments.js';
 import { timelineView } from '../../../projections/timeline.js';
 import { reject, RejectionError } from '../../ledger/rules.js';
+import { LedgerTreeRef } from '../../log/schemas.js';
 import type { Bitemporal, Projector } from '../../read/projector.js';
 import type { LedgerDeps } from '../app.js';
 import { Problem } from '../problem.js';
@@ -44,6 +45,7 @@ const SliceEcho = {
   asOf: z.string().nullable().describe('the asOf answered, as a UTC instant; null for now'),
   knownAt: z.string().nullable().describe('the knownAt answered, as a UTC instant; null for now'),
   position: z.number().int().describe('the global position of the last event this answer reflects'),
+  checkpoint: LedgerTreeRef.optional(),
 };
 
 /**
@@ -76,7 +78,7 @@ function resolveSlice(
   return slice;
 }
 
-const echo = (slice: Bitemporal) => ({
+const echoSlice = (slice: Bitemporal) => ({
   asOf: slice.asOf === undefined ? null : new Date(slice.asOf).toISOString(),
   knownAt: slice.knownAtTime === undefined ? null : new Date(slice.knownAtTime).toISOString(),
   position: slice.position,
@@ -336,6 +338,11 @@ async function eventsAt(store: LedgerDeps['store'], positions: number[]) {
 const projection = { projection: true } as const;
 
 export const projectionRoutes: FastifyPluginAsync<LedgerDeps> = async (app, deps) => {
+  // Every answer names the tree of the log it reflects (src/log).
+  const echo = (slice: Bitemporal) => ({
+    ...echoSlice(slice),
+    ...(deps.log ? { checkpoint: deps.log.stateAt(slice.position) } : {}),
+  });
   const typed = app.withTypeProvider<ZodTypeProvider>();
   const { projector } = deps;
   const cache = new AnswerCache();

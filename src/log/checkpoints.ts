@@ -1,0 +1,157 @@
+/**
+ * Where the signed checkpoints and witnesses' cosignatures are kept: in the
+ * store itself, so a backup carries them. On SQLite: two tables in the same
+ * file, append-only by trigger like `events`, written through a connection of
+ * their own (the store's module stays unaware of them). On EventStoreDB: the
+ * stream `mss-ledger-log`, its events typed `$mss-ledger-checkpoint` and
+ * `$mss-ledger-cosignature` (a `$` type, so the adapter's reads of $all, the
+ * tree and the export, pass over them), written through a client of their
+ * own. A `:memory:` store keeps them in memory.
+ */
+import Database from 'better-sqlite3';
+
+export interface IssuedCheckpoint {
+  treeSize: number;
+  /** base64 */
+  rootHash: string;
+  /** When the service signed it (UTC ISO instant). */
+  issuedAt: string;
+  /** The signed note, as served. */
+  note: string;
+}
+
+export interface StoredCosignature {
+  treeSize: number;
+  witness: string;
+  /** The signature line, as it is appended to the note. */
+  line: string;
+  receivedAt: string;
+}
+
+type Maybe<T> = T | Promise<T>;
+
+export interface CheckpointStorage {
+  readonly where: string;
+  load(): Maybe<{ checkpoints: IssuedCheckpoint[]; cosignatures: StoredCosignature[] }>;
+  add(checkpoint: IssuedCheckpoint): Maybe<void>;
+  addCosignature(cosignature: StoredCosignature): Maybe<void>;
+  close(): Maybe<void>;
+}
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS log_checkpoints (
+  tree_size INTEGER PRIMARY KEY,
+  root_hash TEXT NOT NULL,
+  issued_at TEXT NOT NULL,
+  note      TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS log_cosignatures (
+  tree_size   INTEGER NOT NULL,
+  witness     TEXT    NOT NULL,
+  line        TEXT    NOT NULL,
+  received_at TEXT    NOT NULL,
+  PRIMARY KEY (tree_size, witness)
+);
+CREATE TRIGGER IF NOT EXISTS log_checkpoints_no_update BEFORE UPDATE ON log_checkpoints
+BEGIN SELECT RAISE(ABORT, 'checkpoints are immutable: UPDATE refused'); END;
+CREATE TRIGGER IF NOT EXISTS log_checkpoints_no_delete BEFORE DELETE ON log_checkpoints
+BEGIN SELECT RAISE(ABORT, 'checkpoints are append-only: DELETE refused'); END;
+CREATE TRIGGER IF NOT EXISTS log_cosignatures_no_update BEFORE UPDATE ON log_cosignatures
+BEGIN SELECT RAISE(ABORT, 'cosignatures are immutable: UPDATE refused'); END;
+CREATE TRIGGER IF NOT EXISTS log_cosignatures_no_delete BEFORE DELETE ON log_cosignatures
+BEGIN SELECT RAISE(ABORT, 'cosignatures are append-only: DELETE refused'); END;
+`;
+
+export function sqliteCheckpoints(file: string): CheckpointStorage {
+  const db = new Database(file);
+  db.pragma('journal_mode = WAL');
+  // A checkpoint is durable before the group it covers is acknowledged.
+  db.pragma('synchronous = FULL');
+  db.pragma('busy_timeout = 5000');
+  db.exec(SCHEMA);
+  const insert = db.prepare(
+    'INSERT OR IGNORE INTO log_checkpoints (tree_size, root_hash, issued_at, note) VALUES (?, ?, ?, ?)',
+  );
+  const insertCosignature = db.prepare(
+    'INSERT OR IGNORE INTO log_cosignatures (tree_size, witness, line, received_at) VALUES (?, ?, ?, ?)',
+  );
+  return {
+    where: `table log_checkpoints in ${file}`,
+    load() {
+      const checkpoints = (
+        db
+          .prepare('SELECT tree_size, root_hash, issued_at, note FROM log_checkpoints ORDER BY tree_size')
+          .raw()
+          .all() as [number, string, string, string][]
+      ).map(([treeSize, rootHash, issuedAt, note]) => ({ treeSize, rootHash, issuedAt, note }));
+      const cosignatures = (
+        db
+          .prepare('SELECT tree_size, witness, line, received_at FROM log_cosignatures ORDER BY tree_size')
+          .raw()
+          .all() as [number, string, string, string][]
+      ).map(([treeSize, witness, line, receivedAt]) => ({ treeSize, witness, line, receivedAt }));
+      return { checkpoints, cosignatures };
+    },
+    add(c) {
+      insert.run(c.treeSize, c.rootHash, c.issuedAt, c.note);
+    },
+    addCosignature(c) {
+      insertCosignature.run(c.treeSize, c.witness, c.line, c.receivedAt);
+    },
+    close() {
+      db.close();
+    },
+  };
+}
+
+export function memoryCheckpoints(): CheckpointStorage {
+  const checkpoints: IssuedCheckpoint[] = [];
+  const cosignatures: StoredCosignature[] = [];
+  return {
+    where: 'memory (lost at stop)',
+    load: () => ({ checkpoints: [...checkpoints], cosignatures: [...cosignatures] }),
+    add(c) {
+      if (!checkpoints.some((k) => k.treeSize === c.treeSize)) checkpoints.push(c);
+    },
+    addCosignature(c) {
+      cosignatures.push(c);
+    },
+    close() {},
+  };
+}
+
+export const ESDB_LOG_STREAM = 'mss-ledger-log';
+const CHECKPOINT_TYPE = '$mss-ledger-checkpoint';
+const COSIGNATURE_TYPE = '$mss-ledger-cosignature';
+
+export async function eventStoreDbCheckpoints(connectionString: string): Promise<CheckpointStorage> {
+  const { EventStoreDBClient, jsonEvent, StreamNotFoundError, FORWARDS, START } = await import('@eventstore/db-client');
+  const client = EventStoreDBClient.connectionString(connectionString);
+  const append = async (type: string, data: IssuedCheckpoint | StoredCosignature) => {
+    await client.appendToStream(ESDB_LOG_STREAM, [jsonEvent({ type, data: data as never })]);
+  };
+  return {
+    where: `stream ${ESDB_LOG_STREAM} on EventStoreDB`,
+    async load() {
+      const checkpoints: IssuedCheckpoint[] = [];
+      const cosignatures: StoredCosignature[] = [];
+      try {
+        for await (const resolved of client.readStream(ESDB_LOG_STREAM, { fromRevision: START, direction: FORWARDS })) {
+          const e = resolved.event;
+          if (e?.type === CHECKPOINT_TYPE) {
+            const c = e.data as unknown as IssuedCheckpoint;
+            // Replicas sign the same checkpoint byte for byte: keep one per tree size.
+            if (!checkpoints.some((k) => k.treeSize === c.treeSize)) checkpoints.push(c);
+          } else if (e?.type === COSIGNATURE_TYPE) cosignatures.push(e.data as unknown as StoredCosignature);
+        }
+      } catch (error) {
+        if (!(error instanceof StreamNotFoundError)) throw error;
+      }
+      checkpoints.sort((a, b) => a.treeSize - b.treeSize);
+      return { checkpoints, cosignatures };
+    },
+    add: (c) => append(CHECKPOINT_TYPE, c),
+    addCosignature: (c) => append(COSIGNATURE_TYPE, c),
+    close: () => client.dispose(),
+  };
+}

@@ -1,0 +1,448 @@
+/**
+ * The verifiable log over the store: a Merkle tree of every event in global
+ * order, a signed checkpoint for every write group before it is
+ * acknowledged, the proofs, and the check of the store against what was
+ * signed (at start and in `npm run verify -- --store`).
+ */
+import type { RecordedEvent } from '../../events/index.js';
+import type { EventStore } from '../store/port.js';
+import type { CheckpointStorage, IssuedCheckpoint, StoredCosignature } from './checkpoints.js';
+import { leafHashOfEvent } from './leaf.js';
+import { consistencyProof, inclusionProof, MerkleTree } from './merkle.js';
+import { saveTree } from './tree-file.js';
+import {
+  openCheckpoint,
+  parseNote,
+  parseVerifierKey,
+  signCheckpoint,
+  verifyCosignature,
+  type Signer,
+  type Verifier,
+} from './note.js';
+
+/** What the store holds compared with what was signed. */
+export type LogStatus =
+  | { state: 'verified'; treeSize: number }
+  | { state: 'unsigned-tail'; treeSize: number; signedSize: number; positions: number[] }
+  | {
+      state: 'tampered';
+      /** The first global position whose event differs from what was signed (or is missing). */
+      position: number;
+      id: string | undefined;
+      leafIndex: number;
+      reason: string;
+    };
+
+/** A growable column of positions: leaf index → global position. */
+class PositionColumn {
+  values = new Float64Array(1024);
+  count = 0;
+  static from(saved: Float64Array): PositionColumn {
+    const column = new PositionColumn();
+    column.values = new Float64Array(Math.max(1024, Math.ceil(saved.length * 1.25)));
+    column.values.set(saved);
+    column.count = saved.length;
+    return column;
+  }
+  push(position: number): void {
+    if (this.count === this.values.length) {
+      const grown = new Float64Array(this.values.length * 2);
+      grown.set(this.values);
+      this.values = grown;
+    }
+    this.values[this.count++] = position;
+  }
+  get last(): number {
+    return this.count === 0 ? 0 : this.values[this.count - 1]!;
+  }
+  /** How many leaves have a position <= `position`. */
+  countUpTo(position: number): number {
+    let lo = 0;
+    let hi = this.count;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.values[mid]! <= position) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+  indexOf(position: number): number {
+    const n = this.countUpTo(position);
+    return n > 0 && this.values[n - 1] === position ? n - 1 : -1;
+  }
+}
+
+const PAGE = 1000;
+
+/** The tree of the store as it is now, and the first place its streams' revisions do not follow on. */
+export async function recomputeTree(store: EventStore, stop: () => boolean = () => false) {
+  const tree = new MerkleTree();
+  const positions = new PositionColumn();
+  const revisions = new Map<string, number>();
+  let structural: { leafIndex: number; position: number; id: string; reason: string } | undefined;
+  let after = 0;
+  for (;;) {
+    const page = await store.readAll({ after, limit: PAGE });
+    for (const event of page) {
+      const expected = (revisions.get(event.stream) ?? -1) + 1;
+      if (structural === undefined && event.streamRevision !== expected)
+        structural = {
+          leafIndex: tree.size,
+          position: event.globalPosition,
+          id: event.id,
+          reason: `stream ${event.stream} jumps from revision ${expected - 1} to ${event.streamRevision}: an event was removed, moved or inserted`,
+        };
+      revisions.set(event.stream, event.streamRevision);
+      tree.append(leafHashOfEvent(event));
+      positions.push(event.globalPosition);
+      after = event.globalPosition;
+    }
+    if (page.length < PAGE || stop()) break;
+  }
+  return { tree, positions, structural };
+}
+
+export interface LedgerLogOptions {
+  signer: Signer;
+  storage: CheckpointStorage;
+  /** Witnesses whose cosignatures are accepted and served (type 0x04 verifier keys). */
+  witnesses?: readonly Verifier[];
+  clock?: () => Date;
+  /** Where the tree is saved on close, beside an embedded store (see tree-file.ts). */
+  treeFile?: string;
+  /** The tree saved at the last clean stop, loaded before the store was opened (`loadTree`). */
+  savedTree?: { tree: MerkleTree; positions: Float64Array } | undefined;
+}
+
+export class TamperedLogError extends Error {
+  override readonly name = 'TamperedLogError';
+}
+
+export class LedgerLog {
+  status: LogStatus = { state: 'verified', treeSize: 0 };
+  checkpoints: IssuedCheckpoint[] = [];
+  private cosignatures = new Map<number, StoredCosignature[]>();
+  private readonly clock: () => Date;
+  /** How the tree was made at open: from the tree saved at the last stop, or every leaf from the store. */
+  source: 'saved-tree' | 'store' = 'store';
+  private closing = false;
+  /** The check of a saved tree against the store, running after start. */
+  background: Promise<unknown> = Promise.resolve();
+
+  private constructor(
+    private readonly store: EventStore,
+    readonly tree: MerkleTree,
+    private readonly positions: PositionColumn,
+    private readonly options: LedgerLogOptions,
+  ) {
+    this.clock = options.clock ?? (() => new Date());
+  }
+
+  get origin(): string {
+    return this.options.signer.name;
+  }
+  get verifierKey(): string {
+    return this.options.signer.verifierKey;
+  }
+  get where(): string {
+    return this.options.storage.where;
+  }
+
+  /** Recomputes the tree from the store and checks it against every checkpoint signed so far. */
+  static async open(store: EventStore, options: LedgerLogOptions): Promise<LedgerLog> {
+    const saved = options.savedTree;
+    let log: LedgerLog;
+    let structural: { leafIndex: number; reason: string } | undefined;
+    if (saved) {
+      // The rows it was built from are unchanged: only what came after is hashed.
+      log = new LedgerLog(store, saved.tree, PositionColumn.from(saved.positions), options);
+      log.source = 'saved-tree';
+      await log.catchUp([{ globalPosition: Number.MAX_SAFE_INTEGER } as RecordedEvent], true);
+    } else {
+      const recomputed = await recomputeTree(store);
+      structural = recomputed.structural;
+      log = new LedgerLog(store, recomputed.tree, recomputed.positions, options);
+    }
+    const stored = await options.storage.load();
+    log.checkpoints = stored.checkpoints;
+    for (const c of stored.cosignatures) log.keepCosignature(c);
+    log.status = log.checkpointProblem() ?? (await log.judge(structural));
+    return log;
+  }
+
+  private keepCosignature(c: StoredCosignature): void {
+    const list = this.cosignatures.get(c.treeSize) ?? [];
+    if (!list.some((k) => k.witness === c.witness)) list.push(c);
+    this.cosignatures.set(c.treeSize, list);
+  }
+
+  get latest(): IssuedCheckpoint | undefined {
+    return this.checkpoints[this.checkpoints.length - 1];
+  }
+
+  /** The latest checkpoint must be this key's signature over the root kept beside it. */
+  private checkpointProblem(): LogStatus | undefined {
+    const last = this.latest;
+    if (!last) return undefined;
+    try {
+      const opened = openCheckpoint(last.note, parseVerifierKey(this.verifierKey));
+      if (opened.treeSize === last.treeSize && opened.rootHash.toString('base64') === last.rootHash) return undefined;
+    } catch {
+      // reported below
+    }
+    return {
+      state: 'tampered',
+      position: 0,
+      id: undefined,
+      leafIndex: -1,
+      reason: `the checkpoint of tree size ${last.treeSize} kept in ${this.where} is not this log key's signature over its root`,
+    };
+  }
+
+  private rootMatches(checkpoint: IssuedCheckpoint): boolean {
+    return (
+      checkpoint.treeSize <= this.tree.size &&
+      Buffer.from(this.tree.root(checkpoint.treeSize)).toString('base64') === checkpoint.rootHash
+    );
+  }
+
+  private async eventAt(leafIndex: number): Promise<{ position: number; id: string | undefined }> {
+    if (leafIndex >= this.positions.count) return { position: this.positions.last + 1, id: undefined };
+    const position = this.positions.values[leafIndex]!;
+    const [event] = await this.store.readAll({ after: position - 1, limit: 1 });
+    return { position, id: event?.globalPosition === position ? event.id : undefined };
+  }
+
+  /**
+   * Compares the recomputed tree with the checkpoints. Roots of one history
+   * agree on every prefix, so the first checkpoint that no longer matches is
+   * found by bisection, and the first bad leaf lies in the group it signed.
+   */
+  private async judge(structural?: { leafIndex: number; reason: string }): Promise<LogStatus> {
+    const last = this.latest;
+    const signedSize = last?.treeSize ?? 0;
+    if (last && !this.rootMatches(last)) {
+      let lo = 0;
+      let hi = this.checkpoints.length - 1; // checkpoints[hi] fails
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        if (this.rootMatches(this.checkpoints[mid]!)) lo = mid + 1;
+        else hi = mid;
+      }
+      const bad = this.checkpoints[hi]!;
+      const groupStart = hi === 0 ? 0 : this.checkpoints[hi - 1]!.treeSize;
+      // A revision that does not follow on names the exact event when it lies in that group.
+      const leafIndex =
+        structural && structural.leafIndex >= groupStart && structural.leafIndex < bad.treeSize
+          ? structural.leafIndex
+          : groupStart;
+      const at = await this.eventAt(leafIndex);
+      const reason =
+        this.tree.size < bad.treeSize
+          ? `the store holds ${this.tree.size} events, the checkpoint issued ${bad.issuedAt} signed ${bad.treeSize}: events were removed`
+          : `the events up to tree size ${bad.treeSize} no longer hash to the root signed ${bad.issuedAt}; the first difference is in leaves ${groupStart}..${bad.treeSize - 1}${structural && leafIndex === structural.leafIndex ? ` (${structural.reason})` : ''}`;
+      return { state: 'tampered', ...at, leafIndex, reason };
+    }
+    if (structural && structural.leafIndex < signedSize) {
+      const at = await this.eventAt(structural.leafIndex);
+      return { state: 'tampered', ...at, leafIndex: structural.leafIndex, reason: structural.reason };
+    }
+    if (this.tree.size > signedSize) {
+      const positions = Array.from(this.positions.values.subarray(signedSize, this.positions.count));
+      return { state: 'unsigned-tail', treeSize: this.tree.size, signedSize, positions };
+    }
+    return { state: 'verified', treeSize: this.tree.size };
+  }
+
+  /** For /ready: why the log cannot be trusted as it stands, empty when it can. */
+  problems(): string[] {
+    const s = this.status;
+    if (s.state === 'tampered')
+      return [
+        `the store does not match its signed checkpoints at position ${s.position}${s.id ? ` (event ${s.id})` : ''}: ${s.reason}`,
+      ];
+    if (s.state === 'unsigned-tail') {
+      const shown = s.positions.slice(0, 10).join(', ');
+      return [
+        `${s.positions.length} event(s) beyond the last signed checkpoint (size ${s.signedSize}), at positions ${shown}${s.positions.length > 10 ? ', …' : ''}: look at them, then accept them with npm run verify -- --store --accept-tail`,
+      ];
+    }
+    return [];
+  }
+
+  /** Signs the tree as it stands now and keeps the checkpoint in the store. */
+  private async issue(): Promise<IssuedCheckpoint> {
+    const treeSize = this.tree.size;
+    const rootHash = Buffer.from(this.tree.root(treeSize));
+    const note = signCheckpoint(this.options.signer, { origin: this.origin, treeSize, rootHash });
+    const issued = { treeSize, rootHash: rootHash.toString('base64'), issuedAt: this.clock().toISOString(), note };
+    await this.options.storage.add(issued);
+    if (!this.latest || this.latest.treeSize < treeSize) this.checkpoints.push(issued);
+    return issued;
+  }
+
+  /** An operator looked at the unsigned tail and vouches for it: it is signed now. */
+  async acceptTail(): Promise<IssuedCheckpoint | undefined> {
+    if (this.status.state === 'tampered') throw new TamperedLogError(this.problems()[0]);
+    if (this.status.state !== 'unsigned-tail') return undefined;
+    const issued = await this.issue();
+    this.status = { state: 'verified', treeSize: this.tree.size };
+    return issued;
+  }
+
+  /** Adds a stored group's events to the tree; reads the store for any events between the tree and the group. */
+  private async catchUp(events: readonly RecordedEvent[], readStore = false): Promise<void> {
+    const last = events[events.length - 1];
+    if (!last || last.globalPosition <= this.positions.last) return;
+    const first = events[0]!;
+    // The usual case on the embedded store: the group follows straight on from the tree.
+    const followsOn =
+      first.globalPosition === this.positions.last + 1 || (this.positions.count === 0 && first.globalPosition === 1);
+    if (followsOn && !readStore) {
+      for (const event of events) this.add(event);
+      return;
+    }
+    // Otherwise (non-contiguous positions, another replica's appends in between) read the store up to the group's end.
+    while (this.positions.last < last.globalPosition) {
+      const page = await this.store.readAll({ after: this.positions.last, limit: PAGE });
+      if (page.length === 0) break;
+      for (const event of page) if (event.globalPosition <= last.globalPosition) this.add(event);
+    }
+  }
+
+  private add(event: RecordedEvent): void {
+    if (event.globalPosition <= this.positions.last) return;
+    this.tree.append(leafHashOfEvent(event));
+    this.positions.push(event.globalPosition);
+  }
+
+  /**
+   * The writer's hook: adds a stored group's events to the tree and signs the
+   * checkpoint that covers them, before the group is acknowledged. Refuses
+   * (and the group is then reported as an unsigned tail) while the store does
+   * not match what was signed.
+   */
+  afterAppend = async (events: readonly RecordedEvent[]): Promise<void> => {
+    if (this.status.state !== 'verified')
+      throw new TamperedLogError(`the log is not verified, nothing is signed: ${this.problems().join('; ')}`);
+    await this.catchUp(events);
+    if (this.tree.size === (this.latest?.treeSize ?? 0)) return;
+    await this.issue();
+    this.status = { state: 'verified', treeSize: this.tree.size };
+  };
+
+  /** The checkpoint's note with every witness's cosignature line appended. */
+  noteWithCosignatures(checkpoint: IssuedCheckpoint): string {
+    const lines = (this.cosignatures.get(checkpoint.treeSize) ?? []).map((c) => c.line);
+    return lines.length === 0 ? checkpoint.note : `${checkpoint.note}${lines.join('\n')}\n`;
+  }
+
+  /** The last checkpoint issued at or before `time` (ms), if any. */
+  checkpointKnownAt(time: number): IssuedCheckpoint | undefined {
+    let lo = 0;
+    let hi = this.checkpoints.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (Date.parse(this.checkpoints[mid]!.issuedAt) <= time) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo === 0 ? undefined : this.checkpoints[lo - 1];
+  }
+
+  /** The tree size and root an answer reflecting `position` stands on. */
+  stateAt(position: number): { treeSize: number; rootHash: string } {
+    const treeSize = Math.min(this.positions.countUpTo(position), this.tree.size);
+    return { treeSize, rootHash: Buffer.from(this.tree.root(treeSize)).toString('base64') };
+  }
+
+  leafIndexOf(position: number): number {
+    return this.positions.indexOf(position);
+  }
+  positionOf(leafIndex: number): number {
+    return this.positions.values[leafIndex]!;
+  }
+
+  /** The size proofs may be asked for: what has been signed. */
+  get signedSize(): number {
+    return this.latest?.treeSize ?? 0;
+  }
+
+  inclusion(leafIndex: number, treeSize: number) {
+    return {
+      leafHash: Buffer.from(this.tree.leaf(leafIndex)).toString('base64'),
+      rootHash: Buffer.from(this.tree.root(treeSize)).toString('base64'),
+      proof: inclusionProof(this.tree, leafIndex, treeSize).map((h) => Buffer.from(h).toString('base64')),
+    };
+  }
+
+  consistency(from: number, to: number) {
+    return {
+      fromRoot: Buffer.from(this.tree.root(from)).toString('base64'),
+      rootHash: Buffer.from(this.tree.root(to)).toString('base64'),
+      proof: consistencyProof(this.tree, from, to).map((h) => Buffer.from(h).toString('base64')),
+    };
+  }
+
+  /**
+   * A witness's cosignature line for a checkpoint: kept when it is a valid
+   * cosignature/v1 by a configured witness over a checkpoint this log issued.
+   */
+  async addCosignature(treeSize: number, line: string): Promise<{ witness: string } | { error: string }> {
+    const checkpoint = this.checkpoints.find((c) => c.treeSize === treeSize);
+    if (!checkpoint) return { error: `no checkpoint of tree size ${treeSize} was issued` };
+    let parsed;
+    try {
+      parsed = parseNote(`${checkpoint.note}${line.trim()}\n`);
+    } catch (error) {
+      return { error: error instanceof Error ? error.message : String(error) };
+    }
+    const sig = parsed.signatures[parsed.signatures.length - 1]!;
+    const body = parseNote(checkpoint.note).body;
+    for (const witness of this.options.witnesses ?? []) {
+      if (verifyCosignature(body, sig, witness) !== undefined) {
+        const stored = { treeSize, witness: witness.name, line: sig.line, receivedAt: this.clock().toISOString() };
+        await this.options.storage.addCosignature(stored);
+        this.keepCosignature(stored);
+        return { witness: witness.name };
+      }
+    }
+    return { error: 'not a valid cosignature/v1 by any witness in WITNESS_KEYS' };
+  }
+
+  /**
+   * Recomputes every leaf from the store and compares it with the tree the
+   * service started from (a saved one): the saved tree is a cache, and this
+   * is what would catch an edit made together with a forged cache. A
+   * difference makes the log tampered, naming the first event that differs.
+   */
+  async verifyAgainstStore(): Promise<LogStatus> {
+    const { tree, positions } = await recomputeTree(this.store, () => this.closing);
+    if (this.closing) return this.status;
+    const upTo = Math.min(tree.size, this.tree.size);
+    let first = -1;
+    for (let i = 0; i < upTo && first < 0; i++) if (!tree.leaf(i).equals(this.tree.leaf(i))) first = i;
+    if (first < 0 && tree.size < this.tree.size) first = tree.size;
+    if (first >= 0 && this.status.state !== 'tampered') {
+      const position = first < positions.count ? positions.values[first]! : this.positions.last + 1;
+      const [event] = await this.store.readAll({ after: position - 1, limit: 1 });
+      this.status = {
+        state: 'tampered',
+        position,
+        id: event?.globalPosition === position ? event.id : undefined,
+        leafIndex: first,
+        reason: `the event at leaf ${first} in the store differs from the one the service hashed before it stopped`,
+      };
+    }
+    return this.status;
+  }
+
+  /** Closes the checkpoints' storage, then saves the tree beside an embedded store for the next start. */
+  async close(): Promise<void> {
+    this.closing = true;
+    await this.background;
+    await this.options.storage.close();
+    const file = this.store.file;
+    if (this.options.treeFile && file && file !== ':memory:' && this.status.state !== 'tampered')
+      await saveTree(this.options.treeFile, this.tree, this.positions.values.subarray(0, this.positions.count), file);
+  }
+}

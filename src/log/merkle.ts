@@ -1,0 +1,293 @@
+/**
+ * The Merkle tree of the log, exactly as RFC 9162 §2.1 defines it, and its
+ * proofs. Pure: hashes in, hashes out. Leaves are hashed by the caller
+ * (`leafHash`); everything else works on 32-byte hashes.
+ */
+import { createHash, hash } from 'node:crypto';
+
+export const HASH_SIZE = 32;
+
+/** RFC 9162 §2.1.1: the hash of an empty tree is SHA-256 of the empty string. */
+export const EMPTY_ROOT: Uint8Array = createHash('sha256').digest();
+
+const LEAF_PREFIX = Buffer.from([0x00]);
+const NODE_PREFIX = Buffer.from([0x01]);
+
+/** RFC 9162 §2.1.1: MTH({d(0)}) = SHA-256(0x00 || d(0)). */
+export function leafHash(leaf: Uint8Array): Buffer {
+  return createHash('sha256').update(LEAF_PREFIX).update(leaf).digest();
+}
+
+/** One buffer for node hashes: the prefix and both children side by side, hashed in one call (twice as fast). */
+const NODE_INPUT = Buffer.alloc(1 + 2 * HASH_SIZE);
+NODE_INPUT[0] = 0x01;
+
+/** RFC 9162 §2.1.1: SHA-256(0x01 || MTH(left) || MTH(right)). */
+export function nodeHash(left: Uint8Array, right: Uint8Array): Buffer {
+  if (left.length !== HASH_SIZE || right.length !== HASH_SIZE)
+    return createHash('sha256').update(NODE_PREFIX).update(left).update(right).digest();
+  NODE_INPUT.set(left, 1);
+  NODE_INPUT.set(right, 1 + HASH_SIZE);
+  return hash('sha256', NODE_INPUT, 'buffer');
+}
+
+/** RFC 9162 §2.1.1 leaf hash of bytes that already start with the 0x00 prefix (the offline verifier's fast path). */
+export const prefixedLeafHash = (prefixed: Uint8Array): Buffer => hash('sha256', prefixed, 'buffer');
+
+/** RFC 9162 §2.1.1: k, the largest power of two smaller than n (n > 1). */
+export function splitPoint(n: number): number {
+  let k = 1;
+  while (k * 2 < n) k *= 2;
+  return k;
+}
+
+const isPowerOfTwo = (n: number) => n > 0 && (n & (n - 1)) === 0;
+
+/** What the proofs need from a tree: the hash of leaves [lo, hi). */
+export interface SubtreeHashes {
+  readonly size: number;
+  subtreeHash(lo: number, hi: number): Uint8Array;
+}
+
+/** RFC 9162 §2.1.3.1: PATH(m, D[n]), the inclusion proof of leaf m in the tree of the first n leaves. */
+export function inclusionProof(tree: SubtreeHashes, index: number, treeSize: number): Uint8Array[] {
+  if (!Number.isInteger(treeSize) || treeSize < 1 || treeSize > tree.size)
+    throw new RangeError(`tree size ${treeSize} is not in 1..${tree.size}`);
+  if (!Number.isInteger(index) || index < 0 || index >= treeSize)
+    throw new RangeError(`leaf index ${index} is not in 0..${treeSize - 1}`);
+  const proof: Uint8Array[] = [];
+  // Iterative form of PATH: descend from the root, collecting siblings; reversed at the end (leaf-first order).
+  let lo = 0;
+  let hi = treeSize;
+  while (hi - lo > 1) {
+    const k = splitPoint(hi - lo);
+    if (index < lo + k) {
+      proof.push(tree.subtreeHash(lo + k, hi));
+      hi = lo + k;
+    } else {
+      proof.push(tree.subtreeHash(lo, lo + k));
+      lo += k;
+    }
+  }
+  return proof.reverse();
+}
+
+/** RFC 9162 §2.1.4.1: PROOF(m, D[n]) via SUBPROOF(m, D[n], true). */
+export function consistencyProof(tree: SubtreeHashes, from: number, to: number): Uint8Array[] {
+  if (!Number.isInteger(to) || to < 1 || to > tree.size)
+    throw new RangeError(`tree size ${to} is not in 1..${tree.size}`);
+  if (!Number.isInteger(from) || from < 1 || from > to) throw new RangeError(`tree size ${from} is not in 1..${to}`);
+  const proof: Uint8Array[] = [];
+  // SUBPROOF(m, D[lo:hi], b), unrolled: each step either ends or recurses into one side.
+  let m = from;
+  let lo = 0;
+  let hi = to;
+  let complete = true;
+  const tail: Uint8Array[] = [];
+  for (;;) {
+    const n = hi - lo;
+    if (m === n) {
+      // SUBPROOF(m, D[m], true) = {}; SUBPROOF(m, D[m], false) = {MTH(D[m])}.
+      if (!complete) proof.push(tree.subtreeHash(lo, hi));
+      break;
+    }
+    const k = splitPoint(n);
+    if (m <= k) {
+      // SUBPROOF(m, D[0:k], b) : MTH(D[k:n])
+      tail.push(tree.subtreeHash(lo + k, hi));
+      hi = lo + k;
+    } else {
+      // SUBPROOF(m - k, D[k:n], false) : MTH(D[0:k])
+      tail.push(tree.subtreeHash(lo, lo + k));
+      lo += k;
+      m -= k;
+      complete = false;
+    }
+  }
+  return proof.concat(tail.reverse());
+}
+
+const equal = (a: Uint8Array, b: Uint8Array) => Buffer.compare(a, b) === 0;
+
+/**
+ * RFC 9162 §2.1.3.2: verifies an inclusion proof of `leaf` (a leaf hash) at
+ * `index` in a tree of `treeSize` leaves with root `root`.
+ */
+export function verifyInclusion(
+  leaf: Uint8Array,
+  index: number,
+  treeSize: number,
+  proof: readonly Uint8Array[],
+  root: Uint8Array,
+): boolean {
+  if (!Number.isInteger(index) || !Number.isInteger(treeSize) || index < 0 || index >= treeSize) return false;
+  if (proof.some((p) => p.length !== HASH_SIZE)) return false;
+  let fn = index;
+  let sn = treeSize - 1;
+  let r: Uint8Array = leaf;
+  for (const p of proof) {
+    if (sn === 0) return false;
+    if (fn % 2 === 1 || fn === sn) {
+      r = nodeHash(p, r);
+      if (fn % 2 === 0) {
+        while (fn % 2 === 0 && fn !== 0) {
+          fn = Math.floor(fn / 2);
+          sn = Math.floor(sn / 2);
+        }
+      }
+    } else {
+      r = nodeHash(r, p);
+    }
+    fn = Math.floor(fn / 2);
+    sn = Math.floor(sn / 2);
+  }
+  return sn === 0 && equal(r, root);
+}
+
+/**
+ * RFC 9162 §2.1.4.2: verifies that the tree of `first` leaves with root
+ * `firstRoot` is a prefix of the tree of `second` leaves with `secondRoot`.
+ */
+export function verifyConsistency(
+  first: number,
+  second: number,
+  proof: readonly Uint8Array[],
+  firstRoot: Uint8Array,
+  secondRoot: Uint8Array,
+): boolean {
+  if (!Number.isInteger(first) || !Number.isInteger(second) || first < 1 || first > second) return false;
+  if (proof.some((p) => p.length !== HASH_SIZE)) return false;
+  if (first === second) return proof.length === 0 && equal(firstRoot, secondRoot);
+  // Step 2: if first is an exact power of 2, prepend first_hash to the proof.
+  // Step 1: an empty proof fails.
+  if (proof.length === 0) return false;
+  const path = isPowerOfTwo(first) ? [firstRoot, ...proof] : [...proof];
+  // Step 3: fn = first - 1, sn = second - 1; step 4: shift right while LSB(fn) is set.
+  let fn = first - 1;
+  let sn = second - 1;
+  while (fn % 2 === 1) {
+    fn = Math.floor(fn / 2);
+    sn = Math.floor(sn / 2);
+  }
+  // Step 5: fr and sr start at the first value in the path.
+  let fr: Uint8Array = path[0]!;
+  let sr: Uint8Array = path[0]!;
+  // Step 6: for each subsequent value c in the path.
+  for (const c of path.slice(1)) {
+    if (sn === 0) return false;
+    if (fn % 2 === 1 || fn === sn) {
+      fr = nodeHash(c, fr);
+      sr = nodeHash(c, sr);
+      if (fn % 2 === 0) {
+        while (fn % 2 === 0 && fn !== 0) {
+          fn = Math.floor(fn / 2);
+          sn = Math.floor(sn / 2);
+        }
+      }
+    } else {
+      sr = nodeHash(sr, c);
+    }
+    fn = Math.floor(fn / 2);
+    sn = Math.floor(sn / 2);
+  }
+  // Step 7: fr == first_hash, sr == second_hash and sn == 0.
+  return sn === 0 && equal(fr, firstRoot) && equal(sr, secondRoot);
+}
+
+/** A growable column of 32-byte hashes in one buffer: a million leaves are one 32 MB block, not a million objects. */
+class HashColumn {
+  buf: Buffer;
+  count = 0;
+  constructor(capacity = 1024) {
+    this.buf = Buffer.allocUnsafe(capacity * HASH_SIZE);
+  }
+  push(hash: Uint8Array): void {
+    if ((this.count + 1) * HASH_SIZE > this.buf.length) {
+      const grown = Buffer.allocUnsafe(this.buf.length * 2);
+      this.buf.copy(grown, 0, 0, this.count * HASH_SIZE);
+      this.buf = grown;
+    }
+    this.buf.set(hash, this.count * HASH_SIZE);
+    this.count++;
+  }
+  at(i: number): Buffer {
+    return this.buf.subarray(i * HASH_SIZE, (i + 1) * HASH_SIZE);
+  }
+  truncate(count: number): void {
+    this.count = Math.min(this.count, count);
+  }
+}
+
+/**
+ * An append-only Merkle tree that keeps the hash of every complete aligned
+ * subtree (level k holds the subtrees of 2^k leaves). Any RFC 9162 subtree
+ * [lo, hi) of a tree of size <= n is then a lookup when complete, or a fold of
+ * at most log2(n) complete ones: roots and proofs for any past size in
+ * O(log² n) hashes.
+ */
+export class MerkleTree implements SubtreeHashes {
+  private levels: HashColumn[] = [new HashColumn()];
+
+  get size(): number {
+    return this.levels[0]!.count;
+  }
+
+  /** Appends one leaf hash (see `leafHash`). */
+  append(leaf: Uint8Array): void {
+    if (leaf.length !== HASH_SIZE) throw new RangeError('a leaf hash has 32 bytes');
+    this.levels[0]!.push(leaf);
+    // Every second node of a level completes a node of the level above.
+    let level = 0;
+    while (this.levels[level]!.count % 2 === 0) {
+      const column = this.levels[level]!;
+      const parent = nodeHash(column.at(column.count - 2), column.at(column.count - 1));
+      level++;
+      this.levels[level] ??= new HashColumn();
+      this.levels[level]!.push(parent);
+    }
+  }
+
+  /** The leaf hash at `index`. */
+  leaf(index: number): Buffer {
+    if (index < 0 || index >= this.size) throw new RangeError(`leaf index ${index} is not in 0..${this.size - 1}`);
+    return this.levels[0]!.at(index);
+  }
+
+  /** RFC 9162 §2.1.1, MTH(D[lo:hi]); lo is always aligned to the largest power of two <= hi - lo in the RFC's splits. */
+  subtreeHash(lo: number, hi: number): Uint8Array {
+    if (hi > this.size || lo < 0 || lo >= hi)
+      throw new RangeError(`no subtree [${lo}, ${hi}) in a tree of ${this.size}`);
+    const n = hi - lo;
+    if (isPowerOfTwo(n) && lo % n === 0) return this.levels[Math.log2(n)]!.at(lo / n);
+    const k = splitPoint(n);
+    return nodeHash(this.subtreeHash(lo, lo + k), this.subtreeHash(lo + k, hi));
+  }
+
+  /** RFC 9162 §2.1.1, the root of the tree of the first n leaves. */
+  root(n = this.size): Uint8Array {
+    if (n === 0) return EMPTY_ROOT;
+    return this.subtreeHash(0, n);
+  }
+
+  /** Drops leaves from `size` on (a service that finds its saved tree ahead of the store). */
+  truncate(size: number): void {
+    for (const [k, column] of this.levels.entries()) column.truncate(Math.floor(size / 2 ** k));
+  }
+
+  /** Every level's hashes, for a checkpoint file: restoring is then a copy, not a million hashes. */
+  exportLevels(): Buffer[] {
+    return this.levels.map((c) => Buffer.from(c.buf.subarray(0, c.count * HASH_SIZE)));
+  }
+
+  static fromLevels(levels: readonly Uint8Array[]): MerkleTree {
+    const tree = new MerkleTree();
+    tree.levels = levels.map((bytes) => {
+      const column = new HashColumn(Math.max(1024, Math.ceil((bytes.length / HASH_SIZE) * 1.25)));
+      column.buf.set(bytes, 0);
+      column.count = bytes.length / HASH_SIZE;
+      return column;
+    });
+    if (tree.levels.length === 0) tree.levels = [new HashColumn()];
+    return tree;
+  }
+}

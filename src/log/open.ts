@@ -1,0 +1,74 @@
+/** Opens the verifiable log beside a store, as configured. */
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import type { Logger } from 'pino';
+import type { Config } from '../config.js';
+import type { EventStore } from '../store/port.js';
+import {
+  eventStoreDbCheckpoints,
+  memoryCheckpoints,
+  sqliteCheckpoints,
+  type CheckpointStorage,
+} from './checkpoints.js';
+import { loadSigner, parseWitnessKeys } from './keys.js';
+import { LedgerLog } from './ledger-log.js';
+import { loadTree } from './tree-file.js';
+
+/** The store's own file, or EventStoreDB's stream (checkpoints.ts); memory for a `:memory:` store. */
+export const checkpointStorageFor = async (
+  store: EventStore,
+  connectionString?: string,
+): Promise<CheckpointStorage> => {
+  if (store.file && store.file !== ':memory:') return sqliteCheckpoints(store.file);
+  if (connectionString) return eventStoreDbCheckpoints(connectionString);
+  return memoryCheckpoints();
+};
+
+/** The saved tree beside the store's file. */
+export const treeFileFor = (storeFile: string) => path.join(path.dirname(storeFile), 'log.tree');
+
+/**
+ * The tree saved at the last clean stop, if the embedded store's file is
+ * still exactly the one it was saved with. Call before the store is opened:
+ * opening it writes to its write-ahead log.
+ */
+export async function savedTreeFor(config: Pick<Config, 'DATA_DIR' | 'EVENTSTORE_CONNECTION_STRING'>) {
+  if (config.EVENTSTORE_CONNECTION_STRING) return undefined;
+  const storeFile = path.join(config.DATA_DIR, 'ledger.sqlite');
+  return existsSync(storeFile) ? loadTree(treeFileFor(storeFile), storeFile) : undefined;
+}
+
+export async function openLog(
+  store: EventStore,
+  config: Pick<Config, 'NODE_ENV' | 'DATA_DIR' | 'SIGNING_KEY_FILE' | 'WITNESS_KEYS' | 'EVENTSTORE_CONNECTION_STRING'>,
+  logger?: Logger,
+  clock?: () => Date,
+  savedTree?: Awaited<ReturnType<typeof savedTreeFor>>,
+): Promise<LedgerLog> {
+  const signer = loadSigner(config, (message) => process.stderr.write(`\n${message}\n`));
+  const log = await LedgerLog.open(store, {
+    signer,
+    storage: await checkpointStorageFor(store, config.EVENTSTORE_CONNECTION_STRING),
+    witnesses: parseWitnessKeys(config.WITNESS_KEYS),
+    ...(store.file && store.file !== ':memory:' ? { treeFile: treeFileFor(store.file) } : {}),
+    savedTree,
+    ...(clock ? { clock } : {}),
+  });
+  // A saved tree is a cache: every leaf is recomputed from the store in the background after start.
+  if (log.source === 'saved-tree')
+    log.background = log.verifyAgainstStore().then(
+      (status) => {
+        if (status.state === 'tampered')
+          logger?.error({ problems: log.problems() }, 'the store differs from the saved tree');
+      },
+      (error: unknown) => logger?.warn({ err: error }, 'the background check of the saved tree stopped'),
+    );
+  const problems = log.problems();
+  if (problems.length > 0) logger?.error({ log: log.status.state, problems }, 'the verifiable log is not verified');
+  else
+    logger?.info(
+      { treeSize: log.tree.size, tree: log.source, checkpoints: log.where },
+      'verifiable log checked against its checkpoints',
+    );
+  return log;
+}
