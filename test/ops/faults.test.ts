@@ -13,7 +13,15 @@ import os from 'node:os';
 import path from 'node:path';
 import t, { type Test } from 'tap';
 import { newId } from '../support/fixtures.js';
-import { agent, freePort, request, startService, waitReady, type ServiceProcess } from '../support/service-process.js';
+import {
+  agent,
+  freePort,
+  request,
+  signingKeyFile,
+  startService,
+  waitReady,
+  type ServiceProcess,
+} from '../support/service-process.js';
 
 const KEY = 'faults-test-recorder-key-0123456789abcdef01';
 const auth = { authorization: `Bearer ${KEY}` };
