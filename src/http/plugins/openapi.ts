@@ -120,7 +120,7 @@ export function completeDocument(document: Json, catalog: RouteCatalog): Json {
       name: 'If-Match',
       required: false,
       description:
-        'optimistic concurrency: `"<revision>"` of the ledger stream you decided on (see GET /v1/streams/ledger). If the ledger moved on, 412 with the current revision. A retry of an already recorded batch is still answered as a replay.',
+        'optimistic concurrency: `"<revision>"` of the ledger stream you decided on (see GET /v1/streams/ledger); `W/"<revision>"` and a bare `<revision>` mean the same. If the ledger moved on, 412 with the current revision. A retry of an already recorded batch is still answered as a replay.',
       schema: { type: 'string', example: '"41"' },
     });
     const replayHeaders = {

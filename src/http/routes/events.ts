@@ -21,6 +21,7 @@ import type { Proposal } from '../../ledger/decide.js';
 import { issueFromZod, Problem, schemaProblem, sendProblem, type SchemaIssue } from '../problem.js';
 import type { LedgerDeps } from '../app.js';
 import { eventPredicate, FilterFields } from './event-filter.js';
+import { IF_MATCH_FORMS, parseIfMatch } from '../if-match.js';
 
 export const MAX_BATCH = 1000;
 
@@ -134,13 +135,6 @@ const ExportQuery = z
   })
   .strict();
 
-/** `If-Match: "41"` → 41; `*` or absent → undefined (no condition). */
-export function parseIfMatch(header: string | undefined): number | undefined | 'invalid' {
-  if (header === undefined || header.trim() === '*') return undefined;
-  const match = /^\s*"?(-1|\d{1,15})"?\s*$/.exec(header);
-  return match ? Number(match[1]) : 'invalid';
-}
-
 export const eventRoutes: FastifyPluginAsync<LedgerDeps> = async (app, deps) => {
   const typed = app.withTypeProvider<ZodTypeProvider>();
   const metrics = app.metrics;
@@ -166,7 +160,7 @@ export const eventRoutes: FastifyPluginAsync<LedgerDeps> = async (app, deps) => 
         return sendProblem(
           reply,
           schemaProblem(
-            [{ field: 'If-Match', rule: 'schema-invalid', message: 'must be "<revision>" (a whole number) or *' }],
+            [{ field: 'If-Match', rule: 'schema-invalid', message: `must be ${IF_MATCH_FORMS}` }],
             request.url,
             'headers',
           ),
