@@ -13,6 +13,7 @@ import type { FastifyInstance } from 'fastify';
 import { createJsonSchemaTransform, jsonSchemaTransformObject } from 'fastify-type-provider-zod';
 import { rolesFor } from '../../auth/policy.js';
 import { PROBLEM_CONTENT_TYPE } from '../problem.js';
+import { CSV_COLUMNS } from '../routes/events-csv.js';
 import { RouteCatalog } from './catalog.js';
 import { eventExamples } from './examples.js';
 
@@ -150,6 +151,12 @@ export function completeDocument(document: Json, catalog: RouteCatalog): Json {
     if (!op) continue;
     op.responses ??= {};
     op.responses['200'] = { description, content: { [type]: { schema: { type: 'string' } } } };
+  }
+  const exported = paths['/v1/events/export']?.get?.responses?.['200'] as
+    { description: string; content: Record<string, Json> } | undefined;
+  if (exported) {
+    exported.content['text/csv'] = { schema: { type: 'string' } };
+    exported.description += `; or, with format=csv or Accept: text/csv, CSV: one row per line item, columns ${Object.keys(CSV_COLUMNS).join(', ')}`;
   }
 
   for (const item of Object.values(paths))
