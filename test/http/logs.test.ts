@@ -135,8 +135,8 @@ t.test('pretty for people, JSON for machines', async (t) => {
   t.match(completed, /INFO/, 'with a readable level');
   t.throws(() => JSON.parse(completed ?? ''), 'and not as JSON');
   t.ok(
-    lines.some((l) => /principal: "test-viewer"/.test(l)),
-    'the principal is shown',
+    lines.some((l) => /request completed GET \/v1\/inventory 200 .*"principal":"test-viewer"/.test(l)),
+    'one readable line: the request, its status and the principal',
   );
   t.notOk(
     lines.some((l) => l.includes(TEST_KEYS.viewer)),

@@ -29,7 +29,10 @@ export function createLogger(level: string, destination?: DestinationStream, hum
       pretty({
         sync: true,
         ...(destination ? { destination, colorize: false } : { colorize: process.stdout.isTTY === true }),
-        ignore: 'pid,hostname',
+        // A request on one line: `request completed GET /v1/inventory 200`, then who, how long, which id.
+        messageFormat: '{msg}{if req.method} {req.method} {req.url}{end}{if res.statusCode} {res.statusCode}{end}',
+        ignore: 'pid,hostname,req,res',
+        singleLine: true,
         translateTime: 'SYS:HH:MM:ss.l',
       }),
     );
