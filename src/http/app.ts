@@ -30,6 +30,7 @@ import { installFreshness } from './plugins/freshness.js';
 import { installSecurityHeaders } from './plugins/security-headers.js';
 import { addMethodNotAllowed } from './plugins/method-not-allowed.js';
 import { installMetrics, Metrics } from './plugins/metrics.js';
+import { LedgerLogController } from './plugins/request-logs.js';
 import { registerOpenApi } from './plugins/openapi.js';
 import { problemErrorHandler, rateLimitError } from './problem.js';
 import { eventRoutes } from './routes/events.js';
@@ -129,6 +130,8 @@ export async function buildApp(deps: LedgerDeps, options: AppOptions = {}): Prom
     bodyLimit: options.bodyLimit ?? 4 * 1024 * 1024,
     // A request id in every log line; a caller's own id is kept when it sends a sane one.
     genReqId: requestId,
+    // One line per answered request, naming the caller's principal (src/http/plugins/request-logs.ts).
+    logController: new LedgerLogController(),
     trustProxy: options.trustProxy ?? false,
     // On close, drop idle kept-alive connections.
     forceCloseConnections: 'idle',

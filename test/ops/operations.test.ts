@@ -1,4 +1,5 @@
 /** Metrics, security headers, CORS and configuration, as an operator sees them. */
+import parsePrometheusTextFormat from 'parse-prometheus-text-format';
 import t from 'tap';
 import { loadConfig, ConfigError } from '../../src/config.js';
 import { donation, line, world } from '../support/fixtures.js';
@@ -22,13 +23,77 @@ t.test('/metrics: requests, latencies, appends, rejections by rule, projection l
   const text = response.body;
   t.match(text, /mss_http_requests_total\{method="POST",route="\/v1\/events",status="201"\} 2/);
   t.match(text, /mss_http_requests_total\{method="POST",route="\/v1\/events",status="200"\} 1/);
-  t.match(text, /mss_http_request_duration_seconds_bucket\{method="GET",route="\/v1\/inventory",le="\+Inf"\} 1/);
+  t.match(text, /mss_http_request_duration_seconds_bucket\{le="\+Inf",method="GET",route="\/v1\/inventory"\} 1/);
   t.match(text, /mss_ledger_appends_total 2/);
   t.match(text, /mss_ledger_appended_events_total 8/);
   t.match(text, /mss_ledger_replays_total 1/);
   t.match(text, /mss_ledger_rejections_total\{rule="party-unknown"\} 1/);
   t.match(text, /mss_projection_lag_events \d+/);
   t.match(text, /mss_store_head_position 8/);
+});
+
+t.test('/metrics parses as Prometheus text, with the standard process metrics', async (t) => {
+  const { app, inject } = await testLedger(t, { seed: true });
+  // A lookup that finds nothing is a 404, not a refusal by a ledger rule.
+  const missing = await inject('viewer', { method: 'GET', url: '/v1/shipments/no-such-shipment' });
+  t.equal(missing.statusCode, 404);
+  t.equal(missing.json().rule, 'not-found');
+  await inject('recorder', {
+    method: 'POST',
+    url: '/v1/events',
+    payload: donation('us-inl', 'nobody', [line('rifle', 1)]),
+  });
+
+  const response = await app.inject({ method: 'GET', url: '/metrics' });
+  const families = new Map(parsePrometheusTextFormat(response.body).map((f) => [f.name, f]));
+  const declared = response.body
+    .split('\n')
+    .filter((l) => l.startsWith('# TYPE '))
+    .map((l) => l.split(' ')[2]);
+  t.same([...families.keys()].sort(), declared.sort(), 'every declared family is parsed');
+  // The parser folds a histogram's label sets together, so samples are counted outside histograms.
+  const plain = [...families.values()].filter((f) => f.type !== 'HISTOGRAM');
+  const lines = response.body
+    .split('\n')
+    .filter((l) => plain.some((f) => l.startsWith(`${f.name}{`) || l.startsWith(`${f.name} `)));
+  t.equal(
+    plain.reduce((n, f) => n + f.metrics.length, 0),
+    lines.length,
+    'every counter and gauge sample is understood by the parser',
+  );
+  t.ok(
+    plain.every((f) => f.metrics.every((s) => Number.isFinite(Number(s.value)))),
+    'and each has a numeric value',
+  );
+  for (const [name, type] of [
+    ['process_cpu_seconds_total', 'COUNTER'],
+    ['process_resident_memory_bytes', 'GAUGE'],
+    ['process_start_time_seconds', 'GAUGE'],
+    ['nodejs_eventloop_lag_seconds', 'GAUGE'],
+    ['nodejs_heap_size_used_bytes', 'GAUGE'],
+    ['nodejs_external_memory_bytes', 'GAUGE'],
+    ['nodejs_gc_duration_seconds', 'HISTOGRAM'],
+    ['mss_http_requests_total', 'COUNTER'],
+    ['mss_http_request_duration_seconds', 'HISTOGRAM'],
+    ['mss_ledger_appends_total', 'COUNTER'],
+    ['mss_ledger_rejections_total', 'COUNTER'],
+    ['mss_ledger_position', 'GAUGE'],
+    ['mss_projection_lag_events', 'GAUGE'],
+  ] as const)
+    t.equal(families.get(name)?.type, type, `${name} is a ${type.toLowerCase()}`);
+  if (process.platform === 'linux') t.ok(families.has('process_open_fds'), 'process_open_fds (Linux)');
+  const start = Number(families.get('process_start_time_seconds')?.metrics[0]?.value);
+  t.ok(start > 1.7e9 && start <= Date.now() / 1000, 'the start time is a plausible epoch second');
+  const rejections = families.get('mss_ledger_rejections_total')?.metrics ?? [];
+  t.same(
+    rejections.map((s) => s.labels?.rule),
+    ['party-unknown'],
+    'the refused post is counted; the 404 lookup is not',
+  );
+  const notFound = families
+    .get('mss_http_requests_total')
+    ?.metrics.find((s) => s.labels?.status === '404' && s.labels.route === '/v1/shipments/:shipmentId');
+  t.equal(notFound?.value, '1', 'the 404 is still counted as a request');
 });
 
 t.test('security headers and CORS', async (t) => {

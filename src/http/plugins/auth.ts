@@ -38,6 +38,8 @@ export function authHook(keyring: KeyRing, roles: readonly Role[]): OnRequest {
     const principal = keyring.authenticate(header.slice(7).trim());
     if (principal === undefined)
       return challenge(reply, request, 401, 'the API key is not known (or was revoked)', 'invalid_token');
+    // Every later line about this request names who called (never the key): refusals too.
+    request.log = reply.log = request.log.child({ principal: principal.name });
     if (!allowed.has(principal.role))
       return challenge(
         reply,

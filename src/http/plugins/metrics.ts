@@ -1,108 +1,138 @@
 /**
- * Prometheus metrics, written by hand in the text exposition format (0.0.4):
- * a few counters and one histogram do not need a library, and the hot path
- * stays a Map lookup and an increment.
+ * Prometheus metrics through prom-client. The process metrics every Node
+ * dashboard expects come from prom-client's defaults under their standard
+ * names (process_cpu_seconds_total, process_resident_memory_bytes,
+ * process_open_fds, process_start_time_seconds, nodejs_eventloop_lag_seconds,
+ * nodejs_gc_duration_seconds, nodejs_heap_size_used_bytes, …), collected once
+ * per process; the ledger's own, per app:
  *
  * - `mss_http_requests_total{method,route,status}`
  * - `mss_http_request_duration_seconds{method,route}` (histogram)
  * - `mss_ledger_appends_total`, `mss_ledger_appended_events_total`, `mss_ledger_replays_total`
- * - `mss_ledger_rejections_total{rule}`: refusals by the rule that refused
+ * - `mss_ledger_rejections_total{rule}`: refusals by the rule that refused (a 404 lookup is not one)
  * - `mss_ledger_position`, `mss_store_head_position`, `mss_projection_lag_events`
  */
 import type { FastifyInstance } from 'fastify';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { LedgerDeps } from '../app.js';
 
 const BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
 
-interface Histogram {
-  labels: string;
-  counts: number[];
-  sum: number;
-  count: number;
+/** The process's metrics: one registry however many apps a process builds (tests build many). */
+let processRegistry: Registry | undefined;
+function processMetrics(): Registry {
+  if (processRegistry === undefined) {
+    processRegistry = new Registry();
+    collectDefaultMetrics({ register: processRegistry });
+  }
+  return processRegistry;
 }
 
-const escape = (value: string) => value.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
-
 export class Metrics {
-  private readonly requests = new Map<string, number>();
-  private readonly durations = new Map<string, Histogram>();
-  private readonly rejections = new Map<string, number>();
-  appends = 0;
-  appendedEvents = 0;
-  replays = 0;
+  readonly registry = new Registry();
+  private readonly requests = new Counter({
+    name: 'mss_http_requests_total',
+    help: 'HTTP requests answered, by method, route and status.',
+    labelNames: ['method', 'route', 'status'] as const,
+    registers: [this.registry],
+  });
+  private readonly durations = new Histogram({
+    name: 'mss_http_request_duration_seconds',
+    help: 'Time to answer, by method and route.',
+    labelNames: ['method', 'route'] as const,
+    buckets: BUCKETS,
+    registers: [this.registry],
+  });
+  private readonly rejections = new Counter({
+    name: 'mss_ledger_rejections_total',
+    help: 'Requests refused, by the rule that refused them.',
+    labelNames: ['rule'] as const,
+    registers: [this.registry],
+  });
+  private readonly appendsTotal = this.counter(
+    'mss_ledger_appends_total',
+    'Accepted POST /v1/events requests that stored new events.',
+  );
+  private readonly appendedEventsTotal = this.counter(
+    'mss_ledger_appended_events_total',
+    'Events stored through the API.',
+  );
+  private readonly replaysTotal = this.counter(
+    'mss_ledger_replays_total',
+    'Idempotent retries answered with the original result.',
+  );
+  private readonly position = this.gauge('mss_ledger_position', 'Global position the projections reflect.');
+  private readonly head = this.gauge(
+    'mss_store_head_position',
+    'Last global position in the store (-1: store unreachable).',
+  );
+  private readonly lag = this.gauge(
+    'mss_projection_lag_events',
+    'Events stored but not yet folded into the projections.',
+  );
+  private counts = { appends: 0, appendedEvents: 0, replays: 0 };
+
+  private counter(name: string, help: string) {
+    return new Counter({ name, help, registers: [this.registry] });
+  }
+
+  private gauge(name: string, help: string) {
+    return new Gauge({ name, help, registers: [this.registry] });
+  }
+
+  // The routes count with `metrics.appends++`: each assignment adds its increase to the counter.
+  get appends(): number {
+    return this.counts.appends;
+  }
+  set appends(value: number) {
+    this.appendsTotal.inc(value - this.counts.appends);
+    this.counts.appends = value;
+  }
+  get appendedEvents(): number {
+    return this.counts.appendedEvents;
+  }
+  set appendedEvents(value: number) {
+    this.appendedEventsTotal.inc(value - this.counts.appendedEvents);
+    this.counts.appendedEvents = value;
+  }
+  get replays(): number {
+    return this.counts.replays;
+  }
+  set replays(value: number) {
+    this.replaysTotal.inc(value - this.counts.replays);
+    this.counts.replays = value;
+  }
 
   observeRequest(method: string, route: string, status: number, seconds: number): void {
-    const labels = `method="${method}",route="${escape(route)}"`;
-    const key = `${labels},status="${status}"`;
-    this.requests.set(key, (this.requests.get(key) ?? 0) + 1);
-    let histogram = this.durations.get(labels);
-    if (histogram === undefined) {
-      histogram = { labels, counts: new Array<number>(BUCKETS.length).fill(0), sum: 0, count: 0 };
-      this.durations.set(labels, histogram);
-    }
-    histogram.sum += seconds;
-    histogram.count++;
-    for (let i = 0; i < BUCKETS.length; i++) if (seconds <= (BUCKETS[i] as number)) histogram.counts[i]!++;
+    this.requests.inc({ method, route, status: String(status) });
+    this.durations.observe({ method, route }, seconds);
   }
 
   observeRejection(rule: string): void {
-    this.rejections.set(rule, (this.rejections.get(rule) ?? 0) + 1);
+    this.rejections.inc({ rule });
   }
 
-  render(gauges: { position: number; head: number }): string {
-    const lines: string[] = [];
-    const metric = (name: string, type: string, help: string) =>
-      lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
-    metric('mss_http_requests_total', 'counter', 'HTTP requests answered, by method, route and status.');
-    for (const [labels, value] of this.requests) lines.push(`mss_http_requests_total{${labels}} ${value}`);
-    metric('mss_http_request_duration_seconds', 'histogram', 'Time to answer, by method and route.');
-    for (const h of this.durations.values()) {
-      BUCKETS.forEach((le, i) =>
-        lines.push(`mss_http_request_duration_seconds_bucket{${h.labels},le="${le}"} ${h.counts[i]}`),
-      );
-      lines.push(`mss_http_request_duration_seconds_bucket{${h.labels},le="+Inf"} ${h.count}`);
-      lines.push(`mss_http_request_duration_seconds_sum{${h.labels}} ${h.sum}`);
-      lines.push(`mss_http_request_duration_seconds_count{${h.labels}} ${h.count}`);
-    }
-    metric('mss_ledger_appends_total', 'counter', 'Accepted POST /v1/events requests that stored new events.');
-    lines.push(`mss_ledger_appends_total ${this.appends}`);
-    metric('mss_ledger_appended_events_total', 'counter', 'Events stored through the API.');
-    lines.push(`mss_ledger_appended_events_total ${this.appendedEvents}`);
-    metric('mss_ledger_replays_total', 'counter', 'Idempotent retries answered with the original result.');
-    lines.push(`mss_ledger_replays_total ${this.replays}`);
-    metric('mss_ledger_rejections_total', 'counter', 'Requests refused, by the rule that refused them.');
-    for (const [rule, value] of this.rejections)
-      lines.push(`mss_ledger_rejections_total{rule="${escape(rule)}"} ${value}`);
-    metric('mss_ledger_position', 'gauge', 'Global position the projections reflect.');
-    lines.push(`mss_ledger_position ${gauges.position}`);
-    metric('mss_store_head_position', 'gauge', 'Last global position in the store (-1: store unreachable).');
-    lines.push(`mss_store_head_position ${gauges.head}`);
-    metric('mss_projection_lag_events', 'gauge', 'Events stored but not yet folded into the projections.');
-    lines.push(`mss_projection_lag_events ${gauges.head < 0 ? 0 : Math.max(0, gauges.head - gauges.position)}`);
-    metric('process_resident_memory_bytes', 'gauge', 'Resident memory.');
-    lines.push(`process_resident_memory_bytes ${process.memoryUsage.rss()}`);
-    // Where resident memory goes: the JS heap, and typed arrays / buffers outside it.
-    const memory = process.memoryUsage();
-    metric('nodejs_heap_used_bytes', 'gauge', 'V8 heap in use.');
-    lines.push(`nodejs_heap_used_bytes ${memory.heapUsed}`);
-    metric('nodejs_heap_total_bytes', 'gauge', 'V8 heap reserved.');
-    lines.push(`nodejs_heap_total_bytes ${memory.heapTotal}`);
-    metric(
-      'nodejs_external_memory_bytes',
-      'gauge',
-      'Memory outside the V8 heap held by JS objects (typed arrays, buffers).',
-    );
-    lines.push(`nodejs_external_memory_bytes ${memory.external}`);
-    return `${lines.join('\n')}\n`;
+  /** The exposition text: the process's metrics, then the ledger's. */
+  async render(gauges: { position: number; head: number }): Promise<string> {
+    this.position.set(gauges.position);
+    this.head.set(gauges.head);
+    this.lag.set(gauges.head < 0 ? 0 : Math.max(0, gauges.head - gauges.position));
+    return `${await processMetrics().metrics()}\n${await this.registry.metrics()}`;
+  }
+
+  get contentType(): string {
+    return this.registry.contentType;
   }
 }
 
 /** Counts every answer, and serves GET /metrics. */
 export function installMetrics(app: FastifyInstance, deps: LedgerDeps, metrics: Metrics): void {
+  processMetrics();
   app.addHook('onResponse', (request, reply, done) => {
     const route = request.routeOptions.url ?? 'unmatched';
     metrics.observeRequest(request.method, route, reply.statusCode, reply.elapsedTime / 1000);
-    if (reply.problemRule !== undefined) metrics.observeRejection(reply.problemRule);
+    // A lookup that finds nothing (404) answers a question; it refuses nothing.
+    if (reply.problemRule !== undefined && reply.statusCode !== 404) metrics.observeRejection(reply.problemRule);
     done();
   });
 
@@ -111,7 +141,7 @@ export function installMetrics(app: FastifyInstance, deps: LedgerDeps, metrics: 
     {
       config: { access: 'public' },
       schema: {
-        summary: 'Prometheus metrics: requests, latencies, appends, rejections by rule, projection lag',
+        summary: 'Prometheus metrics: process, requests, latencies, appends, rejections by rule, projection lag',
         description:
           'Text exposition format 0.0.4. Public: it holds counts and timings, no ledger data. Expose it on an internal network only.',
         tags: ['operations'],
@@ -119,9 +149,8 @@ export function installMetrics(app: FastifyInstance, deps: LedgerDeps, metrics: 
     },
     async (_request, reply) => {
       const head = await deps.store.headPosition().catch(() => -1);
-      return reply
-        .type('text/plain; version=0.0.4; charset=utf-8')
-        .send(metrics.render({ position: deps.projector.state.position, head }));
+      const text = await metrics.render({ position: deps.projector.state.position, head });
+      return reply.type(metrics.contentType).send(text);
     },
   );
 }

@@ -6,15 +6,19 @@
  * 429, 500 as problem details), the freshness headers of projections, and an
  * example of every event type. Served at /openapi.json and, as Swagger UI, /docs.
  */
+import { existsSync, readFileSync } from 'node:fs';
 import swagger from '@fastify/swagger';
 import helmet from '@fastify/helmet';
 import swaggerUi from '@fastify/swagger-ui';
 import type { FastifyInstance } from 'fastify';
 import { createJsonSchemaTransform, jsonSchemaTransformObject } from 'fastify-type-provider-zod';
 import { rolesFor } from '../../auth/policy.js';
+import { RULES } from '../../ledger/rules.js';
 import { PROBLEM_CONTENT_TYPE } from '../problem.js';
+import { CSV_COLUMNS } from '../routes/events-csv.js';
 import { RouteCatalog } from './catalog.js';
 import { eventExamples } from './examples.js';
+import { addDiscriminators, addOperationIds, describeResponses, tidySchemas } from './openapi-tidy.js';
 
 type Json = Record<string, unknown>;
 interface OperationObject {
@@ -42,6 +46,70 @@ const FRESHNESS_HEADERS = {
 };
 
 const HTTP_METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'];
+
+/** The package's version, from the nearest package.json up (src/… in development, dist/src/… built). */
+export function packageVersion(from = new URL('.', import.meta.url)): string {
+  for (let dir = from; dir.pathname !== '/'; dir = new URL('..', dir)) {
+    const file = new URL('package.json', dir);
+    if (existsSync(file)) return (JSON.parse(readFileSync(file, 'utf8')) as { version: string }).version;
+  }
+  return '0.0.0';
+}
+
+/** What a success answer is, where the route's summary (the default) does not say it. */
+const RESPONSE_DESCRIPTIONS: Record<string, string> = {
+  'GET /health': 'the process answers',
+  'POST /v1/events 200': 'a retry of events already recorded: the original receipt, nothing new stored',
+  'POST /v1/events 201': 'recorded: the positions and revisions the events were given',
+  'GET /v1/events': 'a page of the log, and the cursor to read on',
+  'GET /v1/streams/{id}': "a page of the stream's events, and its current revision",
+};
+
+/** Examples of answers, written from real ones on a small ledger: cheap, and they show the shapes. */
+const RECEIPT_EXAMPLE = {
+  replayed: false,
+  position: 42,
+  events: [
+    {
+      id: '0193a5c2-7a1e-7cc0-9e55-2b6f6d7f0a11',
+      type: 'DonationReceived',
+      globalPosition: 42,
+      streamRevision: 41,
+      occurredAt: '2025-02-10T00:00:00.000Z',
+      recordedAt: '2025-03-01T09:12:44.120Z',
+    },
+  ],
+};
+const PROBLEM_EXAMPLES: Record<string, Json> = {
+  '400': {
+    type: 'urn:mss-ledger:rule:schema-invalid',
+    title: RULES['schema-invalid'].title,
+    status: 400,
+    detail: 'body data.lines[0].quantity.value: must be greater than zero',
+    instance: '/v1/events',
+    rule: 'schema-invalid',
+    field: 'data.lines[0].quantity.value',
+    errors: [{ field: 'data.lines[0].quantity.value', rule: 'schema-invalid', message: 'must be greater than zero' }],
+  },
+  '412': {
+    type: 'urn:mss-ledger:rule:expected-revision-mismatch',
+    title: RULES['expected-revision-mismatch'].title,
+    status: 412,
+    detail: 'expected revision 40, the ledger is at 41',
+    instance: '/v1/events',
+    rule: 'expected-revision-mismatch',
+    context: { expectedRevision: 40, currentRevision: 41 },
+  },
+  '422': {
+    type: 'urn:mss-ledger:rule:party-unknown',
+    title: RULES['party-unknown'].title,
+    status: 422,
+    detail: 'party nobody is not registered',
+    instance: '/v1/events',
+    rule: 'party-unknown',
+    field: 'data.recipient',
+  },
+};
 
 /** Completes the generated document; exported for tests. */
 export function completeDocument(document: Json, catalog: RouteCatalog): Json {
@@ -120,7 +188,7 @@ export function completeDocument(document: Json, catalog: RouteCatalog): Json {
       name: 'If-Match',
       required: false,
       description:
-        'optimistic concurrency: `"<revision>"` of the ledger stream you decided on (see GET /v1/streams/ledger). If the ledger moved on, 412 with the current revision. A retry of an already recorded batch is still answered as a replay.',
+        'optimistic concurrency: `"<revision>"` of the ledger stream you decided on (see GET /v1/streams/ledger); `W/"<revision>"` and a bare `<revision>` mean the same. If the ledger moved on, 412 with the current revision. A retry of an already recorded batch is still answered as a replay.',
       schema: { type: 'string', example: '"41"' },
     });
     const replayHeaders = {
@@ -151,10 +219,39 @@ export function completeDocument(document: Json, catalog: RouteCatalog): Json {
     op.responses ??= {};
     op.responses['200'] = { description, content: { [type]: { schema: { type: 'string' } } } };
   }
+  const exported = paths['/v1/events/export']?.get?.responses?.['200'] as
+    { description: string; content: Record<string, Json> } | undefined;
+  if (exported) {
+    exported.content['text/csv'] = { schema: { type: 'string' } };
+    exported.description += `; or, with format=csv or Accept: text/csv, CSV: one row per line item, columns ${Object.keys(CSV_COLUMNS).join(', ')}`;
+  }
+
+  const health = paths['/health']?.get?.responses?.['200']?.content as Record<string, Json> | undefined;
+  if (health?.['application/json']) health['application/json'].example = { status: 'ok' };
+  const self = paths['/openapi.json']?.get;
+  if (self)
+    (self.responses ??= {})['200'] = {
+      description: 'this document',
+      content: { 'application/json': { schema: { type: 'object' } } },
+    };
+  if (events?.responses) {
+    for (const status of ['200', '201']) {
+      const media = (events.responses[status]?.content as Record<string, Json> | undefined)?.['application/json'];
+      if (media) media.example = status === '200' ? { ...RECEIPT_EXAMPLE, replayed: true } : RECEIPT_EXAMPLE;
+    }
+    for (const [status, example] of Object.entries(PROBLEM_EXAMPLES)) {
+      const media = (events.responses[status]?.content as Record<string, Json> | undefined)?.[PROBLEM_CONTENT_TYPE];
+      if (media) media.example = example;
+    }
+  }
 
   for (const item of Object.values(paths))
     for (const method of Object.keys(item))
       if (!HTTP_METHODS.includes(method)) delete (item as Record<string, unknown>)[method];
+  describeResponses(document, RESPONSE_DESCRIPTIONS);
+  addOperationIds(document);
+  tidySchemas(document);
+  addDiscriminators(document);
   return document;
 }
 
@@ -164,10 +261,11 @@ export async function registerOpenApi(app: FastifyInstance, catalog: RouteCatalo
       openapi: '3.1.0',
       info: {
         title: 'MSS Ledger',
-        version: '1',
+        version: packageVersion(),
         description:
           'An event-sourced logistics ledger for the MSS mission in Haiti. Every request except /health, /ready, /metrics, /docs and /openapi.json needs an API key: `Authorization: Bearer <key>`. Roles: **recorder** (post events; read projections, the log and streams), **auditor** (read everything, including the NDJSON export; no posting), **viewer** (projections and the position stream only). Errors are RFC 9457 problem details (`application/problem+json`) whose `type` names the rule.',
       },
+      servers: [{ url: '/', description: 'this service (relative to where this document was fetched)' }],
       components: {
         securitySchemes: {
           bearerAuth: { type: 'http', scheme: 'bearer', description: 'an API key: Authorization: Bearer <key>' },

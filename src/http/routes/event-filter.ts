@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { DateOrInstant, EVENT_TYPES, Slug, toInstant, type RecordedEvent } from '../../../events/index.js';
+import { PrincipalName } from '../../auth/keys.js';
 
 export const StreamId = z
   .string()
@@ -36,6 +37,7 @@ export const FilterFields = {
   occurredTo: DateOrInstant.optional().describe('business time, inclusive (a bare date means the whole day)'),
   recordedFrom: DateOrInstant.optional().describe('recording time, inclusive'),
   recordedTo: DateOrInstant.optional().describe('recording time, inclusive (a bare date means the whole day)'),
+  recordedBy: PrincipalName.optional().describe('only events recorded by this principal (the name of an API key)'),
 };
 
 export type EventFilter = {
@@ -48,6 +50,7 @@ export type EventFilter = {
   occurredTo?: string | undefined;
   recordedFrom?: string | undefined;
   recordedTo?: string | undefined;
+  recordedBy?: string | undefined;
 };
 
 const PARTY_FIELDS = ['from', 'to', 'donor', 'recipient', 'by', 'holder', 'contingent', 'partyId'] as const;
@@ -90,6 +93,10 @@ export function eventPredicate(filter: EventFilter): ((event: RecordedEvent) => 
   if (filter.recordedTo !== undefined) {
     const to = upperBound(filter.recordedTo);
     tests.push((e) => e.recordedAt <= to);
+  }
+  if (filter.recordedBy !== undefined) {
+    const by = filter.recordedBy;
+    tests.push((e) => e.recordedBy === by);
   }
   if (filter.party !== undefined) {
     const party = filter.party;

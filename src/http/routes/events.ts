@@ -22,6 +22,8 @@ import { exportLine } from '../../log/leaf.js';
 import { issueFromZod, Problem, schemaProblem, sendProblem, type SchemaIssue } from '../problem.js';
 import type { LedgerDeps } from '../app.js';
 import { eventPredicate, FilterFields } from './event-filter.js';
+import { IF_MATCH_FORMS, parseIfMatch } from '../if-match.js';
+import { sendCsvExport, wantsCsv } from './events-csv.js';
 
 export const MAX_BATCH = 1000;
 
@@ -131,16 +133,13 @@ const ListQuery = z
 const ExportQuery = z
   .object({
     after: z.coerce.number().int().min(0).default(0).describe('start after this global position'),
+    format: z
+      .enum(['ndjson', 'csv'])
+      .optional()
+      .describe('ndjson (default) or csv; without it, `Accept: text/csv` asks for CSV'),
     ...FilterFields,
   })
   .strict();
-
-/** `If-Match: "41"` → 41; `*` or absent → undefined (no condition). */
-export function parseIfMatch(header: string | undefined): number | undefined | 'invalid' {
-  if (header === undefined || header.trim() === '*') return undefined;
-  const match = /^\s*"?(-1|\d{1,15})"?\s*$/.exec(header);
-  return match ? Number(match[1]) : 'invalid';
-}
 
 export const eventRoutes: FastifyPluginAsync<LedgerDeps> = async (app, deps) => {
   const typed = app.withTypeProvider<ZodTypeProvider>();
@@ -167,7 +166,7 @@ export const eventRoutes: FastifyPluginAsync<LedgerDeps> = async (app, deps) => 
         return sendProblem(
           reply,
           schemaProblem(
-            [{ field: 'If-Match', rule: 'schema-invalid', message: 'must be "<revision>" (a whole number) or *' }],
+            [{ field: 'If-Match', rule: 'schema-invalid', message: `must be ${IF_MATCH_FORMS}` }],
             request.url,
             'headers',
           ),
@@ -258,7 +257,7 @@ export const eventRoutes: FastifyPluginAsync<LedgerDeps> = async (app, deps) => 
     {
       config: { access: 'export' },
       schema: {
-        summary: 'Export the event log (or a filtered part) as NDJSON, streamed',
+        summary: 'Export the event log (or a filtered part) as NDJSON or CSV, streamed',
         description:
           'One stored event per line, in recording order, from `after` up to the head of the log when the export started (`X-Ledger-Position`). Streamed page by page with backpressure: the server holds one page at a time, whatever the size of the log.',
         tags: ['events'],
@@ -267,9 +266,10 @@ export const eventRoutes: FastifyPluginAsync<LedgerDeps> = async (app, deps) => 
       },
     },
     async (request, reply) => {
-      const { after, ...filter } = request.query;
+      const { after, format, ...filter } = request.query;
       const predicate = eventPredicate(filter);
       const head = await deps.store.headPosition();
+      if (wantsCsv(format, request.headers.accept)) return sendCsvExport(reply, deps.store, { after, head }, predicate);
       const store = deps.store;
       async function* pages(): AsyncGenerator<string> {
         let cursor = after;
