@@ -1,7 +1,7 @@
 # syntax=docker/dockerfile:1
 # MSS Ledger: build with the full toolchain, run on a slim image as the `node` user.
 
-FROM node:20-bookworm AS build
+FROM node:26-bookworm AS build
 WORKDIR /app
 COPY package.json package-lock.json .npmrc ./
 # better-sqlite3 compiles (or fetches) its native addon here, against the same glibc as the runtime image.
@@ -14,7 +14,7 @@ COPY src ./src
 COPY web ./web
 RUN npm run build && npm prune --omit=dev
 
-FROM node:20-bookworm-slim AS runtime
+FROM node:26-bookworm-slim AS runtime
 ENV NODE_ENV=production \
     PORT=3000 \
     HOST=0.0.0.0 \
