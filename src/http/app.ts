@@ -45,6 +45,8 @@ export interface LedgerDeps {
   projector: Projector;
   /** What keeps the ledger from taking writes right now (a read-only store, a full disk…), for /ready. */
   health?: () => Promise<string[]>;
+  /** Why the store refuses every write, when it was opened read-only. */
+  readOnly?: string;
   /** The verifiable log; without one the /v1/log routes are absent. */
   log?: LedgerLog | undefined;
 }
@@ -203,7 +205,7 @@ export async function buildApp(deps: LedgerDeps, options: AppOptions = {}): Prom
     },
     async () => app.swagger(),
   );
-  if (deps.log) installLogHooks(app, deps.log);
+  if (deps.log) installLogHooks(app, deps.log, deps.readOnly);
   if (deps.log) await app.register(logRoutes, { ...deps, log: deps.log, prefix: '/v1/log' });
   await app.register(operationRoutes, deps);
   await app.register(eventRoutes, { ...deps, prefix: '/v1/events' });

@@ -12,6 +12,12 @@ export const FAULTS = {
   'store-full': { status: 507, retryAfterSeconds: 60, title: 'The event store has no room left' },
   /** The store can be read but not written (read-only file or mount, restored backup). */
   'store-read-only': { status: 503, retryAfterSeconds: 300, title: 'The event store is read-only' },
+  /** The store no longer matches the log's signed checkpoints (tampering, or an unsigned tail an operator must accept): nothing is recorded. */
+  'log-not-verified': {
+    status: 503,
+    retryAfterSeconds: 60,
+    title: 'The ledger is not verified against its signed log',
+  },
   /** The append was sent but its answer was lost: it may or may not be stored. */
   'append-outcome-unknown': {
     status: 503,

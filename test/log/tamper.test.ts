@@ -245,7 +245,12 @@ t.test('a crash between commit and signing leaves an unsigned tail, not tamperin
   const writer = ledger.ledger.writer as unknown as { afterAppend: typeof ledger.log.afterAppend };
   writer.afterAppend = ledger.log.afterAppend;
   const posted = await ledger.inject('recorder', { method: 'POST', url: '/v1/events', payload: transfer(1) });
-  t.equal(posted.statusCode, 500, 'never acknowledged');
+  t.equal(posted.statusCode, 503, 'never acknowledged');
+  t.equal(
+    posted.json<{ type: string }>().type,
+    'urn:mss-ledger:fault:append-outcome-unknown',
+    'stored but not signed: the client is told to retry with the same ids',
+  );
   await ledger.close();
 
   const again = await openLogLedger(dir);

@@ -8,9 +8,10 @@ import type { FastifyInstance, FastifyPluginAsync, FastifyReply } from 'fastify'
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { DateOrInstant } from '../../../events/index.js';
+import { StoreFault } from '../../store/faults.js';
 import type { LedgerLog } from '../../log/ledger-log.js';
 import type { LedgerDeps } from '../app.js';
-import { httpProblem, Problem, sendProblem } from '../problem.js';
+import { httpProblem, Problem, sendProblem, sendFault } from '../problem.js';
 import { endOfInstant } from './projections.js';
 
 const TEXT = 'text/plain; charset=utf-8';
@@ -192,7 +193,7 @@ export const logRoutes: FastifyPluginAsync<LedgerDeps & { log: LedgerLog }> = as
  * `X-Ledger-Root`), from the position the handler answered for; and no
  * event is recorded while the store does not match what was signed.
  */
-export function installLogHooks(app: FastifyInstance, log: LedgerLog): void {
+export function installLogHooks(app: FastifyInstance, log: LedgerLog, readOnly?: string): void {
   app.addHook('onSend', (request, reply, payload, done) => {
     if (reply.statusCode === 200 && request.routeOptions.config.projection) {
       const state = log.stateAt(request.seenPosition);
@@ -201,10 +202,20 @@ export function installLogHooks(app: FastifyInstance, log: LedgerLog): void {
     done(null, payload);
   });
   app.addHook('preHandler', (request, reply, done) => {
-    if (request.method === 'POST' && request.routeOptions.config.access === 'record' && log.status.state !== 'verified')
-      return void sendProblem(
+    // A read-only store refuses every write anyway, and says why more plainly.
+    if (
+      !readOnly &&
+      request.method === 'POST' &&
+      request.routeOptions.config.access === 'record' &&
+      log.status.state !== 'verified'
+    )
+      return void sendFault(
         reply,
-        httpProblem(503, `nothing is recorded until the log is verified: ${log.problems().join('; ')}`, request.url),
+        new StoreFault(
+          'log-not-verified',
+          `nothing is recorded until the log is verified: ${log.problems().join('; ')}`,
+        ),
+        request.url,
       );
     done();
   });
