@@ -74,30 +74,146 @@ t.test('every rule answers its documented status, as a problem naming the rule, 
   const setup = await inject('recorder', { method: 'POST', url: '/v1/events', payload: history });
   t.equal(setup.statusCode, 201, 'the history is recorded');
 
-  const posts: [RuleName, unknown, Record<string, string>?][] = [
-    ['schema-invalid', transfer('mss', 'hnp', [line('rifle', -1)])],
-    ['event-type-unknown', { ...transfer('mss', 'hnp', [line('rifle', 1)]), type: 'MaterielTeleported' }],
-    ['occurred-at-in-future', donation('us-inl', 'mss', [line('rifle', 1)], '2999-01-01')],
-    ['party-unknown', transfer('mss', 'nobody', [line('rifle', 1)])],
-    ['party-already-registered', party('mss', 'mission')],
-    ['item-type-unknown', donation('us-inl', 'mss', [line('tank', 1)])],
-    ['item-type-already-registered', itemType('rifle', 'firearm')],
-    ['holder-stock-insufficient', transfer('mss', 'hnp', [line('rifle', 100)])],
-    ['contingent-headcount-insufficient', departed('kenya', 11)],
-    ['serial-not-held', transfer('hnp', 'mss', [line('rifle', 1, ['AK-1'])])],
-    ['serial-already-held', donation('us-inl', 'hnp', [line('rifle', 1, ['AK-1'])])],
-    ['shipment-unknown', receipt('nope', [line('apc', 1)])],
-    ['shipment-already-exists', dispatch('s1', 'us-inl', 'mss', [line('apc', 1)])],
-    ['shipment-closed', receipt('s2', [line('apc', 1)])],
-    ['receipt-exceeds-dispatch', receipt('s1', [line('apc', 2)])],
-    ['receipt-item-not-dispatched', receipt('s1', [line('rifle', 1)])],
-    ['shipment-has-receipts', reversal(sent.id ?? '')],
-    ['reversal-target-unknown', reversal(newId())],
-    ['reversal-already-reversed', reversal(rounds.id ?? '')],
-    ['reversal-of-reversal', reversal(roundsBack.id ?? '')],
-    ['reversal-not-supported', reversal(registrations[0]?.id ?? '')],
-    ['idempotency-conflict', { ...gift, data: { ...gift.data, recipient: 'hnp' } }],
-    ['expected-revision-mismatch', donation('us-inl', 'mss', [line('rifle', 1)]), { 'if-match': '"0"' }],
+  const worldId = registrations[0]?.id ?? '';
+  const unknownId = newId();
+  /** Each refusal names the field, gives the facts behind it (context), and says them in words (detail). */
+  type Expected = { field?: string; context?: object; detail?: RegExp; headers?: Record<string, string> };
+  const posts: [RuleName, unknown, Expected][] = [
+    ['schema-invalid', transfer('mss', 'hnp', [line('rifle', -1)]), { field: 'data.lines[0].quantity.value' }],
+    [
+      'event-type-unknown',
+      { ...transfer('mss', 'hnp', [line('rifle', 1)]), type: 'MaterielTeleported' },
+      { field: 'type', detail: /type/ },
+    ],
+    [
+      'occurred-at-in-future',
+      donation('us-inl', 'mss', [line('rifle', 1)], '2999-01-01'),
+      { field: 'occurredAt', context: { occurredAt: /^2999-01-01/, now: /^20/ }, detail: /2999-01-01.*after now/ },
+    ],
+    [
+      'party-unknown',
+      transfer('mss', 'nobody', [line('rifle', 1)]),
+      { field: 'data.to', context: { partyId: 'nobody' }, detail: /nobody is not registered/ },
+    ],
+    [
+      'party-already-registered',
+      party('mss', 'mission'),
+      { field: 'data.partyId', context: { partyId: 'mss' }, detail: /mss is already registered/ },
+    ],
+    [
+      'item-type-unknown',
+      donation('us-inl', 'mss', [line('tank', 1)]),
+      { field: 'data.lines[0].itemType', context: { itemType: 'tank' }, detail: /tank is not in the catalogue/ },
+    ],
+    [
+      'item-type-already-registered',
+      itemType('rifle', 'firearm'),
+      { field: 'data.itemType', context: { itemType: 'rifle' }, detail: /rifle is already in the catalogue/ },
+    ],
+    [
+      'holder-stock-insufficient',
+      transfer('mss', 'hnp', [line('rifle', 100)]),
+      {
+        field: 'data.lines[0].quantity.value',
+        context: { holder: 'mss', itemType: 'rifle', asked: 100, onHand: 9 },
+        detail: /mss has 9 rifle on hand, 100 asked/,
+      },
+    ],
+    [
+      'contingent-headcount-insufficient',
+      departed('kenya', 11),
+      {
+        field: 'data.count.value',
+        context: { country: 'kenya', role: 'police', deployed: 10, departing: 11 },
+        detail: /10 police from kenya are deployed, 11 would depart/,
+      },
+    ],
+    [
+      'serial-not-held',
+      transfer('hnp', 'mss', [line('rifle', 1, ['AK-1'])]),
+      {
+        field: 'data.lines[0].serials',
+        context: { serial: 'AK-1', heldBy: 'mss', movedFrom: 'hnp' },
+        detail: /AK-1 is held by mss, not hnp/,
+      },
+    ],
+    [
+      'serial-already-held',
+      donation('us-inl', 'hnp', [line('rifle', 1, ['AK-1'])]),
+      { field: 'data.lines[0].serials', context: { serial: 'AK-1', heldBy: 'mss', movedFrom: 'us-inl' } },
+    ],
+    [
+      'shipment-unknown',
+      receipt('nope', [line('apc', 1)]),
+      { field: 'data.shipmentId', context: { shipmentId: 'nope' }, detail: /no shipment nope/ },
+    ],
+    [
+      'shipment-already-exists',
+      dispatch('s1', 'us-inl', 'mss', [line('apc', 1)]),
+      { field: 'data.shipmentId', context: { shipmentId: 's1' }, detail: /s1 was already dispatched/ },
+    ],
+    [
+      'shipment-closed',
+      receipt('s2', [line('apc', 1)]),
+      { field: 'data.shipmentId', context: { shipmentId: 's2' }, detail: /s2 is closed/ },
+    ],
+    [
+      'receipt-exceeds-dispatch',
+      receipt('s1', [line('apc', 2)]),
+      {
+        field: 'data.lines[0].quantity.value',
+        context: { shipmentId: 's1', itemType: 'apc', dispatched: 2, alreadyReceived: 1, asked: 2 },
+        detail: /s1 has 1 apc still to arrive, the receipt says 2/,
+      },
+    ],
+    [
+      'receipt-item-not-dispatched',
+      receipt('s1', [line('rifle', 1)]),
+      {
+        field: 'data.lines[0].itemType',
+        context: { shipmentId: 's1', itemType: 'rifle' },
+        detail: /s1 carried no rifle/,
+      },
+    ],
+    [
+      'shipment-has-receipts',
+      reversal(sent.id ?? ''),
+      { field: 'data.eventId', context: { eventId: sent.id, shipmentId: 's1' }, detail: /s1 has receipts/ },
+    ],
+    [
+      'reversal-target-unknown',
+      reversal(unknownId),
+      { field: 'data.eventId', context: { eventId: unknownId }, detail: new RegExp(`no event ${unknownId}`) },
+    ],
+    [
+      'reversal-already-reversed',
+      reversal(rounds.id ?? ''),
+      { field: 'data.eventId', context: { eventId: rounds.id }, detail: /was already reversed/ },
+    ],
+    [
+      'reversal-of-reversal',
+      reversal(roundsBack.id ?? ''),
+      { field: 'data.eventId', context: { eventId: roundsBack.id }, detail: /is itself a reversal/ },
+    ],
+    [
+      'reversal-not-supported',
+      reversal(worldId),
+      { field: 'data.eventId', context: { eventId: worldId }, detail: /a PartyRegistered cannot be reversed/ },
+    ],
+    [
+      'idempotency-conflict',
+      { ...gift, data: { ...gift.data, recipient: 'hnp' } },
+      { field: 'id', context: { eventId: gift.id, position: registrations.length + 1 }, detail: /different content/ },
+    ],
+    [
+      'expected-revision-mismatch',
+      donation('us-inl', 'mss', [line('rifle', 1)]),
+      {
+        headers: { 'if-match': '"0"' },
+        context: { expectedRevision: 0, currentRevision: history.length - 1 },
+        detail: new RegExp(`at revision ${history.length - 1}, not 0`),
+      },
+    ],
   ];
   const gets: [RuleName, string][] = [
     ['query-date-in-future', '/v1/inventory?asOf=2999-01-01'],
@@ -111,11 +227,14 @@ t.test('every rule answers its documented status, as a problem naming the rule, 
   );
 
   const head = await store.headPosition();
-  for (const [rule, body, headers] of posts) {
+  for (const [rule, body, expected] of posts) {
+    const { headers, ...said } = expected;
     const response = await inject('recorder', { method: 'POST', url: '/v1/events', payload: body as object, headers });
     t.equal(response.statusCode, DOCUMENTED[rule], `${rule}: ${DOCUMENTED[rule]}`);
     t.match(response.headers['content-type'], /^application\/problem\+json/, `${rule}: problem details`);
-    t.equal(response.json().type, `urn:mss-ledger:rule:${rule}`, `${rule}: the problem type names the rule`);
+    const problem = response.json();
+    t.equal(problem.type, `urn:mss-ledger:rule:${rule}`, `${rule}: the problem type names the rule`);
+    t.match(problem, said, `${rule}: names the field, the facts and says them`);
   }
   t.equal(await store.headPosition(), head, 'no refused post stored anything');
   for (const [rule, url] of gets) {

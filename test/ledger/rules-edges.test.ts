@@ -5,6 +5,7 @@
  */
 import t from 'tap';
 import type { IncomingEvent } from '../../events/index.js';
+import { RejectionError } from '../../src/ledger/rules.js';
 import { given, NOW } from '../support/given.js';
 import {
   close,
@@ -16,6 +17,7 @@ import {
   receipt,
   reversal,
   seizure,
+  transfer,
   world,
 } from '../support/fixtures.js';
 
@@ -77,4 +79,14 @@ t.test('a second reversal is refused by reversal-already-reversed, whatever the 
       .when(reversal(closing.id ?? ''))
       .thenRefused(t, 'reversal-already-reversed', 'data.eventId');
   });
+});
+
+t.test('a refusal thrown by the writer reads in a log as the rule, then the detail', async (t) => {
+  const rejection = given(world())
+    .when(transfer('mss', 'hnp', [line('rifle', 1)]))
+    .thenRefused(t, 'holder-stock-insufficient');
+  const error = new RejectionError(rejection!);
+  t.equal(error.name, 'RejectionError');
+  t.equal(error.message, 'holder-stock-insufficient: mss has 0 rifle on hand, 1 asked');
+  t.equal(error.rejection, rejection, 'and carries the rejection itself');
 });
