@@ -4,6 +4,7 @@
  * worth a mutant's time), with its own incremental file. Everything else as stryker.config.json.
  */
 import { readFileSync } from 'node:fs';
+import { URL } from 'node:url';
 
 const base = JSON.parse(readFileSync(new URL('../../stryker.config.json', import.meta.url), 'utf8'));
 
