@@ -15,6 +15,7 @@ import {
   line,
   newId,
   receipt,
+  reversal,
   seizure,
   transfer,
   world,
@@ -100,4 +101,24 @@ t.test('a receipt brings in only serials its shipment carried', async (t) => {
     .when(receipt('s1', [line('rifle', 1, ['AK-9'])]))
     .thenRefused(t, 'serial-not-held', 'data.lines[0].serials');
   t.match(rejection?.context, { serial: 'AK-9', heldBy: 'mss', movedFrom: 'transit:s1' });
+});
+
+t.test('reversal-not-supported for an item type registration too', async (t) => {
+  const history = world();
+  const rifle = history.find((e) => e.type === 'ItemTypeRegistered')!;
+  given(history)
+    .when(reversal(rifle.id ?? ''))
+    .thenRefused(t, 'reversal-not-supported', 'data.eventId');
+});
+
+t.test('a receipt whose goods were handed on cannot be reversed', async (t) => {
+  const got = receipt('s1', [line('apc', 2)]);
+  const history = [...world(), dispatch('s1', 'us-inl', 'mss', [line('apc', 2)]), got];
+  given(history)
+    .when(reversal(got.id ?? ''))
+    .thenAccepted(t);
+  const rejection = given([...history, transfer('mss', 'hnp', [line('apc', 2)])])
+    .when(reversal(got.id ?? ''))
+    .thenRefused(t, 'holder-stock-insufficient', 'data.eventId');
+  t.match(rejection?.context, { holder: 'mss', itemType: 'apc', asked: 2, onHand: 0 });
 });

@@ -3,14 +3,19 @@
  * summary that is: test/mutation/summary.md, with the score per file and folder, equivalent
  * mutants (from equivalent.json, each with why) left out of the score, and every other survivor.
  *
- *   node test/mutation/summarise.mjs [report.json]
+ *   node test/mutation/summarise.mjs [report.json …]
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
 const here = import.meta.dirname;
-const reportFile = process.argv[2] ?? path.join(here, '..', '..', 'reports', 'mutation', 'mutation.json');
-const report = JSON.parse(readFileSync(reportFile, 'utf8'));
+// Several reports (e.g. the whole set and the store's own run) are read as one; a later one wins per file.
+const reportFiles =
+  process.argv.length > 2
+    ? process.argv.slice(2)
+    : [path.join(here, '..', '..', 'reports', 'mutation', 'mutation.json')];
+const report = { files: {} };
+for (const file of reportFiles) Object.assign(report.files, JSON.parse(readFileSync(file, 'utf8')).files);
 /** @type {{ file: string; line: number; mutator: string; replacement: string; why: string }[]} */
 const equivalent = JSON.parse(readFileSync(path.join(here, 'equivalent.json'), 'utf8'));
 
