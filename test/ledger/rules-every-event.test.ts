@@ -122,3 +122,25 @@ t.test('a receipt whose goods were handed on cannot be reversed', async (t) => {
     .thenRefused(t, 'holder-stock-insufficient', 'data.eventId');
   t.match(rejection?.context, { holder: 'mss', itemType: 'apc', asked: 2, onHand: 0 });
 });
+
+t.test('a reversed dispatch is gone: nothing to receive, and its id may be used again', async (t) => {
+  const sent = dispatch('s1', 'us-inl', 'mss', [line('apc', 2)]);
+  const history = [...world(), sent, reversal(sent.id ?? '')];
+  given(history)
+    .when(receipt('s1', [line('apc', 1)]))
+    .thenRefused(t, 'shipment-unknown', 'data.shipmentId');
+  given(history)
+    .when(dispatch('s1', 'us-inl', 'mss', [line('apc', 1)]))
+    .thenAccepted(t);
+});
+
+t.test('two lines of one item type in a dispatch add up', async (t) => {
+  const history = [...world(), dispatch('s1', 'us-inl', 'mss', [line('apc', 2), line('apc', 3)])];
+  given(history)
+    .when(receipt('s1', [line('apc', 5)]))
+    .thenAccepted(t);
+  const rejection = given(history)
+    .when(receipt('s1', [line('apc', 6)]))
+    .thenRefused(t, 'receipt-exceeds-dispatch');
+  t.match(rejection?.context, { dispatched: 5, alreadyReceived: 0, asked: 6 });
+});
