@@ -36,7 +36,7 @@ for (const [file, { mutants }] of Object.entries(report.files).sort(([a], [b]) =
     else if (m.status === 'CompileError' || m.status === 'RuntimeError') row.errors++;
     else if (m.status === 'Ignored') row.ignored++;
     else if (m.status === 'Survived' || m.status === 'NoCoverage') {
-      const known = equivalent.find(sameMutant(file, m));
+      const known = equivalent.find((e) => !matched.has(e) && sameMutant(file, m)(e));
       if (known) {
         row.equivalent++;
         matched.add(known);
