@@ -69,6 +69,8 @@ t.test('the seeded history, as of dates the articles give', async (t) => {
     t.ok(list.shipments.length >= 1);
     const shipment = list.shipments[0];
     t.equal(shipment.status, 'received');
+    const inventory = await get(app, '/v1/inventory?holder=mss');
+    t.match(held(inventory, 'mss', 'helicopter-medevac'), { quantity: 3, exact: true }, 'three medevac helicopters');
     const one = await get(app, `/v1/shipments/${shipment.shipmentId}`);
     t.same(one.shipment.lines, shipment.lines);
     t.same(

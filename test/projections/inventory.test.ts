@@ -113,3 +113,19 @@ t.test('a reversal takes the event back out, exactness included', async (t) => {
     'reopening puts the shortfall back in transit',
   );
 });
+
+t.test('reversing an "at least" donation takes its inexactness back out: the rest is exact again', async (t) => {
+  const atLeast = {
+    ...donation('us-inl', 'mss', []),
+    data: {
+      donor: 'us-inl',
+      recipient: 'mss',
+      lines: [{ itemType: 'rifle', quantity: { value: 600, precision: 'at-least' } }],
+    },
+  } as IncomingEvent;
+  const history = [...world(), atLeast, donation('us-inl', 'mss', [line('rifle', 5)])];
+  t.match(holding(inventoryOf(history), 'mss', 'rifle'), { quantity: 605, exact: false }, 'inexact while it counts');
+  const view = inventoryOf([...history, reversal(atLeast.id ?? '')]);
+  t.match(holding(view, 'mss', 'rifle'), { quantity: 5, exact: true });
+  t.match(view.totals, [{ category: 'firearm', onHand: 5, exact: true }]);
+});

@@ -48,3 +48,16 @@ t.test('an approximate count makes the total inexact', async (t) => {
   t.equal(view.exact, false);
   t.equal(view.deployed, 202);
 });
+
+t.test('reversing an approximate deployment makes the headcount exact again', async (t) => {
+  const approx = {
+    ...deployed('kenya', 2),
+    data: { country: 'kenya', role: 'police', count: { value: 200, precision: 'approximate' } },
+  } as IncomingEvent;
+  const history = [deployed('kenya', 200), approx];
+  t.equal(personnelOf(history).exact, false, 'inexact while it counts');
+  const view = personnelOf([...history, reversal(approx.id ?? '')]);
+  t.equal(view.deployed, 200);
+  t.equal(view.exact, true);
+  t.match(view.byCountry, [{ country: 'kenya', role: 'police', deployed: 200, arrived: 200, exact: true }]);
+});

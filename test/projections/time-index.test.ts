@@ -82,6 +82,69 @@ t.test('snapshot-assisted answers equal a naive fold, for random histories and d
   t.pass('300 random histories agree');
 });
 
+/**
+ * The same histories on a coarse grid (whole hours, whole days): facts share instants, and
+ * queries land exactly on a fact's occurrence, with knownAt a few hours later, before the head.
+ * Millisecond dates almost never tie, and ties are where inclusive and exclusive bounds differ.
+ */
+const HOUR = 60 * 60 * 1000;
+const griddedHistory = fc
+  .array(
+    fc.record({
+      gap: fc.integer({ min: 0, max: 12 }).map((h) => h * HOUR),
+      lag: fc.oneof(
+        { weight: 6, arbitrary: fc.integer({ min: 0, max: 6 }).map((h) => h * HOUR) },
+        { weight: 2, arbitrary: fc.integer({ min: 0, max: 5 }).map((d) => d * DAY) },
+        { weight: 1, arbitrary: fc.constant(-5 * 60 * 1000) },
+      ),
+      deltas: fc.array(
+        fc.record({
+          key: fc.constantFrom('held|mss|rifle', 'held|hnp|rifle', 'deployed|kenya|police'),
+          value: fc.integer({ min: -50, max: 50 }),
+          inexact: fc.constantFrom(0 as const, 1 as const),
+        }),
+        { minLength: 1, maxLength: 2 },
+      ),
+    }),
+    { minLength: 1, maxLength: 80 },
+  )
+  .map((steps) => {
+    let recorded = START;
+    return steps.map((step, i): IndexedFact => {
+      recorded += step.gap;
+      return { recorded, occurred: recorded - step.lag, position: (i + 1) * 3, deltas: step.deltas };
+    });
+  });
+
+t.test(
+  'on a coarse grid, asOf at a fact’s very occurrence and knownAt hours later agree with a naive fold',
+  async (t) => {
+    fc.assert(
+      fc.property(
+        griddedHistory,
+        fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 30 }), fc.boolean()), { minLength: 1, maxLength: 15 }),
+        fc.integer({ min: 1, max: 9 }),
+        (facts, queries, snapshotEvery) => {
+          const index = new TimeIndex({ snapshotEvery, lateAfterMs: DAY });
+          for (const fact of facts) index.add(fact);
+          for (const [pick, hoursLater, fromRecorded] of queries) {
+            const fact = facts[pick % facts.length]!;
+            // asOf exactly when a fact occurred; knownAt a whole number of hours after asOf, or after its recording.
+            const asOf = fact.occurred;
+            const knownAtTime = (fromRecorded ? fact.recorded : asOf) + hoursLater * HOUR;
+            const knownAt = positionKnownAt(facts, knownAtTime);
+            const fast = JSON.stringify(asObject(index.query(asOf, knownAt, knownAtTime)));
+            const slow = JSON.stringify(asObject(index.naive(asOf, knownAt)));
+            if (fast !== slow) throw new Error(`asOf ${asOf} knownAt ${knownAtTime}: ${fast} != ${slow}`);
+          }
+        },
+      ),
+      { numRuns: 300 },
+    );
+    t.pass('300 gridded histories agree');
+  },
+);
+
 t.test('an index built in bulk answers as one built fact by fact, and goes on taking facts', async (t) => {
   fc.assert(
     fc.property(

@@ -3,7 +3,7 @@
  * came after, and answers exactly like a full replay. A checkpoint that does
  * not belong to the store, or is damaged, is ignored.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import t from 'tap';
@@ -12,9 +12,12 @@ import { inventoryView } from '../../projections/inventory.js';
 import { personnelView } from '../../projections/personnel.js';
 import { shipmentAt, shipmentIds, shipmentLedgerOf } from '../../projections/shipments.js';
 import { LedgerWriter } from '../../src/ledger/writer.js';
+import { loadCheckpoint, saveCheckpoint } from '../../src/read/checkpoint.js';
 import { Projector } from '../../src/read/projector.js';
 import { seedMissionHistory, seedSynthetic, startLedger } from '../../src/service.js';
+import type { EventStore } from '../../src/store/port.js';
 import { openSqliteStore } from '../../src/store/sqlite.js';
+import { events } from '../store/contract.js';
 
 const NOW = Number.MAX_SAFE_INTEGER;
 const answers = (p: Projector) => {
@@ -88,4 +91,38 @@ t.test('a checkpoint from another store, or a damaged one, is ignored', async (t
   t.teardown(() => c.close());
   t.equal(c.projector.restoredFrom, undefined, 'a damaged checkpoint is ignored');
   t.ok(c.projector.state.position > 0, 'and the log is replayed instead');
+});
+
+t.test('a checkpoint is refused by a store it does not describe, each guard on its own', async (t) => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'mss-ledger-checkpoint-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const checkpointFile = path.join(dir, 'projections.checkpoint');
+  const append = (store: EventStore, n: number) => store.append('ledger', events(n), 'any');
+
+  // A store of 3 events, backed up, then 2 more recorded; the checkpoint is made at 5.
+  const file = path.join(dir, 'a.sqlite');
+  const a0 = openSqliteStore({ file });
+  await append(a0, 3);
+  await a0.close();
+  copyFileSync(file, path.join(dir, 'backup.sqlite'));
+  const a = openSqliteStore({ file });
+  t.teardown(() => a.close());
+  await append(a, 2);
+  await saveCheckpoint(checkpointFile, 'projections', 5, { folded: 5 }, a);
+  t.match(await loadCheckpoint(checkpointFile, 'projections', a), { position: 5 }, 'its own store takes it');
+  t.equal(await loadCheckpoint(checkpointFile, 'writer', a), undefined, 'as the state it is, not another kind');
+
+  const backup = openSqliteStore({ file: path.join(dir, 'backup.sqlite') });
+  t.teardown(() => backup.close());
+  t.equal(await backup.headPosition(), 3, 'the backup starts with the same events, fewer of them');
+  t.equal(await loadCheckpoint(checkpointFile, 'projections', backup), undefined, 'a checkpoint ahead of its store');
+
+  const other = openSqliteStore({ file: path.join(dir, 'other.sqlite') });
+  t.teardown(() => other.close());
+  await append(other, 6);
+  t.equal(
+    await loadCheckpoint(checkpointFile, 'projections', other),
+    undefined,
+    'another store, even one holding more events',
+  );
 });

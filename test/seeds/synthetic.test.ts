@@ -5,6 +5,10 @@
 import t from 'tap';
 import { EXTERNAL_PARTY_KINDS, IncomingEvent, type PartyKind } from '../../events/index.js';
 import { SERIAL_LOT_MAX, syntheticHistory, uuidFrom, mulberry32 } from '../../seeds/synthetic.js';
+import type { Counters } from '../../projections/counters.js';
+import { evolvePersonnel, personnelView } from '../../projections/personnel.js';
+import { foldAll } from '../support/fold.js';
+import { record } from '../support/given.js';
 
 const generate = (count: number, options?: Parameters<typeof syntheticHistory>[1]) => [
   ...syntheticHistory(count, options),
@@ -319,4 +323,27 @@ t.test('a million events in a few seconds, with a bounded serial population', as
   t.strictSame(census.bad, []);
   t.ok(census.distinct < 50_000, `${census.distinct} distinct serials in 1,000,000 events`);
   t.ok(census.withSerials < 50_000, `${census.withSerials} events with serials`);
+});
+
+t.test('departures in the generated history lower the headcount the personnel projection shows', async (t) => {
+  const events = generate(5_000, { seed: 7 });
+  const expected = new Map<string, { deployed: number; departed: number }>();
+  for (const event of events) {
+    if (event.type !== 'PersonnelDeployed' && event.type !== 'PersonnelDeparted') continue;
+    const row = expected.get(event.data.country) ?? { deployed: 0, departed: 0 };
+    if (event.type === 'PersonnelDeployed') row.deployed += event.data.count.value;
+    else row.departed += event.data.count.value;
+    expected.set(event.data.country, row);
+  }
+  t.ok(
+    [...expected.values()].some((row) => row.departed > 0),
+    'the history has departures',
+  );
+  const counters: Counters = new Map();
+  foldAll(record(events), (event) => evolvePersonnel(counters, event));
+  const byCountry = new Map<string, number>();
+  for (const row of personnelView(counters).byCountry)
+    byCountry.set(row.country, (byCountry.get(row.country) ?? 0) + row.deployed);
+  for (const [country, row] of expected)
+    t.equal(byCountry.get(country) ?? 0, row.deployed - row.departed, `${country}: arrived less departed`);
 });

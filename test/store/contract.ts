@@ -29,6 +29,11 @@ export interface StoreHarness {
 export interface ContractOptions {
   /** A new store holds no events (head 0). False for engines with system events, e.g. a shared server. */
   startsEmpty?: boolean;
+  /**
+   * Makes an event that passes the port's checks but that this engine's storage refuses as it
+   * inserts it (a constraint of its own, e.g. SQLite's NOT NULL). Without it, that test is skipped.
+   */
+  refusedAtInsert?: (e: EventToAppend) => EventToAppend;
 }
 
 export const newStream = (category = 'shipment'): string => `${category}-${randomUUID()}`;
@@ -228,6 +233,32 @@ export function storeContract(
     t.same(positions(await store.readAll({ after: head0 })), positions(first.events));
     t.equal(await store.headPosition(), first.lastPosition);
   });
+
+  withStore(
+    'an event the storage refuses at insert fails the append, first or later in the batch, and stores nothing',
+    async (t, store, _h, head0) => {
+      const refused = options.refusedAtInsert!;
+      const stream = newStream();
+      for (const [where, batch] of [
+        ['first', [refused(event()), event(), event()]],
+        ['last', [event(), event(), refused(event())]],
+      ] as const) {
+        const error = await rejection(store.append(stream, [...batch], 'any'));
+        t.type(error, Error, `the ${where} event refused: the append fails`);
+        t.same(await store.readByIds(ids(batch)), [], `the ${where} event refused: none of the batch is stored`);
+        t.equal(await store.streamRevision(stream), undefined, 'the stream was not created');
+        t.equal(await store.headPosition(), head0, 'the head did not move');
+      }
+      const next = await store.append(stream, events(2), 'no-stream');
+      t.same(
+        next.events.map((e) => e.streamRevision),
+        [0, 1],
+        'the stream starts afresh at revision 0',
+      );
+      t.same(ids(await store.readAll({ after: head0 })), ids(next.events), 'and holds only what was stored');
+    },
+    options.refusedAtInsert === undefined && 'no way to make this engine refuse an insert',
+  );
 
   withStore('retrying a stored batch replays the original result', async (t, store) => {
     const stream = newStream();

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import t from 'tap';
-import { IdempotencyConflictError, WrongExpectedRevisionError } from '../../src/store/port.js';
+import { IdempotencyConflictError, WrongExpectedRevisionError, type EventToAppend } from '../../src/store/port.js';
 import { openSqliteStore, type SqliteEventStore } from '../../src/store/sqlite.js';
 import { event, events, newStream, storeContract, type StoreHarness } from './contract.js';
 
@@ -51,8 +51,10 @@ function walCommits(file: string): number {
   return commits;
 }
 
-storeContract(t, 'sqlite', () => sqliteHarness());
-storeContract(t, 'sqlite, groupCommitMs 5', () => sqliteHarness({ groupCommitMs: 5 }));
+/** recorded_by is NOT NULL in the schema: a caller that slips a null past the types is refused by SQLite itself. */
+const sqliteOptions = { refusedAtInsert: (e: EventToAppend) => ({ ...e, recordedBy: null as unknown as string }) };
+storeContract(t, 'sqlite', () => sqliteHarness(), sqliteOptions);
+storeContract(t, 'sqlite, groupCommitMs 5', () => sqliteHarness({ groupCommitMs: 5 }), sqliteOptions);
 
 t.test('sqlite: durable settings', async (t) => {
   const h = await sqliteHarness();
@@ -282,3 +284,82 @@ t.test('sqlite: a second connection for reading only reads, and refuses every ap
   t.equal(await h.store.headPosition(), 3, 'nothing was written');
   t.throws(() => openSqliteStore({ file: `${h.file}.missing`, readonly: true }), 'a reader does not make a store');
 });
+
+t.test('sqlite: a file whose immutability triggers were dropped names each missing one', async (t) => {
+  const h = await sqliteHarness();
+  t.teardown(h.cleanup);
+  await h.store.append('ledger', events(1), 'no-stream');
+  t.same(await h.store.integrityProblems!(['ledger']), [], 'a sound file has no problem');
+  const raw = new Database(h.file);
+  raw.exec('DROP TRIGGER events_no_delete');
+  raw.close();
+  const problems = await h.store.integrityProblems!(['ledger']);
+  t.equal(problems.length, 1);
+  t.match(problems[0], /lacks its trigger events_no_delete/);
+});
+
+t.test('sqlite: a file of another layout is refused and left as it was', async (t) => {
+  const { file, remove } = await tempFile();
+  t.teardown(remove);
+  const raw = new Database(file);
+  raw.exec('CREATE TABLE events (position INTEGER PRIMARY KEY); PRAGMA user_version = 1');
+  raw.close();
+  t.throws(() => openSqliteStore({ file }), /layout 1, this build reads layout 2/);
+  t.throws(() => openSqliteStore({ file, readonly: true }), /layout 1/, 'for reading too');
+  const after = new Database(file, { readonly: true });
+  t.equal(after.pragma('user_version', { simple: true }), 1, 'the file was not migrated');
+  t.same(
+    (after.prepare("SELECT name FROM sqlite_master WHERE type = 'trigger'").all() as unknown[]).length,
+    0,
+    'nor given triggers',
+  );
+  after.close();
+  // An empty file is a new store: it is given the layout.
+  const { file: fresh, remove: removeFresh } = await tempFile();
+  t.teardown(removeFresh);
+  const store = openSqliteStore({ file: fresh });
+  await store.close();
+  const made = new Database(fresh, { readonly: true });
+  t.equal(made.pragma('user_version', { simple: true }), 2);
+  made.close();
+});
+
+t.test(
+  'sqlite: a subscriber from 0 gets 2,500 events once each, in order, across pages and the recent cache',
+  async (t) => {
+    const h = await sqliteHarness();
+    t.teardown(h.cleanup);
+    await h.store.append('ledger', events(1200), 'no-stream');
+    const seen: number[] = [];
+    let caughtUpAt = -1;
+    const subscription = h.store.subscribeToAll(0, {
+      onEvent: (e) => {
+        seen.push(e.globalPosition);
+      },
+      onCaughtUp: (position) => {
+        caughtUpAt = position;
+      },
+    });
+    t.teardown(() => subscription.close());
+    for (let i = 0; i < 200 && caughtUpAt < 0; i++) await new Promise((r) => setTimeout(r, 5));
+    t.equal(caughtUpAt, 1200, 'caught up at the head, after more than one page');
+    await h.store.append('ledger', events(1300), 'any');
+    for (let i = 0; i < 200 && seen.length < 2500; i++) await new Promise((r) => setTimeout(r, 5));
+    t.same(
+      seen,
+      Array.from({ length: 2500 }, (_, i) => i + 1),
+      'every position once, in order',
+    );
+    // Reads served from what was just committed equal reads from the file.
+    const fromFile = openSqliteStore({ file: h.file, readonly: true });
+    t.teardown(() => fromFile.close());
+    for (const [after, limit] of [
+      [0, 10],
+      [1199, 3],
+      [1200, 5],
+      [2495, 10],
+      [2500, 10],
+    ] as const)
+      t.same(await h.store.readAll({ after, limit }), await fromFile.readAll({ after, limit }), `after ${after}`);
+  },
+);

@@ -1,0 +1,19 @@
+/**
+ * The embedded store alone, against its own tests: `npx stryker run test/mutation/stryker.store.config.mjs`.
+ * Quicker than the whole set (only test/store/sqlite*.test.ts reach the store's code in a way
+ * worth a mutant's time), with its own incremental file. Everything else as stryker.config.json.
+ */
+import { readFileSync } from 'node:fs';
+import { URL } from 'node:url';
+
+const base = JSON.parse(readFileSync(new URL('../../stryker.config.json', import.meta.url), 'utf8'));
+
+export default {
+  ...base,
+  mutate: ['src/store/sqlite.ts'],
+  tap: { ...base.tap, testFiles: ['test/store/sqlite*.test.ts'] },
+  incrementalFile: 'test/mutation/stryker-incremental.store.json',
+  tempDirName: '.stryker-tmp-store',
+  concurrency: 1,
+  jsonReporter: { fileName: 'reports/mutation/store.json' },
+};
