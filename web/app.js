@@ -187,6 +187,7 @@ async function eventsView() {
   const params = new URLSearchParams({ limit: '50' });
   if (filter?.item) params.set('item', filter.item);
   if (filter?.party) params.set('party', filter.party);
+  if (filter?.country) params.set('country', filter.country);
   // The log reads oldest first: the newest 50 are those after the head less 50.
   if (!filter && state.position !== undefined) params.set('after', String(Math.max(0, state.position - 50)));
   let answer;
@@ -205,7 +206,7 @@ async function eventsView() {
       ? h(
           'p',
           {},
-          t('events.filtered', { filter: [filter.item, filter.party].filter(Boolean).join(' · ') }),
+          t('events.filtered', { filter: [filter.item, filter.party, filter.country].filter(Boolean).join(' · ') }),
           ' ',
           h('button', { type: 'button', onclick: () => ((state.filter = undefined), refresh()) }, t('events.showAll')),
         )

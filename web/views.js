@@ -186,15 +186,21 @@ export function holders(inventory) {
 }
 
 export function personnelView(personnel) {
-  const deployed = (row) =>
+  // Every figure links to the country's personnel events and their sources (auditors and recorders).
+  const behind = (country) => ({ view: 'events', country });
+  const deployed = (row, country) =>
     row.sizeReported === false
       ? h('span', { 'data-size': 'not-reported' }, t('personnel.sizeNotReported'))
-      : figure({
-          quantity: row.deployed ?? row.quantity,
-          precision: row.precision,
-          lower: row.lower,
-          upper: row.upper,
-        });
+      : figure(
+          {
+            quantity: row.deployed ?? row.quantity,
+            precision: row.precision,
+            lower: row.lower,
+            upper: row.upper,
+          },
+          {},
+          behind(country),
+        );
   return h(
     'div',
     {},
@@ -215,7 +221,7 @@ export function personnelView(personnel) {
                 h(
                   'td',
                   { 'data-pledged': row.country },
-                  row.pledged ? figure(row.pledged) : null,
+                  row.pledged ? figure(row.pledged, {}, behind(row.country)) : null,
                   row.pledged && row.pledgesWithoutSize ? ' + ' : null,
                   row.pledgesWithoutSize ? t('personnel.pledgedNoSize') : null,
                   !row.pledged && !row.pledgesWithoutSize ? t('personnel.notPledged') : null,
@@ -223,7 +229,7 @@ export function personnelView(personnel) {
                 h(
                   'td',
                   { class: 'num', 'data-deployed': row.country },
-                  row.deployed.quantity === 0 ? n(0) : deployed(row.deployed),
+                  row.deployed.quantity === 0 ? n(0) : deployed(row.deployed, row.country),
                 ),
               ),
             ),
@@ -250,7 +256,7 @@ export function personnelView(personnel) {
                 {},
                 h('th', { scope: 'row' }, countryName(row.country)),
                 h('td', {}, t(`role.${row.role}`)),
-                h('td', { class: 'num' }, deployed(row)),
+                h('td', { class: 'num' }, deployed(row, row.country)),
                 h('td', { class: 'num' }, row.sizeReported === false ? '—' : n(row.arrived)),
                 h('td', { class: 'num' }, n(row.departed)),
               ),
@@ -332,6 +338,7 @@ export function donors(answer) {
                 figure(
                   { ...row.measures[m], unit: row.category === 'funds' ? 'usd' : undefined },
                   { 'data-measure': m },
+                  { view: 'events', party: donor.donor },
                 ),
               ),
             ),

@@ -1898,6 +1898,8 @@ export interface operations {
       query?: {
         /** @description cursor: the position of the last event already read */
         after?: number;
+        /** @description only events about personnel of this contributing country (deployed, departed, pledged; e.g. `kenya`) */
+        country?: string;
         /** @description only events that move or register this item type */
         item?: string;
         limit?: number;
@@ -2212,6 +2214,8 @@ export interface operations {
       query?: {
         /** @description start after this global position */
         after?: number;
+        /** @description only events about personnel of this contributing country (deployed, departed, pledged; e.g. `kenya`) */
+        country?: string;
         /** @description ndjson (default) or csv; without it, `Accept: text/csv` asks for CSV */
         format?: 'ndjson' | 'csv';
         /** @description only events that move or register this item type */

@@ -12,7 +12,18 @@ import type { IncomingEvent } from '../../events/index.js';
 import { syntheticHistory } from '../../seeds/synthetic.js';
 import { toProposal } from '../../src/http/routes/events.js';
 import type { LedgerWriter } from '../../src/ledger/writer.js';
-import { dispatch, donation, line, party, receipt, transfer, world, itemType } from '../support/fixtures.js';
+import {
+  departed,
+  deployed,
+  dispatch,
+  donation,
+  itemType,
+  line,
+  party,
+  receipt,
+  transfer,
+  world,
+} from '../support/fixtures.js';
 import { bearer, testLedger } from '../support/ledger.js';
 
 t.test('GET /v1/events: filters and cursor', async (t) => {
@@ -241,4 +252,26 @@ t.test('export: a large log streams as NDJSON with bounded memory', async (t) =>
     `a filtered export (${lines.length} events)`,
   );
   t.equal(filtered.headers['x-ledger-position'], String(head));
+});
+
+t.test('GET /v1/events?country=: the personnel events of one contributing country', async (t) => {
+  const { inject } = await testLedger(t);
+  const post = (payload: object) => inject('recorder', { method: 'POST', url: '/v1/events', payload });
+  t.equal((await post(world())).statusCode, 201);
+  await post(deployed('kenya', 10));
+  await post(deployed('jamaica', 5));
+  await post(departed('kenya', 2));
+  const get = async (query: string) =>
+    (await inject('auditor', { method: 'GET', url: `/v1/events?${query}` })).json<{
+      events: { type: string; data: { country?: string } }[];
+    }>().events;
+  const kenya = await get('country=kenya');
+  t.same(
+    kenya.map((e) => `${e.type} ${e.data.country}`),
+    ['PersonnelDeployed kenya', 'PersonnelDeparted kenya'],
+    "only Kenya's arrivals and departures",
+  );
+  t.same(await get('country=haiti'), [], 'nothing for a country with no personnel');
+  const bad = await inject('auditor', { method: 'GET', url: '/v1/events?country=Not%20A%20Slug' });
+  t.equal(bad.statusCode, 400, 'a malformed country is a 400 problem');
 });

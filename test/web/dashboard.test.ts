@@ -250,6 +250,22 @@ async function run() {
       'the handover and its article',
     );
     await tab.screenshot({ path: path.join(ARTIFACTS, 'events-auditor.png'), fullPage: true });
+    // From a country's deployed figure to its personnel events; from a donor's figure to its events.
+    await tab.locator('[data-view="personnel"]').click();
+    await tab.locator('[data-deployed="kenya"] a').first().click();
+    await tab.waitForFunction(() => document.body.dataset.rendered?.startsWith('events  '));
+    const kenya = (await tab.locator('[data-view-panel="events"]').textContent()) ?? '';
+    t.match(kenya, /PersonnelDeployed/, "Kenya's deployments");
+    t.notMatch(kenya, /DonationReceived|MaterielTransferred/, 'and nothing else');
+    t.match(kenya, /\d{3}_[0-9a-f]{16}\.txt/, 'with their articles');
+    await tab.locator('[data-view="donors"]').click();
+    await tab.locator('[data-donor="us-inl"] a[data-measure]').first().click();
+    await tab.waitForFunction(() => document.body.dataset.rendered?.startsWith('events  '));
+    t.match(
+      await tab.locator('[data-view-panel="events"]').textContent(),
+      /us-inl[\s\S]*\d{3}_[0-9a-f]{16}\.txt/,
+      "the donor's events and their articles",
+    );
     await tab.close();
     t.notOk(
       urls.some((url) => url.includes(TEST_KEYS.auditor)),

@@ -31,6 +31,9 @@ export const FilterFields = {
   party: Slug.optional().describe(
     'only events that name this party (from, to, donor, recipient, by, holder, contingent)',
   ),
+  country: Slug.optional().describe(
+    'only events about personnel of this contributing country (deployed, departed, pledged; e.g. `kenya`)',
+  ),
   item: Slug.optional().describe('only events that move or register this item type'),
   serial: SerialText.optional().describe('only events that move the item with this serial number'),
   occurredFrom: DateOrInstant.optional().describe('business time, inclusive'),
@@ -44,6 +47,7 @@ export type EventFilter = {
   stream?: string | undefined;
   type?: string[] | undefined;
   party?: string | undefined;
+  country?: string | undefined;
   item?: string | undefined;
   serial?: string | undefined;
   occurredFrom?: string | undefined;
@@ -104,6 +108,10 @@ export function eventPredicate(filter: EventFilter): ((event: RecordedEvent) => 
       const data = e.data as Record<string, unknown> | null;
       return data !== null && typeof data === 'object' && PARTY_FIELDS.some((f) => data[f] === party);
     });
+  }
+  if (filter.country !== undefined) {
+    const country = filter.country;
+    tests.push((e) => (e.data as { country?: unknown } | null)?.country === country);
   }
   if (filter.item !== undefined) {
     const item = filter.item;
