@@ -8,8 +8,6 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import http from 'node:http';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
@@ -18,18 +16,10 @@ import { parseBackupArgs } from '../../src/cli/backup.js';
 import { seedMissionHistory, startLedger } from '../../src/service.js';
 import { openSqliteStore } from '../../src/store/sqlite.js';
 import { newId } from '../support/fixtures.js';
-import { signingKeyFile } from '../support/service-process.js';
+import { agent, freePort, request as send, signingKeyFile, waitReady } from '../support/service-process.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const KEY = 'backup-test-recorder-key-0123456789abcdef';
-
-const freePort = () =>
-  new Promise<number>((resolve) => {
-    const server = net.createServer().listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
 
 function run(script: string, args: string[], env: Record<string, string>) {
   const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], {
@@ -45,46 +35,9 @@ function run(script: string, args: string[], env: Record<string, string>) {
   return { child, exited, stdout: () => stdout, stderr: () => stderr };
 }
 
-const agent = new http.Agent({ keepAlive: true, maxSockets: 16 });
-function request(port: number, method: string, url: string, body?: unknown) {
-  return new Promise<{ status: number; body: string }>((resolve, reject) => {
-    const payload = body === undefined ? undefined : JSON.stringify(body);
-    const req = http.request(
-      {
-        host: '127.0.0.1',
-        port,
-        method,
-        path: url,
-        agent,
-        headers: {
-          authorization: `Bearer ${KEY}`,
-          ...(payload ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } : {}),
-        },
-      },
-      (res) => {
-        let text = '';
-        res.on('data', (d) => (text += d));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
-        res.on('error', reject);
-      },
-    );
-    req.on('error', reject);
-    req.end(payload);
-  });
-}
-
-async function ready(port: number, child: ChildProcess) {
-  for (let i = 0; i < 300; i++) {
-    if (child.exitCode !== null) throw new Error('the service exited');
-    const ok = await request(port, 'GET', '/ready').then(
-      (r) => r.status === 200,
-      () => false,
-    );
-    if (ok) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error('the service did not get ready');
-}
+const request = (port: number, method: string, url: string, body?: unknown) =>
+  send(port, method, url, body, { authorization: `Bearer ${KEY}` });
+const ready = (port: number, child: ChildProcess) => waitReady(port, child);
 
 const eventsIn = (file: string) => {
   const db = new Database(file, { readonly: true, fileMustExist: true });
