@@ -352,8 +352,12 @@ export class LedgerLog {
   /** The tree size and root an answer reflecting `position` stands on. */
   stateAt(position: number): { treeSize: number; rootHash: string } {
     const treeSize = Math.min(this.positions.countUpTo(position), this.tree.size);
-    return { treeSize, rootHash: Buffer.from(this.tree.root(treeSize)).toString('base64') };
+    // Every projection answer asks, nearly always for the same size: hash a root once per size, not per request.
+    if (this.lastState?.treeSize !== treeSize)
+      this.lastState = { treeSize, rootHash: Buffer.from(this.tree.root(treeSize)).toString('base64') };
+    return this.lastState;
   }
+  private lastState: { treeSize: number; rootHash: string } | undefined;
 
   leafIndexOf(position: number): number {
     return this.positions.indexOf(position);
