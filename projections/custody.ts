@@ -9,9 +9,9 @@
  */
 import type { FoldableEvent, Line } from '../events/index.js';
 import { parseInstant } from '../events/instant.js';
-import { emptyInterned, internId, type Interned } from './interned.js';
-import { KeyedLog, type KeyedLogExport } from './keyed-log.js';
-import { postingsOf, type FoldEvent, type ShipmentLookup } from '../src/ledger/postings.js';
+import { emptyInterned, internId, type Interned } from './time-index/interned.js';
+import { KeyedLog, type KeyedLogExport } from './time-index/keyed-log.js';
+import { postingsOf, type FoldEvent, type ShipmentLookup } from '../events/postings.js';
 
 /**
  * Every serial's moves, as records in a keyed log (see keyed-log.ts), accounts and item types

@@ -3,10 +3,10 @@
  * by category. Pledges are promises, not stock: they are counted here only.
  */
 import type { FoldableEvent, Line } from '../events/index.js';
-import { lineOutstanding, type FoldEvent, type ShipmentLookup } from '../src/ledger/postings.js';
+import { lineOutstanding, type FoldEvent, type ShipmentLookup } from '../events/postings.js';
 import type { Catalog } from './catalog.js';
-import { delta, keyRef, splitKey, type Counters, type Delta } from './counters.js';
-import { boundDeltas, boundsOf, EXACT_ZERO, shapeOf, type Bounds } from './precision.js';
+import { delta, keyRef, splitKey, type Counters, type Delta } from '../events/counters.js';
+import { boundDeltas, boundsOf, EXACT_ZERO, shapeOf, type Bounds } from '../events/precision.js';
 
 export const DONOR_MEASURES = ['pledged', 'dispatched', 'delivered', 'writtenOff'] as const;
 export type DonorMeasure = (typeof DONOR_MEASURES)[number];

@@ -11,10 +11,10 @@ import {
   reversingPostings,
   type FoldEvent,
   type ShipmentLookup,
-} from '../src/ledger/postings.js';
+} from '../events/postings.js';
 import type { Catalog } from './catalog.js';
-import { applyDeltas, counterKey, delta, keyRef, splitKey, type Counters, type Delta } from './counters.js';
-import { asStock, boundDeltas, boundsOf, sumBounds, type Bounds } from './precision.js';
+import { applyDeltas, counterKey, delta, keyRef, splitKey, type Counters, type Delta } from '../events/counters.js';
+import { asStock, boundDeltas, boundsOf, sumBounds, type Bounds } from '../events/precision.js';
 
 const HELD = 'held';
 

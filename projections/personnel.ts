@@ -4,9 +4,9 @@
  * strength; and force generation: what each country pledged beside what it deployed.
  */
 import type { FoldableEvent } from '../events/index.js';
-import { headcountDeltas, type FoldEvent, type HeadcountDelta } from '../src/ledger/postings.js';
-import { applyDeltas, delta, keyRef, splitKey, type Counter, type Counters, type Delta } from './counters.js';
-import { boundDeltas, boundsOf, isCompanionKind, shapeOf, sumBounds, type Bounds } from './precision.js';
+import { headcountDeltas, type FoldEvent, type HeadcountDelta } from '../events/postings.js';
+import { applyDeltas, delta, keyRef, splitKey, type Counter, type Counters, type Delta } from '../events/counters.js';
+import { boundDeltas, boundsOf, isCompanionKind, shapeOf, sumBounds, type Bounds } from '../events/precision.js';
 
 /** UN Security Council authorisation for the MSS, as every seed article reports it. */
 export const AUTHORISED_STRENGTH = 2500;

@@ -13,11 +13,11 @@
  */
 import type { FoldableEvent } from '../events/index.js';
 import { parseInstant } from '../events/instant.js';
-import type { FoldEvent, ShipmentLedger } from '../src/ledger/postings.js';
+import type { FoldEvent, ShipmentLedger } from '../events/postings.js';
 import { evolveShipments } from '../src/ledger/shipments.js';
-import { emptyInterned, internId, type Interned } from './interned.js';
-import { KeyedLog, type KeyedLogExport } from './keyed-log.js';
-import { EXACT_SHAPE, EXACT_ZERO, sumBounds, type Bounds, type FigureShape } from './precision.js';
+import { emptyInterned, internId, type Interned } from './time-index/interned.js';
+import { KeyedLog, type KeyedLogExport } from './time-index/keyed-log.js';
+import { EXACT_SHAPE, EXACT_ZERO, sumBounds, type Bounds, type FigureShape } from '../events/precision.js';
 
 const KINDS = ['ShipmentDispatched', 'ShipmentReceived', 'ShipmentClosed'] as const;
 type Kind = (typeof KINDS)[number];

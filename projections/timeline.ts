@@ -6,9 +6,9 @@
  */
 import { EXTERNAL_PARTY_KINDS } from '../events/index.js';
 import type { Catalog } from './catalog.js';
-import { splitKey, type Counters, type Delta } from './counters.js';
-import { asStock, boundsOf, EXACT_ZERO, type Bounds } from './precision.js';
-import type { TimeIndex } from './time-index.js';
+import { splitKey, type Counters, type Delta } from '../events/counters.js';
+import { asStock, boundsOf, EXACT_ZERO, type Bounds } from '../events/precision.js';
+import type { TimeIndex } from './time-index/time-index.js';
 
 export type Interval = 'day' | 'week' | 'month';
 

@@ -18,11 +18,8 @@ import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod
 import { KeyRing, type Role } from '../auth/keys.js';
 import type { Access } from '../auth/policy.js';
 import type { Config } from '../config.js';
-import type { LedgerWriter } from '../ledger/writer.js';
-import type { LedgerLog } from '../log/ledger-log.js';
-import type { Projector } from '../read/projector.js';
-import type { EventStore } from '../store/port.js';
 import { dashboardRoutes } from './dashboard.js';
+import type { LedgerDeps } from './deps.js';
 import { installAuth } from './plugins/auth.js';
 import { RouteCatalog } from './plugins/catalog.js';
 import { frameworkErrorOptions, installClosingAnswer, notFoundAnswer } from './plugins/framework-errors.js';
@@ -38,18 +35,6 @@ import { installLogHooks, logRoutes } from './routes/log.js';
 import { operationRoutes } from './routes/operations.js';
 import { projectionRoutes } from './routes/projections.js';
 import { streamRoutes } from './routes/streams.js';
-
-export interface LedgerDeps {
-  store: EventStore;
-  writer: LedgerWriter;
-  projector: Projector;
-  /** What keeps the ledger from taking writes right now (a read-only store, a full disk…), for /ready. */
-  health?: () => Promise<string[]>;
-  /** Why the store refuses every write, when it was opened read-only. */
-  readOnly?: string;
-  /** The verifiable log; without one the /v1/log routes are absent. */
-  log?: LedgerLog | undefined;
-}
 
 declare module 'fastify' {
   interface FastifyRequest {

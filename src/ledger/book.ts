@@ -18,7 +18,7 @@ import {
   type HeadcountDelta,
   type Posting,
   type ShipmentLedger,
-} from './postings.js';
+} from '../../events/postings.js';
 import { evolveShipments } from './shipments.js';
 
 export const LEDGER_STREAM = 'ledger';

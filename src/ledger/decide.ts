@@ -16,7 +16,7 @@ import {
   reversingPostings,
   type HeadcountDelta,
   type Posting,
-} from './postings.js';
+} from '../../events/postings.js';
 import { checkDates, checkSafeTotal } from './limits.js';
 import { reject, type Rejection } from './rules.js';
 import type { EventMetadata } from '../../events/index.js';

@@ -22,7 +22,7 @@ import {
   reversingPostings,
   type FoldEvent,
   type ShipmentLookup,
-} from './postings.js';
+} from '../../events/postings.js';
 import { reject, type Rejection } from './rules.js';
 
 /** Business time may run slightly ahead of the server's clock; more than this is a mistake. */

@@ -4,7 +4,13 @@
  * the write-side book and the projections so both read shipments the same way.
  */
 import type { FoldableEvent } from '../../events/index.js';
-import { lineOutstanding, shipmentLine, type FoldEvent, type ShipmentLedger, type ShipmentLine } from './postings.js';
+import {
+  lineOutstanding,
+  shipmentLine,
+  type FoldEvent,
+  type ShipmentLedger,
+  type ShipmentLine,
+} from '../../events/postings.js';
 
 function applyShipmentEvent(shipments: Map<string, ShipmentLedger>, event: FoldableEvent, sign: 1 | -1): void {
   switch (event.type) {

@@ -23,7 +23,7 @@ import {
 } from '../store/port.js';
 import { evolveBook, initialBook, LEDGER_STREAM, rollBack, type Book, type UndoLog } from './book.js';
 import { decide, type Proposal } from './decide.js';
-import type { FoldEvent } from './postings.js';
+import type { FoldEvent } from '../../events/postings.js';
 import { reject, RejectionError, type Rejection } from './rules.js';
 
 export interface Submission {

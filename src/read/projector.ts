@@ -11,7 +11,7 @@ import type { StoreFault } from '../store/faults.js';
 import { followStore } from '../store/follow.js';
 import { instantParser, upcast, type StoredEvent } from '../../events/index.js';
 import { emptyCatalog, evolveCatalog, type Catalog } from '../../projections/catalog.js';
-import { applyDeltas, type Counters } from '../../projections/counters.js';
+import { applyDeltas, type Counters } from '../../events/counters.js';
 import {
   emptyCustody,
   evolveCustody,
@@ -29,9 +29,9 @@ import {
   type ShipmentHistoriesExport,
   type ShipmentHistories,
 } from '../../projections/shipments.js';
-import { TimeIndex, type TimeIndexExport, type TimeIndexOptions } from '../../projections/time-index.js';
+import { TimeIndex, type TimeIndexExport, type TimeIndexOptions } from '../../projections/time-index/time-index.js';
 import { LEDGER_STREAM } from '../ledger/book.js';
-import type { FoldEvent, ShipmentLookup } from '../ledger/postings.js';
+import type { FoldEvent, ShipmentLookup } from '../../events/postings.js';
 import { resolveTarget } from '../ledger/writer.js';
 import type { EventStore, Subscription } from '../store/port.js';
 import { catchUp } from './catch-up.js';

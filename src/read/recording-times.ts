@@ -7,7 +7,7 @@
  * thousand). A log of one event per instant costs what a list of every event would. Times are
  * taken to grow with positions, as the store stamps them.
  */
-import { Column, float64s, PositionColumn } from '../../projections/column.js';
+import { Column, float64s, PositionColumn } from '../../projections/time-index/column.js';
 
 export interface RecordingTimesExport {
   times: Float64Array;

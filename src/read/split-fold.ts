@@ -14,7 +14,7 @@
 import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import type { TimeIndexExport, TimeIndexOptions } from '../../projections/time-index.js';
+import type { TimeIndexExport, TimeIndexOptions } from '../../projections/time-index/time-index.js';
 import type { FoldReadFilter } from '../store/port.js';
 import type { RecordingTimesExport } from './recording-times.js';
 import type { SumName } from './sums.js';

@@ -7,8 +7,8 @@ import { donorDeltas } from '../../projections/donors.js';
 import { inventoryDeltas } from '../../projections/inventory.js';
 import { personnelDeltas } from '../../projections/personnel.js';
 import type { Catalog } from '../../projections/catalog.js';
-import type { Delta } from '../../projections/counters.js';
-import type { FoldEvent, ShipmentLookup } from '../ledger/postings.js';
+import type { Delta } from '../../events/counters.js';
+import type { FoldEvent, ShipmentLookup } from '../../events/postings.js';
 
 export const SUMS = ['inventory', 'personnel', 'donors'] as const;
 export type SumName = (typeof SUMS)[number];

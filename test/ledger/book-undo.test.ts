@@ -8,7 +8,7 @@
 import t from 'tap';
 import type { IncomingEvent } from '../../events/index.js';
 import { evolveBook, rollBack, type Book, type UndoLog } from '../../src/ledger/book.js';
-import type { FoldEvent } from '../../src/ledger/postings.js';
+import type { FoldEvent } from '../../events/postings.js';
 import {
   close,
   departed,

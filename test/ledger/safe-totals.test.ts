@@ -10,7 +10,7 @@ import t from 'tap';
 import type { IncomingEvent, LedgerEvent } from '../../events/index.js';
 import { EXTERNAL_PARTY_KINDS } from '../../events/party-kinds.js';
 import { emptyCatalog, evolveCatalog } from '../../projections/catalog.js';
-import { applyDeltas, type Counters } from '../../projections/counters.js';
+import { applyDeltas, type Counters } from '../../events/counters.js';
 import { donorDeltas, donorsView } from '../../projections/donors.js';
 import { evolveInventory, inventoryView } from '../../projections/inventory.js';
 import { evolvePersonnel, personnelView } from '../../projections/personnel.js';
@@ -25,7 +25,7 @@ import {
   reversingHeadcount,
   reversingPostings,
   type FoldEvent,
-} from '../../src/ledger/postings.js';
+} from '../../events/postings.js';
 import type { RuleName } from '../../src/ledger/rules.js';
 import {
   close,

@@ -5,7 +5,7 @@
  */
 import fc from 'fast-check';
 import t from 'tap';
-import { Column, PositionColumn, QuantityColumn } from '../../projections/column.js';
+import { Column, PositionColumn, QuantityColumn } from '../../projections/time-index/column.js';
 
 const doubles = (n: number) => new Float64Array(n);
 

@@ -2,8 +2,8 @@
 import t from 'tap';
 import type { IncomingEvent } from '../../events/index.js';
 import { emptyCatalog, evolveCatalog } from '../../projections/catalog.js';
-import type { Counters } from '../../projections/counters.js';
-import { applyDeltas } from '../../projections/counters.js';
+import type { Counters } from '../../events/counters.js';
+import { applyDeltas } from '../../events/counters.js';
 import { donorDeltas, donorsView } from '../../projections/donors.js';
 import { close, dispatch, donation, line, receipt, reversal, world } from '../support/fixtures.js';
 import { foldAll } from '../support/fold.js';

@@ -2,7 +2,7 @@
 import t from 'tap';
 import type { IncomingEvent } from '../../events/index.js';
 import { emptyCatalog, evolveCatalog } from '../../projections/catalog.js';
-import type { Counters } from '../../projections/counters.js';
+import type { Counters } from '../../events/counters.js';
 import { evolveInventory, inventoryView } from '../../projections/inventory.js';
 import { close, dispatch, donation, line, receipt, reversal, seizure, transfer, world } from '../support/fixtures.js';
 import { foldAll } from '../support/fold.js';

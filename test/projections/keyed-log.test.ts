@@ -1,6 +1,6 @@
 /** The keyed log keeps each key's records in the order they came, across keys and checkpoints. */
 import t from 'tap';
-import { KeyedLog } from '../../projections/keyed-log.js';
+import { KeyedLog } from '../../projections/time-index/keyed-log.js';
 
 t.test("each key's records come back in order, whatever came between them", async (t) => {
   const log = new KeyedLog();

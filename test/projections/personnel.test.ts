@@ -1,7 +1,7 @@
 /** The personnel projection: given deployments and departures, then headcount by country and role. */
 import t from 'tap';
 import type { IncomingEvent } from '../../events/index.js';
-import type { Counters } from '../../projections/counters.js';
+import type { Counters } from '../../events/counters.js';
 import { AUTHORISED_STRENGTH, evolvePersonnel, personnelView } from '../../projections/personnel.js';
 import { departed, deployed, reversal } from '../support/fixtures.js';
 import { foldAll } from '../support/fold.js';

@@ -6,12 +6,12 @@
 import t from 'tap';
 import type { IncomingEvent } from '../../events/index.js';
 import { emptyCatalog, evolveCatalog } from '../../projections/catalog.js';
-import type { Counters } from '../../projections/counters.js';
+import type { Counters } from '../../events/counters.js';
 import { donorDeltas, donorsView } from '../../projections/donors.js';
 import { evolveInventory, inventoryView } from '../../projections/inventory.js';
 import { evolvePersonnel, personnelView } from '../../projections/personnel.js';
-import { sumBounds } from '../../projections/precision.js';
-import { applyDeltas } from '../../projections/counters.js';
+import { sumBounds } from '../../events/precision.js';
+import { applyDeltas } from '../../events/counters.js';
 import { deployed, donation, line, newId, reversal, transfer, world } from '../support/fixtures.js';
 import { foldAll } from '../support/fold.js';
 import { record } from '../support/given.js';

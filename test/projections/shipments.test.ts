@@ -8,7 +8,7 @@ import {
   shipmentLedgerOf,
   ShipmentLookups,
 } from '../../projections/shipments.js';
-import type { FoldEvent, ShipmentLedger } from '../../src/ledger/postings.js';
+import type { FoldEvent, ShipmentLedger } from '../../events/postings.js';
 import { evolveShipments } from '../../src/ledger/shipments.js';
 import { close, dispatch, line, receipt, reversal, world } from '../support/fixtures.js';
 import { foldAll } from '../support/fold.js';

@@ -1,7 +1,7 @@
 /** The block-sorted order must equal a plain sort by (occurred, index), whatever the order of insertion. */
 import fc from 'fast-check';
 import t from 'tap';
-import { SortedBlocks } from '../../projections/sorted-blocks.js';
+import { SortedBlocks } from '../../projections/time-index/sorted-blocks.js';
 
 t.test('inserting in any order keeps (occurred, index) order, ranks and bounds right', async (t) => {
   fc.assert(

@@ -6,7 +6,7 @@
  */
 import fc from 'fast-check';
 import t from 'tap';
-import { sortByOccurrence, TimeIndex, type IndexedFact } from '../../projections/time-index.js';
+import { sortByOccurrence, TimeIndex, type IndexedFact } from '../../projections/time-index/time-index.js';
 
 const DAY = 24 * 60 * 60 * 1000;
 const START = Date.parse('2024-06-01T00:00:00Z');

@@ -5,7 +5,7 @@
 import t from 'tap';
 import { EXTERNAL_PARTY_KINDS, IncomingEvent, type PartyKind } from '../../events/index.js';
 import { SERIAL_LOT_MAX, syntheticHistory, uuidFrom, mulberry32 } from '../../seeds/synthetic.js';
-import type { Counters } from '../../projections/counters.js';
+import type { Counters } from '../../events/counters.js';
 import { evolvePersonnel, personnelView } from '../../projections/personnel.js';
 import { foldAll } from '../support/fold.js';
 import { record } from '../support/given.js';

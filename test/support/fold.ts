@@ -1,6 +1,6 @@
 /** Folds recorded test events through a projection the way the projector does, resolving reversals. */
 import type { LedgerEvent } from '../../events/index.js';
-import type { FoldEvent, ShipmentLedger } from '../../src/ledger/postings.js';
+import type { FoldEvent, ShipmentLedger } from '../../events/postings.js';
 import { evolveShipments } from '../../src/ledger/shipments.js';
 
 export function foldAll(

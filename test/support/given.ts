@@ -7,7 +7,7 @@ import type { Test } from 'tap';
 import type { IncomingEvent, LedgerEvent } from '../../events/index.js';
 import { evolveBook, initialBook, LEDGER_STREAM, type Book } from '../../src/ledger/book.js';
 import { decide, type Decision } from '../../src/ledger/decide.js';
-import type { FoldEvent } from '../../src/ledger/postings.js';
+import type { FoldEvent } from '../../events/postings.js';
 import type { Rejection, RuleName } from '../../src/ledger/rules.js';
 import { toProposal } from '../../src/http/routes/events.js';
 

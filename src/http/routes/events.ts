@@ -20,7 +20,7 @@ import {
 import type { Proposal } from '../../ledger/decide.js';
 import { exportLine } from '../../log/leaf.js';
 import { issueFromZod, Problem, schemaProblem, sendProblem, type SchemaIssue } from '../problem.js';
-import type { LedgerDeps } from '../app.js';
+import type { LedgerDeps } from '../deps.js';
 import { eventPredicate, FilterFields } from './event-filter.js';
 import { IF_MATCH_FORMS, parseIfMatch } from '../if-match.js';
 import { sendCsvExport, wantsCsv } from './events-csv.js';

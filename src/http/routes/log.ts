@@ -10,7 +10,7 @@ import { z } from 'zod';
 import { DateOrInstant } from '../../../events/index.js';
 import { StoreFault } from '../../store/faults.js';
 import type { LedgerLog } from '../../log/ledger-log.js';
-import type { LedgerDeps } from '../app.js';
+import type { LedgerDeps } from '../deps.js';
 import { httpProblem, Problem, sendProblem, sendFault } from '../problem.js';
 import { endOfInstant } from './projections.js';
 

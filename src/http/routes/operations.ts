@@ -4,7 +4,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { LEDGER_STREAM } from '../../ledger/book.js';
 import { within } from '../../store/faults.js';
-import type { LedgerDeps } from '../app.js';
+import type { LedgerDeps } from '../deps.js';
 
 const READY_WAIT_MS = 1000;
 

@@ -16,7 +16,7 @@ import { timelineView } from '../../../projections/timeline.js';
 import { reject, RejectionError } from '../../ledger/rules.js';
 import { LedgerTreeRef } from '../../log/schemas.js';
 import type { Bitemporal, Projector } from '../../read/projector.js';
-import type { LedgerDeps } from '../app.js';
+import type { LedgerDeps } from '../deps.js';
 import { Problem } from '../problem.js';
 
 const DAY_MS = 86_400_000;
@@ -86,7 +86,7 @@ const echoSlice = (slice: Bitemporal) => ({
 
 const Category = z.union([ItemCategory, z.literal('unknown')]);
 
-/** How sure a figure is (projections/precision.ts); every amount and total carries it. */
+/** How sure a figure is (events/precision.ts); every amount and total carries it. */
 const BoundsFields = {
   precision: z
     .enum(['exact', 'at-least', 'approximate', 'mixed'])

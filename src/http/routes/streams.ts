@@ -10,7 +10,7 @@ import { PassThrough } from 'node:stream';
 import type { FastifyPluginAsync } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import type { LedgerDeps } from '../app.js';
+import type { LedgerDeps } from '../deps.js';
 import { httpProblem, Problem, sendProblem } from '../problem.js';
 import { StreamId } from './event-filter.js';
 import { StoredEvent } from './events.js';

@@ -4,8 +4,8 @@
  * meaning of each event type for stock and headcount is written down. The
  * write-side book and every projection fold the same postings.
  */
-import type { FoldableEvent, Line, Quantity } from '../../events/index.js';
-import { EXACT_SHAPE, shapeOf, type FigureShape } from '../../projections/precision.js';
+import type { FoldableEvent, Line, Quantity } from './index.js';
+import { EXACT_SHAPE, shapeOf, type FigureShape } from './precision.js';
 
 /** Accounts that are not parties: goods on the way, and goods gone for good. */
 export const transitAccount = (shipmentId: string) => `transit:${shipmentId}`;

@@ -19,7 +19,7 @@
  * skew decide() accepts), every query is one snapshot plus at most a window
  * of facts; see `query`.
  */
-import type { Counters, Delta } from './counters.js';
+import type { Counters, Delta } from '../../events/counters.js';
 import { Column, float64s, int32s, int8s, PositionColumn, QuantityColumn, uint32s } from './column.js';
 import { SortedBlocks } from './sorted-blocks.js';
 
