@@ -57,6 +57,13 @@ interface Pending extends Submission {
   reject(error: unknown): void;
 }
 
+/** The events a group's reversals point at: those stored, and those the group itself decides. */
+interface ReversalTargets {
+  /** Every id a reversal of the group names. */
+  wanted: Set<string>;
+  found: Map<string, FoldableEvent>;
+}
+
 export interface WriterOptions {
   clock?: () => Date;
   /** Upper bound of events in one group append. */
@@ -263,10 +270,11 @@ export class LedgerWriter {
       if (group.length === 0) return;
       for (const pending of group) pending.stage = 'deciding';
       let byId: Map<string, RecordedEvent>;
-      let targets: Map<string, FoldableEvent>;
+      let targets: ReversalTargets;
       try {
         // Ids the server assigned are new by construction: only clients' ids can be retries.
-        const clientIds = group.flatMap((g) => g.proposals.flatMap((p) => (p.idAssigned ? [] : [p.id])));
+        const clientIds: string[] = [];
+        for (const g of group) for (const p of g.proposals) if (!p.idAssigned) clientIds.push(p.id);
         const stored = clientIds.length === 0 ? [] : await this.store.readByIds(clientIds);
         byId = new Map(stored.map((e) => [e.id, e]));
         targets = await this.reversalTargets(group);
@@ -363,7 +371,7 @@ export class LedgerWriter {
   private decideGroup(
     group: Pending[],
     byId: Map<string, RecordedEvent>,
-    targets: Map<string, FoldableEvent>,
+    targets: ReversalTargets,
     undo: UndoLog,
   ): { pending: Pending; events: EventToAppend[] }[] {
     const accepted: { pending: Pending; events: EventToAppend[] }[] = [];
@@ -414,49 +422,62 @@ export class LedgerWriter {
 
   private decideBatch(
     pending: Pending,
-    targets: Map<string, FoldableEvent>,
+    targets: ReversalTargets,
     nextPosition: () => number,
     undo: UndoLog,
   ): { events: EventToAppend[] } | { rejection: Rejection } {
     const now = this.clock();
+    const recordedAt = now.toISOString();
+    const { proposals, recordedBy } = pending;
     const events: EventToAppend[] = [];
-    for (const [index, proposal] of pending.proposals.entries()) {
-      const target = proposal.type === 'EntryReversed' ? targets.get(proposal.data.eventId) : undefined;
+    for (let index = 0; index < proposals.length; index++) {
+      const proposal = proposals[index]!;
+      const target = proposal.type === 'EntryReversed' ? targets.found.get(proposal.data.eventId) : undefined;
       const decision = decide(proposal, this.book, { now, target });
-      if (!decision.ok) return { rejection: inBatch(decision.rejection, index, pending.proposals.length) };
-      const recordedAt = now.toISOString();
+      if (!decision.ok) return { rejection: inBatch(decision.rejection, index, proposals.length) };
       for (const accepted of decision.events) {
         const event: EventToAppend = {
           id: accepted.id,
           type: accepted.type,
           schemaVersion: accepted.schemaVersion,
           occurredAt: accepted.occurredAt,
-          recordedBy: pending.recordedBy,
+          recordedBy,
           data: accepted.data,
           metadata: accepted.metadata,
         };
         events.push(event);
-        // As it will be stored, with a provisional position: later proposals in this group may reverse it.
+        // As it will be stored, with a provisional position. One shape for every event (no spread), for V8.
         const provisional = {
-          ...event,
+          id: event.id,
+          type: event.type,
+          schemaVersion: event.schemaVersion,
+          occurredAt: event.occurredAt,
+          recordedBy,
+          data: event.data,
+          metadata: event.metadata,
           stream: LEDGER_STREAM,
           globalPosition: nextPosition(),
           streamRevision: -1,
           recordedAt,
-          ...(target ? { target } : {}),
+          target,
         } as FoldEvent;
-        targets.set(event.id, provisional);
+        // Kept only when a later proposal of this group reverses it.
+        if (targets.wanted.has(event.id)) targets.found.set(event.id, provisional);
         evolveBook(this.book, provisional, undo);
       }
     }
     return { events };
   }
 
-  private async reversalTargets(group: Pending[]): Promise<Map<string, FoldableEvent>> {
-    const ids = group.flatMap((g) => g.proposals.flatMap((p) => (p.type === 'EntryReversed' ? [p.data.eventId] : [])));
-    if (ids.length === 0) return new Map();
-    const found = await this.store.readByIds(ids);
-    return new Map(found.filter((e) => e.stream === LEDGER_STREAM).map((e) => [e.id, upcast(e)]));
+  private async reversalTargets(group: Pending[]): Promise<ReversalTargets> {
+    const wanted = new Set<string>();
+    for (const g of group) for (const p of g.proposals) if (p.type === 'EntryReversed') wanted.add(p.data.eventId);
+    if (wanted.size === 0) return { wanted, found: new Map() };
+    const found = await this.store.readByIds([...wanted]);
+    return {
+      wanted,
+      found: new Map(found.filter((e) => e.stream === LEDGER_STREAM).map((e) => [e.id, upcast(e)])),
+    };
   }
 
   /**
