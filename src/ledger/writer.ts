@@ -68,6 +68,11 @@ export interface WriterOptions {
   clock?: () => Date;
   /** Upper bound of events in one group append. */
   maxGroupEvents?: number;
+  /**
+   * While a group is decided, the writer hands the event loop back (one `setImmediate`) after
+   * about this many events, so sockets keep being read and answered during a large group. Default 250.
+   */
+  yieldEveryEvents?: number;
   /** How long a submission may wait for the store before it is answered with a fault. Default 5000 ms. */
   timeoutMs?: number;
   /** How long to wait for the feed to bring another writer's events before reading them directly. Default 1000 ms. */
@@ -98,6 +103,7 @@ export class LedgerWriter {
   private feedWaiters: { revision: number; resolve: () => void }[] = [];
   private readonly clock: () => Date;
   private readonly maxGroupEvents: number;
+  private readonly yieldEveryEvents: number;
   private readonly timeoutMs: number;
   private readonly feedWaitMs: number;
   private readonly afterAppend: WriterOptions['afterAppend'];
@@ -113,6 +119,7 @@ export class LedgerWriter {
   ) {
     this.clock = options.clock ?? (() => new Date());
     this.maxGroupEvents = options.maxGroupEvents ?? 2000;
+    this.yieldEveryEvents = options.yieldEveryEvents ?? 250;
     this.timeoutMs = options.timeoutMs ?? 5000;
     this.feedWaitMs = options.feedWaitMs ?? 1000;
     this.afterAppend = options.afterAppend;
@@ -288,7 +295,7 @@ export class LedgerWriter {
       this.deciding = true;
       const expected = this.book.revision ?? 'no-stream';
       try {
-        accepted = this.decideGroup(group, byId, targets, undo);
+        accepted = await this.decideGroup(group, byId, targets, undo);
       } catch (error) {
         // A bug in a rule, not the client's fault: nothing is kept, everyone in the group is told.
         rollBack(undo);
@@ -367,18 +374,30 @@ export class LedgerWriter {
     }
   }
 
-  /** Decides every submission of the group in turn, folding the accepted ones in tentatively. */
-  private decideGroup(
+  /**
+   * Decides every submission of the group in turn, folding the accepted ones in tentatively.
+   * Between submissions it yields to the event loop now and then: a group of thousands of events
+   * decided in one go would leave every socket unread meanwhile. Nothing else touches the book
+   * while it yields (others' events wait in `feed`, the next group waits for this one).
+   */
+  private async decideGroup(
     group: Pending[],
     byId: Map<string, RecordedEvent>,
     targets: ReversalTargets,
     undo: UndoLog,
-  ): { pending: Pending; events: EventToAppend[] }[] {
+  ): Promise<{ pending: Pending; events: EventToAppend[] }[]> {
     const accepted: { pending: Pending; events: EventToAppend[] }[] = [];
     let provisional = this.book.position;
     // The ledger's revision as each batch is decided: earlier batches of the group move it on.
     let revisionNow = this.book.revision ?? -1;
+    let sinceYield = 0;
     for (const pending of group) {
+      if (sinceYield >= this.yieldEveryEvents) {
+        sinceYield = 0;
+        await new Promise<void>((resume) => setImmediate(resume));
+      }
+      if (pending.settled) continue; // timed out while the group was decided: answered already, not written
+      sinceYield += pending.proposals.length;
       const replay = replayOf(pending, byId);
       if (replay) {
         if (replay instanceof RejectionError) pending.reject(replay);
