@@ -235,7 +235,10 @@ export class LedgerWriter {
   private async drain(): Promise<void> {
     this.running = true;
     try {
-      while (this.queue.length > 0) {
+      for (let first = true; this.queue.length > 0; first = false) {
+        // After a group, one turn of the event loop before the next is taken: the requests that
+        // arrived while the last commit held the loop are read first and join this group.
+        if (!first) await new Promise<void>((resume) => setImmediate(resume));
         this.drainFeed();
         const group = this.takeGroup();
         await this.runGroup(group);
