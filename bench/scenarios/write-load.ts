@@ -1,8 +1,12 @@
 /**
  * The shape shared by the write scenarios: durable POST /v1/events against
- * our service and against the bare Fastify + better-sqlite3 group-commit
- * route (bench/baselines/bare-sqlite.ts), same bodies, same connections,
- * taking turns.
+ * our service, the fair peer (bench/baselines/fair-sqlite.ts: Fastify + zod
+ * validation of the same schema + SQLite, synchronous=FULL, group commit, a
+ * unique id index, UUIDv7 ids: the same work minus the ledger) and the floor
+ * (bench/baselines/bare-sqlite.ts: no validation, no ids, no index), same
+ * bodies, same connections, taking turns (A B C, C B A …). The ratios and
+ * targets are on the fair peer; the floor's rows say how far any route is from
+ * bare Fastify + SQLite.
  */
 import { freshDir, headPosition, startBaseline, startService, withChildren } from '../lib/child.js';
 import { compareLoads, type LoadSummary } from '../lib/compare.js';
@@ -17,13 +21,15 @@ export interface WriteLoadOptions {
   bodies: string[];
   /** Events in each body: 1 for a single event, the array's length for a batch. */
   eventsPerRequest: number;
-  targetEventsPerSec: number;
+  /** Targets on the ratio to the fair peer. */
+  fairTargets: { eventsPerSec: number; p99?: number; cpuPerEvent?: number };
   /** Connections; defaults to ctx.connections. */
   connections?: number;
   timeoutS?: number;
 }
 
-const BASELINE = 'bare fastify+sqlite';
+const FAIR = 'fair peer (fastify+zod+sqlite)';
+const FLOOR = 'floor: bare fastify+sqlite';
 
 export interface WriteRowsInput {
   title: string;
@@ -33,6 +39,8 @@ export interface WriteRowsInput {
   baselineName: string;
   /** On events/s. */
   target: Target;
+  p99Target?: Target;
+  cpuTarget?: Target;
   oursEventsPerCommit: number | undefined;
   baselineEventsPerCommit: number | undefined;
 }
@@ -63,6 +71,7 @@ export function writeRows(input: WriteRowsInput): Row[] {
       unit: 'ms',
       ours: ours.latencyMs.p99,
       baseline: baseline(theirs.latencyMs.p99),
+      ...(input.p99Target ? { target: input.p99Target } : {}),
     }),
     row({ scenario: title, metric: 'non-2xx', unit: '', ours: ours.non2xx, baseline: baseline(theirs.non2xx) }),
   ];
@@ -74,6 +83,7 @@ export function writeRows(input: WriteRowsInput): Row[] {
         unit: 'µs',
         ours: ours.serverCpuUsPerOk / perRequest,
         baseline: baseline(theirs.serverCpuUsPerOk / perRequest),
+        ...(input.cpuTarget ? { target: input.cpuTarget } : {}),
       }),
     );
   if (input.oursEventsPerCommit !== undefined && input.baselineEventsPerCommit !== undefined)
@@ -89,8 +99,15 @@ export function writeRows(input: WriteRowsInput): Row[] {
   return rows;
 }
 
+/** Events per commit from a baseline's own /stats counter. */
+async function baselineCommits(url: string): Promise<{ commits: number; rows: number }> {
+  return (await (await fetch(`${url}/stats`)).json()) as { commits: number; rows: number };
+}
+
+const perCommit = (c: { commits: number; rows: number }) => (c.commits > 0 ? c.rows / c.commits : undefined);
+
 export function writeLoadScenario(options: WriteLoadOptions): Scenario {
-  const { id, title, bodies, eventsPerRequest: perRequest } = options;
+  const { id, title, bodies, eventsPerRequest: perRequest, fairTargets } = options;
   return {
     id,
     title,
@@ -105,13 +122,18 @@ export function writeLoadScenario(options: WriteLoadOptions): Scenario {
       };
       const dataDir = freshDir(ctx, `ledger-${id}`);
       const measured = await withChildren(
-        [() => startService(ctx, { name: `service-${id}`, dataDir }), () => startBaseline(ctx, 'bare-sqlite')],
-        async ([service, bare]) => {
-          for (const server of [service!, bare!])
+        [
+          () => startService(ctx, { name: `service-${id}`, dataDir }),
+          () => startBaseline(ctx, 'fair-sqlite'),
+          () => startBaseline(ctx, 'bare-sqlite'),
+        ],
+        async ([service, fair, bare]) => {
+          for (const server of [service!, fair!, bare!])
             await probe(`${server.url}/v1/events`, { method: 'POST', body: bodies[0] }, [201]);
           const before = await headPosition(service!);
           const result = await compareLoads(ctx, id, [
             { key: 'ours', server: service!, load },
+            { key: 'fair-sqlite', server: fair!, load },
             { key: 'bare-sqlite', server: bare!, load },
           ]);
           const headAdvancedBy = (await headPosition(service!)) - before;
@@ -120,35 +142,74 @@ export function writeLoadScenario(options: WriteLoadOptions): Scenario {
             throw new Error(
               `${id}: ${result.ours!.ok * perRequest} events answered 201 but the head moved by ${headAdvancedBy}`,
             );
-          const bareCommits = (await (await fetch(`${bare!.url}/stats`)).json()) as { commits: number; rows: number };
-          return { loads: result, headAdvancedBy, bareCommits, serviceReadyMs: service!.readyMs };
+          return {
+            loads: result,
+            headAdvancedBy,
+            fairCommits: await baselineCommits(fair!.url),
+            bareCommits: await baselineCommits(bare!.url),
+            serviceReadyMs: service!.readyMs,
+          };
         },
       );
       const ours = measured.loads.ours!;
+      const fair = measured.loads['fair-sqlite']!;
       const bare = measured.loads['bare-sqlite']!;
       const oursCommits = ledgerCommitStats(dataDir);
-      const { bareCommits } = measured;
+      const { fairCommits, bareCommits } = measured;
 
-      const rows = writeRows({
-        title,
-        perRequest,
-        ours,
-        baseline: bare,
-        baselineName: BASELINE,
-        target: { op: '>=', value: options.targetEventsPerSec },
-        oursEventsPerCommit: oursCommits?.eventsPerAppend,
-        baselineEventsPerCommit: bareCommits.commits > 0 ? bareCommits.rows / bareCommits.commits : undefined,
-      });
+      const rows = [
+        ...writeRows({
+          title,
+          perRequest,
+          ours,
+          baseline: fair,
+          baselineName: FAIR,
+          target: { op: '>=', value: fairTargets.eventsPerSec, on: 'ratio' },
+          ...(fairTargets.p99 ? { p99Target: { op: '<=', value: fairTargets.p99, on: 'ratio' } as const } : {}),
+          ...(fairTargets.cpuPerEvent
+            ? { cpuTarget: { op: '<=', value: fairTargets.cpuPerEvent, on: 'ratio' } as const }
+            : {}),
+          oursEventsPerCommit: oursCommits?.eventsPerAppend,
+          baselineEventsPerCommit: perCommit(fairCommits),
+        }),
+        row({
+          scenario: title,
+          metric: 'events/s, share of the floor',
+          unit: '/s',
+          ours: ours.okPerSec * perRequest,
+          baseline: { name: FLOOR, value: bare.okPerSec * perRequest },
+        }),
+        ...(ours.serverCpuUsPerOk !== undefined && bare.serverCpuUsPerOk !== undefined
+          ? [
+              row({
+                scenario: title,
+                metric: 'server CPU per event, vs the floor',
+                unit: 'µs',
+                ours: ours.serverCpuUsPerOk / perRequest,
+                baseline: { name: FLOOR, value: bare.serverCpuUsPerOk / perRequest },
+              }),
+            ]
+          : []),
+        row({
+          scenario: title,
+          metric: 'p99 latency, vs the floor',
+          unit: 'ms',
+          ours: ours.latencyMs.p99,
+          baseline: { name: FLOOR, value: bare.latencyMs.p99 },
+        }),
+      ];
       return {
         rows,
         details: {
           eventsPerRequest: perRequest,
           connections,
           ours,
+          fair,
           bare,
           serviceReadyMs: measured.serviceReadyMs,
           headAdvancedBy: measured.headAdvancedBy,
           oursCommits,
+          fairCommits,
           bareCommits,
         },
       };

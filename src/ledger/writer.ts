@@ -57,10 +57,22 @@ interface Pending extends Submission {
   reject(error: unknown): void;
 }
 
+/** The events a group's reversals point at: those stored, and those the group itself decides. */
+interface ReversalTargets {
+  /** Every id a reversal of the group names. */
+  wanted: Set<string>;
+  found: Map<string, FoldableEvent>;
+}
+
 export interface WriterOptions {
   clock?: () => Date;
   /** Upper bound of events in one group append. */
   maxGroupEvents?: number;
+  /**
+   * While a group is decided, the writer hands the event loop back (one `setImmediate`) after
+   * about this many events, so sockets keep being read and answered during a large group. Default 250.
+   */
+  yieldEveryEvents?: number;
   /** How long a submission may wait for the store before it is answered with a fault. Default 5000 ms. */
   timeoutMs?: number;
   /** How long to wait for the feed to bring another writer's events before reading them directly. Default 1000 ms. */
@@ -91,6 +103,7 @@ export class LedgerWriter {
   private feedWaiters: { revision: number; resolve: () => void }[] = [];
   private readonly clock: () => Date;
   private readonly maxGroupEvents: number;
+  private readonly yieldEveryEvents: number;
   private readonly timeoutMs: number;
   private readonly feedWaitMs: number;
   private readonly afterAppend: WriterOptions['afterAppend'];
@@ -106,6 +119,7 @@ export class LedgerWriter {
   ) {
     this.clock = options.clock ?? (() => new Date());
     this.maxGroupEvents = options.maxGroupEvents ?? 2000;
+    this.yieldEveryEvents = options.yieldEveryEvents ?? 250;
     this.timeoutMs = options.timeoutMs ?? 5000;
     this.feedWaitMs = options.feedWaitMs ?? 1000;
     this.afterAppend = options.afterAppend;
@@ -221,7 +235,10 @@ export class LedgerWriter {
   private async drain(): Promise<void> {
     this.running = true;
     try {
-      while (this.queue.length > 0) {
+      for (let first = true; this.queue.length > 0; first = false) {
+        // After a group, one turn of the event loop before the next is taken: the requests that
+        // arrived while the last commit held the loop are read first and join this group.
+        if (!first) await new Promise<void>((resume) => setImmediate(resume));
         this.drainFeed();
         const group = this.takeGroup();
         await this.runGroup(group);
@@ -263,10 +280,11 @@ export class LedgerWriter {
       if (group.length === 0) return;
       for (const pending of group) pending.stage = 'deciding';
       let byId: Map<string, RecordedEvent>;
-      let targets: Map<string, FoldableEvent>;
+      let targets: ReversalTargets;
       try {
         // Ids the server assigned are new by construction: only clients' ids can be retries.
-        const clientIds = group.flatMap((g) => g.proposals.flatMap((p) => (p.idAssigned ? [] : [p.id])));
+        const clientIds: string[] = [];
+        for (const g of group) for (const p of g.proposals) if (!p.idAssigned) clientIds.push(p.id);
         const stored = clientIds.length === 0 ? [] : await this.store.readByIds(clientIds);
         byId = new Map(stored.map((e) => [e.id, e]));
         targets = await this.reversalTargets(group);
@@ -280,7 +298,7 @@ export class LedgerWriter {
       this.deciding = true;
       const expected = this.book.revision ?? 'no-stream';
       try {
-        accepted = this.decideGroup(group, byId, targets, undo);
+        accepted = await this.decideGroup(group, byId, targets, undo);
       } catch (error) {
         // A bug in a rule, not the client's fault: nothing is kept, everyone in the group is told.
         rollBack(undo);
@@ -359,18 +377,30 @@ export class LedgerWriter {
     }
   }
 
-  /** Decides every submission of the group in turn, folding the accepted ones in tentatively. */
-  private decideGroup(
+  /**
+   * Decides every submission of the group in turn, folding the accepted ones in tentatively.
+   * Between submissions it yields to the event loop now and then: a group of thousands of events
+   * decided in one go would leave every socket unread meanwhile. Nothing else touches the book
+   * while it yields (others' events wait in `feed`, the next group waits for this one).
+   */
+  private async decideGroup(
     group: Pending[],
     byId: Map<string, RecordedEvent>,
-    targets: Map<string, FoldableEvent>,
+    targets: ReversalTargets,
     undo: UndoLog,
-  ): { pending: Pending; events: EventToAppend[] }[] {
+  ): Promise<{ pending: Pending; events: EventToAppend[] }[]> {
     const accepted: { pending: Pending; events: EventToAppend[] }[] = [];
     let provisional = this.book.position;
     // The ledger's revision as each batch is decided: earlier batches of the group move it on.
     let revisionNow = this.book.revision ?? -1;
+    let sinceYield = 0;
     for (const pending of group) {
+      if (sinceYield >= this.yieldEveryEvents) {
+        sinceYield = 0;
+        await new Promise<void>((resume) => setImmediate(resume));
+      }
+      if (pending.settled) continue; // timed out while the group was decided: answered already, not written
+      sinceYield += pending.proposals.length;
       const replay = replayOf(pending, byId);
       if (replay) {
         if (replay instanceof RejectionError) pending.reject(replay);
@@ -414,49 +444,62 @@ export class LedgerWriter {
 
   private decideBatch(
     pending: Pending,
-    targets: Map<string, FoldableEvent>,
+    targets: ReversalTargets,
     nextPosition: () => number,
     undo: UndoLog,
   ): { events: EventToAppend[] } | { rejection: Rejection } {
     const now = this.clock();
+    const recordedAt = now.toISOString();
+    const { proposals, recordedBy } = pending;
     const events: EventToAppend[] = [];
-    for (const [index, proposal] of pending.proposals.entries()) {
-      const target = proposal.type === 'EntryReversed' ? targets.get(proposal.data.eventId) : undefined;
+    for (let index = 0; index < proposals.length; index++) {
+      const proposal = proposals[index]!;
+      const target = proposal.type === 'EntryReversed' ? targets.found.get(proposal.data.eventId) : undefined;
       const decision = decide(proposal, this.book, { now, target });
-      if (!decision.ok) return { rejection: inBatch(decision.rejection, index, pending.proposals.length) };
-      const recordedAt = now.toISOString();
+      if (!decision.ok) return { rejection: inBatch(decision.rejection, index, proposals.length) };
       for (const accepted of decision.events) {
         const event: EventToAppend = {
           id: accepted.id,
           type: accepted.type,
           schemaVersion: accepted.schemaVersion,
           occurredAt: accepted.occurredAt,
-          recordedBy: pending.recordedBy,
+          recordedBy,
           data: accepted.data,
           metadata: accepted.metadata,
         };
         events.push(event);
-        // As it will be stored, with a provisional position: later proposals in this group may reverse it.
+        // As it will be stored, with a provisional position. One shape for every event (no spread), for V8.
         const provisional = {
-          ...event,
+          id: event.id,
+          type: event.type,
+          schemaVersion: event.schemaVersion,
+          occurredAt: event.occurredAt,
+          recordedBy,
+          data: event.data,
+          metadata: event.metadata,
           stream: LEDGER_STREAM,
           globalPosition: nextPosition(),
           streamRevision: -1,
           recordedAt,
-          ...(target ? { target } : {}),
+          target,
         } as FoldEvent;
-        targets.set(event.id, provisional);
+        // Kept only when a later proposal of this group reverses it.
+        if (targets.wanted.has(event.id)) targets.found.set(event.id, provisional);
         evolveBook(this.book, provisional, undo);
       }
     }
     return { events };
   }
 
-  private async reversalTargets(group: Pending[]): Promise<Map<string, FoldableEvent>> {
-    const ids = group.flatMap((g) => g.proposals.flatMap((p) => (p.type === 'EntryReversed' ? [p.data.eventId] : [])));
-    if (ids.length === 0) return new Map();
-    const found = await this.store.readByIds(ids);
-    return new Map(found.filter((e) => e.stream === LEDGER_STREAM).map((e) => [e.id, upcast(e)]));
+  private async reversalTargets(group: Pending[]): Promise<ReversalTargets> {
+    const wanted = new Set<string>();
+    for (const g of group) for (const p of g.proposals) if (p.type === 'EntryReversed') wanted.add(p.data.eventId);
+    if (wanted.size === 0) return { wanted, found: new Map() };
+    const found = await this.store.readByIds([...wanted]);
+    return {
+      wanted,
+      found: new Map(found.filter((e) => e.stream === LEDGER_STREAM).map((e) => [e.id, upcast(e)])),
+    };
   }
 
   /**

@@ -254,10 +254,8 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteEventStore {
   const db = openDatabase(options);
 
   const stmt = {
-    insert: db.prepare(
-      `INSERT INTO events (${COLUMNS}) VALUES (@position, @id, @stream, @stream_revision, @type, @schema_version,
-        @occurred_at, @recorded_at, @recorded_by, @data, @metadata)`,
-    ),
+    // Positional parameters: binding them costs less than looking up eleven named properties per row.
+    insert: db.prepare(`INSERT INTO events (${COLUMNS}) VALUES (${params(11)})`),
     byId: db.prepare(`SELECT ${COLUMNS} FROM events WHERE id = ?`),
     byIds: db.prepare(`SELECT ${COLUMNS} FROM events WHERE id IN (SELECT value FROM json_each(?)) ORDER BY position`),
     stream: db.prepare(
@@ -357,39 +355,45 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteEventStore {
     const recordedAt = clock().toISOString();
     let position = headSync();
     let revision = actual ?? -1;
-    const rows = events.map((event): EventRow => ({
-      position: ++position,
-      id: event.id,
-      stream,
-      stream_revision: ++revision,
-      type: event.type,
-      schema_version: event.schemaVersion,
-      occurred_at: event.occurredAt,
-      recorded_at: recordedAt,
-      recorded_by: event.recordedBy,
-      data: JSON.stringify(event.data) ?? 'null',
-      metadata: JSON.stringify(event.metadata),
-    }));
+    // Each event is bound and inserted as it is built, and its RecordedEvent built once beside it:
+    // the stored event is the appended one, nothing is parsed back.
+    const recorded: RecordedEvent[] = new Array<RecordedEvent>(events.length);
     try {
-      for (const row of rows) stmt.insert.run(row);
+      for (let i = 0; i < events.length; i++) {
+        const event = events[i]!;
+        position++;
+        revision++;
+        stmt.insert.run(
+          position,
+          event.id,
+          stream,
+          revision,
+          event.type,
+          event.schemaVersion,
+          event.occurredAt,
+          recordedAt,
+          event.recordedBy,
+          JSON.stringify(event.data) ?? 'null',
+          JSON.stringify(event.metadata),
+        );
+        recorded[i] = {
+          id: event.id,
+          type: event.type,
+          stream,
+          streamRevision: revision,
+          globalPosition: position,
+          occurredAt: event.occurredAt,
+          recordedAt,
+          recordedBy: event.recordedBy,
+          schemaVersion: event.schemaVersion,
+          data: event.data,
+          metadata: event.metadata,
+        };
+      }
     } catch (error) {
       findReplay(stream, events); // throws IdempotencyConflictError when a later id was stored already
       throw error;
     }
-    // The stored event is the appended one: no need to parse back what was just serialised.
-    const recorded = rows.map((row, i): RecordedEvent => ({
-      id: row.id,
-      type: row.type,
-      stream,
-      streamRevision: row.stream_revision,
-      globalPosition: row.position,
-      occurredAt: row.occurred_at,
-      recordedAt,
-      recordedBy: row.recorded_by,
-      schemaVersion: row.schema_version,
-      data: events[i]!.data,
-      metadata: events[i]!.metadata,
-    }));
     return { events: recorded, streamRevision: revision, lastPosition: position, replayed: false };
   }
 
