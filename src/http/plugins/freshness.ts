@@ -14,8 +14,18 @@
  *   with the position it does reflect and `X-Ledger-Stale: true`.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest, HookHandlerDoneFunction, RouteOptions } from 'fastify';
+import fp from 'fastify-plugin';
 import type { Projector } from '../../read/projector.js';
 import { schemaProblem, sendProblem } from '../problem.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Fingerprint of the normalized query, for projection ETags. */
+    etagQuery: string;
+    /** The position a projection answer reflects: the projections' position when the request was let through, or the one its handler answered for (asOf / knownAt). */
+    seenPosition: number;
+  }
+}
 
 export const CACHE_CONTROL = 'private, no-cache';
 export const MIN_POSITION_PARAM = 'minPosition';
@@ -131,12 +141,27 @@ function append<T>(existing: T | T[] | undefined, hook: T): T[] {
   return existing === undefined ? [hook] : Array.isArray(existing) ? [...existing, hook] : [existing, hook];
 }
 
-/** Adds the freshness hooks to every projection route registered after this. */
-export function installFreshness(app: FastifyInstance, projector: Projector, waitMs: number): void {
-  const hooks = freshnessHooks(projector, waitMs);
-  app.addHook('onRoute', (route: RouteOptions) => {
-    if (!(route.config as { projection?: boolean } | undefined)?.projection) return;
-    route.onRequest = append(route.onRequest, hooks.onRequest) as RouteOptions['onRequest'];
-    route.onSend = append(route.onSend, hooks.onSend) as RouteOptions['onSend'];
-  });
+export interface FreshnessOptions {
+  projector: Projector;
+  /** How long `minPosition` waits for the projection. */
+  waitMs: number;
 }
+
+/**
+ * Adds the freshness hooks to every projection route registered after it.
+ * After authentication: a 304 tells whether an answer changed, so only a
+ * caller allowed to read it may ask.
+ */
+export const freshnessPlugin = fp<FreshnessOptions>(
+  async (app: FastifyInstance, { projector, waitMs }) => {
+    app.decorateRequest('etagQuery', '');
+    app.decorateRequest('seenPosition', 0);
+    const hooks = freshnessHooks(projector, waitMs);
+    app.addHook('onRoute', (route: RouteOptions) => {
+      if (!(route.config as { projection?: boolean } | undefined)?.projection) return;
+      route.onRequest = append(route.onRequest, hooks.onRequest) as RouteOptions['onRequest'];
+      route.onSend = append(route.onSend, hooks.onSend) as RouteOptions['onSend'];
+    });
+  },
+  { name: 'mss-freshness', fastify: '5.x', dependencies: ['mss-auth'] },
+);
