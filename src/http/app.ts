@@ -100,7 +100,9 @@ export function requestId(request: IncomingMessage): string {
 
 export async function buildApp(deps: LedgerDeps, options: AppOptions = {}): Promise<FastifyInstance> {
   const app = Fastify({
-    ...(options.logger ? { loggerInstance: options.logger } : { logger: false }),
+    // A silent logger is no logger: Fastify then makes no child logger per request (one per request
+    // otherwise, carrying its id), and a silent one would log nothing either.
+    ...(options.logger && options.logger.level !== 'silent' ? { loggerInstance: options.logger } : { logger: false }),
     bodyLimit: options.bodyLimit ?? 4 * 1024 * 1024,
     // A request id in every log line; a caller's own id is kept when it sends a sane one.
     genReqId: requestId,

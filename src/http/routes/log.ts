@@ -4,7 +4,7 @@
  * witnesses' cosignatures. Proofs reveal no event content, so viewers may
  * read them as auditors do.
  */
-import type { FastifyInstance, FastifyPluginAsync, FastifyReply } from 'fastify';
+import type { FastifyInstance, FastifyPluginAsync, FastifyReply, onSendHookHandler } from 'fastify';
 import fp from 'fastify-plugin';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
@@ -196,12 +196,23 @@ export const logRoutes: FastifyPluginAsync<LedgerDeps & { log: LedgerLog }> = as
  */
 export const logHooksPlugin = fp<{ log: LedgerLog; readOnly?: string | undefined }>(
   async (app: FastifyInstance, { log, readOnly }) => {
-    app.addHook('onSend', (request, reply, payload, done) => {
-      if (reply.statusCode === 200 && request.routeOptions.config.projection) {
+    const stampTree: onSendHookHandler = (request, reply, payload, done) => {
+      if (reply.statusCode === 200) {
         const state = log.stateAt(request.seenPosition);
         reply.header('x-ledger-tree-size', state.treeSize).header('x-ledger-root', state.rootHash);
       }
       done(null, payload);
+    };
+    // On the projection routes only, known when each is registered: no per-answer look-up of the route's config.
+    app.addHook('onRoute', (route) => {
+      if (!(route.config as { projection?: boolean } | undefined)?.projection) return;
+      const existing = route.onSend;
+      route.onSend =
+        existing === undefined
+          ? [stampTree]
+          : Array.isArray(existing)
+            ? [...existing, stampTree]
+            : [existing, stampTree];
     });
     app.addHook('preHandler', (request, reply, done) => {
       // A read-only store refuses every write anyway, and says why more plainly.
