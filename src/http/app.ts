@@ -2,8 +2,10 @@
  * Builds the HTTP app around the ledger's parts, which are passed in: tests
  * build one on a temporary store in a line and drive it with `inject`.
  *
+ * Each cross-cutting part is a named Fastify plugin (`mss-…`, src/http/plugins/)
+ * that declares the plugins it needs, so a wrong order is refused at boot.
  * Order matters, and is the order below: the route catalog and authentication
- * (an onRoute hook) come before every route and before the rate limiter, so
+ * (onRoute hooks) come before every route and before the rate limiter, so
  * that each guarded route checks its key first and is then limited per
  * principal; the freshness hooks (ETag, 304, minPosition) come after the
  * limiter, so a 304 is still counted; the 405 answers come last, once every
@@ -15,43 +17,28 @@ import cors from '@fastify/cors';
 import rateLimit from '@fastify/rate-limit';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
-import { KeyRing, type Role } from '../auth/keys.js';
+import { KeyRing } from '../auth/keys.js';
 import type { Access } from '../auth/policy.js';
 import type { Config } from '../config.js';
 import { dashboardRoutes } from './dashboard.js';
 import type { LedgerDeps } from './deps.js';
-import { installAuth } from './plugins/auth.js';
-import { RouteCatalog } from './plugins/catalog.js';
-import { frameworkErrorOptions, installClosingAnswer, notFoundAnswer } from './plugins/framework-errors.js';
-import { installFreshness } from './plugins/freshness.js';
-import { installSecurityHeaders } from './plugins/security-headers.js';
-import { addMethodNotAllowed } from './plugins/method-not-allowed.js';
-import { installMetrics, Metrics } from './plugins/metrics.js';
+import { authPlugin } from './plugins/auth.js';
+import { catalogPlugin } from './plugins/catalog.js';
+import { closingAnswerPlugin, frameworkErrorOptions, notFoundAnswer } from './plugins/framework-errors.js';
+import { freshnessPlugin } from './plugins/freshness.js';
+import { securityHeadersPlugin } from './plugins/security-headers.js';
+import { methodNotAllowedPlugin } from './plugins/method-not-allowed.js';
+import { metricsPlugin, type Metrics } from './plugins/metrics.js';
 import { LedgerLogController } from './plugins/request-logs.js';
-import { registerOpenApi } from './plugins/openapi.js';
+import { openApiPlugin } from './plugins/openapi.js';
 import { problemErrorHandler, rateLimitError } from './problem.js';
 import { eventRoutes } from './routes/events.js';
-import { installLogHooks, logRoutes } from './routes/log.js';
+import { logHooksPlugin, logRoutes } from './routes/log.js';
 import { operationRoutes } from './routes/operations.js';
 import { projectionRoutes } from './routes/projections.js';
 import { streamRoutes } from './routes/streams.js';
 
 declare module 'fastify' {
-  interface FastifyRequest {
-    /** Who is calling: recorded as `recordedBy` on every event they post. */
-    principal?: string;
-    /** The role of the caller's key. */
-    role?: Role;
-    /** Fingerprint of the normalized query, for projection ETags. */
-    etagQuery: string;
-    /** The position a projection answer reflects: the projections' position when the request was let through, or the one its handler answered for (asOf / knownAt). */
-    seenPosition: number;
-  }
-  interface FastifyInstance {
-    /** Every route, its methods and who may call it. */
-    catalog: RouteCatalog;
-    metrics: Metrics;
-  }
   interface FastifyReply {
     /** The rule a problem answer names, for the rejection metrics. */
     problemRule?: string;
@@ -113,7 +100,9 @@ export function requestId(request: IncomingMessage): string {
 
 export async function buildApp(deps: LedgerDeps, options: AppOptions = {}): Promise<FastifyInstance> {
   const app = Fastify({
-    ...(options.logger ? { loggerInstance: options.logger } : { logger: false }),
+    // A silent logger is no logger: Fastify then makes no child logger per request (one per request
+    // otherwise, carrying its id), and a silent one would log nothing either.
+    ...(options.logger && options.logger.level !== 'silent' ? { loggerInstance: options.logger } : { logger: false }),
     bodyLimit: options.bodyLimit ?? 4 * 1024 * 1024,
     // A request id in every log line; a caller's own id is kept when it sends a sane one.
     genReqId: requestId,
@@ -126,15 +115,8 @@ export async function buildApp(deps: LedgerDeps, options: AppOptions = {}): Prom
     // kept-alive connections: problems too, with a request id and the security headers.
     ...frameworkErrorOptions(Boolean(options.corsOrigins?.length), requestId),
   });
-  installClosingAnswer(app);
-  const catalog = new RouteCatalog();
-  const metrics = options.metrics ?? new Metrics();
-  app.decorate('catalog', catalog);
-  app.decorate('metrics', metrics);
-  app.decorateRequest('principal', undefined);
-  app.decorateRequest('role', undefined);
-  app.decorateRequest('etagQuery', '');
-  app.decorateRequest('seenPosition', 0);
+  await app.register(closingAnswerPlugin);
+  await app.register(catalogPlugin);
   app.decorateReply('problemRule', undefined);
 
   app.setValidatorCompiler(validatorCompiler);
@@ -148,8 +130,8 @@ export async function buildApp(deps: LedgerDeps, options: AppOptions = {}): Prom
     done();
   });
 
-  installSecurityHeaders(app, Boolean(options.corsOrigins?.length));
-  installAuth(app, catalog, options.auth ?? new KeyRing());
+  await app.register(securityHeadersPlugin, { crossOrigin: Boolean(options.corsOrigins?.length) });
+  await app.register(authPlugin, { keyring: options.auth ?? new KeyRing() });
   if (options.corsOrigins && options.corsOrigins.length > 0)
     await app.register(cors, {
       origin: options.corsOrigins.includes('*') ? '*' : [...options.corsOrigins],
@@ -178,9 +160,9 @@ export async function buildApp(deps: LedgerDeps, options: AppOptions = {}): Prom
       keyGenerator: (request) => (request.principal ? `key:${request.principal}` : `ip:${request.ip}`),
       errorResponseBuilder: rateLimitError,
     });
-  installFreshness(app, deps.projector, options.minPositionWaitMs ?? 2000);
-  await registerOpenApi(app, catalog);
-  installMetrics(app, deps, metrics);
+  await app.register(freshnessPlugin, { projector: deps.projector, waitMs: options.minPositionWaitMs ?? 2000 });
+  await app.register(openApiPlugin);
+  await app.register(metricsPlugin, { deps, metrics: options.metrics });
 
   app.get(
     '/openapi.json',
@@ -190,13 +172,13 @@ export async function buildApp(deps: LedgerDeps, options: AppOptions = {}): Prom
     },
     async () => app.swagger(),
   );
-  if (deps.log) installLogHooks(app, deps.log, deps.readOnly);
+  if (deps.log) await app.register(logHooksPlugin, { log: deps.log, readOnly: deps.readOnly });
   if (deps.log) await app.register(logRoutes, { ...deps, log: deps.log, prefix: '/v1/log' });
   await app.register(operationRoutes, deps);
   await app.register(eventRoutes, { ...deps, prefix: '/v1/events' });
   await app.register(projectionRoutes, { ...deps, prefix: '/v1' });
   await app.register(streamRoutes, { ...deps, prefix: '/v1' });
   await app.register(dashboardRoutes);
-  addMethodNotAllowed(app, catalog);
+  await app.register(methodNotAllowedPlugin);
   return app;
 }

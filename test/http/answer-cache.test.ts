@@ -1,6 +1,6 @@
 /** The answer cache keeps dashboards' repeated answers, within a bound on the text it holds. */
 import t from 'tap';
-import { AnswerCache } from '../../src/http/routes/projections.js';
+import { AnswerCache } from '../../src/http/plugins/answers.js';
 
 t.test('an answer asked again is not computed again', async (t) => {
   const cache = new AnswerCache();

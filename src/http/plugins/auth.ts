@@ -9,10 +9,19 @@
  * (RFC 6750).
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest, HookHandlerDoneFunction, RouteOptions } from 'fastify';
+import fp from 'fastify-plugin';
 import type { KeyRing, Role } from '../../auth/keys.js';
-import { rolesFor } from '../../auth/policy.js';
+import { rolesFor, type Access } from '../../auth/policy.js';
 import { httpProblem, sendProblem } from '../problem.js';
-import type { RouteCatalog } from './catalog.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Who is calling: recorded as `recordedBy` on every event they post. */
+    principal?: string;
+    /** The role of the caller's key. */
+    role?: Role;
+  }
+}
 
 const REALM = 'Bearer realm="mss-ledger"';
 
@@ -59,21 +68,30 @@ function appendHook(route: RouteOptions, hook: OnRequest): void {
   route.onRequest = existing === undefined ? [hook] : Array.isArray(existing) ? [...existing, hook] : [existing, hook];
 }
 
-/**
- * Records every route in the catalog and guards the non-public ones. Must be
- * installed before any route (and before the rate limiter, so that limits are
- * counted per principal).
- */
-export function installAuth(app: FastifyInstance, catalog: RouteCatalog, keyring: KeyRing | false): void {
-  app.addHook('onRoute', (route) => {
-    const [operation] = catalog.add(route);
-    if (!operation) return;
-    route.config = { ...(route.config as object), access: operation.access };
-    if (operation.access === 'public') {
-      // Probes, metrics and documentation are not rate limited.
-      (route.config as { rateLimit?: boolean }).rateLimit = false;
-      return;
-    }
-    if (keyring) appendHook(route, authHook(keyring, rolesFor(operation.access)));
-  });
+export interface AuthOptions {
+  /** The keys that may call guarded routes; `false` turns authentication off (benchmarks only). */
+  keyring: KeyRing | false;
 }
+
+/**
+ * Guards every non-public route registered after it, by the access the
+ * catalog resolved for it. Must be registered before any route (and before
+ * the rate limiter, so that limits are counted per principal).
+ */
+export const authPlugin = fp<AuthOptions>(
+  async (app: FastifyInstance, { keyring }) => {
+    app.decorateRequest('principal', undefined);
+    app.decorateRequest('role', undefined);
+    app.addHook('onRoute', (route) => {
+      const access = (route.config as { access?: Access } | undefined)?.access;
+      if (access === undefined) return;
+      if (access === 'public') {
+        // Probes, metrics and documentation are not rate limited.
+        (route.config as { rateLimit?: boolean }).rateLimit = false;
+        return;
+      }
+      if (keyring) appendHook(route, authHook(keyring, rolesFor(access)));
+    });
+  },
+  { name: 'mss-auth', fastify: '5.x', dependencies: ['mss-catalog'] },
+);

@@ -1,11 +1,20 @@
 /**
  * Every route the app serves, as registered: its methods and who may call it.
- * Filled by an onRoute hook; read by the OpenAPI post-processing (security per
- * operation), the 405 answers (which methods a path allows) and the tests
- * (every route is documented).
+ * Filled by an onRoute hook (the `mss-catalog` plugin, registered before any
+ * route); read by authentication (who may call), the OpenAPI post-processing
+ * (security per operation), the 405 answers (which methods a path allows) and
+ * the tests (every route is documented).
  */
-import type { RouteOptions } from 'fastify';
+import type { FastifyInstance, RouteOptions } from 'fastify';
+import fp from 'fastify-plugin';
 import { accessOf, type Access } from '../../auth/policy.js';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** Every route, its methods and who may call it. */
+    catalog: RouteCatalog;
+  }
+}
 
 export interface Operation {
   method: string;
@@ -58,3 +67,20 @@ export class RouteCatalog {
     return url.replace(/:([A-Za-z0-9_]+)/g, '{$1}');
   }
 }
+
+/**
+ * Decorates the app with its `catalog` and records every route registered
+ * after it, setting the route's resolved `access` in its config for the
+ * plugins that guard it.
+ */
+export const catalogPlugin = fp(
+  async (app: FastifyInstance) => {
+    const catalog = new RouteCatalog();
+    app.decorate('catalog', catalog);
+    app.addHook('onRoute', (route) => {
+      const [operation] = catalog.add(route);
+      if (operation) route.config = { ...(route.config as object), access: operation.access };
+    });
+  },
+  { name: 'mss-catalog', fastify: '5.x' },
+);

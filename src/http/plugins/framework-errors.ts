@@ -11,6 +11,7 @@
 import { STATUS_CODES, type IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest, FastifyServerOptions } from 'fastify';
+import fp from 'fastify-plugin';
 import { httpProblem, PROBLEM_CONTENT_TYPE, sendProblem } from '../problem.js';
 import { securityHeaders } from './security-headers.js';
 
@@ -72,7 +73,7 @@ export function frameworkErrorOptions(
       // As Node does by default: what follows on this connection cannot be read either.
       socket.destroy(error);
     },
-    // Answered by installClosingAnswer below, as a problem, instead of Fastify's own JSON.
+    // Answered by closingAnswerPlugin below, as a problem, instead of Fastify's own JSON.
     return503OnClosing: false,
   };
 }
@@ -89,15 +90,18 @@ export const notFoundAnswer = (crossOrigin: boolean) => {
  * problem and `Connection: close` (Fastify sets that header) before any other hook runs.
  * Register before every other onRequest hook.
  */
-export function installClosingAnswer(app: FastifyInstance): void {
-  let closing = false;
-  app.addHook('preClose', (done) => {
-    closing = true;
-    done();
-  });
-  app.addHook('onRequest', (request, reply, done) => {
-    if (!closing) return done();
-    reply.header('x-request-id', request.id).header('retry-after', '1');
-    void sendProblem(reply, httpProblem(503, 'the service is shutting down; retry on a new connection'));
-  });
-}
+export const closingAnswerPlugin = fp(
+  async (app: FastifyInstance) => {
+    let closing = false;
+    app.addHook('preClose', (done) => {
+      closing = true;
+      done();
+    });
+    app.addHook('onRequest', (request, reply, done) => {
+      if (!closing) return done();
+      reply.header('x-request-id', request.id).header('retry-after', '1');
+      void sendProblem(reply, httpProblem(503, 'the service is shutting down; retry on a new connection'));
+    });
+  },
+  { name: 'mss-closing-answer', fastify: '5.x' },
+);

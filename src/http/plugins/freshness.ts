@@ -12,10 +12,31 @@
  * - `?minPosition=N` or `X-Min-Position: N` (read your writes): waits up to
  *   `waitMs` for the projection to reach N. If it cannot, it answers anyway,
  *   with the position it does reflect and `X-Ledger-Stale: true`.
+ * - An answer already given at this position for this url is sent again as it
+ *   went out (answers.ts), from onRequest too.
+ *
+ * The 304 and the kept answers are written on the response in one go (a
+ * header block, then the bytes): they skip the handler, the onSend hooks and
+ * Fastify's serialisation, which is most of what a cached GET costs.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest, HookHandlerDoneFunction, RouteOptions } from 'fastify';
+import fp from 'fastify-plugin';
 import type { Projector } from '../../read/projector.js';
 import { schemaProblem, sendProblem } from '../problem.js';
+import { AnswerCache, answerKey, headerFields, sendAgain } from './answers.js';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** Projection answers kept per (position, url), sent again as they went out. */
+    answers: AnswerCache;
+  }
+  interface FastifyRequest {
+    /** Fingerprint of the normalized query, for projection ETags. */
+    etagQuery: string;
+    /** The position a projection answer reflects: the projections' position when the request was let through, or the one its handler answered for (asOf / knownAt). */
+    seenPosition: number;
+  }
+}
 
 export const CACHE_CONTROL = 'private, no-cache';
 export const MIN_POSITION_PARAM = 'minPosition';
@@ -53,7 +74,19 @@ export function matches(ifNoneMatch: string, etag: string): boolean {
   return false;
 }
 
-export function freshnessHooks(projector: Projector, waitMs: number) {
+/**
+ * A 304: the request's own headers and the answer's validators only (RFC 9110 §15.4.5: the client
+ * keeps the rest from the answer it stored), written in one go.
+ */
+function notModified(reply: FastifyReply, etag: string, position: number): void {
+  const fields = headerFields(reply.getHeaders());
+  fields.push('etag', etag, 'cache-control', CACHE_CONTROL, 'x-ledger-position', String(position));
+  reply.hijack();
+  reply.raw.writeHead(304, fields);
+  reply.raw.end();
+}
+
+export function freshnessHooks(projector: Projector, waitMs: number, answers: AnswerCache) {
   const state = projector.state;
 
   function finish(request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction) {
@@ -62,15 +95,11 @@ export function freshnessHooks(projector: Projector, waitMs: number) {
     const ifNoneMatch = request.headers['if-none-match'];
     if (ifNoneMatch !== undefined) {
       const etag = etagOf(position, request.etagQuery);
-      if (matches(ifNoneMatch, etag)) {
-        reply
-          .code(304)
-          .header('etag', etag)
-          .header('cache-control', CACHE_CONTROL)
-          .header('x-ledger-position', position)
-          .send();
-        return;
-      }
+      if (matches(ifNoneMatch, etag)) return notModified(reply, etag, position);
+    }
+    if (request.method === 'GET') {
+      const kept = answers.sendable(answerKey(position, request.url));
+      if (kept !== undefined) return sendAgain(reply, kept);
     }
     done();
   }
@@ -124,19 +153,46 @@ export function freshnessHooks(projector: Projector, waitMs: number) {
     done(null, payload);
   };
 
-  return { onRequest, onSend };
+  /** Once an answer from the cache has gone out, keeps the headers it went out with, but the request's own. */
+  const onResponse = function keepHead(request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction) {
+    const toKeep = request.answerToKeep;
+    if (toKeep !== undefined && reply.statusCode === 200)
+      answers.keepHead(toKeep.key, headerFields(reply.getHeaders(), toKeep.before));
+    done();
+  };
+
+  return { onRequest, onSend, onResponse };
 }
 
 function append<T>(existing: T | T[] | undefined, hook: T): T[] {
   return existing === undefined ? [hook] : Array.isArray(existing) ? [...existing, hook] : [existing, hook];
 }
 
-/** Adds the freshness hooks to every projection route registered after this. */
-export function installFreshness(app: FastifyInstance, projector: Projector, waitMs: number): void {
-  const hooks = freshnessHooks(projector, waitMs);
-  app.addHook('onRoute', (route: RouteOptions) => {
-    if (!(route.config as { projection?: boolean } | undefined)?.projection) return;
-    route.onRequest = append(route.onRequest, hooks.onRequest) as RouteOptions['onRequest'];
-    route.onSend = append(route.onSend, hooks.onSend) as RouteOptions['onSend'];
-  });
+export interface FreshnessOptions {
+  projector: Projector;
+  /** How long `minPosition` waits for the projection. */
+  waitMs: number;
 }
+
+/**
+ * Adds the freshness hooks to every projection route registered after it.
+ * After authentication: a 304 tells whether an answer changed, so only a
+ * caller allowed to read it may ask.
+ */
+export const freshnessPlugin = fp<FreshnessOptions>(
+  async (app: FastifyInstance, { projector, waitMs }) => {
+    app.decorateRequest('etagQuery', '');
+    app.decorateRequest('seenPosition', 0);
+    app.decorateRequest('answerToKeep', undefined);
+    const answers = new AnswerCache();
+    app.decorate('answers', answers);
+    const hooks = freshnessHooks(projector, waitMs, answers);
+    app.addHook('onRoute', (route: RouteOptions) => {
+      if (!(route.config as { projection?: boolean } | undefined)?.projection) return;
+      route.onRequest = append(route.onRequest, hooks.onRequest) as RouteOptions['onRequest'];
+      route.onSend = append(route.onSend, hooks.onSend) as RouteOptions['onSend'];
+      route.onResponse = append(route.onResponse, hooks.onResponse) as RouteOptions['onResponse'];
+    });
+  },
+  { name: 'mss-freshness', fastify: '5.x', dependencies: ['mss-auth'] },
+);

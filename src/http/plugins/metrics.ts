@@ -13,8 +13,15 @@
  * - `mss_ledger_position`, `mss_store_head_position`, `mss_projection_lag_events`
  */
 import type { FastifyInstance } from 'fastify';
+import fp from 'fastify-plugin';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { LedgerDeps } from '../deps.js';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    metrics: Metrics;
+  }
+}
 
 const BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
 
@@ -125,32 +132,42 @@ export class Metrics {
   }
 }
 
-/** Counts every answer, and serves GET /metrics. */
-export function installMetrics(app: FastifyInstance, deps: LedgerDeps, metrics: Metrics): void {
-  processMetrics();
-  app.addHook('onResponse', (request, reply, done) => {
-    const route = request.routeOptions.url ?? 'unmatched';
-    metrics.observeRequest(request.method, route, reply.statusCode, reply.elapsedTime / 1000);
-    // A lookup that finds nothing (404) answers a question; it refuses nothing.
-    if (reply.problemRule !== undefined && reply.statusCode !== 404) metrics.observeRejection(reply.problemRule);
-    done();
-  });
-
-  app.get(
-    '/metrics',
-    {
-      config: { access: 'public' },
-      schema: {
-        summary: 'Prometheus metrics: process, requests, latencies, appends, rejections by rule, projection lag',
-        description:
-          'Text exposition format 0.0.4. Public: it holds counts and timings, no ledger data. Expose it on an internal network only.',
-        tags: ['operations'],
-      },
-    },
-    async (_request, reply) => {
-      const head = await deps.store.headPosition().catch(() => -1);
-      const text = await metrics.render({ position: deps.projector.state.position, head });
-      return reply.type(metrics.contentType).send(text);
-    },
-  );
+export interface MetricsOptions {
+  deps: Pick<LedgerDeps, 'store' | 'projector'>;
+  /** Metrics to count into; a fresh set by default. */
+  metrics?: Metrics | undefined;
 }
+
+/** Counts every answer into `app.metrics`, and serves GET /metrics. */
+export const metricsPlugin = fp<MetricsOptions>(
+  async (app: FastifyInstance, { deps, metrics = new Metrics() }) => {
+    processMetrics();
+    app.decorate('metrics', metrics);
+    app.addHook('onResponse', (request, reply, done) => {
+      const route = request.routeOptions.url ?? 'unmatched';
+      metrics.observeRequest(request.method, route, reply.statusCode, reply.elapsedTime / 1000);
+      // A lookup that finds nothing (404) answers a question; it refuses nothing.
+      if (reply.problemRule !== undefined && reply.statusCode !== 404) metrics.observeRejection(reply.problemRule);
+      done();
+    });
+
+    app.get(
+      '/metrics',
+      {
+        config: { access: 'public' },
+        schema: {
+          summary: 'Prometheus metrics: process, requests, latencies, appends, rejections by rule, projection lag',
+          description:
+            'Text exposition format 0.0.4. Public: it holds counts and timings, no ledger data. Expose it on an internal network only.',
+          tags: ['operations'],
+        },
+      },
+      async (_request, reply) => {
+        const head = await deps.store.headPosition().catch(() => -1);
+        const text = await metrics.render({ position: deps.projector.state.position, head });
+        return reply.type(metrics.contentType).send(text);
+      },
+    );
+  },
+  { name: 'mss-metrics', fastify: '5.x' },
+);

@@ -11,6 +11,7 @@ import swagger from '@fastify/swagger';
 import helmet from '@fastify/helmet';
 import swaggerUi from '@fastify/swagger-ui';
 import type { FastifyInstance } from 'fastify';
+import fp from 'fastify-plugin';
 import { createJsonSchemaTransform, jsonSchemaTransformObject } from 'fastify-type-provider-zod';
 import { rolesFor } from '../../auth/policy.js';
 import { RULES } from '../../ledger/rules.js';
@@ -255,39 +256,44 @@ export function completeDocument(document: Json, catalog: RouteCatalog): Json {
   return document;
 }
 
-export async function registerOpenApi(app: FastifyInstance, catalog: RouteCatalog): Promise<void> {
-  await app.register(swagger, {
-    openapi: {
-      openapi: '3.1.0',
-      info: {
-        title: 'MSS Ledger',
-        version: packageVersion(),
-        description:
-          'An event-sourced logistics ledger for the MSS mission in Haiti. Every request except /health, /ready, /metrics, /docs and /openapi.json needs an API key: `Authorization: Bearer <key>`. Roles: **recorder** (post events; read projections, the log and streams), **auditor** (read everything, including the NDJSON export; no posting), **viewer** (projections and the position stream only). Errors are RFC 9457 problem details (`application/problem+json`) whose `type` names the rule.',
-      },
-      servers: [{ url: '/', description: 'this service (relative to where this document was fetched)' }],
-      components: {
-        securitySchemes: {
-          bearerAuth: { type: 'http', scheme: 'bearer', description: 'an API key: Authorization: Bearer <key>' },
+/** The document and Swagger UI; every route registered after it is documented. */
+export const openApiPlugin = fp(
+  async (app: FastifyInstance) => {
+    const catalog = app.catalog;
+    await app.register(swagger, {
+      openapi: {
+        openapi: '3.1.0',
+        info: {
+          title: 'MSS Ledger',
+          version: packageVersion(),
+          description:
+            'An event-sourced logistics ledger for the MSS mission in Haiti. Every request except /health, /ready, /metrics, /docs and /openapi.json needs an API key: `Authorization: Bearer <key>`. Roles: **recorder** (post events; read projections, the log and streams), **auditor** (read everything, including the NDJSON export; no posting), **viewer** (projections and the position stream only). Errors are RFC 9457 problem details (`application/problem+json`) whose `type` names the rule.',
         },
-      },
-      security: [{ bearerAuth: [] }],
-      tags: [
-        { name: 'events', description: 'recording events, and the event log for auditors' },
-        { name: 'projections', description: 'folded state for dashboards: ETag, 304, minPosition' },
-        { name: 'operations', description: 'health, readiness, metrics' },
-        {
-          name: 'log',
-          description: 'the verifiable log: signed checkpoints, inclusion and consistency proofs, witnesses',
+        servers: [{ url: '/', description: 'this service (relative to where this document was fetched)' }],
+        components: {
+          securitySchemes: {
+            bearerAuth: { type: 'http', scheme: 'bearer', description: 'an API key: Authorization: Bearer <key>' },
+          },
         },
-      ],
-    },
-    transform: createJsonSchemaTransform({ skipList: [] }),
-    transformObject: (input) => completeDocument(jsonSchemaTransformObject(input) as Json, catalog) as never,
-  });
-  // Swagger UI in its own context, so @fastify/helmet guards its pages without costing the API anything.
-  await app.register(async (docs) => {
-    await docs.register(helmet, { contentSecurityPolicy: false });
-    await docs.register(swaggerUi, { routePrefix: '/docs', staticCSP: true });
-  });
-}
+        security: [{ bearerAuth: [] }],
+        tags: [
+          { name: 'events', description: 'recording events, and the event log for auditors' },
+          { name: 'projections', description: 'folded state for dashboards: ETag, 304, minPosition' },
+          { name: 'operations', description: 'health, readiness, metrics' },
+          {
+            name: 'log',
+            description: 'the verifiable log: signed checkpoints, inclusion and consistency proofs, witnesses',
+          },
+        ],
+      },
+      transform: createJsonSchemaTransform({ skipList: [] }),
+      transformObject: (input) => completeDocument(jsonSchemaTransformObject(input) as Json, catalog) as never,
+    });
+    // Swagger UI in its own context, so @fastify/helmet guards its pages without costing the API anything.
+    await app.register(async (docs) => {
+      await docs.register(helmet, { contentSecurityPolicy: false });
+      await docs.register(swaggerUi, { routePrefix: '/docs', staticCSP: true });
+    });
+  },
+  { name: 'mss-openapi', fastify: '5.x', dependencies: ['mss-catalog'] },
+);

@@ -4,7 +4,8 @@
  * witnesses' cosignatures. Proofs reveal no event content, so viewers may
  * read them as auditors do.
  */
-import type { FastifyInstance, FastifyPluginAsync, FastifyReply } from 'fastify';
+import type { FastifyInstance, FastifyPluginAsync, FastifyReply, onSendHookHandler } from 'fastify';
+import fp from 'fastify-plugin';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { DateOrInstant } from '../../../events/index.js';
@@ -193,30 +194,45 @@ export const logRoutes: FastifyPluginAsync<LedgerDeps & { log: LedgerLog }> = as
  * `X-Ledger-Root`), from the position the handler answered for; and no
  * event is recorded while the store does not match what was signed.
  */
-export function installLogHooks(app: FastifyInstance, log: LedgerLog, readOnly?: string): void {
-  app.addHook('onSend', (request, reply, payload, done) => {
-    if (reply.statusCode === 200 && request.routeOptions.config.projection) {
-      const state = log.stateAt(request.seenPosition);
-      reply.header('x-ledger-tree-size', state.treeSize).header('x-ledger-root', state.rootHash);
-    }
-    done(null, payload);
-  });
-  app.addHook('preHandler', (request, reply, done) => {
-    // A read-only store refuses every write anyway, and says why more plainly.
-    if (
-      !readOnly &&
-      request.method === 'POST' &&
-      request.routeOptions.config.access === 'record' &&
-      log.status.state !== 'verified'
-    )
-      return void sendFault(
-        reply,
-        new StoreFault(
-          'log-not-verified',
-          `nothing is recorded until the log is verified: ${log.problems().join('; ')}`,
-        ),
-        request.url,
-      );
-    done();
-  });
-}
+export const logHooksPlugin = fp<{ log: LedgerLog; readOnly?: string | undefined }>(
+  async (app: FastifyInstance, { log, readOnly }) => {
+    const stampTree: onSendHookHandler = (request, reply, payload, done) => {
+      if (reply.statusCode === 200) {
+        const state = log.stateAt(request.seenPosition);
+        reply.header('x-ledger-tree-size', state.treeSize).header('x-ledger-root', state.rootHash);
+      }
+      done(null, payload);
+    };
+    // On the projection routes only, known when each is registered: no per-answer look-up of the route's config.
+    app.addHook('onRoute', (route) => {
+      if (!(route.config as { projection?: boolean } | undefined)?.projection) return;
+      const existing = route.onSend;
+      route.onSend =
+        existing === undefined
+          ? [stampTree]
+          : Array.isArray(existing)
+            ? [...existing, stampTree]
+            : [existing, stampTree];
+    });
+    app.addHook('preHandler', (request, reply, done) => {
+      // A read-only store refuses every write anyway, and says why more plainly.
+      if (
+        !readOnly &&
+        request.method === 'POST' &&
+        request.routeOptions.config.access === 'record' &&
+        log.status.state !== 'verified'
+      )
+        return void sendFault(
+          reply,
+          new StoreFault(
+            'log-not-verified',
+            `nothing is recorded until the log is verified: ${log.problems().join('; ')}`,
+          ),
+          request.url,
+        );
+      done();
+    });
+  },
+  // The position an answer reflects (request.seenPosition) is the freshness hooks'.
+  { name: 'mss-log-hooks', fastify: '5.x', dependencies: ['mss-freshness'] },
+);

@@ -3,7 +3,7 @@
  * by default, or `asOf` a date (what was true then, as we know it now) and/or
  * `knownAt` a date (what the ledger said then), and says which position it reflects.
  */
-import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { DateOrInstant, ItemCategory } from '../../../events/index.js';
@@ -17,10 +17,10 @@ import { reject, RejectionError } from '../../ledger/rules.js';
 import { LedgerTreeRef } from '../../log/schemas.js';
 import type { Bitemporal, Projector } from '../../read/projector.js';
 import type { LedgerDeps } from '../deps.js';
+import { sendCachedAnswer } from '../plugins/answers.js';
 import { Problem } from '../problem.js';
 
 const DAY_MS = 86_400_000;
-const JSON_TYPE = 'application/json; charset=utf-8';
 
 /** A bare date means the end of that day: "as of 10 February" includes what happened on the 10th. */
 export const endOfInstant = (value: string): number =>
@@ -271,49 +271,6 @@ const TimelineResponse = z
 
 const MAX_TIMELINE_POINTS = 1000;
 
-/**
- * Dashboards poll the same few questions every few seconds. An answer depends
- * only on the position and the request, so its bytes are kept per (position,
- * url) and served as they are: no view to rebuild, no schema to serialise.
- */
-/** Sends JSON already serialised: Fastify passes a string through without its serialiser. */
-const sendJsonText = (reply: FastifyReply, body: string) => reply.type(JSON_TYPE).send(body);
-
-export class AnswerCache {
-  private readonly answers = new Map<string, string>();
-  private size = 0;
-  /**
-   * Bounded by the text kept, not only by count: on a long history one inventory answer is about
-   * 100 kB, and an auditor's sweep over many dates must not hold tens of MB of answers nobody
-   * asks for again. The oldest answers go first.
-   */
-  constructor(
-    private readonly capacity = 512,
-    private readonly maxChars = 8_000_000,
-  ) {}
-
-  get(key: string, compute: () => unknown): string {
-    let body = this.answers.get(key);
-    if (body === undefined) {
-      body = JSON.stringify(compute());
-      if (body.length > this.maxChars) return body;
-      while (this.answers.size >= this.capacity || (this.size + body.length > this.maxChars && this.answers.size > 0)) {
-        const [oldest, text] = this.answers.entries().next().value as [string, string];
-        this.answers.delete(oldest);
-        this.size -= text.length;
-      }
-      this.answers.set(key, body);
-      this.size += body.length;
-    }
-    return body;
-  }
-
-  /** Characters of answer text kept. */
-  get chars(): number {
-    return this.size;
-  }
-}
-
 /** Shipment views with their events' ids, read back by position. */
 async function withEventIds(store: LedgerDeps['store'], shipments: ShipmentView[]) {
   const events = await eventsAt(
@@ -345,7 +302,8 @@ export const projectionRoutes: FastifyPluginAsync<LedgerDeps> = async (app, deps
   });
   const typed = app.withTypeProvider<ZodTypeProvider>();
   const { projector } = deps;
-  const cache = new AnswerCache();
+  // Kept per (position, url) and sent again as they went out (src/http/plugins/answers.ts).
+  const answers = app.answers;
   const clock = Date.now;
 
   typed.get(
@@ -361,11 +319,10 @@ export const projectionRoutes: FastifyPluginAsync<LedgerDeps> = async (app, deps
     },
     async (request, reply) => {
       const slice = resolveSlice(request, projector, request.query, clock());
-      const body = cache.get(`${projector.state.position} ${request.url}`, () => ({
+      return sendCachedAnswer(request, reply, answers, projector.state.position, () => ({
         ...echo(slice),
         ...inventoryView(projector.sum('inventory', slice), projector.state.catalog, request.query),
       }));
-      return sendJsonText(reply, body);
     },
   );
 
@@ -382,11 +339,10 @@ export const projectionRoutes: FastifyPluginAsync<LedgerDeps> = async (app, deps
     },
     async (request, reply) => {
       const slice = resolveSlice(request, projector, request.query, clock());
-      const body = cache.get(`${projector.state.position} ${request.url}`, () => ({
+      return sendCachedAnswer(request, reply, answers, projector.state.position, () => ({
         ...echo(slice),
         ...personnelView(projector.sum('personnel', slice)),
       }));
-      return sendJsonText(reply, body);
     },
   );
 
@@ -403,11 +359,10 @@ export const projectionRoutes: FastifyPluginAsync<LedgerDeps> = async (app, deps
     },
     async (request, reply) => {
       const slice = resolveSlice(request, projector, request.query, clock());
-      const body = cache.get(`${projector.state.position} ${request.url}`, () => ({
+      return sendCachedAnswer(request, reply, answers, projector.state.position, () => ({
         ...echo(slice),
         ...donorsView(projector.sum('donors', slice), projector.state.catalog),
       }));
-      return sendJsonText(reply, body);
     },
   );
 
