@@ -118,7 +118,9 @@ t.test(
     t.ok(steps.length >= 20 && stated >= 40, `the tour has ${steps.length} steps and ${stated} stated lines`);
 
     const dataDir = mkdtempSync(path.join(os.tmpdir(), 'mss-ledger-tour-'));
+    const scratch = mkdtempSync(path.join(os.tmpdir(), 'mss-ledger-tour-scratch-'));
     t.teardown(() => rmSync(dataDir, { recursive: true, force: true }));
+    t.teardown(() => rmSync(scratch, { recursive: true, force: true }));
     const port = await freePort();
     // As `npm start` runs it: development, no keys configured, seeded on first start.
     const service = startService({
@@ -163,7 +165,17 @@ t.test(
     const run = await new Promise<{ output: string; code: number | null }>((resolve) => {
       const child = spawn('bash', ['-c', script], {
         cwd: ROOT,
-        env: { ...process.env, DATA_DIR: dataDir, EVENTSTORE_CONNECTION_STRING: '' },
+        // A user's shell: the ledger's DATA_DIR for `npm run`, nothing configured; mktemp -d lands in the test's own directory.
+        env: {
+          ...process.env,
+          DATA_DIR: dataDir,
+          TMPDIR: scratch,
+          NODE_ENV: 'development',
+          EVENTSTORE_CONNECTION_STRING: '',
+          API_KEYS: '',
+          API_KEYS_FILE: '',
+          SIGNING_KEY_FILE: '',
+        },
         stdio: ['ignore', 'pipe', 'pipe'],
       });
       let output = '';
