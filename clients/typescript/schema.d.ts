@@ -100,7 +100,7 @@ export interface paths {
     };
     /**
      * Read the event log in recording order, filtered, with a cursor
-     * @description Filters combine with AND. A request scans at most 10,000 events of the log: a page may hold fewer than `limit` events (even none) and still have a `next` cursor. Read on until `next` is null.
+     * @description Filters combine with AND. A request scans at most 10,000 events of the log: a page may hold fewer than `limit` events (even none) and still have a `next` cursor. Read on until `next` is null; while there is one, `Link: <…>; rel="next"` names the next page.
      *
      *     **Roles:** recorder, auditor.
      */
@@ -232,7 +232,9 @@ export interface paths {
     };
     /**
      * Shipments, newest first, with status, lines and lead times
-     * @description **Roles:** viewer, recorder, auditor.
+     * @description Pages with `after`/`next`, like every list; while there is a next page, `Link: <…>; rel="next"` names it. `before`, the old name of the cursor, is refused with a problem naming `after`.
+     *
+     *     **Roles:** viewer, recorder, auditor.
      */
     get: operations['listShipments'];
     put?: never;
@@ -272,7 +274,7 @@ export interface paths {
     };
     /**
      * One stream's events in revision order (every ledger event is in stream `ledger`)
-     * @description The answer carries the stream's current revision, also as `ETag: "<revision>"`: send it as `If-Match` on POST /v1/events to record only if nobody recorded in between.
+     * @description The answer carries the stream's current revision, also as `ETag: "<revision>"`: send it as `If-Match` on POST /v1/events to record only if nobody recorded in between. Pages with `after`/`next`; while there is a next page, `Link: <…>; rel="next"` names it.
      *
      *     **Roles:** recorder, auditor.
      */
@@ -2703,10 +2705,10 @@ export interface operations {
   listShipments: {
     parameters: {
       query?: {
+        /** @description cursor: `next` from the previous page */
+        after?: number;
         /** @description what was true at this date or instant, as known now (or as known at `knownAt`); a bare date means the end of that day */
         asOf?: string;
-        /** @description cursor: `next` from the previous page */
-        before?: number;
         /** @description what the ledger said at this date or instant: only events recorded by then, reversals recorded later ignored */
         knownAt?: string;
         limit?: number;
@@ -3069,7 +3071,7 @@ export interface operations {
         knownAt?: string;
         /** @description read your writes: wait up to 2 s for the projection to reach this position (the `position` of your POST). If it cannot, the answer says so with X-Ledger-Stale: true */
         minPosition?: number;
-        /** @description last day; default now */
+        /** @description last day (the asOf of the last point); default now */
         to?: string;
       };
       header?: {

@@ -7,7 +7,9 @@
 import { statSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { DateOrInstant } from '../../events/envelope.js';
 import { ConfigError, loadConfig } from '../config.js';
+import { endOfInstant } from '../http/routes/projections.js';
 
 /** A mistake of the caller's: printed as one line, exit 2. */
 export class UsageError extends Error {
@@ -21,6 +23,14 @@ export function parseFlags<T extends NonNullable<ParseArgsConfig['options']>>(ar
   } catch (error) {
     throw new UsageError((error as Error).message.split('\n')[0] ?? String(error));
   }
+}
+
+/** A date flag as the API takes it: an ISO 8601 date (the end of that day) or instant, in ms. */
+export function dateFlag(value: string | undefined, flag: string): number | undefined {
+  if (value === undefined) return undefined;
+  if (!DateOrInstant.safeParse(value).success)
+    throw new UsageError(`${flag} ${JSON.stringify(value)} is not an ISO 8601 date (2025-02-10) or instant`);
+  return endOfInstant(value);
 }
 
 /** Where the ledger is: the embedded store's file, or an EventStoreDB connection. */

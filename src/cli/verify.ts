@@ -15,7 +15,6 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
-import { parseArgs } from 'node:util';
 import { loadConfig } from '../config.js';
 import { endOfInstant } from '../http/routes/projections.js';
 import { loadSigner } from '../log/keys.js';
@@ -34,6 +33,7 @@ import {
 } from '../log/verify.js';
 import { Projector } from '../read/projector.js';
 import { openStore } from '../service.js';
+import { dateFlag, parseFlags, UsageError } from './command.js';
 import { render } from './replay.js';
 
 const PROJECTIONS = ['inventory', 'personnel', 'donors'] as const;
@@ -165,52 +165,106 @@ export async function verifyStore(options: { acceptTail: boolean }, say: Say): P
   }
 }
 
-async function main() {
-  const { values } = parseArgs({
-    options: {
-      export: { type: 'string' },
-      checkpoint: { type: 'string' },
-      key: { type: 'string' },
-      'witness-key': { type: 'string', multiple: true },
-      'consistent-with': { type: 'string', multiple: true },
-      'as-of': { type: 'string' },
-      'known-at': { type: 'string' },
-      projection: { type: 'string' },
-      store: { type: 'boolean', default: false },
-      'new-signing-key': { type: 'string' },
-      'accept-tail': { type: 'boolean', default: false },
-    },
+const USAGE = `Usage:
+  npm run verify -- --export FILE --checkpoint FILE --key FILE [--witness-key FILE …] [--consistent-with FILE …]
+                    [--projection inventory|personnel|donors [--as-of DATE] [--known-at DATE]]
+      An auditor's offline check: the export hashes to the signed checkpoint (and the witnesses'
+      cosignatures hold), older checkpoints are prefixes of it, and a projection recomputed from the
+      export alone (printed as JSON). DATE: an ISO 8601 date (the end of that day) or instant.
+  npm run verify -- --store [--accept-tail]
+      The operator's check: the store (DATA_DIR or EVENTSTORE_CONNECTION_STRING) hashes to its last
+      signed checkpoint; --accept-tail signs events found beyond it, once inspected.
+  npm run verify -- --new-signing-key NAME --key FILE
+      Makes the log's signing key (for SIGNING_KEY_FILE) in FILE and prints its verifier key.
+
+Every argument is checked before anything is read. Exit codes: 0 verified, 1 usage or unreadable input,
+2 checkpoint signature, 3 cosignature, 4 export does not match, 5 not consistent, 6 unsigned tail,
+7 store tampered. See docs/verification.md.
+`;
+
+export type VerifyRequest =
+  | { mode: 'offline'; options: OfflineOptions }
+  | { mode: 'store'; acceptTail: boolean }
+  | { mode: 'new-signing-key'; name: string; key: string };
+
+/** Every argument checked, before any file is read. Undefined for --help. */
+export function parseVerifyArgs(args: string[]): VerifyRequest | undefined {
+  const values = parseFlags(args, {
+    export: { type: 'string' },
+    checkpoint: { type: 'string' },
+    key: { type: 'string' },
+    'witness-key': { type: 'string', multiple: true },
+    'consistent-with': { type: 'string', multiple: true },
+    'as-of': { type: 'string' },
+    'known-at': { type: 'string' },
+    projection: { type: 'string' },
+    store: { type: 'boolean' },
+    'new-signing-key': { type: 'string' },
+    'accept-tail': { type: 'boolean' },
+    help: { type: 'boolean', short: 'h' },
   });
-  const say: Say = (line) => process.stderr.write(`${line}\n`);
-  // The operator: a signing key for the log (SIGNING_KEY_FILE); its name is the checkpoints' origin.
-  if (values['new-signing-key']) {
-    if (!values.key) throw new VerificationError(EXIT.usage, 'give --key FILE to write the signing key to');
-    writeFileSync(values.key, `${generateSignerKey(values['new-signing-key'])}\n`, { mode: 0o600 });
-    process.stdout.write(`${parseSignerKey(readFileSync(values.key, 'utf8')).verifierKey}\n`);
-    return;
+  if (values.help) return undefined;
+  const given = new Set(Object.keys(values));
+  const only = (allowed: string[], mode: string) => {
+    const stray = [...given].filter((flag) => !allowed.includes(flag));
+    if (stray.length > 0) throw new UsageError(`${mode} takes no --${stray.join(', --')}`);
+  };
+  if (values['new-signing-key'] !== undefined) {
+    only(['new-signing-key', 'key'], '--new-signing-key');
+    if (!values.key) throw new UsageError('--new-signing-key NAME needs --key FILE: where to write the signing key');
+    return { mode: 'new-signing-key', name: values['new-signing-key'], key: values.key };
   }
-  if (values.store) return verifyStore({ acceptTail: values['accept-tail'] }, say);
-  if (!values.export || !values.checkpoint || !values.key)
-    throw new VerificationError(EXIT.usage, 'give --export, --checkpoint and --key (or --store)');
-  const result = await verifyOffline(
-    {
-      export: values.export,
-      checkpoint: values.checkpoint,
-      key: values.key,
+  if (values.store) {
+    only(['store', 'accept-tail'], '--store');
+    return { mode: 'store', acceptTail: values['accept-tail'] ?? false };
+  }
+  if (values['accept-tail']) throw new UsageError('--accept-tail is for --store only');
+  const missing = (['export', 'checkpoint', 'key'] as const).filter((flag) => !values[flag]);
+  if (missing.length > 0)
+    throw new UsageError(`give --export, --checkpoint and --key (or --store); missing: --${missing.join(', --')}`);
+  if (values.projection !== undefined && !(PROJECTIONS as readonly string[]).includes(values.projection))
+    throw new UsageError(`--projection ${JSON.stringify(values.projection)}: must be one of ${PROJECTIONS.join(', ')}`);
+  if (values.projection === undefined && values['as-of'] !== undefined)
+    throw new UsageError('--as-of says when to recompute a --projection: give one');
+  dateFlag(values['as-of'], '--as-of');
+  dateFlag(values['known-at'], '--known-at');
+  return {
+    mode: 'offline',
+    options: {
+      export: values.export!,
+      checkpoint: values.checkpoint!,
+      key: values.key!,
       witnessKeys: values['witness-key'] ?? [],
       consistentWith: values['consistent-with'] ?? [],
       ...(values['as-of'] ? { asOf: values['as-of'] } : {}),
       ...(values['known-at'] ? { knownAt: values['known-at'] } : {}),
       ...(values.projection ? { projection: values.projection } : {}),
     },
-    say,
-  );
+  };
+}
+
+async function main() {
+  const request = parseVerifyArgs(process.argv.slice(2));
+  if (!request) {
+    process.stdout.write(USAGE);
+    return;
+  }
+  const say: Say = (line) => process.stderr.write(`${line}\n`);
+  // The operator: a signing key for the log (SIGNING_KEY_FILE); its name is the checkpoints' origin.
+  if (request.mode === 'new-signing-key') {
+    writeFileSync(request.key, `${generateSignerKey(request.name)}\n`, { mode: 0o600 });
+    process.stdout.write(`${parseSignerKey(readFileSync(request.key, 'utf8')).verifierKey}\n`);
+    return;
+  }
+  if (request.mode === 'store') return verifyStore({ acceptTail: request.acceptTail }, say);
+  const result = await verifyOffline(request.options, say);
   if (result !== undefined) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
   say('OK');
 }
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href)
   main().catch((error: unknown) => {
-    console.error(error instanceof Error ? error.message : error);
+    const usage = error instanceof UsageError;
+    console.error(`${error instanceof Error ? error.message : error}${usage ? ' (--help for usage)' : ''}`);
     process.exit(error instanceof VerificationError ? error.code : EXIT.usage);
   });

@@ -8,7 +8,11 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync 
 import os from 'node:os';
 import path from 'node:path';
 import t from 'tap';
-import { parseReplayArgs } from '../../src/cli/replay.js';
+import { parse } from 'csv-parse/sync';
+import { format, parseReplayArgs, render, rows } from '../../src/cli/replay.js';
+import { toProposal } from '../../src/http/routes/events.js';
+import { Projector } from '../../src/read/projector.js';
+import { line, transfer } from '../support/fixtures.js';
 import { seedMissionHistory, startLedger } from '../../src/service.js';
 import { openSqliteStore } from '../../src/store/sqlite.js';
 
@@ -38,6 +42,9 @@ t.test('replay and rebuild', async (t) => {
   mkdirSync(seeded);
   const ledger = await startLedger(openSqliteStore({ file: path.join(seeded, 'ledger.sqlite') }));
   await seedMissionHistory(ledger);
+  // Two serial-numbered rifles handed to the police, so custody has a chain to show.
+  const handover = transfer('mss', 'hnp', [line('firearm-assorted', 2, ['MSS-R-0001', 'MSS-R-0002'])]);
+  await ledger.writer.submit({ proposals: [toProposal(handover)], recordedBy: 'test' });
   const head = await ledger.store.headPosition();
   await ledger.close();
   const empty = path.join(root, 'empty');
@@ -49,7 +56,7 @@ t.test('replay and rebuild', async (t) => {
   t.test('--help answers with the usage, exit 0', async (t) => {
     const { code, stdout } = await replay(['--help'], { DATA_DIR: missing });
     t.equal(code, 0);
-    t.match(stdout, /Usage:[\s\S]*--as-of DATE[\s\S]*--projection NAME[\s\S]*rebuild/);
+    t.match(stdout, /Usage:[\s\S]*--projection NAME[\s\S]*--as-of DATE[\s\S]*--format json\|table\|csv[\s\S]*rebuild/);
     t.notOk(existsSync(missing), 'nothing created');
   });
 
@@ -76,7 +83,14 @@ t.test('replay and rebuild', async (t) => {
         ['--projection', 'inventroy'],
         /--projection "inventroy": must be one of inventory, personnel, donors, shipments/,
       ],
-      [['--format', 'csv'], /--format "csv": must be json or table/],
+      [['--format', 'xml'], /--format "xml": must be one of json, table, csv/],
+      [['--projection', 'custody'], /--projection custody needs --serial/],
+      [['--serial', 'SN-1'], /--serial is for --projection custody only/],
+      [['--projection', 'timeline', '--as-of', '2025-02-10'], /takes no --as-of: .* --to sets the last day/],
+      [['--projection', 'timeline', '--interval', 'hour'], /--interval "hour": must be one of day, week, month/],
+      [['--projection', 'timeline', '--category', 'guns'], /--category "guns": must be one of firearm/],
+      [['--projection', 'timeline', '--from', '2025-03-01', '--to', '2025-02-01'], /--from must not be after --to/],
+      [['--projection', 'timeline', '--from', '2020-01-01', '--to', '2025-01-01'], /at most 1000 points/],
       [['inventory'], /Unexpected argument 'inventory'/],
       [['--rebuild', '--as-of', '2025-01-01'], /--rebuild .* takes no other option/],
       [['--as-of'], /--as-of/],
@@ -127,5 +141,59 @@ t.test('replay and rebuild', async (t) => {
     t.equal(rebuilt.code, 0, rebuilt.stderr);
     t.match(rebuilt.stderr, new RegExp(`rebuilt every projection from ${head} positions`));
     t.ok(existsSync(path.join(seeded, 'projections.checkpoint')), 'the checkpoint is saved');
+  });
+
+  t.test('--format csv parses back to the rows of the JSON answer, for every projection', async (t) => {
+    const spawned = await replay(['--format', 'csv', '--as-of', '2025-03-01'], { DATA_DIR: seeded });
+    t.equal(spawned.code, 0, spawned.stderr);
+    const spawnedRows = parse(spawned.stdout, { columns: true }) as Record<string, string>[];
+    t.match(
+      spawnedRows.find((r) => r.holder === 'mss' && r.itemType === 'firearm-assorted'),
+      { quantity: '598', exact: 'false', precision: 'at-least', lower: '598', upper: '' },
+      'the command prints CSV: at least 600 rifles less the 2 handed over',
+    );
+
+    const store = openSqliteStore({ file: path.join(seeded, 'ledger.sqlite'), readonly: true });
+    t.teardown(() => store.close());
+    const projector = new Projector(store);
+    await projector.start();
+    await projector.close();
+    const asked = [
+      ['--projection', 'inventory'],
+      ['--projection', 'personnel', '--as-of', '2024-11-08'],
+      ['--projection', 'donors'],
+      ['--projection', 'shipments'],
+      ['--projection', 'custody', '--serial', 'MSS-R-0002'],
+      ['--projection', 'timeline', '--from', '2025-02-01', '--to', '2025-03-31', '--interval', 'week'],
+    ];
+    for (const args of asked) {
+      const request = parseReplayArgs(args)!;
+      const rendered = render(projector, request.projection, request.asOf, request.knownAt, request.options);
+      const json = JSON.parse(format(request.projection, 'json', rendered)) as Record<string, unknown>;
+      const expected = rows(request.projection, json[request.projection] as never);
+      t.ok(expected.length > 0, `${args.join(' ')}: there are rows to compare`);
+      const csv = format(request.projection, 'csv', rendered);
+      const parsed = parse(csv, { columns: true }) as Record<string, string>[];
+      const asText = (row: Record<string, unknown>) =>
+        Object.fromEntries(Object.entries(row).map(([k, v]) => [k, v === null || v === undefined ? '' : String(v)]));
+      t.same(parsed, expected.map(asText), `${args.join(' ')}: the CSV holds the JSON answer's figures`);
+    }
+    const custody = render(projector, 'custody', undefined, undefined, { serial: 'MSS-R-0002' });
+    t.match(
+      rows('custody', custody.view),
+      [{ serial: 'MSS-R-0002', holder: 'hnp', receivedFrom: 'mss', from: '2025-03-01T00:00:00.000Z', until: null }],
+      'a serial first seen in a handover: held by the police since, received from the mission',
+    );
+  });
+
+  t.test('a --known-at before anything was recorded says why the answer is empty', async (t) => {
+    const early = await replay(['--known-at', '2025-03-01', '--format', 'table'], { DATA_DIR: seeded });
+    t.equal(early.code, 0, early.stderr);
+    t.match(early.stdout, /\(position 0\)[\s\S]*\(no rows\)/, 'an empty table, at position 0');
+    t.match(
+      early.stderr,
+      /nothing had been recorded by --known-at 2025-03-01T23:59:59.999Z: the first event was recorded at/,
+    );
+    t.match(early.stderr, /use --as-of/);
   });
 });

@@ -23,6 +23,7 @@ import { issueFromZod, Problem, schemaProblem, sendProblem, type SchemaIssue } f
 import type { LedgerDeps } from '../deps.js';
 import { eventPredicate, FilterFields } from './event-filter.js';
 import { IF_MATCH_FORMS, parseIfMatch } from '../if-match.js';
+import { linkNextPage } from '../paging.js';
 import { sendCsvExport, wantsCsv } from './events-csv.js';
 
 export const MAX_BATCH = 1000;
@@ -223,7 +224,7 @@ export const eventRoutes: FastifyPluginAsync<LedgerDeps> = async (app, deps) => 
       config: { access: 'log' },
       schema: {
         summary: 'Read the event log in recording order, filtered, with a cursor',
-        description: `Filters combine with AND. A request scans at most ${SCAN_BUDGET.toLocaleString('en')} events of the log: a page may hold fewer than \`limit\` events (even none) and still have a \`next\` cursor. Read on until \`next\` is null.`,
+        description: `Filters combine with AND. A request scans at most ${SCAN_BUDGET.toLocaleString('en')} events of the log: a page may hold fewer than \`limit\` events (even none) and still have a \`next\` cursor. Read on until \`next\` is null; while there is one, \`Link: <…>; rel="next"\` names the next page.`,
         tags: ['events'],
         querystring: ListQuery,
         response: {
@@ -239,7 +240,7 @@ export const eventRoutes: FastifyPluginAsync<LedgerDeps> = async (app, deps) => 
         },
       },
     },
-    async (request) => {
+    async (request, reply) => {
       const { after, limit, ...filter } = request.query;
       const predicate = eventPredicate(filter);
       const events: RecordedEvent[] = [];
@@ -263,7 +264,9 @@ export const eventRoutes: FastifyPluginAsync<LedgerDeps> = async (app, deps) => 
           break;
         }
       }
-      return { events, next: end ? null : cursor };
+      const next = end ? null : cursor;
+      linkNextPage(request, reply, next);
+      return { events, next };
     },
   );
 

@@ -17,6 +17,7 @@ import { reject, RejectionError } from '../../ledger/rules.js';
 import { LedgerTreeRef } from '../../log/schemas.js';
 import type { Bitemporal, Projector } from '../../read/projector.js';
 import type { LedgerDeps } from '../deps.js';
+import { linkNextPage } from '../paging.js';
 import { sendCachedAnswer } from '../plugins/answers.js';
 import { Problem } from '../problem.js';
 
@@ -294,6 +295,17 @@ async function eventsAt(store: LedgerDeps['store'], positions: number[]) {
 }
 const projection = { projection: true } as const;
 
+/**
+ * Query parameters a route does not take although a client may well send them (an old name,
+ * a neighbour's parameter): refused, before validation, with a problem naming the one to use.
+ */
+const refuseParameters =
+  (refused: Record<string, { use: string; detail: string }>) => async (request: FastifyRequest) => {
+    const query = request.query as Record<string, unknown>;
+    for (const [name, { use, detail }] of Object.entries(refused))
+      if (name in query) throw new RejectionError(reject('schema-invalid', detail, name, { use }));
+  };
+
 export const projectionRoutes: FastifyPluginAsync<LedgerDeps> = async (app, deps) => {
   // Every answer names the tree of the log it reflects (src/log).
   const echo = (slice: Bitemporal) => ({
@@ -370,15 +382,20 @@ export const projectionRoutes: FastifyPluginAsync<LedgerDeps> = async (app, deps
     '/shipments',
     {
       config: projection,
+      preValidation: refuseParameters({
+        before: { use: 'after', detail: "before was renamed after: pass the previous page's next as after" },
+      }),
       schema: {
         summary: 'Shipments, newest first, with status, lines and lead times',
+        description:
+          'Pages with `after`/`next`, like every list; while there is a next page, `Link: <…>; rel="next"` names it. `before`, the old name of the cursor, is refused with a problem naming `after`.',
         tags: ['projections'],
         querystring: z
           .object({
             ...sliceFields,
             status: z.enum(['dispatched', 'partially-received', 'received', 'closed', 'in-transit']).optional(),
             limit: z.coerce.number().int().min(1).max(500).default(100),
-            before: z.coerce.number().int().min(0).optional().describe('cursor: `next` from the previous page'),
+            after: z.coerce.number().int().min(0).optional().describe('cursor: `next` from the previous page'),
           })
           .strict(),
         response: {
@@ -387,13 +404,13 @@ export const projectionRoutes: FastifyPluginAsync<LedgerDeps> = async (app, deps
         },
       },
     },
-    async (request) => {
-      const { status, limit, before } = request.query;
+    async (request, reply) => {
+      const { status, limit, after } = request.query;
       const slice = resolveSlice(request, projector, request.query, clock());
       const histories = projector.state.shipmentHistories;
       const ids = [...shipmentIds(histories)];
       const shipments: ShipmentView[] = [];
-      let index = Math.min(before ?? ids.length, ids.length) - 1;
+      let index = Math.min(after ?? ids.length, ids.length) - 1;
       for (; index >= 0 && shipments.length < limit; index--) {
         const view = shipmentAt(histories, ids[index]!, slice.asOf ?? Number.MAX_SAFE_INTEGER, slice.position);
         if (!view) continue;
@@ -401,11 +418,9 @@ export const projectionRoutes: FastifyPluginAsync<LedgerDeps> = async (app, deps
         if (status === undefined || view.status === status || (status === 'in-transit' && inTransit))
           shipments.push(view);
       }
-      return {
-        ...echo(slice),
-        shipments: await withEventIds(deps.store, shipments),
-        next: index >= 0 ? index + 1 : null,
-      };
+      const next = index >= 0 ? index + 1 : null;
+      linkNextPage(request, reply, next);
+      return { ...echo(slice), shipments: await withEventIds(deps.store, shipments), next };
     },
   );
 
@@ -482,13 +497,20 @@ export const projectionRoutes: FastifyPluginAsync<LedgerDeps> = async (app, deps
     '/timeline',
     {
       config: projection,
+      // Each point of a timeline is already "as of" its own day; `to` names the last one.
+      preValidation: refuseParameters({
+        asOf: {
+          use: 'to',
+          detail: 'the timeline takes no asOf: each point is as of its own day; to sets the last day (asOf=T is to=T)',
+        },
+      }),
       schema: {
         summary: 'Stock by category and holder at the end of each day, week or month, for charts',
         tags: ['projections'],
         querystring: z
           .object({
             from: DateOrInstant.optional().describe('first day; default 90 days before `to`'),
-            to: DateOrInstant.optional().describe('last day; default now'),
+            to: DateOrInstant.optional().describe('last day (the asOf of the last point); default now'),
             interval: z.enum(['day', 'week', 'month']).default('day'),
             holder: z.string().optional(),
             category: ItemCategory.optional(),

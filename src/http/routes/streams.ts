@@ -11,6 +11,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { LedgerDeps } from '../deps.js';
+import { linkNextPage } from '../paging.js';
 import { httpProblem, Problem, sendProblem } from '../problem.js';
 import { StreamId } from './event-filter.js';
 import { StoredEvent } from './events.js';
@@ -29,7 +30,7 @@ export const streamRoutes: FastifyPluginAsync<LedgerDeps> = async (app, deps) =>
       schema: {
         summary: "One stream's events in revision order (every ledger event is in stream `ledger`)",
         description:
-          'The answer carries the stream\'s current revision, also as `ETag: "<revision>"`: send it as `If-Match` on POST /v1/events to record only if nobody recorded in between.',
+          'The answer carries the stream\'s current revision, also as `ETag: "<revision>"`: send it as `If-Match` on POST /v1/events to record only if nobody recorded in between. Pages with `after`/`next`; while there is a next page, `Link: <…>; rel="next"` names it.',
         tags: ['events'],
         params: z.object({ id: StreamId }),
         querystring: z
@@ -63,13 +64,10 @@ export const streamRoutes: FastifyPluginAsync<LedgerDeps> = async (app, deps) =>
         return sendProblem(reply, httpProblem(404, `no stream ${id}`, request.url, { context: { stream: id } }));
       const events = await deps.store.readStream(id, { after, limit });
       const last = events[events.length - 1];
+      const next = last !== undefined && last.streamRevision < revision ? last.streamRevision : null;
       reply.header('etag', `"${revision}"`);
-      return {
-        stream: id,
-        revision,
-        events,
-        next: last !== undefined && last.streamRevision < revision ? last.streamRevision : null,
-      };
+      linkNextPage(request, reply, next);
+      return { stream: id, revision, events, next };
     },
   );
 
