@@ -9,7 +9,7 @@
 import { batchBodies, singleBodies, DONOR } from './bodies.js';
 import { freshDir, startService, type ChildHandle } from './child.js';
 import { compareLoads, type LoadSummary } from './compare.js';
-import { probe } from './load.js';
+import { LoadFailure, probe } from './load.js';
 import type { BenchContext } from './types.js';
 
 /** A donor the synthetic history registers (seeds/synthetic.ts), for the long store's bodies. */
@@ -19,9 +19,23 @@ const BATCH = 100;
 const withDonor = (bodies: string[], donor: string) =>
   bodies.map((body) => body.replaceAll(`"donor":"${DONOR}"`, `"donor":"${donor}"`));
 
+/** Both stores' figures, or why the comparison could not be measured (no answer in time on a starved machine, say). */
+export type GrowthPair = { long: LoadSummary; seeded: LoadSummary } | { failed: string };
+
 export interface WriteGrowth {
-  single: { long: LoadSummary; seeded: LoadSummary };
-  batch: { long: LoadSummary; seeded: LoadSummary };
+  single: GrowthPair;
+  batch: GrowthPair;
+}
+
+/** A failed load is reported as such, so that the rest of the scenario (restarts, memory) is still measured. */
+async function measured(run: () => Promise<Record<string, LoadSummary>>): Promise<GrowthPair> {
+  try {
+    const result = await run();
+    return { long: result.long!, seeded: result.seeded! };
+  } catch (error) {
+    if (error instanceof LoadFailure) return { failed: error.message };
+    throw error;
+  }
 }
 
 /** Runs both comparisons against `long` (a started service on the long store) and a seeded service of its own. */
@@ -52,18 +66,13 @@ export async function writeGrowth(ctx: BenchContext, id: string, long: ChildHand
         ...(kind === 'batch' ? { timeoutS: 30 } : {}),
       },
     });
-    const single = await compareLoads(ctx, `${id}-single`, [
-      load(long, 'single', 'long'),
-      load(seeded, 'single', 'seeded'),
-    ]);
-    const batch = await compareLoads(ctx, `${id}-batch`, [
-      load(long, 'batch', 'long'),
-      load(seeded, 'batch', 'seeded'),
-    ]);
-    return {
-      single: { long: single.long!, seeded: single.seeded! },
-      batch: { long: batch.long!, seeded: batch.seeded! },
-    };
+    const single = await measured(() =>
+      compareLoads(ctx, `${id}-single`, [load(long, 'single', 'long'), load(seeded, 'single', 'seeded')]),
+    );
+    const batch = await measured(() =>
+      compareLoads(ctx, `${id}-batch`, [load(long, 'batch', 'long'), load(seeded, 'batch', 'seeded')]),
+    );
+    return { single, batch };
   } finally {
     await seeded.stop(60_000);
   }

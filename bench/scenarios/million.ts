@@ -546,8 +546,22 @@ function growthRows(title: string, growth: WriteGrowth, ratio: number): Row[] {
     ['single', 1],
     ['batch', GROWTH_BATCH],
   ] as const) {
-    const { long, seeded } = growth[kind];
+    const pair = growth[kind];
     const label = kind === 'single' ? 'single-event POST' : `batch-${perRequest} POST`;
+    if ('failed' in pair) {
+      // Not measured: shown as such (NaN, target missed), the reason in the details.
+      rows.push(
+        row({
+          scenario: title,
+          metric: `${label}: events/s on this store (not measured)`,
+          unit: '/s',
+          ours: NaN,
+          target: { op: '>=', value: ratio, on: 'ratio' },
+        }),
+      );
+      continue;
+    }
+    const { long, seeded } = pair;
     const baseline = (value: number) => ({ name: 'same on the seeded store, same run', value });
     rows.push(
       row({
