@@ -15,6 +15,7 @@ import { million } from './million.js';
 import { post } from './post.js';
 import { revalidate } from './revalidate.js';
 import { sqliteCeiling } from './sqlite-ceiling.js';
+import { tenMillion } from './ten-million.js';
 
 export const scenarios: Scenario[] = [
   post,
@@ -25,6 +26,7 @@ export const scenarios: Scenario[] = [
   sqliteCeiling,
   layers,
   million,
+  tenMillion,
   eventstoredb,
   dashboard,
   log,

@@ -8,6 +8,10 @@
  * checkpoint) is kept as it came, its blocks views of that one array; a block
  * gets room of its own only when a fact is first inserted into it. So a
  * million facts cost 4 MB, off the garbage-collected heap.
+ *
+ * Each block's starting rank is brought up to date lazily, on the next read by
+ * rank: an insert stays O(log n + block) instead of touching every block after
+ * it (thousands on a long history), and a run of writes pays for one pass.
  */
 const BLOCK = 512;
 
@@ -18,8 +22,9 @@ interface Block {
 
 export class SortedBlocks {
   private blocks: Block[] = [{ items: new Uint32Array(2 * BLOCK + 1), length: 0 }];
-  /** Rank of each block's first element. */
+  /** Rank of each block's first element; valid below `staleFrom`. */
   private starts: number[] = [0];
+  private staleFrom = Infinity;
   length = 0;
 
   constructor(private readonly occurred: (index: number) => number) {}
@@ -34,6 +39,7 @@ export class SortedBlocks {
       list.blocks.push({ items, length: items.length });
     }
     list.length = all.length;
+    list.staleFrom = 0;
     list.reindex();
     return list;
   }
@@ -50,6 +56,7 @@ export class SortedBlocks {
 
   /** The fact index at this rank. */
   at(rank: number): number {
+    if (this.staleFrom < this.blocks.length) this.reindex();
     let lo = 0;
     let hi = this.starts.length - 1;
     while (lo < hi) {
@@ -114,21 +121,25 @@ export class SortedBlocks {
         length: items.length,
       }));
       this.blocks.splice(b, 1, ...halves);
-      this.reindex();
-    } else for (let s = b + 1; s < this.starts.length; s++) this.starts[s]!++;
+      // The first half starts where the block did; the second half's start is worked out on the next read.
+      this.starts.splice(b + 1, 0, 0);
+      this.staleFrom = Math.min(this.staleFrom, b + 1);
+    } else this.staleFrom = Math.min(this.staleFrom, b + 1);
   }
 
+  /** Brings the starting ranks up to date from the first block whose start moved. */
   private reindex(): void {
-    this.starts = [];
-    let rank = 0;
-    for (const block of this.blocks) {
-      this.starts.push(rank);
-      rank += block.length;
-    }
+    const from = Math.min(this.staleFrom, this.blocks.length);
+    this.starts.length = this.blocks.length;
+    if (from === 0) this.starts[0] = 0;
+    for (let s = Math.max(from, 1); s < this.blocks.length; s++)
+      this.starts[s] = this.starts[s - 1]! + this.blocks[s - 1]!.length;
+    this.staleFrom = Infinity;
   }
 
   /** Rank of the first fact for which `test` holds; `test` must be false, then true, along the order. */
   private rankWhere(test: (index: number) => boolean): number {
+    if (this.staleFrom < this.blocks.length) this.reindex();
     let b = 0;
     let hi = this.blocks.length;
     while (b < hi) {

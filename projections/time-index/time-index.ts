@@ -13,14 +13,17 @@
  * subtracting a few facts. Two kinds of snapshots bound the work:
  * - by position (every SNAPSHOT_EVERY facts in recording order): never
  *   invalidated, since positions only grow;
- * - by business time (boundaries in occurredAt): a backdated fact is added to
- *   every snapshot whose boundary is after it, which is cheap.
+ * - by business time (boundaries in occurredAt, a bucket every SNAPSHOT_EVERY
+ *   facts): kept as a Fenwick tree of bucket sums (see business-sums.ts), so a
+ *   backdated fact costs log₂(buckets), not one update per boundary after it,
+ *   and a snapshot at a boundary is the sum of log₂(buckets) sparse nodes.
  * Then, since nothing is recorded before it occurs (allowing for the clock
  * skew decide() accepts), every query is one snapshot plus at most a window
  * of facts; see `query`.
  */
 import type { Counters, Delta } from '../../events/counters.js';
 import { Column, float64s, int32s, int8s, PositionColumn, QuantityColumn, uint32s } from './column.js';
+import { BusinessSums, DenseSums, type BusinessSumsExport } from './business-sums.js';
 import { SortedBlocks } from './sorted-blocks.js';
 
 export const SNAPSHOT_EVERY = 4096;
@@ -30,9 +33,8 @@ export const LATE_AFTER_MS = 24 * 60 * 60 * 1000;
 const SKEW_MS = 5 * 60 * 1000;
 
 interface Snapshot {
-  /** Position snapshot: facts [0, factCount) in recording order. Business snapshot: facts with occurred < boundary. */
+  /** Facts [0, factCount) in recording order. */
   factCount: number;
-  boundary: number;
   keys: Int32Array;
   values: Float64Array;
   inexact: Int32Array;
@@ -42,7 +44,8 @@ type Sparse = Map<number, { value: number; inexact: number }>;
 
 /** A TimeIndex as plain data (typed arrays, maps): what a checkpoint stores. */
 export interface TimeIndexExport {
-  version: 1;
+  /** 2: business time as a Fenwick tree of bucket sums (1 had a full snapshot per boundary). */
+  version: 2;
   snapshotEvery: number;
   lateAfterMs: number;
   keyNames: string[];
@@ -56,7 +59,7 @@ export interface TimeIndexExport {
   late: Uint32Array;
   early: Uint32Array;
   positionSnapshots: Snapshot[];
-  occurrenceSnapshots: Snapshot[];
+  business: BusinessSumsExport;
   current: [number, { value: number; inexact: number }][];
   tailCount: number;
 }
@@ -95,10 +98,13 @@ export class TimeIndex {
   private late: Column<Uint32Array> = new Column(uint32s);
   private early: Column<Uint32Array> = new Column(uint32s);
   private readonly positionSnapshots: Snapshot[] = [];
-  private readonly occurrenceSnapshots: Snapshot[] = [];
+  /** Sums of the facts that occurred before each business-time boundary. */
+  private business = new BusinessSums();
+  /** Scratch sums by key id, for cutting a bucket and answering a query. */
+  private readonly scratch = new DenseSums();
   /** Running totals, for the next position snapshot and for "now". */
   private readonly current: Sparse = new Map();
-  /** Facts not yet in a business-time snapshot. */
+  /** Facts that occurred at or after the last business-time boundary (in no bucket yet). */
   private tailCount = 0;
   /** While true, `add` only records facts; `endBulk` orders them and cuts every snapshot at once. */
   private bulk = false;
@@ -110,7 +116,7 @@ export class TimeIndex {
 
   export(): TimeIndexExport {
     return {
-      version: 1,
+      version: 2,
       snapshotEvery: this.snapshotEvery,
       lateAfterMs: this.lateAfterMs,
       keyNames: [...this.keyNames],
@@ -124,7 +130,7 @@ export class TimeIndex {
       late: this.late.export(),
       early: this.early.export(),
       positionSnapshots: this.positionSnapshots,
-      occurrenceSnapshots: this.occurrenceSnapshots,
+      business: this.business.export(),
       current: [...this.current].map(([k, c]) => [k, { ...c }]),
       tailCount: this.tailCount,
     };
@@ -146,7 +152,7 @@ export class TimeIndex {
     index.deltaValue = QuantityColumn.restore(data.deltaValue);
     index.deltaInexact = Column.of(int8s, data.deltaInexact);
     index.positionSnapshots.push(...data.positionSnapshots);
-    index.occurrenceSnapshots.push(...data.occurrenceSnapshots);
+    index.business = BusinessSums.from(data.business);
     for (const [k, c] of data.current) index.current.set(k, c);
     index.tailCount = data.tailCount;
     return index;
@@ -176,16 +182,14 @@ export class TimeIndex {
     if (this.bulk) return;
     this.insertByOccurrence(index);
     this.apply(this.current, index, 1);
-    if (this.occurrenceSnapshots.length > 0) {
-      // A backdated fact belongs in every business-time snapshot after it.
-      for (let s = this.occurrenceSnapshots.length - 1; s >= 0; s--) {
-        const snapshot = this.occurrenceSnapshots[s]!;
-        if (snapshot.boundary <= fact.occurred) break;
-        this.occurrenceSnapshots[s] = this.withFact(snapshot, index);
-      }
-    }
-    if (this.size % this.snapshotEvery === 0) this.positionSnapshots.push(this.freeze(this.current, this.size, 0));
-    this.tailCount++;
+    if (fact.occurred < this.business.lastBoundary) {
+      // Backdated before the last boundary: into its bucket's log₂(buckets) tree nodes.
+      const bucket = this.business.bucketOf(fact.occurred);
+      const end = this.deltaKey.length;
+      for (let d = this.deltaStart.at(index); d < end; d++)
+        this.business.addDelta(bucket, this.deltaKey.at(d), this.deltaValue.at(d), this.deltaInexact.at(d));
+    } else this.tailCount++;
+    if (this.size % this.snapshotEvery === 0) this.positionSnapshots.push(this.freeze(this.current, this.size));
     if (this.tailCount >= this.snapshotEvery) this.cutOccurrenceSnapshot();
   }
 
@@ -329,11 +333,10 @@ export class TimeIndex {
         }
       }
     };
-    const freeze = (factCount: number, boundary: number): Snapshot => {
+    const freeze = (factCount: number): Snapshot => {
       const sorted = liveKeys.slice(0, liveCount).sort();
       const snapshot: Snapshot = {
         factCount,
-        boundary,
         keys: sorted,
         values: new Float64Array(liveCount),
         inexact: new Int32Array(liveCount),
@@ -348,28 +351,21 @@ export class TimeIndex {
     this.positionSnapshots.length = 0;
     for (let i = 0; i < size; i++) {
       add(i);
-      if ((i + 1) % this.snapshotEvery === 0) this.positionSnapshots.push(freeze(i + 1, 0));
+      if ((i + 1) % this.snapshotEvery === 0) this.positionSnapshots.push(freeze(i + 1));
     }
     this.current.clear();
     for (let k = 0; k < keys; k++)
       if (values[k] !== 0 || inexact[k] !== 0) this.current.set(k, { value: values[k]!, inexact: inexact[k]! });
-    // By business time: a boundary every snapshotEvery facts, holding the facts that occurred before it.
-    values.fill(0);
-    inexact.fill(0);
-    liveAt.fill(-1);
-    liveCount = 0;
-    this.occurrenceSnapshots.length = 0;
+    // By business time: a boundary every snapshotEvery facts, each bucket's sums into the tree.
+    this.business = new BusinessSums();
     let rank = 0;
-    let inSnapshots = 0;
     for (let next = this.snapshotEvery; next < size; next += this.snapshotEvery) {
       const boundary = this.occurred.at(order[next]!);
-      const previous = this.occurrenceSnapshots[this.occurrenceSnapshots.length - 1];
-      if (previous && previous.boundary >= boundary) continue;
-      for (; rank < size && this.occurred.at(order[rank]!) < boundary; rank++) add(order[rank]!);
-      this.occurrenceSnapshots.push(freeze(0, boundary));
-      inSnapshots = rank;
+      if (this.business.lastBoundary >= boundary) continue;
+      for (; rank < size && this.occurred.at(order[rank]!) < boundary; rank++) this.addInto(this.scratch, order[rank]!);
+      this.business.push(boundary, this.scratch);
     }
-    this.tailCount = size - inSnapshots;
+    this.tailCount = size - rank;
   }
 
   /** The counters as of `asOf` (ms, inclusive), as known at `knownAt` (a position, inclusive). */
@@ -478,15 +474,16 @@ export class TimeIndex {
   }
 
   private sparseByTime(asOf: number): Sparse {
-    let s = this.occurrenceSnapshots.length - 1;
-    while (s >= 0 && this.occurrenceSnapshots[s]!.boundary > asOf + 1) s--;
-    const snapshot = s >= 0 ? this.occurrenceSnapshots[s] : undefined;
-    const state = snapshot ? this.thaw(snapshot) : new Map();
-    for (let k = snapshot ? this.lowerBound(snapshot.boundary) : 0; k < this.byOccurrence.length; k++) {
+    // Everything that occurred before the last boundary at or before asOf, then the facts from there to asOf.
+    const s = this.business.boundariesAtOrBefore(asOf);
+    this.business.prefixInto(s, this.scratch);
+    for (let k = s > 0 ? this.lowerBound(this.business.boundary(s)) : 0; k < this.byOccurrence.length; k++) {
       const i = this.byOccurrence.at(k);
       if (this.occurred.at(i) > asOf) break;
-      this.apply(state, i, 1);
+      this.addInto(this.scratch, i);
     }
+    const state: Sparse = new Map();
+    this.scratch.drain((key, value, inexact) => state.set(key, { value, inexact }));
     return state;
   }
 
@@ -503,14 +500,20 @@ export class TimeIndex {
     const last = this.byOccurrence.last();
     if (last === undefined) return;
     const boundary = this.occurred.at(last);
-    const previous = this.occurrenceSnapshots[this.occurrenceSnapshots.length - 1];
-    if (previous && previous.boundary >= boundary) return;
-    const state = previous ? this.thaw(previous) : new Map();
+    const previous = this.business.lastBoundary;
+    if (previous >= boundary) return;
     const to = this.lowerBound(boundary);
-    for (let k = previous ? this.lowerBound(previous.boundary) : 0; k < to; k++)
-      this.apply(state, this.byOccurrence.at(k), 1);
-    this.occurrenceSnapshots.push(this.freeze(state, 0, boundary));
+    for (let k = this.business.count > 0 ? this.lowerBound(previous) : 0; k < to; k++)
+      this.addInto(this.scratch, this.byOccurrence.at(k));
+    this.business.push(boundary, this.scratch);
     this.tailCount = this.byOccurrence.length - to;
+  }
+
+  /** Adds a fact's deltas to scratch sums. */
+  private addInto(sums: DenseSums, i: number): void {
+    const end = i + 1 < this.size ? this.deltaStart.at(i + 1) : this.deltaKey.length;
+    for (let d = this.deltaStart.at(i); d < end; d++)
+      sums.add(this.deltaKey.at(d), this.deltaValue.at(d), this.deltaInexact.at(d));
   }
 
   private insertByOccurrence(index: number): void {
@@ -557,32 +560,11 @@ export class TimeIndex {
     }
   }
 
-  /** Adds a fact to a snapshot in place; only a key the snapshot lacks makes a new one. */
-  private withFact(snapshot: Snapshot, i: number): Snapshot {
-    const start = this.deltaStart.at(i);
-    const end = i + 1 < this.size ? this.deltaStart.at(i + 1) : this.deltaKey.length;
-    for (let d = start; d < end; d++) {
-      const at = binarySearch(snapshot.keys, this.deltaKey.at(d));
-      if (at < 0) {
-        const state = this.thaw(snapshot);
-        this.apply(state, i, 1);
-        return this.freeze(state, snapshot.factCount, snapshot.boundary);
-      }
-    }
-    for (let d = start; d < end; d++) {
-      const at = binarySearch(snapshot.keys, this.deltaKey.at(d));
-      snapshot.values[at] = snapshot.values[at]! + this.deltaValue.at(d);
-      snapshot.inexact[at] = snapshot.inexact[at]! + this.deltaInexact.at(d);
-    }
-    return snapshot;
-  }
-
-  private freeze(state: Sparse, factCount: number, boundary: number): Snapshot {
-    // Sorted by key id, so a backdated fact finds its counters by binary search.
+  private freeze(state: Sparse, factCount: number): Snapshot {
+    // Sorted by key id: the same order as a bulk-built snapshot.
     const live = [...state].filter(([, c]) => c.value !== 0 || c.inexact !== 0).sort(([a], [b]) => a - b);
     return {
       factCount,
-      boundary,
       keys: Int32Array.from(live, ([k]) => k),
       values: Float64Array.from(live, ([, c]) => c.value),
       inexact: Int32Array.from(live, ([, c]) => c.inexact),
@@ -659,16 +641,3 @@ export function sortByOccurrence(occurred: {
 
 /** 12 bits a pass: 4,096 counters stay in the cache, and 24-bit halves take two passes each. */
 const RADIX_BITS = 12;
-
-function binarySearch(keys: Int32Array, key: number): number {
-  let lo = 0;
-  let hi = keys.length - 1;
-  while (lo <= hi) {
-    const mid = (lo + hi) >>> 1;
-    const k = keys[mid]!;
-    if (k === key) return mid;
-    if (k < key) lo = mid + 1;
-    else hi = mid - 1;
-  }
-  return -1;
-}

@@ -50,3 +50,44 @@ t.test('an order built in bulk takes inserts anywhere, as if every fact had been
   );
   t.pass('200 bulk orders with inserts');
 });
+
+t.test('ranks read between inserts are right at every step (blocks splitting meanwhile)', async (t) => {
+  fc.assert(
+    fc.property(
+      // Long enough that blocks (512 to 1,024 facts) split, several times; made from a seed, as
+      // fast-check's own long arrays are slow to generate.
+      fc.integer(),
+      fc.integer({ min: 1100, max: 2600 }),
+      fc.integer({ min: 0, max: 40 }),
+      fc.integer({ min: 1, max: 300 }),
+      (seed, count, spread, every) => {
+        let state = seed >>> 0;
+        const next = () => (state = (Math.imul(state, 1_664_525) + 1_013_904_223) >>> 0);
+        const times = Array.from({ length: count }, () => next() % (spread + 1));
+        const list = new SortedBlocks((i) => times[i]!);
+        const sorted: number[] = [];
+        const firstAfter = (time: number) => {
+          let lo = 0;
+          for (let hi = sorted.length; lo < hi;) {
+            const mid = (lo + hi) >>> 1;
+            if (times[sorted[mid]!]! > time) hi = mid;
+            else lo = mid + 1;
+          }
+          return lo;
+        };
+        times.forEach((time, i) => {
+          list.insert(i);
+          const at = firstAfter(time);
+          sorted.splice(at, 0, i);
+          if (i % every !== 0) return;
+          // Reads by rank, at and around where the last insert landed.
+          for (const k of [0, at, sorted.length - 1, Math.floor(sorted.length / 2)])
+            if (list.at(k) !== sorted[k]) throw new Error(`after ${i + 1} inserts, at(${k}) differs`);
+          if (list.upperBound(time) !== firstAfter(time)) throw new Error(`after ${i + 1} inserts, upperBound differs`);
+        });
+      },
+    ),
+    { numRuns: 40 },
+  );
+  t.pass('40 interleavings of inserts and reads');
+});

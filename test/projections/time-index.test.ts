@@ -5,6 +5,7 @@
  * every path (snapshots, late list, windows) is exercised.
  */
 import fc from 'fast-check';
+import { deserialize, serialize } from 'node:v8';
 import t from 'tap';
 import { sortByOccurrence, TimeIndex, type IndexedFact } from '../../projections/time-index/time-index.js';
 
@@ -183,6 +184,83 @@ t.test('an index built in bulk answers as one built fact by fact, and goes on ta
   );
   t.pass('bulk-built answers equal a naive fold');
 });
+
+t.test('an index saved mid-history and restored answers as one that never stopped, as facts go on', async (t) => {
+  fc.assert(
+    fc.property(
+      history,
+      fc.nat(),
+      fc.boolean(),
+      fc.array(fc.tuple(fc.integer({ min: -DAY, max: 260 * DAY }), fc.integer({ min: -DAY, max: 260 * DAY })), {
+        minLength: 1,
+        maxLength: 10,
+      }),
+      fc.integer({ min: 1, max: 9 }),
+      (facts, cut, inBulk, queries, snapshotEvery) => {
+        // Saved after `cut` facts (as a checkpoint stores it: v8-serialised), restored, then the rest,
+        // backdated ones included, land in the restored business-time tree.
+        const saveAt = cut % (facts.length + 1);
+        const before = new TimeIndex({ snapshotEvery, lateAfterMs: DAY });
+        if (inBulk) before.beginBulk();
+        for (const fact of facts.slice(0, saveAt)) before.add(fact);
+        before.endBulk();
+        const restored = TimeIndex.from(deserialize(serialize(before.export())) as ReturnType<TimeIndex['export']>);
+        for (const fact of facts.slice(saveAt)) restored.add(fact);
+        for (const [asOfOffset, knownAtOffset] of queries) {
+          const asOf = START + asOfOffset;
+          const knownAtTime = START + knownAtOffset;
+          const knownAt = positionKnownAt(facts, knownAtTime);
+          const fast = JSON.stringify(asObject(restored.query(asOf, knownAt, knownAtTime)));
+          const slow = JSON.stringify(asObject(restored.naive(asOf, knownAt)));
+          if (fast !== slow) throw new Error(`asOf ${asOf} knownAt ${knownAtTime}: ${fast} != ${slow}`);
+        }
+      },
+    ),
+    { numRuns: 300 },
+  );
+  t.pass('restored = naive fold, for 300 random histories and save points');
+});
+
+t.test(
+  'a fact backdated far behind a long history lands in every later asOf answer, and in no earlier one',
+  async (t) => {
+    // Many business-time buckets (one per 4 facts), then facts dated back into each of them in turn.
+    const index = new TimeIndex({ snapshotEvery: 4 });
+    const at = (hour: number) => START + hour * 60 * 60 * 1000;
+    let position = 0;
+    for (let hour = 0; hour < 400; hour++)
+      index.add({
+        occurred: at(hour),
+        recorded: at(hour),
+        position: ++position,
+        deltas: [{ key: 'held|mss|apc', value: 1, inexact: 0 }],
+      });
+    const everything = Number.MAX_SAFE_INTEGER;
+    for (const hour of [3, 97, 250, 398]) {
+      index.add({
+        occurred: at(hour) + 1,
+        recorded: at(400),
+        position: ++position,
+        deltas: [{ key: `held|mss|rifle-${hour}`, value: 5, inexact: 1 }],
+      });
+      const key = `held|mss|rifle-${hour}`;
+      t.equal(index.query(at(hour), everything, everything).get(key), undefined, `not yet as of hour ${hour}`);
+      for (const later of [hour + 1, 399, 420])
+        t.same(
+          index.query(at(later), everything, everything).get(key),
+          { value: 5, inexact: 1 },
+          `as of hour ${later}`,
+        );
+      t.same(index.query(at(later(hour)), everything, everything).get('held|mss|apc'), {
+        value: later(hour) + 1,
+        inexact: 0,
+      });
+    }
+    function later(hour: number) {
+      return Math.min(hour + 10, 399);
+    }
+  },
+);
 
 t.test('facts are ordered by occurrence, ties in recording order, whatever the times', async (t) => {
   fc.assert(
