@@ -110,6 +110,12 @@ export interface EventStore {
    */
   integrityProblems(streams: readonly string[]): Promise<string[]>;
 
+  /**
+   * Optional, for a store that keeps an index of event ids in memory (EventStoreDB): saves it with
+   * the position it covers, beside the checkpoints, so the next open reads only what came after.
+   */
+  saveIdIndex?(file: string): Promise<number>;
+
   close(): Promise<void>;
 }
 
