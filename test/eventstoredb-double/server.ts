@@ -83,6 +83,8 @@ export interface InjectedFault {
   exception: string;
   details?: string;
   metadata?: Record<string, string>;
+  /** Only a call on this stream (`$all` for $all reads and subscriptions). */
+  stream?: string;
 }
 
 export interface DoubleOptions {
@@ -257,8 +259,8 @@ export class EventStoreDbDouble {
     this.calls.set(method, (this.calls.get(method) ?? 0) + 1);
   }
 
-  private takeFault(method: InjectedFault['method']): grpc.ServiceError | undefined {
-    const at = this.faults.findIndex((f) => f.method === method);
+  private takeFault(method: InjectedFault['method'], stream?: string): grpc.ServiceError | undefined {
+    const at = this.faults.findIndex((f) => f.method === method && (f.stream === undefined || f.stream === stream));
     if (at < 0) return undefined;
     const [fault] = this.faults.splice(at, 1);
     const metadata = new grpc.Metadata();
@@ -433,13 +435,16 @@ export class EventStoreDbDouble {
   private read(call: grpc.ServerWritableStream<ReadReq, ReadResp>): void {
     this.count('read');
     if (this.stalled('read')) return this.hang(() => call.emit('error', unavailable('the node stopped')));
-    const fault = this.takeFault('read');
+    const options = call.request.getOptions();
+    if (!options) return void call.emit('error', invalidArgument('options are required'));
+    const fault = this.takeFault(
+      'read',
+      options.hasStream() ? streamName(options.getStream()!.getStreamIdentifier()) : '$all',
+    );
     if (fault) {
       call.emit('error', fault);
       return;
     }
-    const options = call.request.getOptions();
-    if (!options) return void call.emit('error', invalidArgument('options are required'));
     const structuredIds = options.getUuidOption()?.hasStructured() ?? false;
     const filter = options.hasFilter() ? compileFilter(options.getFilter()!) : undefined;
     const subscription = options.hasSubscription();
