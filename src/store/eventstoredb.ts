@@ -409,12 +409,14 @@ class EventStoreDbAdapter implements EventStoreDbStore {
       let replayed = true;
       stored.forEach(({ event, appendId: writtenBy }, i) => {
         const sent = events[i]!;
-        // The server's own idempotency compares ids only: the content check is ours.
-        if (event.id !== sent.id || contentKey(event.stream, event) !== contentKey(stream, sent)) {
-          throw new IdempotencyConflictError(sent.id);
+        if (event.id !== sent.id) throw new IdempotencyConflictError(sent.id);
+        // Our own write holds what we sent. Another's (the server answered a retry with the
+        // original): its idempotency compares ids only, the content check is ours.
+        if (writtenBy === appendId) {
+          replayed = false;
+          return;
         }
-        if (writtenBy !== appendId) return;
-        replayed = false;
+        if (contentKey(event.stream, event) !== contentKey(stream, sent)) throw new IdempotencyConflictError(sent.id);
       });
       const recorded = stored.map((s) => s.event);
       for (const e of recorded) this.indexEvent(e);
@@ -443,7 +445,7 @@ class EventStoreDbAdapter implements EventStoreDbStore {
     budget: Budget,
   ): Promise<Delivered[]> {
     const first = lastRevision - count + 1;
-    if (this.indexes(stream) && lastPosition !== undefined && lastPosition > own.after) {
+    if (this.indexLive && this.indexes(stream) && lastPosition !== undefined && lastPosition > own.after) {
       const delivered = await own.waitFor(first, lastRevision, Math.min(this.ownEventsWaitMs, budget()));
       if (delivered) return delivered;
     }
