@@ -948,9 +948,11 @@ class ResilientSubscription implements Subscription {
           if (converted) {
             inHandler = true;
             try {
-              await ResilientSubscription.handlerContext.run(this, () =>
+              // Await only a handler that is asynchronous: a microtask per event adds up on a long catch-up.
+              const pending = ResilientSubscription.handlerContext.run(this, () =>
                 this.handlers.onEvent(converted.event, converted.appendId),
               );
+              if (pending !== undefined) await pending;
             } catch (error) {
               throw new HandlerFailure(error instanceof Error ? error : new Error(String(error)));
             } finally {
