@@ -71,7 +71,7 @@ import {
   type StreamingRead,
 } from '@eventstore/db-client';
 import { v5 as uuidV5 } from 'uuid';
-import type { EventMetadata, RecordedEvent } from '../../events/index.js';
+import type { EventMetadata, RecordedEvent, StoredEvent } from '../../events/index.js';
 import { loadCheckpoint, saveCheckpoint } from '../read/checkpoint.js';
 import { StartupError } from './data-dir.js';
 import { StoreFault, isStoreFault, within } from './faults.js';
@@ -530,6 +530,13 @@ class EventStoreDbAdapter implements EventStoreDbStore {
         this.perCall,
       ),
     );
+    return out;
+  }
+
+  /** One page of a long catch-up (see the port): the events after `after`, system records left out. */
+  async readPageForFold(after: number, limit: number): Promise<StoredEvent[]> {
+    const out: StoredEvent[] = [];
+    await readFault(() => this.scanAll(after, limit, (e) => void out.push(e), this.perCall));
     return out;
   }
 
