@@ -12,7 +12,7 @@ import type { IncomingEvent } from '../events/index.js';
 import { syntheticHistory } from '../seeds/synthetic.js';
 import type { Config } from './config.js';
 import { toProposal } from './http/routes/events.js';
-import type { Book } from './ledger/book.js';
+import { LEDGER_STREAM, type Book } from './ledger/book.js';
 import { LedgerWriter, type WriterOptions } from './ledger/writer.js';
 import type { LedgerLog } from './log/ledger-log.js';
 import { openLog, savedTreeFor } from './log/open.js';
@@ -45,6 +45,9 @@ export async function openStore(
     return openEventStoreDbStore({
       connectionString: config.EVENTSTORE_CONNECTION_STRING,
       timeoutMs: callTimeoutWithin(config.STORE_TIMEOUT_MS),
+      // Only the ledger's ids matter for idempotency; the index saved at the last stop spares reading $all.
+      indexStreams: [LEDGER_STREAM],
+      indexFile: idIndexFile(checkpointFile(config)),
     });
   }
   mkdirSync(config.DATA_DIR, { recursive: true });
@@ -57,6 +60,8 @@ const PROJECTOR_CHECKPOINT = 'projector';
 const BOOK_CHECKPOINT = 'book';
 /** The writer's book is checkpointed beside the projections, in a file of its own. */
 const bookFile = (file: string) => file.replace(/(\.checkpoint)?$/, '.book.checkpoint');
+/** So is a store's id index (EventStoreDB's), with the position it covers. */
+export const idIndexFile = (file: string) => file.replace(/(\.checkpoint)?$/, '.ids.checkpoint');
 
 export const saveProjectorCheckpoint = (file: string, projector: Projector, store: EventStore) =>
   saveCheckpoint(file, PROJECTOR_CHECKPOINT, projector.state.position, projector.export(), store);
@@ -181,6 +186,7 @@ export async function startLedger(store: EventStore, options: StartOptions = {})
         try {
           await saveProjectorCheckpoint(file, projector, store);
           await saveBookCheckpoint(file, writer, store);
+          await store.saveIdIndex?.(idIndexFile(file));
         } catch (error) {
           logger?.warn(
             { err: error instanceof Error ? error.message : String(error) },

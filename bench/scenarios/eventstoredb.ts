@@ -6,6 +6,9 @@
  *   store.append of 20,000 events in batches of 100, one append at a time
  *   store.append of 1,000 single events, one at a time, then 1,000 with 50 in flight
  *   opening the store again, then a fresh Projector folding everything from position 0
+ *   the writer (group commit, as POST /v1/events uses it): single-event submissions, 1 and 50 in
+ *     flight, with the double's round trips (reads + appends) per acknowledged event
+ *   opening on a $all of 200,000 events: without a saved id index, then with it (the restart)
  *
  * The adapter and the SQLite store run in the bench process; the double runs in a child process
  * (bench/children/esdb-double.ts), as a server would. THE DOUBLE IS NOT EVENTSTOREDB: it keeps its
@@ -15,7 +18,9 @@
  */
 import path from 'node:path';
 import { syntheticHistory } from '../../seeds/synthetic.js';
+import type { Proposal } from '../../src/ledger/decide.js';
 import type { EventStore, EventToAppend } from '../../src/store/port.js';
+import type { CallCounts } from '../../test/eventstoredb-double/server.js';
 import { freshDir, startChild, type ChildHandle } from '../lib/child.js';
 import { latencyStats, type LatencyStats } from '../lib/latency.js';
 import { row, type BenchContext, type Row, type Scenario } from '../lib/types.js';
@@ -26,6 +31,149 @@ const BATCH = 100;
 const SINGLES = 1_000;
 const IN_FLIGHT = 50;
 const STREAM = 'ledger';
+const WRITER_SETUP = 2_000;
+const WRITER_ONE = 500;
+const WRITER_FIFTY = 3_000;
+const PRELOAD = 200_000;
+
+interface WriterFigures {
+  eventsPerSec: number;
+  acknowledged: number;
+  /** Reads + appends the double counted, per acknowledged event (EventStoreDB only). */
+  roundTripsPerEvent?: number;
+  counts?: CallCounts;
+  cpuUsPerEvent: number;
+}
+
+interface WriterRun {
+  engine: 'sqlite' | 'eventstoredb';
+  one: WriterFigures;
+  fifty: WriterFigures;
+}
+
+interface Counter {
+  reset(): Promise<unknown>;
+  take(): Promise<CallCounts>;
+}
+
+const countsOf = (url: string): Counter => ({
+  reset: () => fetch(`${url}/?reset=1`),
+  take: async () => ((await (await fetch(`${url}/?reset=1`)).json()) as { counts: CallCounts }).counts,
+});
+
+/** Single-event submissions through the writer, as concurrent POSTs reach it. */
+async function writerLoad(
+  engine: WriterRun['engine'],
+  store: EventStore,
+  proposals: Proposal[],
+  counter?: Counter,
+): Promise<WriterRun> {
+  const { LedgerWriter } = await import('../../src/ledger/writer.js');
+  const writer = new LedgerWriter(store, { timeoutMs: 60_000 });
+  await writer.start();
+  try {
+    for (let i = 0; i < WRITER_SETUP; i += 100)
+      await writer.submit({ proposals: proposals.slice(i, i + 100), recordedBy: 'bench' });
+    const phase = async (slice: Proposal[], inFlight: number): Promise<WriterFigures> => {
+      await counter?.reset();
+      let next = 0;
+      let acknowledged = 0;
+      const cpu = process.cpuUsage();
+      const started = performance.now();
+      await Promise.all(
+        Array.from({ length: inFlight }, async () => {
+          while (next < slice.length) {
+            const proposal = slice[next++]!;
+            try {
+              await writer.submit({ proposals: [proposal], recordedBy: 'bench' });
+              acknowledged++;
+            } catch {
+              // A refusal is an answer, not an acknowledged event.
+            }
+          }
+        }),
+      );
+      const seconds = (performance.now() - started) / 1000;
+      const used = process.cpuUsage(cpu);
+      const counts = await counter?.take();
+      return {
+        eventsPerSec: acknowledged / seconds,
+        acknowledged,
+        cpuUsPerEvent: (used.user + used.system) / Math.max(1, acknowledged),
+        ...(counts ? { counts, roundTripsPerEvent: (counts.reads + counts.appends) / Math.max(1, acknowledged) } : {}),
+      };
+    };
+    const one = await phase(proposals.slice(WRITER_SETUP, WRITER_SETUP + WRITER_ONE), 1);
+    const fifty = await phase(
+      proposals.slice(WRITER_SETUP + WRITER_ONE, WRITER_SETUP + WRITER_ONE + WRITER_FIFTY),
+      IN_FLIGHT,
+    );
+    return { engine, one, fifty };
+  } finally {
+    await writer.close();
+  }
+}
+
+interface RestartRun {
+  events: number;
+  firstOpen: { ms: number; cpuUsPerEvent: number; recordsRead: number; indexBytes: number };
+  restart: { ms: number; recordsRead: number; reads: number; shareOfAll: number };
+}
+
+/** Opening on a long $all: without a saved id index (a first start), then with it (a restart). */
+async function restartRun(ctx: BenchContext): Promise<RestartRun> {
+  const { openEventStoreDbStore } = await import('../../src/store/eventstoredb.js');
+  const double = await startChild(ctx, {
+    name: 'esdb-double-preloaded',
+    script: 'bench/children/esdb-double.ts',
+    env: { PRELOAD: String(PRELOAD) },
+    readyPath: '/',
+    readyTimeoutMs: 180_000,
+  });
+  try {
+    const counter = countsOf(double.url);
+    const { connectionString, records } = (await (await fetch(double.url)).json()) as {
+      connectionString: string;
+      records: number;
+    };
+    const indexFile = path.join(freshDir(ctx, 'esdb-index'), 'projections.ids.checkpoint');
+    const options = { connectionString, indexStreams: [STREAM], indexFile, timeoutMs: 30_000 };
+    await counter.reset();
+    ctx.log(`eventstoredb: opening on ${records} records without a saved index`);
+    const cpu = process.cpuUsage();
+    let started = performance.now();
+    const first = await openEventStoreDbStore(options);
+    const firstMs = performance.now() - started;
+    const used = process.cpuUsage(cpu);
+    const firstCounts = await counter.take();
+    const indexBytes = first.idIndexStats.bytes;
+    await first.saveIdIndex(indexFile);
+    await first.close();
+    ctx.log('eventstoredb: opening again with the saved index');
+    started = performance.now();
+    const again = await openEventStoreDbStore(options);
+    const restartMs = performance.now() - started;
+    const restartCounts = await counter.take();
+    await again.close();
+    return {
+      events: PRELOAD,
+      firstOpen: {
+        ms: firstMs,
+        cpuUsPerEvent: (used.user + used.system) / PRELOAD,
+        recordsRead: firstCounts.recordsRead + firstCounts.recordsPushed,
+        indexBytes,
+      },
+      restart: {
+        ms: restartMs,
+        recordsRead: restartCounts.recordsRead + restartCounts.recordsPushed,
+        reads: restartCounts.reads,
+        shareOfAll: (restartCounts.recordsRead + restartCounts.recordsPushed) / records,
+      },
+    };
+  } finally {
+    await double.stop();
+  }
+}
 const WARNING =
   'the EventStoreDB figures are against an in-memory protocol double, not EventStoreDB: they show the adapter ' +
   "and client's own cost, not the database's speed (the embedded store beside them fsyncs every commit)";
@@ -176,6 +324,29 @@ export const eventstoredb: Scenario = {
     }
     runs.push(await esdbRun(false));
 
+    const proposals = [...syntheticHistory(WRITER_SETUP + WRITER_ONE + WRITER_FIFTY, { seed: 11 })].map(toProposal);
+    const writerRuns: WriterRun[] = [];
+    const sqliteWriter = async () => {
+      const store = openSqliteStore({ file: path.join(freshDir(ctx, 'writer-sqlite'), 'ledger.sqlite') });
+      try {
+        return await writerLoad('sqlite', store, proposals);
+      } finally {
+        await store.close();
+      }
+    };
+    const esdbWriter = () =>
+      withDouble(ctx, true, async (double, connectionString) => {
+        const store = await openEventStoreDbStore({ connectionString, indexStreams: [STREAM] });
+        try {
+          return await writerLoad('eventstoredb', store, proposals, countsOf(double.url));
+        } finally {
+          await store.close();
+        }
+      });
+    ctx.log('eventstoredb: the writer, single events, 1 and 50 in flight');
+    for (const step of [sqliteWriter, esdbWriter]) writerRuns.push(await step());
+    const restart = await restartRun(ctx);
+
     const of = (engine: EngineRun['engine']) => runs.filter((r) => r.engine === engine);
     const avg = (engine: EngineRun['engine'], pick: (r: EngineRun) => number | undefined) => {
       const xs = of(engine).flatMap((r) => {
@@ -212,6 +383,63 @@ export const eventstoredb: Scenario = {
       line(`open the store again (${BATCHED + 2 * SINGLES} events)`, 'ms', (r) => r.openMs),
       line('rebuild: fresh Projector from 0, events/s', '/s', (r) => r.fold?.eventsPerSec),
     ];
-    return { rows, details: { warning: WARNING, doubleIn: 'child process', events: events.length, runs } };
+    const writerOf = (engine: WriterRun['engine']) => writerRuns.find((r) => r.engine === engine)!;
+    const writerLine = (metric: string, unit: string, pick: (r: WriterRun) => number) =>
+      row({
+        scenario: TITLE,
+        metric,
+        unit,
+        ours: pick(writerOf('eventstoredb')),
+        baseline: { name: 'embedded SQLite store', value: pick(writerOf('sqlite')) },
+      });
+    rows.push(
+      writerLine('writer, single events, 1 in flight: events/s', '/s', (r) => r.one.eventsPerSec),
+      writerLine(`writer, single events, ${IN_FLIGHT} in flight: events/s`, '/s', (r) => r.fifty.eventsPerSec),
+      writerLine(`writer, ${IN_FLIGHT} in flight: client CPU per event`, 'µs', (r) => r.fifty.cpuUsPerEvent),
+      row({
+        scenario: TITLE,
+        metric: 'writer, 1 in flight: round trips (reads + appends) per acknowledged event',
+        unit: '',
+        ours: writerOf('eventstoredb').one.roundTripsPerEvent ?? NaN,
+        target: { op: '<=', value: 1.2 },
+      }),
+      row({
+        scenario: TITLE,
+        metric: `writer, ${IN_FLIGHT} in flight: round trips (reads + appends) per acknowledged event`,
+        unit: '',
+        ours: writerOf('eventstoredb').fifty.roundTripsPerEvent ?? NaN,
+        target: { op: '<=', value: 0.05 },
+      }),
+      row({
+        scenario: TITLE,
+        metric: `first open on ${PRELOAD.toLocaleString('en')} events (no saved index)`,
+        unit: 'ms',
+        ours: restart.firstOpen.ms,
+      }),
+      row({
+        scenario: TITLE,
+        metric: 'first open: adapter CPU per event in $all',
+        unit: 'µs',
+        ours: restart.firstOpen.cpuUsPerEvent,
+      }),
+      row({
+        scenario: TITLE,
+        metric: `restart with the saved index on ${PRELOAD.toLocaleString('en')} events`,
+        unit: 'ms',
+        ours: restart.restart.ms,
+        target: { op: '<=', value: 2000 },
+      }),
+      row({
+        scenario: TITLE,
+        metric: 'restart: share of $all read',
+        unit: '%',
+        ours: restart.restart.shareOfAll * 100,
+        target: { op: '<=', value: 1 },
+      }),
+    );
+    return {
+      rows,
+      details: { warning: WARNING, doubleIn: 'child process', events: events.length, runs, writerRuns, restart },
+    };
   },
 };

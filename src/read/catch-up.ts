@@ -9,6 +9,37 @@ import type { EventStore, FoldReadFilter } from '../store/port.js';
 
 /** Small pages: a page's events are garbage once folded, and young garbage is cheap to collect. */
 const PAGE = 1000;
+/** Over the network a page is a round trip: larger, and the next one is read while this one folds. */
+const NETWORK_PAGE = 4000;
+
+async function catchUpByPages(
+  readPage: (after: number, limit: number) => Promise<StoredEvent[]>,
+  after: number,
+  head: number,
+  onEvent: (event: StoredEvent) => void | Promise<void>,
+): Promise<number> {
+  let position = after;
+  let next: Promise<StoredEvent[]> | undefined = readPage(position, NETWORK_PAGE);
+  try {
+    while (next) {
+      const page = await next;
+      next = undefined;
+      const last = page.at(-1)?.globalPosition;
+      if (last === undefined) break;
+      if (last < head) next = readPage(last, NETWORK_PAGE);
+      for (const event of page) {
+        if (event.globalPosition > head) return position; // the subscription delivers the rest, once
+        const pending = onEvent(event);
+        if (pending !== undefined) await pending;
+        position = event.globalPosition;
+      }
+    }
+  } finally {
+    // A page read ahead and not needed (a fold failed, or the head was passed) must not fail unheard.
+    next?.catch(() => undefined);
+  }
+  return position;
+}
 
 /**
  * Folds the events after `after` up to `head` (inclusive), as `filter` has them read; resolves to
@@ -21,7 +52,10 @@ export async function catchUp(
   onEvent: (event: StoredEvent) => void | Promise<void>,
   filter?: FoldReadFilter,
 ): Promise<number> {
-  if (!store.readForFold) return after;
+  if (!store.readForFold) {
+    const readPage = store.readPageForFold?.bind(store);
+    return readPage ? catchUpByPages(readPage, after, head, onEvent) : after;
+  }
   let position = after;
   while (position < head) {
     const page = store.readForFold(position, PAGE, filter);

@@ -61,16 +61,21 @@ import {
   WrongExpectedVersionError,
   excludeSystemEvents,
   jsonEvent,
+  streamNameFilter,
   type AllStreamResolvedEvent,
   type AllStreamSubscription,
+  type Filter,
   type AppendExpectedRevision,
   type Position,
   type ResolvedEvent,
   type StreamingRead,
 } from '@eventstore/db-client';
 import { v5 as uuidV5 } from 'uuid';
-import type { EventMetadata, RecordedEvent } from '../../events/index.js';
+import type { EventMetadata, RecordedEvent, StoredEvent } from '../../events/index.js';
+import { loadCheckpoint, saveCheckpoint } from '../read/checkpoint.js';
+import { StartupError } from './data-dir.js';
 import { StoreFault, isStoreFault, within } from './faults.js';
+import { IdIndex, type IdIndexExport } from './id-index.js';
 import {
   IdempotencyConflictError,
   WrongExpectedRevisionError,
@@ -98,9 +103,53 @@ export interface EventStoreDbOptions {
    * adapter, which knows whether an append was sent, is the one to answer.
    */
   timeoutMs?: number;
+  /**
+   * The streams whose event ids the adapter indexes for idempotency (the service: the ledger's
+   * one stream). Their events are all the index reads, filtered on the server. Default: every
+   * stream but the server's own.
+   */
+  indexStreams?: readonly string[];
+  /**
+   * Where the id index was saved (`saveIdIndex`): opening takes it up and reads only the events
+   * appended after the position it covers. Missing, damaged or from another store: $all is read.
+   */
+  indexFile?: string;
+  /** How long an append waits for its own events on the adapter's subscription before reading them back. Default 500 ms. */
+  ownEventsWaitMs?: number;
 }
 
 export const DEFAULT_TIMEOUT_MS = 4000;
+
+/**
+ * The oldest server the adapter runs on, and why: it takes positions from stream reads (22.6+)
+ * and needs the subscription's caught-up signal (23.10+) to know when its index is current.
+ */
+export const MIN_SERVER_VERSION = { major: 23, minor: 10 } as const;
+const REQUIRED_FEATURES = 'positions in stream reads (22.6+) and the caught-up signal of subscriptions (23.10+)';
+
+/** One clear line when the server is older than the adapter needs; undefined when it will do. */
+export function serverVersionProblem(version: string): string | undefined {
+  const match = /^(\d+)\.(\d+)/.exec(version);
+  const needed = `${MIN_SERVER_VERSION.major}.${MIN_SERVER_VERSION.minor}`;
+  if (!match)
+    return `the EventStoreDB server does not report its version (${version}): MSS Ledger needs ${needed} or later, for ${REQUIRED_FEATURES}`;
+  const major = Number(match[1]);
+  const minor = Number(match[2]);
+  if (major > MIN_SERVER_VERSION.major || (major === MIN_SERVER_VERSION.major && minor >= MIN_SERVER_VERSION.minor))
+    return undefined;
+  return `the EventStoreDB server is version ${version}: MSS Ledger needs ${needed} or later, for ${REQUIRED_FEATURES}`;
+}
+
+export const ID_INDEX_CHECKPOINT = 'eventstoredb-id-index';
+
+/** What the id index's checkpoint holds beside the position it covers. */
+export interface SavedIdIndex {
+  index: IdIndexExport;
+  /** The last revision indexed per stream. */
+  revisions: [string, number][];
+  /** Which streams it indexes (a checkpoint of another choice is not taken up). */
+  streams: readonly string[] | 'all';
+}
 
 /**
  * The adapter's bound for a service that answers every request within
@@ -122,6 +171,12 @@ export interface RetentionViolation {
 export interface EventStoreDbStore extends EventStore {
   /** Reads each stream's metadata and reports `$maxAge`, `$maxCount` or `$tb` (for /ready). */
   checkRetentionPolicies(streams: readonly string[]): Promise<RetentionViolation[]>;
+  /** Saves the id index with the $all position it covers; returns the bytes written. */
+  saveIdIndex(file: string): Promise<number>;
+  /** The server's version, as it reported it at open. */
+  readonly serverVersion: string;
+  /** How many ids the index holds and its bytes in memory. */
+  readonly idIndexStats: { ids: number; bytes: number; position: number };
 }
 
 /** Keys the adapter keeps in an event's metadata beside the port's EventMetadata. */
@@ -152,19 +207,31 @@ export async function openEventStoreDbStore(options: EventStoreDbOptions): Promi
 
 class EventStoreDbAdapter implements EventStoreDbStore {
   readonly engine = 'eventstoredb';
+  serverVersion = 'unknown';
   private readonly client: EventStoreDBClient;
   private readonly pageSize: number;
   private readonly backoff: { initial: number; max: number };
   private readonly timeoutMs: number;
+  private readonly ownEventsWaitMs: number;
+  private readonly indexStreams: ReadonlySet<string> | undefined;
+  private readonly indexFile: string | undefined;
   /** The deadline of a call outside an append: the whole bound, per call. */
   private readonly perCall: Budget;
-  /** Event id → global position of its first occurrence in $all. */
-  private readonly positionsById = new Map<string, number>();
-  /** The index has seen every event up to this position. */
+  /** Event id → global position(s), for the indexed streams (see id-index.ts). */
+  private index = new IdIndex();
+  /** The last revision indexed per stream: an append expecting at most that needs no catch-up first. */
+  private readonly revisions = new Map<string, number>();
+  /** The index has seen every event up to this position (system records included). */
   private indexedUpTo = 0;
+  /** The last non-system event the index has seen: what a saved index says it covers. */
+  private lastEventSeen = 0;
   private indexSubscription: ResilientSubscription | undefined;
   private readonly subscriptions = new Set<ResilientSubscription>();
+  /** The appends waiting for their own events on the index subscription. */
+  private readonly ownEventWaiters = new Set<OwnEvents>();
   private appendQueue: Promise<unknown> = Promise.resolve();
+  /** The last append met a fault: the next one checks with the server before it writes. */
+  private afterFault = false;
   private closed = false;
 
   constructor(options: EventStoreDbOptions) {
@@ -172,20 +239,77 @@ class EventStoreDbAdapter implements EventStoreDbStore {
     this.pageSize = options.pageSize ?? 1000;
     this.backoff = options.resubscribeDelayMs ?? { initial: 100, max: 5000 };
     this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    this.ownEventsWaitMs = options.ownEventsWaitMs ?? 500;
+    this.indexStreams = options.indexStreams ? new Set(options.indexStreams) : undefined;
+    this.indexFile = options.indexFile;
     this.perCall = () => this.timeoutMs;
   }
 
+  get idIndexStats() {
+    return { ids: this.index.size, bytes: this.index.bytes, position: this.lastEventSeen };
+  }
+
   async open(): Promise<void> {
+    await this.checkServerVersion();
+    if (this.indexFile) await this.takeUpSavedIndex(this.indexFile);
     // A long $all is read in pages, each with its own deadline: a big store opens slowly, a dead one fails fast.
     await readFault(() => this.catchUpIndex(this.perCall));
     this.indexSubscription = new ResilientSubscription(
       this.client,
       this.indexedUpTo,
       this.backoff,
-      { onEvent: (event) => this.indexEvent(event.id, event.globalPosition) },
+      { onEvent: (event, appendId) => this.indexEvent(event, appendId) },
       undefined,
       this.timeoutMs,
+      this.indexStreams
+        ? streamNameFilter({ regex: `^(${[...this.indexStreams].map(escapeRegex).join('|')})$` })
+        : undefined,
     );
+    // Until it is live, readByIds reads $all itself: worth a moment's wait, not a failed open.
+    await this.indexSubscription.whenLive(this.timeoutMs);
+  }
+
+  /** Refuses, in one line, a server older than the features the adapter relies on. */
+  private async checkServerVersion(): Promise<void> {
+    const capabilities = () =>
+      (this.client as unknown as { capabilities: Promise<{ serverVersion: string }> }).capabilities;
+    const features = await readFault(() =>
+      within(capabilities(), this.timeoutMs, () => new CallTimeout(this.timeoutMs)),
+    );
+    this.serverVersion = features.serverVersion;
+    const problem = serverVersionProblem(features.serverVersion);
+    if (problem) throw new StartupError(problem);
+  }
+
+  private get streamsKey(): SavedIdIndex['streams'] {
+    return this.indexStreams ? [...this.indexStreams].sort() : 'all';
+  }
+
+  private async takeUpSavedIndex(file: string): Promise<void> {
+    const saved = await loadCheckpoint<SavedIdIndex>(file, ID_INDEX_CHECKPOINT, this);
+    if (!saved || JSON.stringify(saved.state.streams) !== JSON.stringify(this.streamsKey)) return;
+    this.index = new IdIndex(saved.state.index);
+    for (const [stream, revision] of saved.state.revisions) this.revisions.set(stream, revision);
+    this.indexedUpTo = this.lastEventSeen = saved.position;
+  }
+
+  saveIdIndex(file: string): Promise<number> {
+    // Copied with the position in one synchronous step: the state covers at least what it claims.
+    const exported = this.index.export();
+    const state: SavedIdIndex = {
+      index: { hashes: exported.hashes.slice(), positions: exported.positions.slice(), size: exported.size },
+      revisions: [...this.revisions],
+      streams: this.streamsKey,
+    };
+    return saveCheckpoint(file, ID_INDEX_CHECKPOINT, this.lastEventSeen, state, this);
+  }
+
+  private get indexLive(): boolean {
+    return this.indexSubscription?.live ?? false;
+  }
+
+  private indexes(stream: string): boolean {
+    return this.indexStreams ? this.indexStreams.has(stream) : !isSystem(stream);
   }
 
   append(stream: string, events: EventToAppend[], expected: ExpectedRevision): Promise<AppendResult> {
@@ -196,7 +320,13 @@ class EventStoreDbAdapter implements EventStoreDbStore {
     // The caller's wait is bounded even when a call hangs past its deadline (BatchAppend has none on the client).
     const bounded = within(run, this.timeoutMs, () => op.abandon());
     // The next append waits for this one's answer, not for a hung call: a hung call ends at the next reconnect.
-    this.appendQueue = bounded.catch(() => undefined);
+    // After a fault the next one reads $all before it writes: the index may have missed what the server did.
+    this.appendQueue = bounded.then(
+      () => undefined,
+      (error: unknown) => {
+        if (isStoreFault(error)) this.afterFault = true;
+      },
+    );
     return bounded;
   }
 
@@ -213,66 +343,129 @@ class EventStoreDbAdapter implements EventStoreDbStore {
     }
   }
 
+  /**
+   * Whether the index already knows every id a replay of this append could repeat, so the append
+   * can go without reading $all first. With an exact revision the server refuses the append if
+   * anyone wrote after it, and the index has seen the stream up to it: nothing can slip through.
+   * With `no-stream` likewise, once the index follows the server live. With `any` the server
+   * guards nothing: the index is caught up first.
+   */
+  private indexCovers(stream: string, expected: ExpectedRevision): boolean {
+    if (!this.indexLive || this.afterFault || expected === 'any') return false;
+    if (expected === 'no-stream') return true;
+    return (this.revisions.get(stream) ?? -1) >= expected;
+  }
+
   private async appendOnce(
     stream: string,
     events: EventToAppend[],
     expected: ExpectedRevision,
     op: AppendAttempt,
   ): Promise<AppendResult> {
-    await this.catchUpIndex(op.budget);
+    if (!this.indexCovers(stream, expected)) await this.catchUpIndex(op.budget);
     const replay = await this.replayOf(stream, events, op.budget);
     if (replay) return replay;
 
     const appendId = randomUUID();
-    let nextExpectedRevision: bigint;
+    // Registered before the write: the subscription may deliver the events before the append's answer.
+    const own = new OwnEvents(stream, this.indexedUpTo);
+    this.ownEventWaiters.add(own);
     try {
-      const toSend = events.map((e) => toEsdbEvent(e, appendId));
-      // A write that never left (the channel was down) is safe to send again at once, on a new channel.
-      const result = await onceMoreIfUnconnected(() =>
-        this.client.appendToStream(stream, toSend, { expectedRevision: toEsdbExpected(expected), deadline: op.send() }),
-      );
-      nextExpectedRevision = result.nextExpectedRevision;
-      op.phase = 'stored';
-    } catch (error) {
-      if (!(error instanceof WrongExpectedVersionError)) throw error;
-      op.phase = 'refused';
-      // Another writer moved the stream; it may have been a retry of this very batch.
-      await this.catchUpIndex(op.budget);
-      const replayAfterConflict = await this.replayOf(stream, events, op.budget);
-      if (replayAfterConflict) return replayAfterConflict;
-      const actual = typeof error.actualVersion === 'bigint' ? Number(error.actualVersion) : undefined;
-      throw new WrongExpectedRevisionError(stream, expected, actual);
-    }
-
-    const lastRevision = Number(nextExpectedRevision);
-    const stored = await this.readStreamRaw(stream, lastRevision - events.length, events.length, op.budget);
-    let replayed = true;
-    stored.forEach(({ event, appendId: writtenBy }, i) => {
-      const sent = events[i]!;
-      // The server's own idempotency compares ids only: the content check is ours.
-      if (event.id !== sent.id || contentKey(event.stream, event) !== contentKey(stream, sent)) {
-        throw new IdempotencyConflictError(sent.id);
+      let written: Awaited<ReturnType<EventStoreDBClient['appendToStream']>> | undefined;
+      let actual: number | undefined | 'unknown';
+      try {
+        const toSend = events.map((e) => toEsdbEvent(e, appendId));
+        // A write that never left (the channel was down) is safe to send again at once, on a new channel.
+        written = await onceMoreIfUnconnected(() =>
+          this.client.appendToStream(stream, toSend, {
+            expectedRevision: toEsdbExpected(expected),
+            deadline: op.send(),
+          }),
+        );
+        // With throwOnAppendFailure=false in the connection string a refusal comes back as a result;
+        // its revision is not to be trusted (BatchAppend reports 0 or 1), so it is read below.
+        if (!written.success) {
+          written = undefined;
+          actual = 'unknown';
+        }
+      } catch (error) {
+        if (!(error instanceof WrongExpectedVersionError)) throw error;
+        actual = typeof error.actualVersion === 'bigint' ? Number(error.actualVersion) : undefined;
       }
-      if (writtenBy !== appendId) return;
-      replayed = false;
-    });
-    const recorded = stored.map((s) => s.event);
-    for (const e of recorded) this.indexEvent(e.id, e.globalPosition);
-    return { events: recorded, streamRevision: lastRevision, lastPosition: recorded.at(-1)!.globalPosition, replayed };
+      if (!written) {
+        op.phase = 'refused';
+        // Another writer moved the stream; it may have been a retry of this very batch.
+        await this.catchUpIndex(op.budget);
+        const replayAfterConflict = await this.replayOf(stream, events, op.budget);
+        if (replayAfterConflict) return replayAfterConflict;
+        if (actual === 'unknown') actual = await this.streamRevision(stream);
+        throw new WrongExpectedRevisionError(stream, expected, actual);
+      }
+      op.phase = 'stored';
+      this.afterFault = false;
+      const lastRevision = Number(written.nextExpectedRevision);
+      const lastPosition = written.position ? Number(written.position.commit) : undefined;
+      const stored = await this.ownEvents(own, stream, lastRevision, events.length, lastPosition, op.budget);
+      let replayed = true;
+      stored.forEach(({ event, appendId: writtenBy }, i) => {
+        const sent = events[i]!;
+        if (event.id !== sent.id) throw new IdempotencyConflictError(sent.id);
+        // Our own write holds what we sent. Another's (the server answered a retry with the
+        // original): its idempotency compares ids only, the content check is ours.
+        if (writtenBy === appendId) {
+          replayed = false;
+          return;
+        }
+        if (contentKey(event.stream, event) !== contentKey(stream, sent)) throw new IdempotencyConflictError(sent.id);
+      });
+      const recorded = stored.map((s) => s.event);
+      for (const e of recorded) this.indexEvent(e);
+      return {
+        events: recorded,
+        streamRevision: lastRevision,
+        lastPosition: recorded.at(-1)!.globalPosition,
+        replayed,
+      };
+    } finally {
+      this.ownEventWaiters.delete(own);
+    }
+  }
+
+  /**
+   * The appended events with their positions: as the index subscription delivers them (no call
+   * of our own), or read back when it does not in time, or when they are older than the append
+   * (the server answered an identical retry with the original events).
+   */
+  private async ownEvents(
+    own: OwnEvents,
+    stream: string,
+    lastRevision: number,
+    count: number,
+    lastPosition: number | undefined,
+    budget: Budget,
+  ): Promise<Delivered[]> {
+    const first = lastRevision - count + 1;
+    if (this.indexLive && this.indexes(stream) && lastPosition !== undefined && lastPosition > own.after) {
+      const delivered = await own.waitFor(first, lastRevision, Math.min(this.ownEventsWaitMs, budget()));
+      if (delivered) return delivered;
+    }
+    return this.readStreamRaw(stream, first - 1, count, budget);
   }
 
   /** The original result when every id is stored with the same content; throws when any id clashes. */
   private async replayOf(stream: string, events: EventToAppend[], budget: Budget): Promise<AppendResult | undefined> {
-    const known = events.filter((e) => this.positionsById.has(e.id));
-    if (known.length === 0) return undefined;
+    // A miss in the index is certain: a batch of new ids costs no read.
+    if (!events.some((e) => this.index.has(e.id))) return undefined;
     const stored = await this.readIndexed(
-      known.map((e) => e.id),
+      events.map((e) => e.id),
       budget,
     );
     const byId = new Map(stored.map((e) => [e.id, e]));
+    const known = events.filter((e) => byId.has(e.id));
+    if (known.length === 0) return undefined;
     for (const e of known) {
-      const original = byId.get(e.id);
-      if (original && contentKey(original.stream, original) !== contentKey(stream, e)) {
+      const original = byId.get(e.id)!;
+      if (contentKey(original.stream, original) !== contentKey(stream, e)) {
         throw new IdempotencyConflictError(e.id);
       }
     }
@@ -340,6 +533,13 @@ class EventStoreDbAdapter implements EventStoreDbStore {
     return out;
   }
 
+  /** One page of a long catch-up (see the port): the events after `after`, system records left out. */
+  async readPageForFold(after: number, limit: number): Promise<StoredEvent[]> {
+    const out: StoredEvent[] = [];
+    await readFault(() => this.scanAll(after, limit, (e) => void out.push(e), this.perCall));
+    return out;
+  }
+
   /** Reads $all forwards after `after` (exclusive), ledger events only, in pages, each page within the budget. */
   private async scanAll(
     after: number,
@@ -352,7 +552,9 @@ class EventStoreDbAdapter implements EventStoreDbStore {
     while (taken < limit) {
       const from: Position | typeof START = seen > 0 ? { commit: BigInt(seen), prepare: BigInt(seen) } : START;
       let inPage = 0;
-      const page = () => this.client.readAll({ fromPosition: from, maxCount: this.pageSize });
+      // A small limit (the first event, for a checkpoint's check) reads a small page, not a large one.
+      const count = Math.min(this.pageSize, limit - taken + 32);
+      const page = () => this.client.readAll({ fromPosition: from, maxCount: count });
       await drain(page, budget, (resolved) => {
         inPage++;
         const position = positionOf(resolved);
@@ -363,27 +565,40 @@ class EventStoreDbAdapter implements EventStoreDbStore {
         taken++;
         onEvent(converted.event);
       });
-      if (inPage < this.pageSize) break;
+      if (inPage < count) break;
     }
     return seen;
   }
 
+  /**
+   * From the index, which the adapter's subscription keeps current: ids it does not hold are
+   * answered without a call (a new event's group goes straight to its append); a hit is read to
+   * confirm it. While the subscription is not live (an outage, a resubscription) $all is read
+   * from where the index stands first, as a store without the subscription would.
+   */
   async readByIds(ids: readonly string[]): Promise<RecordedEvent[]> {
     if (ids.length === 0) return [];
     return readFault(async () => {
-      await this.catchUpIndex(this.perCall);
+      if (!this.indexLive) await this.catchUpIndex(this.perCall);
       return this.readIndexed(ids, this.perCall);
     });
   }
 
-  /** The events with these ids the index knows, read by position. */
+  /** The events with these ids the index knows, read by position; the first occurrence of an id wins. */
   private async readIndexed(ids: readonly string[], budget: Budget): Promise<RecordedEvent[]> {
-    const positions = [...new Set(ids)].flatMap((id) => {
-      const position = this.positionsById.get(id);
-      return position === undefined ? [] : [position];
-    });
-    const found = await Promise.all(positions.map((p) => this.readAt(p, budget)));
-    return found.filter((e): e is RecordedEvent => e !== undefined).sort((a, b) => a.globalPosition - b.globalPosition);
+    const wanted = new Set(ids);
+    const positions = new Set<number>();
+    for (const id of wanted) for (const position of this.index.candidates(id)) positions.add(position);
+    if (positions.size === 0) return [];
+    const found = await Promise.all([...positions].map((p) => this.readAt(p, budget)));
+    const byId = new Map<string, RecordedEvent>();
+    for (const event of found
+      .filter((e): e is RecordedEvent => e !== undefined)
+      .sort((a, b) => a.globalPosition - b.globalPosition)) {
+      // A hash shared by another id is no hit; a later copy of an id (a cross-replica race) is not the original.
+      if (wanted.has(event.id) && !byId.has(event.id)) byId.set(event.id, event);
+    }
+    return [...byId.values()];
   }
 
   private async readAt(position: number, budget: Budget): Promise<RecordedEvent | undefined> {
@@ -441,13 +656,25 @@ class EventStoreDbAdapter implements EventStoreDbStore {
     });
   }
 
-  /** Never fails for a dropped or refused connection: it resubscribes until the server is back. */
+  /**
+   * Never fails for a dropped or refused connection: it resubscribes until the server is back.
+   * What it delivers is indexed first, so whatever a caller has folded the index knows too (the
+   * writer's book never runs ahead of the ids it checks against).
+   */
   subscribeToAll(after: number, handlers: SubscribeHandlers): Subscription {
+    // Only a subscription that starts within what the index covers keeps it complete in order.
+    const feedsIndex = after <= this.indexedUpTo;
     const subscription = new ResilientSubscription(
       this.client,
       after,
       this.backoff,
-      handlers,
+      {
+        ...handlers,
+        onEvent: (event, appendId) => {
+          if (feedsIndex) this.indexEvent(event, appendId);
+          return handlers.onEvent(event);
+        },
+      },
       () => this.subscriptions.delete(subscription),
       this.timeoutMs,
     );
@@ -505,22 +732,76 @@ class EventStoreDbAdapter implements EventStoreDbStore {
 
   /** Brings the id index up to the server's head by reading $all from where it stands. */
   private async catchUpIndex(budget: Budget): Promise<void> {
-    const from = this.indexedUpTo;
-    const seen = await this.scanAll(
-      from,
-      Number.POSITIVE_INFINITY,
-      (e) => this.indexEvent(e.id, e.globalPosition),
-      budget,
-    );
+    const seen = await this.scanAll(this.indexedUpTo, Number.POSITIVE_INFINITY, (e) => this.indexEvent(e), budget);
     this.indexedUpTo = Math.max(this.indexedUpTo, seen);
   }
 
-  private indexEvent(id: string, position: number): void {
-    // The first occurrence wins: a duplicate written by a cross-replica race is not the original.
-    if (!this.positionsById.has(id)) this.positionsById.set(id, position);
+  private indexEvent(event: RecordedEvent, appendId?: string): void {
+    const position = event.globalPosition;
+    if (this.indexes(event.stream)) {
+      this.index.add(event.id, position);
+      if ((this.revisions.get(event.stream) ?? -1) < event.streamRevision)
+        this.revisions.set(event.stream, event.streamRevision);
+      for (const waiter of this.ownEventWaiters) waiter.offer({ event, appendId });
+    }
     if (position > this.indexedUpTo) this.indexedUpTo = position;
+    if (position > this.lastEventSeen) this.lastEventSeen = position;
   }
 }
+
+type Delivered = { event: RecordedEvent; appendId: string | undefined };
+
+/** One append's own events as the index subscription delivers them, by revision. */
+class OwnEvents {
+  private readonly byRevision = new Map<number, Delivered>();
+  private wanted: { first: number; last: number; resolve: (events: Delivered[] | undefined) => void } | undefined;
+
+  constructor(
+    readonly stream: string,
+    /** The index's position when the append was sent: events after it are the append's. */
+    readonly after: number,
+  ) {}
+
+  offer(delivered: Delivered): void {
+    if (delivered.event.stream !== this.stream || delivered.event.globalPosition <= this.after) return;
+    this.byRevision.set(delivered.event.streamRevision, delivered);
+    this.settle();
+  }
+
+  /** Resolves with the events of these revisions once all are delivered, or undefined after `ms`. */
+  waitFor(first: number, last: number, ms: number): Promise<Delivered[] | undefined> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.wanted = undefined;
+        resolve(undefined);
+      }, ms);
+      this.wanted = {
+        first,
+        last,
+        resolve: (events) => {
+          clearTimeout(timer);
+          resolve(events);
+        },
+      };
+      this.settle();
+    });
+  }
+
+  private settle(): void {
+    const wanted = this.wanted;
+    if (!wanted) return;
+    const events: Delivered[] = [];
+    for (let revision = wanted.first; revision <= wanted.last; revision++) {
+      const delivered = this.byRevision.get(revision);
+      if (!delivered) return;
+      events.push(delivered);
+    }
+    this.wanted = undefined;
+    wanted.resolve(events);
+  }
+}
+
+const escapeRegex = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 /**
  * A catch-up-then-live $all subscription without system events that survives
@@ -528,9 +809,17 @@ class EventStoreDbAdapter implements EventStoreDbStore {
  * delivered, and skips anything at or before that position, so no event is
  * lost or delivered twice.
  */
+/** What the adapter's subscriptions deliver to: the event, and which append wrote it. */
+interface DeliveryHandlers extends Omit<SubscribeHandlers, 'onEvent'> {
+  onEvent(event: RecordedEvent, appendId: string | undefined): void | Promise<void>;
+}
+
 class ResilientSubscription implements Subscription {
   private lastDelivered: number;
   private closed = false;
+  /** True while a subscription is confirmed and has delivered everything stored when it caught up. */
+  live = false;
+  private liveWaiters: (() => void)[] = [];
   private current: AllStreamSubscription | undefined;
   private wake: (() => void) | undefined;
   private caughtUpSignalled = false;
@@ -541,14 +830,28 @@ class ResilientSubscription implements Subscription {
     private readonly client: EventStoreDBClient,
     after: number,
     private readonly backoff: { initial: number; max: number },
-    private readonly handlers: SubscribeHandlers,
+    private readonly handlers: DeliveryHandlers,
     private readonly onClosed?: () => void,
     /** A subscription the server has not confirmed by then is given up and made again. */
     private readonly confirmWithinMs = DEFAULT_TIMEOUT_MS,
+    /** A server-side filter; default: everything but system events. */
+    private readonly filter: Filter = excludeSystemEvents(),
   ) {
     this.lastDelivered = after;
     // run() handles every error of the server itself; this catches only a handler's own throw in onError.
     this.done = this.run().catch(() => undefined);
+  }
+
+  /** Resolves once the subscription is live, or after `ms` whether it is or not. */
+  whenLive(ms: number): Promise<void> {
+    if (this.live) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      this.liveWaiters.push(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
   }
 
   async close(): Promise<void> {
@@ -580,7 +883,7 @@ class ResilientSubscription implements Subscription {
             this.lastDelivered > 0
               ? { commit: BigInt(this.lastDelivered), prepare: BigInt(this.lastDelivered) }
               : START,
-          filter: excludeSystemEvents(),
+          filter: this.filter,
         });
         this.current = subscription;
         const delivered = await this.consume(subscription);
@@ -615,8 +918,11 @@ class ResilientSubscription implements Subscription {
     let inHandler = false;
     let caughtUpAfter: number | undefined;
     const signalCaughtUp = () => {
-      if (this.caughtUpSignalled || this.closed || inHandler) return;
+      if (this.live || this.closed || inHandler) return;
       if (caughtUpAfter === undefined || taken < caughtUpAfter) return;
+      this.live = true;
+      for (const wake of this.liveWaiters.splice(0)) wake();
+      if (this.caughtUpSignalled) return;
       this.caughtUpSignalled = true;
       this.handlers.onCaughtUp?.(this.lastDelivered);
     };
@@ -649,7 +955,11 @@ class ResilientSubscription implements Subscription {
           if (converted) {
             inHandler = true;
             try {
-              await ResilientSubscription.handlerContext.run(this, () => this.handlers.onEvent(converted.event));
+              // Await only a handler that is asynchronous: a microtask per event adds up on a long catch-up.
+              const pending = ResilientSubscription.handlerContext.run(this, () =>
+                this.handlers.onEvent(converted.event, converted.appendId),
+              );
+              if (pending !== undefined) await pending;
             } catch (error) {
               throw new HandlerFailure(error instanceof Error ? error : new Error(String(error)));
             } finally {
@@ -663,6 +973,7 @@ class ResilientSubscription implements Subscription {
       }
     } finally {
       clearTimeout(unconfirmed);
+      this.live = false;
     }
     return arrived;
   }

@@ -86,6 +86,13 @@ export interface EventStore {
   readForFold?(after: number, limit: number, filter?: FoldReadFilter): StoredEvent[];
 
   /**
+   * Optional, for a long catch-up from a store over the network (EventStoreDB): one page of up to
+   * `limit` events after `after`, in global order, read in one call. The catch-up reads the next
+   * page while it folds this one, then the subscription takes over from the last position.
+   */
+  readPageForFold?(after: number, limit: number): Promise<StoredEvent[]>;
+
+  /**
    * Optional: the file of an embedded store, which another thread may open for reading (see
    * openSqliteStore's `readonly`): a long catch-up then shares the fold between two threads.
    */
@@ -109,6 +116,12 @@ export interface EventStore {
    * Empty when all is well.
    */
   integrityProblems(streams: readonly string[]): Promise<string[]>;
+
+  /**
+   * Optional, for a store that keeps an index of event ids in memory (EventStoreDB): saves it with
+   * the position it covers, beside the checkpoints, so the next open reads only what came after.
+   */
+  saveIdIndex?(file: string): Promise<number>;
 
   close(): Promise<void>;
 }

@@ -49,6 +49,31 @@ type BatchAppendResp = InstanceType<typeof BatchAppendResp>;
 type FilterOptions = InstanceType<typeof ReadReq.Options.FilterOptions>;
 
 const SERVER_VERSION = '24.10.0';
+
+/** Round trips as a client pays for them, and what they carried. */
+export interface CallCounts {
+  /** Read calls that are not subscriptions (stream and $all reads, metadata reads). */
+  reads: number;
+  /** Records those reads returned. */
+  recordsRead: number;
+  /** Subscriptions opened (each one long call). */
+  subscriptions: number;
+  /** Records subscriptions delivered (catch-up and live). */
+  recordsPushed: number;
+  /** Append requests: each Append call, and each request on a BatchAppend stream. */
+  appends: number;
+  /** ServerFeatures calls. */
+  features: number;
+}
+
+const noCalls = (): CallCounts => ({
+  reads: 0,
+  recordsRead: 0,
+  subscriptions: 0,
+  recordsPushed: 0,
+  appends: 0,
+  features: 0,
+});
 const DEFAULT_SEARCH_WINDOW = 32;
 
 /** A fault to answer the next matching call with: a gRPC status plus the `exception` trailer the server sets. */
@@ -58,6 +83,8 @@ export interface InjectedFault {
   exception: string;
   details?: string;
   metadata?: Record<string, string>;
+  /** Only a call on this stream (`$all` for $all reads and subscriptions). */
+  stream?: string;
 }
 
 export interface DoubleOptions {
@@ -65,6 +92,8 @@ export interface DoubleOptions {
   batchAppend?: boolean;
   /** Entries in the server's recent-event-id cache, which is all `any` appends are checked against. */
   idCacheSize?: number;
+  /** The version ServerFeatures reports. Default 24.10.0. */
+  serverVersion?: string;
 }
 
 export class EventStoreDbDouble {
@@ -72,9 +101,13 @@ export class EventStoreDbDouble {
   batchAppendAdvertised: boolean;
   /** Calls by method name, to see which append path the client chose. */
   readonly calls = new Map<string, number>();
+  /** Round trips and records, since the start or the last `resetCounts()`. */
+  counts: CallCounts = noCalls();
+  serverVersion: string;
   private server: grpc.Server | undefined;
   private port = 0;
   private faults: InjectedFault[] = [];
+  private appendHook: (() => Promise<unknown>) | undefined;
   private readonly liveCalls = new Set<() => void>();
   private readonly hungCalls = new Set<() => void>();
   /** Appends still to store and then lose their reply for (see dropNextAppendReply). */
@@ -87,9 +120,17 @@ export class EventStoreDbDouble {
   constructor(options: DoubleOptions = {}) {
     this.log = new TransactionLog(options.idCacheSize);
     this.batchAppendAdvertised = options.batchAppend ?? true;
+    this.serverVersion = options.serverVersion ?? SERVER_VERSION;
     // A fresh server's $all is never empty: bootstrap records come first, so filters matter.
     this.log.writeSystemEvent('$settings', '$settings');
     this.log.writeSystemEvent('$users', '$UserCreated');
+  }
+
+  /** Starts counting afresh; returns what was counted until now. */
+  resetCounts(): CallCounts {
+    const counted = this.counts;
+    this.counts = noCalls();
+    return counted;
   }
 
   get connectionString(): string {
@@ -109,6 +150,7 @@ export class EventStoreDbDouble {
         _call: unknown,
         callback: grpc.sendUnaryData<InstanceType<typeof featuresPb.SupportedMethods>>,
       ) => {
+        this.counts.features++;
         if (this.stalled('features')) return this.hang(() => callback(unavailable('the node stopped')));
         callback(null, this.supportedMethods());
       },
@@ -188,6 +230,14 @@ export class EventStoreDbDouble {
     this.hungCalls.add(stop);
   }
 
+  /**
+   * Before the next append is decided, `hook` runs and is awaited: another replica's write that
+   * lands just ahead of it, so the append meets a wrong expected version.
+   */
+  beforeNextAppend(hook: () => Promise<unknown>): void {
+    this.appendHook = hook;
+  }
+
   /** The next call to `method` fails with this fault. */
   injectFault(fault: InjectedFault): void {
     this.faults.push(fault);
@@ -209,8 +259,8 @@ export class EventStoreDbDouble {
     this.calls.set(method, (this.calls.get(method) ?? 0) + 1);
   }
 
-  private takeFault(method: InjectedFault['method']): grpc.ServiceError | undefined {
-    const at = this.faults.findIndex((f) => f.method === method);
+  private takeFault(method: InjectedFault['method'], stream?: string): grpc.ServiceError | undefined {
+    const at = this.faults.findIndex((f) => f.method === method && (f.stream === undefined || f.stream === stream));
     if (at < 0) return undefined;
     const [fault] = this.faults.splice(at, 1);
     const metadata = new grpc.Metadata();
@@ -240,7 +290,7 @@ export class EventStoreDbDouble {
     if (this.batchAppendAdvertised) methods.push(method(streams, 'batchappend'));
     const supported = new featuresPb.SupportedMethods();
     supported.setMethodsList(methods);
-    supported.setEventStoreServerVersion(SERVER_VERSION);
+    supported.setEventStoreServerVersion(this.serverVersion);
     return supported;
   }
 
@@ -251,6 +301,7 @@ export class EventStoreDbDouble {
     callback: grpc.sendUnaryData<AppendResp>,
   ): void {
     this.count('append');
+    this.counts.appends++;
     const messages: AppendReq[] = [];
     call.on('data', (message: AppendReq) => messages.push(message));
     call.on('error', () => undefined);
@@ -274,6 +325,20 @@ export class EventStoreDbDouble {
       } catch (error) {
         return callback(error as grpc.ServiceError);
       }
+      const hook = this.appendHook;
+      this.appendHook = undefined;
+      if (hook) return void hook().then(() => this.answerAppend(stream, expected, events, callback));
+      this.answerAppend(stream, expected, events, callback);
+    });
+  }
+
+  private answerAppend(
+    stream: string,
+    expected: ExpectedVersion,
+    events: ProposedEvent[],
+    callback: grpc.sendUnaryData<AppendResp>,
+  ): void {
+    {
       const write = () => this.log.write(stream, expected, events);
       if (this.dropReplyAfter(stream, events, write)) return;
       const outcome = write();
@@ -302,7 +367,7 @@ export class EventStoreDbDouble {
       }
       response.setSuccess(success);
       callback(null, response);
-    });
+    }
   }
 
   // ---- BatchAppend (bidi): requests by correlation id, possibly split in chunks until is_final.
@@ -333,6 +398,7 @@ export class EventStoreDbDouble {
       for (const message of request.getProposedMessagesList()) batch.events.push(proposed(message));
       if (!request.getIsFinal()) return;
       pending.delete(key);
+      this.counts.appends++;
       // The whole bidi call fails on release: the client rejects every batch it still waits for.
       if (this.stalled('append')) return this.hang(() => call.emit('error', unavailable('the node stopped')));
 
@@ -350,10 +416,17 @@ export class EventStoreDbDouble {
           [Case.STREAM_EXISTS]: EXPECTED_STREAM_EXISTS,
         }[batch.options.getExpectedStreamPositionCase() as number] ?? Number(batch.options.getStreamPosition());
       const events = batch.events;
-      const write = () => this.log.write(stream, expected, events);
-      if (this.dropReplyAfter(stream, events, write)) return;
-      const outcome = write();
-      call.write(batchAppendResponse(correlation, batch.options, expected, outcome));
+      const batchOptions = batch.options;
+      const answer = () => {
+        const write = () => this.log.write(stream, expected, events);
+        if (this.dropReplyAfter(stream, events, write)) return;
+        const outcome = write();
+        call.write(batchAppendResponse(correlation, batchOptions, expected, outcome));
+      };
+      const hook = this.appendHook;
+      this.appendHook = undefined;
+      if (hook) return void hook().then(answer);
+      answer();
     });
   }
 
@@ -362,18 +435,28 @@ export class EventStoreDbDouble {
   private read(call: grpc.ServerWritableStream<ReadReq, ReadResp>): void {
     this.count('read');
     if (this.stalled('read')) return this.hang(() => call.emit('error', unavailable('the node stopped')));
-    const fault = this.takeFault('read');
+    const options = call.request.getOptions();
+    if (!options) return void call.emit('error', invalidArgument('options are required'));
+    const fault = this.takeFault(
+      'read',
+      options.hasStream() ? streamName(options.getStream()!.getStreamIdentifier()) : '$all',
+    );
     if (fault) {
       call.emit('error', fault);
       return;
     }
-    const options = call.request.getOptions();
-    if (!options) return void call.emit('error', invalidArgument('options are required'));
     const structuredIds = options.getUuidOption()?.hasStructured() ?? false;
     const filter = options.hasFilter() ? compileFilter(options.getFilter()!) : undefined;
-    const send = (record: LogRecord) => call.write(eventResponse(record, structuredIds));
+    const subscription = options.hasSubscription();
+    if (subscription) this.counts.subscriptions++;
+    else this.counts.reads++;
+    const send = (record: LogRecord) => {
+      if (subscription) this.counts.recordsPushed++;
+      else this.counts.recordsRead++;
+      call.write(eventResponse(record, structuredIds));
+    };
 
-    if (options.hasSubscription()) return this.subscribe(call, options, filter, send);
+    if (subscription) return this.subscribe(call, options, filter, send);
 
     const backwards = options.getReadDirection() === ReadReq.Options.ReadDirection.BACKWARDS;
     let limit = Number(options.getCount());
