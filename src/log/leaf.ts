@@ -172,15 +172,21 @@ export const leafOfLine = (line: string): Buffer => Buffer.from(line, 'utf8');
 /** One buffer for the 0x00 prefix and the line's UTF-8, reused: a leaf is hashed in one call, with no allocation but the hash. */
 let leafInput = Buffer.alloc(4096);
 
-/** RFC 9162 §2.1.1: SHA-256(0x00 ‖ the event's export line). */
-export function leafHashOfEvent(event: RecordedEvent): Buffer {
+/**
+ * RFC 9162 §2.1.1: SHA-256(0x00 ‖ the event's export line), as a 32-character binary (latin1) string
+ * for `MerkleTree.appendBinary`: a string costs the GC far less than a Buffer.
+ */
+export function leafHashBinaryOfEvent(event: RecordedEvent): string {
   const line = exportLine(event);
   // UTF-8 takes at most 3 bytes per UTF-16 code unit.
   if (1 + 3 * line.length > leafInput.length) {
-    if (line.length > 1 << 20) return leafHash(leafOfLine(line));
+    if (line.length > 1 << 20) return leafHash(leafOfLine(line)).toString('latin1');
     leafInput = Buffer.alloc(2 * (1 + 3 * line.length));
   }
   leafInput[0] = 0x00;
   const length = 1 + leafInput.write(line, 1, 'utf8');
-  return hash('sha256', leafInput.subarray(0, length), 'buffer');
+  return hash('sha256', leafInput.subarray(0, length), 'binary');
 }
+
+/** RFC 9162 §2.1.1: SHA-256(0x00 ‖ the event's export line). */
+export const leafHashOfEvent = (event: RecordedEvent): Buffer => Buffer.from(leafHashBinaryOfEvent(event), 'latin1');
