@@ -1,8 +1,10 @@
 /**
  * Where the signed checkpoints and witnesses' cosignatures are kept: in the
  * store itself, so a backup carries them. On SQLite: two tables in the same
- * file, append-only by trigger like `events`, written through a connection of
- * their own (the store's module stays unaware of them). On EventStoreDB: the
+ * file, append-only by trigger like `events`. A write group's checkpoint is
+ * written by the store in the group's own transaction (GroupSealer in
+ * src/store/sqlite.ts); the rest (an accepted tail, cosignatures) through a
+ * connection of their own. On EventStoreDB: the
  * stream `mss-ledger-log`, its events typed `$mss-ledger-checkpoint` and
  * `$mss-ledger-cosignature` (a `$` type, so the adapter's reads of $all, the
  * tree and the export, pass over them), written through a client of their
@@ -32,6 +34,8 @@ type Maybe<T> = T | Promise<T>;
 
 export interface CheckpointStorage {
   readonly where: string;
+  /** The SQLite file the checkpoints are kept in, when it is one: the store's, whose group transactions then write them. */
+  readonly file?: string;
   load(): Maybe<{ checkpoints: IssuedCheckpoint[]; cosignatures: StoredCosignature[] }>;
   add(checkpoint: IssuedCheckpoint): Maybe<void>;
   addCosignature(cosignature: StoredCosignature): Maybe<void>;
@@ -77,6 +81,7 @@ export function sqliteCheckpoints(file: string): CheckpointStorage {
   );
   return {
     where: `table log_checkpoints in ${file}`,
+    file,
     load() {
       const checkpoints = (
         db

@@ -6,8 +6,9 @@
  */
 import type { RecordedEvent } from '../../events/index.js';
 import type { EventStore } from '../store/port.js';
+import type { GroupSealer, SqliteEventStore } from '../store/sqlite.js';
 import type { CheckpointStorage, IssuedCheckpoint, StoredCosignature } from './checkpoints.js';
-import { leafHashOfEvent } from './leaf.js';
+import { leafHashBinaryOfEvent } from './leaf.js';
 import { consistencyProof, inclusionProof, MerkleTree } from './merkle.js';
 import { saveTree } from './tree-file.js';
 import {
@@ -93,7 +94,7 @@ export async function recomputeTree(store: EventStore, stop: () => boolean = () 
           reason: `stream ${event.stream} jumps from revision ${expected - 1} to ${event.streamRevision}: an event was removed, moved or inserted`,
         };
       revisions.set(event.stream, event.streamRevision);
-      tree.append(leafHashOfEvent(event));
+      tree.appendBinary(leafHashBinaryOfEvent(event));
       positions.push(event.globalPosition);
       after = event.globalPosition;
     }
@@ -113,6 +114,9 @@ export interface LedgerLogOptions {
   /** The tree saved at the last clean stop, loaded before the store was opened (`loadTree`). */
   savedTree?: { tree: MerkleTree; positions: Float64Array } | undefined;
 }
+
+const sealable = (store: EventStore): store is EventStore & Pick<SqliteEventStore, 'sealGroupsWith'> =>
+  typeof (store as Partial<SqliteEventStore>).sealGroupsWith === 'function';
 
 export class TamperedLogError extends Error {
   override readonly name = 'TamperedLogError';
@@ -167,6 +171,9 @@ export class LedgerLog {
     log.checkpoints = stored.checkpoints;
     for (const c of stored.cosignatures) log.keepCosignature(c);
     log.status = log.checkpointProblem() ?? (await log.judge(structural));
+    // Checkpoints kept in the store's own file are written in each group's transaction.
+    if (options.storage.file !== undefined && options.storage.file === store.file && sealable(store))
+      store.sealGroupsWith(log.sealer);
     return log;
   }
 
@@ -270,16 +277,71 @@ export class LedgerLog {
     return [];
   }
 
-  /** Signs the tree as it stands now and keeps the checkpoint in the store. */
-  private async issue(): Promise<IssuedCheckpoint> {
+  /** The signed checkpoint of the tree as it stands now. */
+  private sign(): IssuedCheckpoint {
     const treeSize = this.tree.size;
     const rootHash = Buffer.from(this.tree.root(treeSize));
     const note = signCheckpoint(this.options.signer, { origin: this.origin, treeSize, rootHash });
-    const issued = { treeSize, rootHash: rootHash.toString('base64'), issuedAt: this.clock().toISOString(), note };
+    return { treeSize, rootHash: rootHash.toString('base64'), issuedAt: this.clock().toISOString(), note };
+  }
+
+  private keep(issued: IssuedCheckpoint): void {
+    if (!this.latest || this.latest.treeSize < issued.treeSize) this.checkpoints.push(issued);
+  }
+
+  /** Signs the tree as it stands now and keeps the checkpoint in the store. */
+  private async issue(): Promise<IssuedCheckpoint> {
+    const issued = this.sign();
     await this.options.storage.add(issued);
-    if (!this.latest || this.latest.treeSize < treeSize) this.checkpoints.push(issued);
+    this.keep(issued);
     return issued;
   }
+
+  /** Drops the leaves from `size` on: a group whose transaction was rolled back. */
+  private rewind(size: number): void {
+    this.tree.truncate(size);
+    this.positions.count = Math.min(this.positions.count, size);
+    this.lastState = undefined;
+  }
+
+  /** The checkpoint `sealer` signed inside a group's transaction, until the transaction settles. */
+  private sealing: { sizeBefore: number; issued: IssuedCheckpoint } | undefined;
+
+  /**
+   * On an embedded store, the group's checkpoint is signed inside the group's
+   * transaction and written in it (see GroupSealer): one commit holds both, so
+   * the group costs one fsync, and no crash can come between its commit and
+   * its signature. Whatever this cannot sign there (a signing failure, a log
+   * not verified, a group that does not follow on from the tree) it leaves to
+   * `afterAppend`, after the commit, as before.
+   */
+  readonly sealer: GroupSealer = {
+    seal: (events) => {
+      const first = events[0];
+      if (this.status.state !== 'verified' || this.sealing || !first) return undefined;
+      const followsOn =
+        first.globalPosition === this.positions.last + 1 || (this.positions.count === 0 && first.globalPosition === 1);
+      if (!followsOn) return undefined;
+      const sizeBefore = this.tree.size;
+      try {
+        for (const event of events) this.add(event);
+        const issued = this.sign();
+        this.sealing = { sizeBefore, issued };
+        return issued;
+      } catch {
+        this.rewind(sizeBefore); // afterAppend tries again after the commit, and reports what fails
+        return undefined;
+      }
+    },
+    settled: (committed) => {
+      const sealed = this.sealing;
+      this.sealing = undefined;
+      if (!sealed) return;
+      if (!committed) return this.rewind(sealed.sizeBefore);
+      this.keep(sealed.issued);
+      this.status = { state: 'verified', treeSize: this.tree.size };
+    },
+  };
 
   /** An operator looked at the unsigned tail and vouches for it: it is signed now. */
   async acceptTail(): Promise<IssuedCheckpoint | undefined> {
@@ -312,7 +374,7 @@ export class LedgerLog {
 
   private add(event: RecordedEvent): void {
     if (event.globalPosition <= this.positions.last) return;
-    this.tree.append(leafHashOfEvent(event));
+    this.tree.appendBinary(leafHashBinaryOfEvent(event));
     this.positions.push(event.globalPosition);
   }
 

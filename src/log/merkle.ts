@@ -201,13 +201,22 @@ class HashColumn {
   constructor(capacity = 1024) {
     this.buf = Buffer.allocUnsafe(capacity * HASH_SIZE);
   }
-  push(hash: Uint8Array): void {
+  private room(): void {
     if ((this.count + 1) * HASH_SIZE > this.buf.length) {
       const grown = Buffer.allocUnsafe(this.buf.length * 2);
       this.buf.copy(grown, 0, 0, this.count * HASH_SIZE);
       this.buf = grown;
     }
+  }
+  push(hash: Uint8Array): void {
+    this.room();
     this.buf.set(hash, this.count * HASH_SIZE);
+    this.count++;
+  }
+  /** A hash as a 32-character binary (latin1) string, as `hash(…, 'binary')` gives it. */
+  pushBinary(hash: string): void {
+    this.room();
+    this.buf.write(hash, this.count * HASH_SIZE, HASH_SIZE, 'latin1');
     this.count++;
   }
   at(i: number): Buffer {
@@ -236,14 +245,30 @@ export class MerkleTree implements SubtreeHashes {
   append(leaf: Uint8Array): void {
     if (leaf.length !== HASH_SIZE) throw new RangeError('a leaf hash has 32 bytes');
     this.levels[0]!.push(leaf);
-    // Every second node of a level completes a node of the level above.
+    this.completeNodes();
+  }
+
+  /** Appends one leaf hash given as a 32-character binary string (`hash('sha256', …, 'binary')`): no Buffer made. */
+  appendBinary(leaf: string): void {
+    if (leaf.length !== HASH_SIZE) throw new RangeError('a leaf hash has 32 bytes');
+    this.levels[0]!.pushBinary(leaf);
+    this.completeNodes();
+  }
+
+  /**
+   * Every second node of a level completes a node of the level above. Its
+   * hash goes from the column's bytes to the parent column's without a
+   * Buffer per hash: a million small Buffers cost more in GC than the hashing.
+   */
+  private completeNodes(): void {
     let level = 0;
     while (this.levels[level]!.count % 2 === 0) {
       const column = this.levels[level]!;
-      const parent = nodeHash(column.at(column.count - 2), column.at(column.count - 1));
+      column.buf.copy(NODE_INPUT, 1, (column.count - 2) * HASH_SIZE, column.count * HASH_SIZE);
+      const parent = hash('sha256', NODE_INPUT, 'binary');
       level++;
       this.levels[level] ??= new HashColumn();
-      this.levels[level]!.push(parent);
+      this.levels[level]!.pushBinary(parent);
     }
   }
 

@@ -180,8 +180,15 @@ export function signatureLine(name: string, id: Uint8Array, payload: Uint8Array)
 export function signCheckpoint(signer: Signer, checkpoint: Checkpoint): string {
   if (checkpoint.origin !== signer.name) throw new Error('the origin line must match the key name');
   const body = checkpointBody(checkpoint);
-  const id = keyId(signer.name, ALG_ED25519, signer.publicKey);
-  return formatNote(body, [signatureLine(signer.name, id, signer.sign(Buffer.from(body)))]);
+  return formatNote(body, [signatureLine(signer.name, noteKeyId(signer), signer.sign(Buffer.from(body)))]);
+}
+
+/** A signer's note key ID, hashed once per signer: the service signs a checkpoint for every write group. */
+const noteKeyIds = new WeakMap<Signer, Buffer>();
+function noteKeyId(signer: Signer): Buffer {
+  let id = noteKeyIds.get(signer);
+  if (!id) noteKeyIds.set(signer, (id = keyId(signer.name, ALG_ED25519, signer.publicKey)));
+  return id;
 }
 
 const matches = (line: SignatureLine, verifier: Verifier) => line.name === verifier.name && line.id.equals(verifier.id);

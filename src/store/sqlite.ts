@@ -54,9 +54,31 @@ export interface SqliteDurability {
   groupCommitMs: number;
 }
 
+/** A checkpoint row of the verifiable log (table `log_checkpoints`, made by src/log/checkpoints.ts). */
+export interface CheckpointRow {
+  treeSize: number;
+  rootHash: string;
+  issuedAt: string;
+  note: string;
+}
+
+/**
+ * The verifiable log's hook into a group commit (src/log/ledger-log.ts): the
+ * checkpoint covering a group is written in the group's own transaction, so
+ * events and their signature are committed by one fsync, both or neither.
+ */
+export interface GroupSealer {
+  /** Inside the transaction, after its appends: the events it adds, in order; the checkpoint to write with them, if any. */
+  seal(events: RecordedEvent[]): CheckpointRow | undefined;
+  /** After the transaction: whether what `seal` returned was committed (false: rolled back). */
+  settled(committed: boolean): void;
+}
+
 export interface SqliteEventStore extends EventStore {
   readonly file: string;
   readonly durability: SqliteDurability;
+  /** Writes each group's checkpoint in the group's transaction; the table `log_checkpoints` must exist. */
+  sealGroupsWith(sealer: GroupSealer): void;
 }
 
 const SUBSCRIPTION_PAGE = 1000;
@@ -400,8 +422,10 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteEventStore {
   // Called inside the group transaction, better-sqlite3 runs this as a SAVEPOINT.
   const appendInSavepoint = db.transaction(insertBatch);
 
-  const commitGroup = db.transaction((group: PendingAppend[]): Outcome[] =>
-    group.map((p): Outcome => {
+  let sealer: { seal: GroupSealer; insert: Database.Statement } | undefined;
+
+  const commitGroup = db.transaction((group: PendingAppend[]): Outcome[] => {
+    const outcomes = group.map((p): Outcome => {
       try {
         return { ok: true, result: appendInSavepoint(p.stream, p.events, p.expected) };
       } catch (error) {
@@ -410,8 +434,14 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteEventStore {
         if (!db.inTransaction) throw error;
         return { ok: false, error };
       }
-    }),
-  );
+    });
+    if (sealer) {
+      const added = outcomes.flatMap((o) => (o.ok && !o.result.replayed ? o.result.events : []));
+      const row = added.length > 0 ? sealer.seal.seal(added) : undefined;
+      if (row) sealer.insert.run(row.treeSize, row.rootHash, row.issuedAt, row.note);
+    }
+    return outcomes;
+  });
 
   let queue: PendingAppend[] = [];
   let cancelFlush: (() => void) | undefined;
@@ -429,10 +459,12 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteEventStore {
       outcomes = commitGroup.immediate(group);
     } catch (error) {
       // Nothing of the group was committed: SQLite rolled it back whole.
+      sealer?.seal.settled(false);
       const fault = sqliteFault(error) ?? error;
       for (const p of group) p.reject(fault);
       return;
     }
+    sealer?.seal.settled(true);
     for (const [i, outcome] of outcomes.entries()) {
       const p = group[i]!;
       if (outcome.ok) {
@@ -469,6 +501,14 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteEventStore {
     // A snapshot has no file another thread could open.
     file: readonly === 'snapshot' ? ':memory:' : options.file,
     durability,
+
+    sealGroupsWith(seal) {
+      ensureOpen();
+      const insert = db.prepare(
+        'INSERT OR IGNORE INTO log_checkpoints (tree_size, root_hash, issued_at, note) VALUES (?, ?, ?, ?)',
+      );
+      sealer = { seal, insert };
+    },
 
     append(stream, events, expected) {
       try {

@@ -105,9 +105,12 @@ function subproof(m: number, d: Uint8Array[], b: boolean): Uint8Array[] {
 
 const leavesOf = (n: number, salt: number) =>
   Array.from({ length: n }, (_, i) => leafHash(Buffer.from(`event ${salt}/${i}`)));
+/** Leaves appended as bytes and, every other one, as the binary string the service appends. */
 const treeOf = (leaves: Uint8Array[]) => {
   const tree = new MerkleTree();
-  for (const leaf of leaves) tree.append(leaf);
+  for (const [i, leaf] of leaves.entries())
+    if (i % 2 === 0) tree.append(leaf);
+    else tree.appendBinary(Buffer.from(leaf).toString('latin1'));
   return tree;
 };
 const flipBit = (proof: Uint8Array[], which: number, bit: number) =>

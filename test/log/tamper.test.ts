@@ -2,8 +2,9 @@
  * A store edited behind the service's back is caught, naming the first bad
  * event: by the service's own check (what /ready and `verify --store` run)
  * and by an auditor's offline verifier on an export. Events beyond the last
- * checkpoint (a crash between commit and signing, or a row added by hand)
- * are an unsigned tail, never tampering of signed history.
+ * checkpoint (a group committed but not signed, or a row added by hand) are
+ * an unsigned tail, never tampering of signed history. On the embedded store
+ * a group and its checkpoint are committed together.
  */
 import { execFile } from 'node:child_process';
 import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -15,6 +16,7 @@ import { verifyOffline } from '../../src/cli/verify.js';
 import { exportLine } from '../../src/log/leaf.js';
 import { devKeyFile, loadSigner } from '../../src/log/keys.js';
 import { LedgerLog, type LogStatus } from '../../src/log/ledger-log.js';
+import type { Signer } from '../../src/log/note.js';
 import { checkpointStorageFor, savedTreeFor, treeFileFor } from '../../src/log/open.js';
 import { storeFileDigest } from '../../src/log/tree-file.js';
 import { EXIT, VerificationError } from '../../src/log/verify.js';
@@ -235,22 +237,28 @@ t.test('tampering with a copy of the store', async (t) => {
   });
 });
 
-t.test('a crash between commit and signing leaves an unsigned tail, not tampering', async (t) => {
+t.test('a group stored without its checkpoint leaves an unsigned tail, not tampering', async (t) => {
   const dir = tempDir(t);
   const ledger = await openLogLedger(dir);
   await seedMissionHistory(ledger.ledger);
   const head = await ledger.store.headPosition();
-  // The signing step fails once, after the group is committed: as if the process died there.
-  ledger.log.afterAppend = () => Promise.reject(new Error('injected crash before signing'));
-  const writer = ledger.ledger.writer as unknown as { afterAppend: typeof ledger.log.afterAppend };
-  writer.afterAppend = ledger.log.afterAppend;
+  // Signing fails for one write, after its events are in the transaction: they are committed without a
+  // checkpoint (as on a crash between commit and signing where the two are separate steps).
+  const signer = (ledger.log as unknown as { options: { signer: Signer } }).options.signer;
+  const sign = signer.sign;
+  signer.sign = () => {
+    throw new Error('injected failure to sign');
+  };
   const posted = await ledger.inject('recorder', { method: 'POST', url: '/v1/events', payload: transfer(1) });
+  signer.sign = sign;
   t.equal(posted.statusCode, 503, 'never acknowledged');
   t.equal(
     posted.json<{ type: string }>().type,
     'urn:mss-ledger:fault:append-outcome-unknown',
     'stored but not signed: the client is told to retry with the same ids',
   );
+  t.equal(await ledger.store.headPosition(), head + 1, 'the event is stored');
+  t.equal(ledger.log.signedSize, head, 'and no checkpoint covers it');
   await ledger.close();
 
   const again = await openLogLedger(dir);
@@ -259,4 +267,42 @@ t.test('a crash between commit and signing leaves an unsigned tail, not tamperin
   t.equal(again.log.status.state, 'unsigned-tail');
   if (again.log.status.state === 'unsigned-tail') t.same(again.log.status.positions, [head + 1]);
   t.same(again.log.problems().length, 1);
+});
+
+t.test("on the embedded store a group's checkpoint is written in the group's transaction", async (t) => {
+  const dir = tempDir(t);
+  const ledger = await openLogLedger(dir);
+  t.teardown(ledger.close);
+  await seedMissionHistory(ledger.ledger);
+  const head = await ledger.store.headPosition();
+  const other = new Database(path.join(dir, 'ledger.sqlite'));
+  t.teardown(() => other.close());
+  const checkpoints = () => other.prepare('SELECT COUNT(*) AS n FROM log_checkpoints').get() as { n: number };
+  const before = checkpoints().n;
+
+  // The checkpoint's row cannot be written: the group's events are not stored either.
+  other.exec(
+    "CREATE TRIGGER refuse_checkpoint BEFORE INSERT ON log_checkpoints BEGIN SELECT RAISE(ABORT, 'injected: no room for the checkpoint'); END",
+  );
+  const refused = await ledger.inject('recorder', { method: 'POST', url: '/v1/events', payload: transfer(1) });
+  t.not(refused.statusCode, 201, 'not acknowledged');
+  t.equal(await ledger.store.headPosition(), head, 'the events were rolled back with their checkpoint');
+  t.equal(checkpoints().n, before);
+  t.equal(ledger.log.tree.size, head, 'and the tree forgot them');
+
+  other.exec('DROP TRIGGER refuse_checkpoint');
+  const posted = await ledger.inject('recorder', { method: 'POST', url: '/v1/events', payload: transfer(2) });
+  t.equal(posted.statusCode, 201);
+  t.equal(checkpoints().n, before + 1, 'one checkpoint for the group');
+  const row = other.prepare('SELECT tree_size, note FROM log_checkpoints ORDER BY tree_size DESC LIMIT 1').get() as {
+    tree_size: number;
+    note: string;
+  };
+  t.equal(row.tree_size, head + 1, 'covering the stored event');
+  t.equal(row.note, ledger.log.latest?.note, 'the checkpoint the service serves');
+  const recomputed = await LedgerLog.open(ledger.store, {
+    signer: loadSigner({ NODE_ENV: 'test', DATA_DIR: dir }),
+    storage: await checkpointStorageFor(ledger.store),
+  });
+  t.same(recomputed.status, { state: 'verified', treeSize: head + 1 }, 'every leaf from the store matches it');
 });

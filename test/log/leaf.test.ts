@@ -1,0 +1,213 @@
+/**
+ * The leaf serializer is ours (src/log/leaf.ts, written for speed); the
+ * `canonicalize` package is the RFC 8785 reference. Here the two must give
+ * the same bytes, or throw alike, for arbitrary events: unicode and escapes,
+ * numbers whose ES form is exponential, -0, fractions, nested data with keys
+ * in any order, and values no parsed JSON holds.
+ */
+import { createHash } from 'node:crypto';
+import canonicalize from 'canonicalize';
+import fc from 'fast-check';
+import t, { type Test } from 'tap';
+import type { RecordedEvent } from '../../events/index.js';
+import { exportLine, leafHashOfEvent } from '../../src/log/leaf.js';
+
+/** The reference leaf hash, straight from RFC 9162 §2.1.1 and the package. */
+const referenceLeafHash = (line: string) =>
+  createHash('sha256')
+    .update(Buffer.from([0]))
+    .update(Buffer.from(line, 'utf8'))
+    .digest();
+
+const outcome = (f: () => string): { line: string } | { error: string } => {
+  try {
+    return { line: f() };
+  } catch (error) {
+    return { error: error instanceof Error ? error.message : String(error) };
+  }
+};
+
+const sameAsReference = (t: Test, event: unknown, message: string) => {
+  const ours = outcome(() => exportLine(event as RecordedEvent));
+  const reference = outcome(() => canonicalize(event) ?? 'undefined');
+  t.same(ours, reference, message);
+};
+
+/** Strings with what RFC 8785 escapes or keeps: controls, quotes, backslashes, non-BMP, U+2028, and lone surrogates. */
+const text = fc.oneof(
+  fc.string({ unit: 'grapheme', maxLength: 12 }),
+  fc.string({ unit: 'binary', maxLength: 12 }),
+  fc.string({
+    unit: fc.constantFrom(
+      '"',
+      '\\',
+      '\n',
+      '\u0000',
+      '\u001f',
+      '\u007f',
+      '\u2028',
+      '€',
+      '😀',
+      'é',
+      '/',
+      '\ud800',
+      '\udc00',
+    ),
+    maxLength: 8,
+  }),
+);
+
+/** Numbers whose ES form matters: 1e21 and up, 1e-7 and down, -0, 0.1, the largest and smallest doubles. */
+const number = fc.oneof(
+  fc.double({ noNaN: true, noDefaultInfinity: true }),
+  fc.integer(),
+  fc.constantFrom(
+    0,
+    -0,
+    0.1,
+    1e21,
+    1e-7,
+    123456789012345680000,
+    5e-324,
+    Number.MAX_VALUE,
+    Number.MAX_SAFE_INTEGER,
+    -1.5e300,
+  ),
+);
+
+/** Keys: any text, and those JavaScript orders or treats apart (array indices, `__proto__`, `toJSON`). */
+const key = fc.oneof(
+  text,
+  fc.nat().map(String),
+  fc.constantFrom(
+    '0',
+    '1',
+    '9',
+    '10',
+    '-1',
+    '1.5',
+    '01',
+    '4294967295',
+    '__proto__',
+    'toJSON',
+    'constructor',
+    'a',
+    'b',
+    'B',
+  ),
+);
+
+/** JSON data as a request body or a stored row parses to: any key order, nesting, arrays. */
+const { json } = fc.letrec<{ json: unknown }>((tie) => ({
+  json: fc.oneof(
+    { depthSize: 'small', withCrossShrink: true },
+    fc.constant(null),
+    fc.boolean(),
+    number,
+    text,
+    fc.array(tie('json'), { maxLength: 5 }),
+    fc.dictionary(key, tie('json'), { maxKeys: 6 }),
+  ),
+}));
+
+const event = fc.record({
+  id: fc.oneof(fc.uuid(), text),
+  type: text,
+  stream: text,
+  streamRevision: fc.nat(),
+  globalPosition: fc.integer({ min: 1, max: Number.MAX_SAFE_INTEGER }),
+  occurredAt: text,
+  recordedAt: fc.date({ noInvalidDate: true }).map((d) => d.toISOString()),
+  recordedBy: text,
+  schemaVersion: fc.nat({ max: 9 }),
+  data: json,
+  metadata: json,
+});
+
+t.test('our leaf serializer gives the bytes of the canonicalize package, or throws as it does', async (t) => {
+  fc.assert(
+    fc.property(event, (e) => {
+      const ours = outcome(() => exportLine(e as RecordedEvent));
+      const reference = outcome(() => canonicalize(e) ?? 'undefined');
+      if (JSON.stringify(ours) !== JSON.stringify(reference))
+        throw new Error(`ours ${JSON.stringify(ours)}, reference ${JSON.stringify(reference)}`);
+      if ('line' in reference && !leafHashOfEvent(e as RecordedEvent).equals(referenceLeafHash(reference.line)))
+        throw new Error('the leaf hash is not SHA-256(0x00 ‖ the reference line)');
+    }),
+    { numRuns: 3000 },
+  );
+  t.pass('3000 events');
+});
+
+t.test('a well-formed event round-trips through JSON to the same line', async (t) => {
+  fc.assert(
+    fc.property(event, (e) => {
+      const line = outcome(() => exportLine(e as RecordedEvent));
+      if ('error' in line) return; // lone surrogates: not JSON any parser gives back
+      const parsed = JSON.parse(line.line) as RecordedEvent;
+      if (exportLine(parsed) !== line.line) throw new Error(`the line of the parsed line differs: ${line.line}`);
+    }),
+    { numRuns: 500 },
+  );
+  t.pass('500 events');
+});
+
+t.test('values no parsed JSON holds go to the reference and come out as it writes them', async (t) => {
+  const base = {
+    id: 'a',
+    type: 'T',
+    stream: 'ledger',
+    streamRevision: 0,
+    globalPosition: 1,
+    occurredAt: '2025-01-01',
+    recordedAt: '2025-01-01T00:00:00.000Z',
+    recordedBy: 'r',
+    schemaVersion: 1,
+    metadata: {},
+  };
+  const cases: [string, unknown][] = [
+    ['a Date (toJSON)', { when: new Date(0) }],
+    ['an object with toJSON', { toJSON: () => ({ b: 1, a: 2 }) }],
+    ['NaN', { n: Number.NaN }],
+    ['Infinity', [Number.POSITIVE_INFINITY]],
+    ['undefined in an array', [1, undefined, 2]],
+    ['a hole in an array', [1, , 2]], // eslint-disable-line no-sparse-arrays
+    ['undefined in an object', { a: undefined, b: 1 }],
+    ['a function in an object', { f: () => 1, a: 1 }],
+    ['a symbol in an array', [Symbol('s')]],
+    ['a lone surrogate in a key', { '\udfff': 1 }],
+    ['a boxed string', { s: new String('x') }],
+    ['a null-prototype object', Object.assign(Object.create(null) as object, { b: 1, a: 2 })],
+    ['keys that sort by UTF-16 code unit, not code point', { '\ufb01': 1, '😀': 2, a: 3, A: 4, '': 5 }],
+    ['keys JavaScript enumerates first, as array indices', { b: 1, 10: 2, 9: 3, a: { 2: 1, 1: 2 } }],
+    ['an own __proto__ key', JSON.parse('{"b":1,"__proto__":{"x":1},"a":2}')],
+    ['keys in order around an unsorted object', { a: { d: 1, c: 2 }, b: [{ f: 1, e: 2 }], c: 3 }],
+  ];
+  for (const [name, data] of cases) sameAsReference(t, { ...base, data }, name);
+  sameAsReference(t, { ...base, data: 1, extra: 'x' }, 'an event with a field beyond the envelope');
+  sameAsReference(t, { ...base, data: undefined }, 'an event without data');
+  sameAsReference(t, { ...base, data: 1, streamRevision: 1e21 }, 'an envelope number in exponent form');
+  const cycle: Record<string, unknown> = {};
+  cycle.self = cycle;
+  sameAsReference(t, { ...base, data: cycle }, 'a cycle');
+  t.throws(() => exportLine({ ...base, data: 'x\ud800' } as RecordedEvent), /Lone surrogate/);
+});
+
+t.test('a long line is hashed whole', async (t) => {
+  const e = {
+    id: 'a',
+    type: 'T',
+    stream: 'ledger',
+    streamRevision: 0,
+    globalPosition: 1,
+    occurredAt: '2025-01-01',
+    recordedAt: '2025-01-01T00:00:00.000Z',
+    recordedBy: 'r',
+    schemaVersion: 1,
+    metadata: {},
+  };
+  for (const size of [10, 5000, 50_000, 2_000_000]) {
+    const event = { ...e, data: { note: '€'.repeat(size) } } as RecordedEvent;
+    t.ok(leafHashOfEvent(event).equals(referenceLeafHash(canonicalize(event)!)), `${size} characters`);
+  }
+});
