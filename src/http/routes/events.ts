@@ -19,6 +19,7 @@ import {
 } from '../../../events/index.js';
 import type { Proposal } from '../../ledger/decide.js';
 import { exportLine } from '../../log/leaf.js';
+import { illFormedTextAt } from '../../../events/text.js';
 import { issueFromZod, Problem, schemaProblem, sendProblem, type SchemaIssue } from '../problem.js';
 import type { LedgerDeps } from '../deps.js';
 import { eventPredicate, FilterFields } from './event-filter.js';
@@ -84,7 +85,11 @@ export function parseEventsBody(body: unknown): { events: IncomingEvent[] } | { 
   const issues: SchemaIssue[] = [];
   for (let index = 0; index < items.length; index++) {
     const parsed = IncomingEvent.safeParse(items[index]);
-    if (parsed.success) events.push(parsed.data);
+    const illFormed = parsed.success ? illFormedTextAt(parsed.data) : undefined;
+    if (illFormed !== undefined) {
+      const field = Array.isArray(body) ? `[${index}]${illFormed ? `.${illFormed}` : ''}` : illFormed;
+      issues.push({ field, rule: 'schema-invalid', message: 'text must be well-formed Unicode (no lone surrogates)' });
+    } else if (parsed.success) events.push(parsed.data);
     else
       for (const issue of parsed.error.issues) {
         const found = issueFromZod(issue);
