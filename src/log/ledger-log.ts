@@ -274,7 +274,7 @@ export class LedgerLog {
         `${s.positions.length} event(s) beyond the last signed checkpoint (size ${s.signedSize}), at positions ${shown}${s.positions.length > 10 ? ', …' : ''}: look at them, then accept them with npm run verify -- --store --accept-tail`,
       ];
     }
-    return [];
+    return this.signingFailure ? [this.signingFailure] : [];
   }
 
   /** The signed checkpoint of the tree as it stands now. */
@@ -387,11 +387,24 @@ export class LedgerLog {
   afterAppend = async (events: readonly RecordedEvent[]): Promise<void> => {
     if (this.status.state !== 'verified')
       throw new TamperedLogError(`the log is not verified, nothing is signed: ${this.problems().join('; ')}`);
-    await this.catchUp(events);
-    if (this.tree.size === (this.latest?.treeSize ?? 0)) return;
-    await this.issue();
-    this.status = { state: 'verified', treeSize: this.tree.size };
+    try {
+      await this.catchUp(events);
+      if (this.tree.size !== (this.latest?.treeSize ?? 0)) {
+        await this.issue();
+        this.status = { state: 'verified', treeSize: this.tree.size };
+      }
+      this.signingFailure = undefined;
+    } catch (error) {
+      // Stored but unsigned: every write waits for the next signature, so /ready must say why.
+      const positions =
+        events.length === 0 ? '' : ` (positions ${events[0]!.globalPosition}..${events.at(-1)!.globalPosition})`;
+      this.signingFailure = `events are stored but could not be signed${positions}: ${error instanceof Error ? error.message : String(error)}; the next write tries again`;
+      throw error;
+    }
   };
+
+  /** Why the last write group could not be signed, until a later one is. */
+  private signingFailure: string | undefined;
 
   /** The checkpoint's note with every witness's cosignature line appended. */
   noteWithCosignatures(checkpoint: IssuedCheckpoint): string {

@@ -259,6 +259,9 @@ t.test('a group stored without its checkpoint leaves an unsigned tail, not tampe
   );
   t.equal(await ledger.store.headPosition(), head + 1, 'the event is stored');
   t.equal(ledger.log.signedSize, head, 'and no checkpoint covers it');
+  const ready = await ledger.inject('auditor', { method: 'GET', url: '/ready' });
+  t.equal(ready.statusCode, 503, '/ready is not ready while the stored events are unsigned');
+  t.match(ready.body, `could not be signed (positions ${head + 1}..${head + 1})`, 'and says which and why');
   await ledger.close();
 
   const again = await openLogLedger(dir);
@@ -267,6 +270,27 @@ t.test('a group stored without its checkpoint leaves an unsigned tail, not tampe
   t.equal(again.log.status.state, 'unsigned-tail');
   if (again.log.status.state === 'unsigned-tail') t.same(again.log.status.positions, [head + 1]);
   t.same(again.log.problems().length, 1);
+});
+
+t.test('after a failure to sign, the next write signs both groups and /ready is ready again', async (t) => {
+  const dir = tempDir(t);
+  const ledger = await openLogLedger(dir);
+  t.teardown(ledger.close);
+  await seedMissionHistory(ledger.ledger);
+  const head = await ledger.store.headPosition();
+  const signer = (ledger.log as unknown as { options: { signer: Signer } }).options.signer;
+  const sign = signer.sign;
+  signer.sign = () => {
+    throw new Error('injected failure to sign');
+  };
+  const failed = await ledger.inject('recorder', { method: 'POST', url: '/v1/events', payload: transfer(1) });
+  signer.sign = sign;
+  t.equal(failed.statusCode, 503);
+  t.equal((await ledger.inject('auditor', { method: 'GET', url: '/ready' })).statusCode, 503);
+  const posted = await ledger.inject('recorder', { method: 'POST', url: '/v1/events', payload: transfer(2) });
+  t.equal(posted.statusCode, 201, 'the next write is acknowledged');
+  t.equal(ledger.log.signedSize, head + 2, 'under a checkpoint covering both groups');
+  t.equal((await ledger.inject('auditor', { method: 'GET', url: '/ready' })).statusCode, 200, 'ready again');
 });
 
 t.test("on the embedded store a group's checkpoint is written in the group's transaction", async (t) => {
