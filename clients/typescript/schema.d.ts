@@ -1933,6 +1933,8 @@ export interface operations {
       /** @description a page of the log, and the cursor to read on */
       200: {
         headers: {
+          /** @description `<same request with after=next>; rel="next"` while there is a next page; absent on the last */
+          Link?: string;
           [name: string]: unknown;
         };
         content: {
@@ -2734,6 +2736,8 @@ export interface operations {
           'Cache-Control'?: string;
           /** @description the position reflected (and the query): send it back as If-None-Match */
           ETag?: string;
+          /** @description `<same request with after=next>; rel="next"` while there is a next page; absent on the last */
+          Link?: string;
           /** @description the global position this answer reflects */
           'X-Ledger-Position'?: number;
           /** @description `true` when minPosition was asked and not reached in time */
@@ -2976,6 +2980,8 @@ export interface operations {
       /** @description a page of the stream's events, and its current revision */
       200: {
         headers: {
+          /** @description `<same request with after=next>; rel="next"` while there is a next page; absent on the last */
+          Link?: string;
           [name: string]: unknown;
         };
         content: {

@@ -111,3 +111,10 @@ t.test('parameters of another convention are refused with a problem naming the o
   t.equal(to.statusCode, 200, 'to is taken');
   t.equal(to.json().asOf, '2025-02-10T23:59:59.999Z', 'to is the asOf of the last point, and the answer says so');
 });
+
+t.test('the OpenAPI document declares the Link header on every paged list', async (t) => {
+  const { app } = await testLedger(t);
+  const document = (await app.inject({ method: 'GET', url: '/openapi.json' })).json();
+  for (const list of ['/v1/events', '/v1/shipments', '/v1/streams/{id}'])
+    t.ok(document.paths[list].get.responses['200'].headers?.Link, `${list} declares Link`);
+});

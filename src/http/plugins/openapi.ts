@@ -206,6 +206,16 @@ export function completeDocument(document: Json, catalog: RouteCatalog): Json {
     events.responses['415'] ??= problem('the body is not application/json');
   }
 
+  // The paged lists (one convention: `after`, answered `next`) link the next page as RFC 8288 says.
+  for (const list of ['/v1/events', '/v1/shipments', '/v1/streams/{id}']) {
+    const ok = paths[list]?.get?.responses?.['200'];
+    if (ok)
+      ok.headers = {
+        ...(ok.headers as Json | undefined),
+        Link: header('`<same request with after=next>; rel="next"` while there is a next page; absent on the last'),
+      };
+  }
+
   const streamed: Record<string, [string, string]> = {
     '/v1/events/export': ['application/x-ndjson', 'one stored event (as in GET /v1/events) per line, oldest first'],
     '/v1/positions/stream': [
