@@ -6,7 +6,7 @@
 import t from 'tap';
 import type { IncomingEvent } from '../../events/index.js';
 import { custodyAt, emptyCustody, evolveCustody, exportCustody, restoreCustody } from '../../projections/custody.js';
-import { donation, line, reversal, transfer, world } from '../support/fixtures.js';
+import { donation, expended, line, reversal, transfer, world } from '../support/fixtures.js';
 import { foldAll } from '../support/fold.js';
 import { record } from '../support/given.js';
 
@@ -129,4 +129,17 @@ t.test('a checkpoint of custody restores the same chains, and folds on from ther
   t.equal(custodyAt(restored, 'AK-1', NOW, NOW)?.holder, 'hnp');
   t.equal(custodyAt(restored, 'AK-3', NOW, NOW)?.holder, 'mss');
   t.equal(custodyAt(custody, 'AK-3', NOW, NOW), undefined, 'the original is not shared with the restored copy');
+});
+
+t.test('an expended item’s chain ends with the expenditure and its reason', async (t) => {
+  const custody = custodyOf([
+    ...world(),
+    donation('us-inl', 'mss', [line('rifle', 2, ['AK-1', 'AK-2'])]),
+    expended('mss', [line('rifle', 1, ['AK-1'])], '2025-04-01'),
+  ]);
+  t.same(chainOf(custodyAt(custody, 'AK-1', NOW, NOW)), [
+    `us-inl>mss 2025-02-10..2025-04-01 @${FIRST}`,
+    `mss>expended:destroyed 2025-04-01.. @${FIRST + 1}`,
+  ]);
+  t.equal(custodyAt(custody, 'AK-2', NOW, NOW)?.holder, 'mss');
 });

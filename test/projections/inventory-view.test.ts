@@ -8,7 +8,18 @@ import type { IncomingEvent } from '../../events/index.js';
 import type { Counters } from '../../events/counters.js';
 import { emptyCatalog, evolveCatalog } from '../../projections/catalog.js';
 import { evolveInventory, inventoryView } from '../../projections/inventory.js';
-import { dispatch, donation, expended, line, receipt, seizure, transfer, world } from '../support/fixtures.js';
+import {
+  close,
+  dispatch,
+  donation,
+  expended,
+  line,
+  receipt,
+  reversal,
+  seizure,
+  transfer,
+  world,
+} from '../support/fixtures.js';
 import { foldAll } from '../support/fold.js';
 import { record } from '../support/given.js';
 
@@ -154,4 +165,19 @@ t.test('a holder that gave everything away is not listed; an unregistered holder
     view.totals.map((x) => [x.category, x.onHand]),
     [['firearm', 10]],
   );
+});
+
+t.test('a reversed closing puts what it wrote off back in transit, as exact as it was', async (t) => {
+  const closing = close('s1');
+  const { counters, catalog } = countersOf([
+    ...world(),
+    donation('us-inl', 'mss', [line('apc', 4)]),
+    dispatch('s1', 'mss', 'hnp', [line('apc', 4)]),
+    receipt('s1', [line('apc', 3)]),
+    closing,
+    reversal(closing.id!),
+  ]);
+  const view = inventoryView(counters, catalog);
+  t.same(view.inTransit, [{ shipmentId: 's1', items: [amount('apc', 'armored-vehicle', 1)] }]);
+  t.match(view.totals, [{ category: 'armored-vehicle', onHand: 3, inTransit: 1, exact: true }]);
 });
