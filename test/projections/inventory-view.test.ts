@@ -7,7 +7,7 @@ import t from 'tap';
 import type { IncomingEvent } from '../../events/index.js';
 import type { Counters } from '../../events/counters.js';
 import { emptyCatalog, evolveCatalog } from '../../projections/catalog.js';
-import { evolveInventory, inventoryView } from '../../projections/inventory.js';
+import { evolveInventory, inventoryDeltas, inventoryView } from '../../projections/inventory.js';
 import {
   close,
   dispatch,
@@ -180,4 +180,26 @@ t.test('a reversed closing puts what it wrote off back in transit, as exact as i
   const view = inventoryView(counters, catalog);
   t.same(view.inTransit, [{ shipmentId: 's1', items: [amount('apc', 'armored-vehicle', 1)] }]);
   t.match(view.totals, [{ category: 'armored-vehicle', onHand: 3, inTransit: 1, exact: true }]);
+});
+
+t.test('a shipment received in full is no longer on the way, even when its dispatch was "at least"', async (t) => {
+  const atLeast = dispatch('s1', 'mss', 'hnp', [line('apc', 2)]);
+  (atLeast.data as { lines: { quantity: { precision: string } }[] }).lines[0]!.quantity.precision = 'at-least';
+  const { counters, catalog } = countersOf([
+    ...world(),
+    donation('us-inl', 'mss', [line('apc', 4)]),
+    atLeast,
+    receipt('s1', [line('apc', 2)]),
+  ]);
+  const view = inventoryView(counters, catalog);
+  t.same(view.inTransit, [], 'nothing is shown on the way');
+  t.match(view.totals, [{ category: 'armored-vehicle', onHand: 4, inTransit: 0 }]);
+});
+
+t.test('a reversal whose target the reader cannot find moves nothing', async (t) => {
+  const [orphan] = record([reversal('00000000-0000-4000-8000-0000000000ff')]);
+  t.same(
+    inventoryDeltas(orphan as never, () => undefined),
+    [],
+  );
 });
