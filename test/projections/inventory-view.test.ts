@@ -203,3 +203,19 @@ t.test('a reversal whose target the reader cannot find moves nothing', async (t)
     [],
   );
 });
+
+t.test('shipments on the way are listed by id, and their items by item type', async (t) => {
+  const { counters, catalog } = countersOf([
+    ...world(),
+    donation('us-inl', 'mss', [line('rifle', 10), line('apc', 4)]),
+    dispatch('s2', 'mss', 'hnp', [line('rifle', 1)]),
+    dispatch('s1', 'mss', 'hnp', [line('rifle', 2), line('apc', 1)]),
+  ]);
+  t.same(
+    inventoryView(counters, catalog).inTransit.map((s) => [s.shipmentId, s.items.map((i) => i.itemType)]),
+    [
+      ['s1', ['apc', 'rifle']],
+      ['s2', ['rifle']],
+    ],
+  );
+});
