@@ -4,16 +4,23 @@
  * mutants (from equivalent.json, each with why) left out of the score, and every other survivor.
  *
  *   node test/mutation/summarise.mjs [report.json …]
+ *
+ * Without arguments it reads every report in reports/mutation/ (one per part, see
+ * stryker.part.config.mjs), oldest first, so the newest report of a file wins.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
 const here = import.meta.dirname;
-// Several reports (e.g. the whole set and the store's own run) are read as one; a later one wins per file.
+// Several reports (the parts, the store's own run) are read as one; a later one wins per file.
+const reportDir = path.join(here, '..', '..', 'reports', 'mutation');
 const reportFiles =
   process.argv.length > 2
     ? process.argv.slice(2)
-    : [path.join(here, '..', '..', 'reports', 'mutation', 'mutation.json')];
+    : readdirSync(reportDir)
+        .filter((name) => name.endsWith('.json'))
+        .map((name) => path.join(reportDir, name))
+        .sort((a, b) => statSync(a).mtimeMs - statSync(b).mtimeMs);
 const report = { files: {} };
 for (const file of reportFiles) Object.assign(report.files, JSON.parse(readFileSync(file, 'utf8')).files);
 /** @type {{ file: string; line: number; mutator: string; replacement: string; why: string }[]} */
@@ -72,7 +79,12 @@ const sum = (list) =>
   );
 const folders = new Map();
 for (const r of rows) {
-  const folder = r.file.startsWith('src/store/') ? r.file : path.dirname(r.file) + '/';
+  // The targets: projections/ counts its time-index/ too; the store is one file.
+  const folder = r.file.startsWith('src/store/')
+    ? r.file
+    : r.file.startsWith('projections/')
+      ? 'projections/'
+      : path.dirname(r.file) + '/';
   folders.set(folder, [...(folders.get(folder) ?? []), r]);
 }
 

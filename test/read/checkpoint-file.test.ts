@@ -1,0 +1,248 @@
+/**
+ * The checkpoint file on its own, against a stand-in store (its first event and its head are all a
+ * checkpoint asks of it): what a save writes, which files a load trusts, and the one line that says
+ * why one was not. Quick, so mutation testing can run it for every change to checkpoint.ts; the
+ * service-level behaviour is in checkpoint.test.ts and checkpoint-integrity.test.ts.
+ */
+import { createHash } from 'node:crypto';
+import * as fs from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { serialize } from 'node:v8';
+import t, { type Test } from 'tap';
+import {
+  CHECKPOINT_VERSION,
+  CheckpointSaveError,
+  loadCheckpoint,
+  saveCheckpoint,
+  verifiedBody,
+  type CheckpointFs,
+} from '../../src/read/checkpoint.js';
+import type { EventStore } from '../../src/store/port.js';
+
+/** A store as a checkpoint sees it: the id of its first event (if any) and its head position. */
+const storeOf = (firstId: string | undefined, head: number) =>
+  ({
+    readAll: async (options?: { limit?: number }) =>
+      firstId === undefined || options?.limit === 0 ? [] : [{ id: firstId, globalPosition: 1 }],
+    headPosition: async () => head,
+  }) as unknown as EventStore;
+
+function tempDir(t: Test) {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'mss-ledger-checkpoint-file-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+/** Loads, keeping the lines logged. */
+async function load(file: string, kind: string, store: EventStore) {
+  const lines: string[] = [];
+  const checkpoint = await loadCheckpoint<unknown>(file, kind, store, { log: (line) => lines.push(line) });
+  return { checkpoint, lines };
+}
+
+const headerOf = (bytes: Buffer) => bytes.subarray(0, bytes.indexOf(10)).toString('latin1');
+const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
+
+t.test('a save writes one header line naming format, digest and length, then the body', async (t) => {
+  const dir = tempDir(t);
+  const file = path.join(dir, 'nested', 'deeper', 'projections.checkpoint');
+  const store = storeOf('first-event', 10);
+  const before = Date.now();
+  const written = await saveCheckpoint(file, 'projector', 7, { folded: [1, 2, 3] }, store);
+  const bytes = readFileSync(file);
+  t.equal(written, bytes.length, 'the size written is returned');
+  const header = headerOf(bytes);
+  const body = bytes.subarray(header.length + 1);
+  t.equal(header, `MSS-LEDGER-CHECKPOINT ${CHECKPOINT_VERSION} sha256:${sha256(body)} ${body.length}`);
+  t.same(readdirSync(path.dirname(file)), ['projections.checkpoint'], 'the missing folders are made; no .tmp left');
+
+  const { checkpoint, lines } = await load(file, 'projector', store);
+  t.same(lines, [], 'nothing to say about a sound checkpoint');
+  t.match(checkpoint, {
+    format: 'mss-ledger-checkpoint',
+    version: CHECKPOINT_VERSION,
+    kind: 'projector',
+    position: 7,
+    firstEventId: 'first-event',
+    state: { folded: [1, 2, 3] },
+  });
+  const savedAt = Date.parse(checkpoint!.savedAt);
+  t.ok(savedAt >= before - 1000 && savedAt <= Date.now() + 1000, 'savedAt is when it was saved');
+  t.same(verifiedBody(bytes), { body }, 'the body is what follows the header line');
+});
+
+t.test('a save over an earlier checkpoint replaces it whole', async (t) => {
+  const file = path.join(tempDir(t), 'projections.checkpoint');
+  const store = storeOf('first', 100);
+  await saveCheckpoint(file, 'projector', 3, { big: 'x'.repeat(10_000) }, store);
+  await saveCheckpoint(file, 'projector', 4, { small: true }, store);
+  const { checkpoint, lines } = await load(file, 'projector', store);
+  t.same(lines, []);
+  t.match(checkpoint, { position: 4, state: { small: true } });
+});
+
+t.test('a save goes through short writes until every byte is written', async (t) => {
+  const file = path.join(tempDir(t), 'projections.checkpoint');
+  const store = storeOf('first', 100);
+  // A file system that writes at most 100 bytes per call, as a write to a pipe or a full-ish disk may.
+  const short: CheckpointFs = {
+    ...fs,
+    writeSync: ((fd: number, bytes: Uint8Array, offset: number, length: number) =>
+      fs.writeSync(fd, bytes, offset, Math.min(length, 100))) as CheckpointFs['writeSync'],
+  };
+  const state = { items: Array.from({ length: 500 }, (_, i) => `item ${i}`) };
+  await saveCheckpoint(file, 'projector', 9, state, store, { fs: short });
+  const { checkpoint, lines } = await load(file, 'projector', store);
+  t.same(lines, [], 'the file is whole');
+  t.same(checkpoint?.state, state);
+});
+
+t.test('a failed save leaves the previous checkpoint and no temporary file, and says why', async (t) => {
+  const dir = tempDir(t);
+  const file = path.join(dir, 'projections.checkpoint');
+  const store = storeOf('first', 100);
+  await saveCheckpoint(file, 'projector', 1, { first: true }, store);
+  const previous = readFileSync(file);
+  const full = Object.assign(new Error('ENOSPC: no space left on device, fsync'), { code: 'ENOSPC' });
+  for (const failing of ['writeSync', 'fsyncSync', 'renameSync'] as const) {
+    const error = await saveCheckpoint(file, 'projector', 2, { second: true }, store, {
+      fs: {
+        ...fs,
+        [failing]: () => {
+          throw full;
+        },
+      },
+    }).catch((e: unknown) => e);
+    t.type(error, CheckpointSaveError, `${failing} failing`);
+    t.equal((error as CheckpointSaveError).code, 'ENOSPC');
+    t.equal((error as CheckpointSaveError).file, file);
+    t.equal((error as CheckpointSaveError).name, 'CheckpointSaveError');
+    t.equal((error as Error).message, `checkpoint not saved to ${file}: ENOSPC: no space left on device, fsync`);
+    t.same(readdirSync(dir), ['projections.checkpoint'], 'no temporary file is left');
+    t.same(readFileSync(file), previous, 'the previous checkpoint is untouched');
+  }
+  const closed: string[] = [];
+  await saveCheckpoint(file, 'projector', 2, {}, store, {
+    fs: {
+      ...fs,
+      writeSync: () => {
+        throw full;
+      },
+      closeSync: (fd: number) => {
+        closed.push(String(fd));
+        fs.closeSync(fd);
+      },
+    },
+  }).catch(() => undefined);
+  t.equal(closed.length, 1, 'the temporary file is closed even when a write fails');
+
+  const notAnError = await saveCheckpoint(file, 'projector', 2, {}, store, {
+    fs: {
+      ...fs,
+      openSync: () => {
+        throw 'refused';
+      },
+    },
+  }).catch((e: unknown) => e);
+  t.equal((notAnError as Error).message, `checkpoint not saved to ${file}: refused`, 'a thrown non-error is named');
+  t.equal((notAnError as CheckpointSaveError).code, undefined);
+});
+
+t.test('no checkpoint yet is the normal first start: nothing loaded, nothing logged', async (t) => {
+  const { checkpoint, lines } = await load(path.join(tempDir(t), 'none'), 'projector', storeOf('first', 1));
+  t.equal(checkpoint, undefined);
+  t.same(lines, []);
+});
+
+t.test('each reason to ignore a checkpoint is logged in one line naming the file', async (t) => {
+  const dir = tempDir(t);
+  const file = path.join(dir, 'projections.checkpoint');
+  const store = storeOf('first', 50);
+  await saveCheckpoint(file, 'projector', 20, { folded: 20 }, store);
+  const sound = readFileSync(file);
+  const header = headerOf(sound);
+  const body = sound.subarray(header.length + 1);
+  const withBody = (b: Buffer, version = CHECKPOINT_VERSION) =>
+    Buffer.concat([Buffer.from(`MSS-LEDGER-CHECKPOINT ${version} sha256:${sha256(b)} ${b.length}\n`, 'latin1'), b]);
+
+  const ignored = async (what: string, why: RegExp, store_: EventStore = store, kind = 'projector') => {
+    const { checkpoint, lines } = await load(file, kind, store_);
+    t.equal(checkpoint, undefined, `${what}: not loaded`);
+    t.equal(lines.length, 1, `${what}: one line`);
+    t.match(lines[0], new RegExp(`^checkpoint ${file} ignored: .*; the log is replayed instead$`), what);
+    t.match(lines[0], why, what);
+  };
+  const written = async (bytes: Buffer | string, what: string, why: RegExp) => {
+    writeFileSync(file, bytes);
+    await ignored(what, why);
+  };
+
+  await written('x'.repeat(200), 'no newline in the first 128 bytes', /no checkpoint header/);
+  await written(`${'x'.repeat(130)}\n`, 'a newline only after 128 bytes', /no checkpoint header/);
+  await written('MSS-LEDGER-CHECKPOINT 8 sha256:abc 10\nbody', 'a short digest', /header is damaged or of another/);
+  await written(` ${header}\n`, 'a space before the magic', /header is damaged or of another/);
+  await written(`${header} \n`, 'a space after the length', /header is damaged or of another/);
+  await written(
+    Buffer.concat([Buffer.from(header.replace(/ (\d+)$/, ' 0$1'), 'latin1'), Buffer.from('\n'), body]),
+    'a leading zero on the length',
+    /the header is damaged$|the header is damaged;/,
+  );
+  await written(
+    withBody(body, CHECKPOINT_VERSION + 1),
+    'a newer format',
+    new RegExp(`format ${CHECKPOINT_VERSION + 1}, this version reads format ${CHECKPOINT_VERSION}`),
+  );
+  await written(sound.subarray(0, sound.length - 1), 'one byte short', /body has \d+ bytes, the header says \d+/);
+  const flipped = Buffer.from(sound);
+  flipped[flipped.length - 1] = flipped[flipped.length - 1]! ^ 1;
+  await written(flipped, 'a flipped bit', /checksum does not match/);
+  await written(withBody(Buffer.from('not v8 at all')), 'a body V8 cannot read', /does not deserialise/);
+  await written(withBody(serialize({ hello: 'world' })), 'a body of something else', /not a checkpoint of this/);
+  await written(withBody(serialize(null)), 'a body of null', /not a checkpoint of this format/);
+  await written(
+    withBody(serialize({ format: 'mss-ledger-checkpoint', version: CHECKPOINT_VERSION - 1, kind: 'projector' })),
+    'a body of an older version under a current header',
+    /not a checkpoint of this format/,
+  );
+
+  writeFileSync(file, sound);
+  await ignored('another kind of state', /it holds a projector, not a book/, store, 'book');
+  await ignored('a store behind the checkpoint', /at position 20, beyond the store's head/, storeOf('first', 19));
+  await ignored('another store', /made from another store/, storeOf('other', 500));
+  await ignored('an empty store', /beyond the store's head|made from another store/, storeOf(undefined, 0));
+  t.match((await load(file, 'projector', storeOf('first', 20))).checkpoint, { position: 20 }, 'a store at it: taken');
+
+  rmSync(file);
+  mkdirSync(file);
+  await ignored('a folder where the file should be', /unreadable \(EISDIR/);
+});
+
+t.test('typed arrays come back as copies, not views into the whole file', async (t) => {
+  const file = path.join(tempDir(t), 'projections.checkpoint');
+  const store = storeOf('first', 10);
+  const state = {
+    positions: new Float64Array([1, 2, 3]),
+    bytes: Buffer.from('x'.repeat(5000)),
+    ids: new Uint32Array(1000),
+  };
+  await saveCheckpoint(file, 'projector', 1, state, store);
+  const { checkpoint } = await load(file, 'projector', store);
+  const restored = checkpoint!.state as typeof state;
+  t.same([...restored.positions], [1, 2, 3]);
+  t.equal(restored.positions.buffer.byteLength, 3 * 8, 'the array owns just its bytes');
+  t.ok(Buffer.isBuffer(restored.bytes), 'a Buffer is still a Buffer');
+  t.equal(restored.bytes.toString(), 'x'.repeat(5000));
+  t.equal(restored.bytes.buffer.byteLength, 5000, 'and does not keep the file either');
+  t.equal(restored.ids.length, 1000);
+});
+
+t.test('a checkpoint is written only for the store it was made from: an empty store has no first event', async (t) => {
+  const file = path.join(tempDir(t), 'projections.checkpoint');
+  await saveCheckpoint(file, 'projector', 0, {}, storeOf(undefined, 0));
+  const { checkpoint, lines } = await load(file, 'projector', storeOf(undefined, 0));
+  t.same(lines, []);
+  t.match(checkpoint, { position: 0, firstEventId: undefined });
+  t.match((await load(file, 'projector', storeOf('first', 5))).lines, [/made from another store/]);
+});

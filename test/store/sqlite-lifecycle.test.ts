@@ -1,0 +1,182 @@
+/**
+ * The embedded store where mutation testing found behaviours no test held (test/mutation/README.md):
+ * a snapshot of a cleanly closed file read into memory, closing while a subscriber's handler is still at work,
+ * a replay arriving while a subscriber catches up across pages, a failed subscription nobody
+ * listens to, and what a single-id lookup or a contradictory fold filter answers.
+ */
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import t, { type Test } from 'tap';
+import { StoreFault } from '../../src/store/faults.js';
+import type { Subscription } from '../../src/store/port.js';
+import { openSqliteStore } from '../../src/store/sqlite.js';
+import { events } from './contract.js';
+
+async function tempDir(t: Test) {
+  const dir = await mkdtemp(join(tmpdir(), 'mss-store-lifecycle-'));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  return dir;
+}
+const tick = () => new Promise((r) => setTimeout(r, 10));
+const until = async (done: () => boolean) => {
+  for (let i = 0; i < 400 && !done(); i++) await tick();
+};
+
+t.test('a snapshot reads the file as it was when opened, refuses writes and names no file', async (t) => {
+  const file = join(await tempDir(t), 'events.db');
+  const before = openSqliteStore({ file });
+  await before.append('ledger', events(3), 'no-stream');
+  await before.close();
+  const snapshot = openSqliteStore({ file, readonly: 'snapshot' });
+  t.teardown(() => snapshot.close());
+  t.equal(snapshot.file, ':memory:', 'no file another thread could open');
+  const live = openSqliteStore({ file });
+  t.teardown(() => live.close());
+  t.equal(live.file, file);
+  await live.append('ledger', events(2), 'any');
+  t.equal(await snapshot.headPosition(), 3, 'later appends to the file are not in the snapshot');
+  t.same(
+    (await snapshot.readAll()).map((e) => e.globalPosition),
+    [1, 2, 3],
+  );
+  const refused = await snapshot.append('ledger', events(1), 'any').catch((e: unknown) => e);
+  t.type(refused, StoreFault, 'an append is refused as a store fault');
+  t.equal((refused as StoreFault).fault, 'store-read-only');
+  t.equal(await snapshot.headPosition(), 3);
+});
+
+t.test('a snapshot of a file that is not a store is refused', async (t) => {
+  const file = join(await tempDir(t), 'events.db');
+  await writeFile(file, 'not a database at all, but long enough to have a header');
+  t.throws(() => openSqliteStore({ file, readonly: 'snapshot' }));
+});
+
+t.test('readByIds with one id finds that event; readForFold refuses `only` with `except`', async (t) => {
+  const file = join(await tempDir(t), 'events.db');
+  const store = openSqliteStore({ file });
+  t.teardown(() => store.close());
+  const [a, b] = events(2);
+  await store.append('ledger', [a!, b!], 'no-stream');
+  t.same(
+    (await store.readByIds([b!.id])).map((e) => [e.id, e.globalPosition]),
+    [[b!.id, 2]],
+  );
+  t.same(await store.readByIds(['00000000-0000-4000-8000-000000000000']), []);
+  t.throws(
+    () => store.readForFold!(0, 10, { only: ['ShipmentDispatched'], except: { types: ['X'], unlessContains: '' } }),
+    /readForFold takes `only` or `except`, not both/,
+  );
+});
+
+t.test('closing the store waits for a handler at work, and nothing is delivered after', async (t) => {
+  const file = join(await tempDir(t), 'events.db');
+  const store = openSqliteStore({ file });
+  await store.append('ledger', events(3), 'no-stream');
+  let release = () => {};
+  const seen: number[] = [];
+  const errors: Error[] = [];
+  store.subscribeToAll(0, {
+    onEvent: (e) => {
+      seen.push(e.globalPosition);
+      if (e.globalPosition === 1) return new Promise<void>((resolve) => (release = resolve));
+      return undefined;
+    },
+    onError: (error) => void errors.push(error),
+  });
+  await until(() => seen.length === 1);
+  let closed = false;
+  const closing = store.close().then(() => (closed = true));
+  await tick();
+  t.equal(closed, false, 'close waits while the handler works');
+  release();
+  await closing;
+  await tick();
+  t.same(seen, [1], 'the rest of the page is not delivered after close');
+  t.same(errors, [], 'and nothing fails reading a closed file');
+});
+
+t.test(
+  'closing a subscription waits for its handler; closing it from inside the handler does not deadlock',
+  async (t) => {
+    const file = join(await tempDir(t), 'events.db');
+    const store = openSqliteStore({ file });
+    t.teardown(() => store.close());
+    await store.append('ledger', events(3), 'no-stream');
+    let release = () => {};
+    const seen: number[] = [];
+    const subscription = store.subscribeToAll(0, {
+      onEvent: (e) => {
+        seen.push(e.globalPosition);
+        return e.globalPosition === 1 ? new Promise<void>((resolve) => (release = resolve)) : undefined;
+      },
+    });
+    await until(() => seen.length === 1);
+    let closed = false;
+    const closing = subscription.close().then(() => (closed = true));
+    await tick();
+    t.equal(closed, false, 'close waits for the handler at work');
+    release();
+    await closing;
+    t.same(seen, [1]);
+
+    const inside: number[] = [];
+    const self: { subscription?: Subscription } = {};
+    self.subscription = store.subscribeToAll(0, {
+      onEvent: async (e) => {
+        inside.push(e.globalPosition);
+        await tick();
+        await self.subscription!.close();
+      },
+    });
+    await until(() => inside.length > 0);
+    await tick();
+    t.same(inside, [1], 'a handler closing its own subscription returns, and nothing more comes');
+  },
+);
+
+t.test('a replay while a subscriber catches up across pages: it still gets every event', async (t) => {
+  const file = join(await tempDir(t), 'events.db');
+  const store = openSqliteStore({ file });
+  t.teardown(() => store.close());
+  const first = events(3);
+  await store.append('ledger', first, 'no-stream');
+  await store.append('ledger', events(1200), 'any');
+  const seen: number[] = [];
+  const caughtUp: number[] = [];
+  const subscription = store.subscribeToAll(0, {
+    // At the end of the first page (1,000 events), a client retries the first batch.
+    onEvent: async (e) => {
+      seen.push(e.globalPosition);
+      if (e.globalPosition === 1000) t.equal((await store.append('ledger', first, 'any')).replayed, true);
+    },
+    onCaughtUp: (position) => void caughtUp.push(position),
+  });
+  t.teardown(() => subscription.close());
+  await until(() => caughtUp.length > 0);
+  t.same(caughtUp, [1203], 'caught up at the head, not where the replay came');
+  t.equal(seen.length, 1203);
+  t.equal(seen[seen.length - 1], 1203);
+});
+
+t.test('a subscription whose handler fails with nobody to tell stops the process loudly', async (t) => {
+  const file = join(await tempDir(t), 'events.db');
+  const script = `
+    import { openSqliteStore } from ${JSON.stringify(new URL('../../src/store/sqlite.ts', import.meta.url).href)};
+    const store = openSqliteStore({ file: ${JSON.stringify(file)} });
+    await store.append('ledger', [{ id: crypto.randomUUID(), type: 'X', schemaVersion: 1, occurredAt: '2025-01-01', recordedBy: 't', data: {}, metadata: {} }], 'any');
+    store.subscribeToAll(0, { onEvent: () => { throw new Error('projection bug nobody hears'); } });
+    setTimeout(() => { console.log('still running'); process.exit(0); }, 2000);
+  `;
+  const run = await promisify(execFile)(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+    cwd: process.cwd(),
+  }).then(
+    (out) => ({ code: 0, stdout: out.stdout, stderr: out.stderr }),
+    (error: { code: number; stdout: string; stderr: string }) => error,
+  );
+  t.not(run.code, 0, 'the process ends with an error');
+  t.match(run.stderr, /projection bug nobody hears/);
+  t.notMatch(run.stdout, /still running/);
+});
