@@ -237,6 +237,20 @@ t.test('tampering with a copy of the store', async (t) => {
   });
 });
 
+/** Posts `event` while the log's signer fails, so its group is committed without a checkpoint. */
+async function postFailingToSign(ledger: Awaited<ReturnType<typeof openLogLedger>>, event: object) {
+  const signer = (ledger.log as unknown as { options: { signer: Signer } }).options.signer;
+  const sign = signer.sign;
+  signer.sign = () => {
+    throw new Error('injected failure to sign');
+  };
+  try {
+    return await ledger.inject('recorder', { method: 'POST', url: '/v1/events', payload: event });
+  } finally {
+    signer.sign = sign;
+  }
+}
+
 t.test('a group stored without its checkpoint leaves an unsigned tail, not tampering', async (t) => {
   const dir = tempDir(t);
   const ledger = await openLogLedger(dir);
@@ -244,13 +258,7 @@ t.test('a group stored without its checkpoint leaves an unsigned tail, not tampe
   const head = await ledger.store.headPosition();
   // Signing fails for one write, after its events are in the transaction: they are committed without a
   // checkpoint (as on a crash between commit and signing where the two are separate steps).
-  const signer = (ledger.log as unknown as { options: { signer: Signer } }).options.signer;
-  const sign = signer.sign;
-  signer.sign = () => {
-    throw new Error('injected failure to sign');
-  };
-  const posted = await ledger.inject('recorder', { method: 'POST', url: '/v1/events', payload: transfer(1) });
-  signer.sign = sign;
+  const posted = await postFailingToSign(ledger, transfer(1));
   t.equal(posted.statusCode, 503, 'never acknowledged');
   t.equal(
     posted.json<{ type: string }>().type,
@@ -278,13 +286,7 @@ t.test('after a failure to sign, the next write signs both groups and /ready is 
   t.teardown(ledger.close);
   await seedMissionHistory(ledger.ledger);
   const head = await ledger.store.headPosition();
-  const signer = (ledger.log as unknown as { options: { signer: Signer } }).options.signer;
-  const sign = signer.sign;
-  signer.sign = () => {
-    throw new Error('injected failure to sign');
-  };
-  const failed = await ledger.inject('recorder', { method: 'POST', url: '/v1/events', payload: transfer(1) });
-  signer.sign = sign;
+  const failed = await postFailingToSign(ledger, transfer(1));
   t.equal(failed.statusCode, 503);
   t.equal((await ledger.inject('auditor', { method: 'GET', url: '/ready' })).statusCode, 503);
   const posted = await ledger.inject('recorder', { method: 'POST', url: '/v1/events', payload: transfer(2) });
