@@ -2317,6 +2317,7 @@ export interface operations {
       query?: {
         /** @description what was true at this date or instant, as known now (or as known at `knownAt`); a bare date means the end of that day */
         asOf?: string;
+        /** @description only this holder's stock in `holders` and in the totals' onHand; shipments in transit (and the totals' inTransit) stay ledger-wide, as a shipment has no holder until it is received */
         holder?: string;
         /** @description what the ledger said at this date or instant: only events recorded by then, reversals recorded later ignored */
         knownAt?: string;

@@ -325,7 +325,17 @@ export const projectionRoutes: FastifyPluginAsync<LedgerDeps> = async (app, deps
       schema: {
         summary: 'On hand by holder and item type, in transit by shipment, totals by category',
         tags: ['projections'],
-        querystring: z.object({ ...sliceFields, holder: z.string().optional() }).strict(),
+        querystring: z
+          .object({
+            ...sliceFields,
+            holder: z
+              .string()
+              .optional()
+              .describe(
+                "only this holder's stock in `holders` and in the totals' onHand; shipments in transit (and the totals' inTransit) stay ledger-wide, as a shipment has no holder until it is received",
+              ),
+          })
+          .strict(),
         response: { 200: InventoryResponse, 400: Problem },
       },
     },
