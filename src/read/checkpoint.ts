@@ -90,7 +90,12 @@ class CopyingDeserializer extends DefaultDeserializer {
   _readHostObject(): NodeJS.TypedArray {
     const base = DefaultDeserializer.prototype as unknown as { _readHostObject(): NodeJS.TypedArray };
     const view = base._readHostObject.call(this);
-    return Buffer.isBuffer(view) ? Buffer.from(view) : view.slice();
+    if (!Buffer.isBuffer(view)) return view.slice();
+    // Not Buffer.from: it may copy into a shared pool slab (64 KiB on Node 26), which other
+    // buffers then keep alive. A buffer of its own owns exactly its bytes on every Node.
+    const copy = Buffer.allocUnsafeSlow(view.length);
+    view.copy(copy);
+    return copy;
   }
 }
 
