@@ -99,6 +99,9 @@ export async function recomputeTree(store: EventStore, stop: () => boolean = () 
       after = event.globalPosition;
     }
     if (page.length < PAGE || stop()) break;
+    // A page's reads resolve as microtasks: without a turn of the event loop between pages, a
+    // background check at start would hold back every socket and timer until the last leaf.
+    await new Promise<void>((resume) => setImmediate(resume));
   }
   return { tree, positions, structural };
 }
