@@ -4,7 +4,7 @@
  * such as "\ud800", which JSON.parse happily produces). Such an event could be stored but never
  * signed, and would stop every write after it; so it is refused at the door instead.
  */
-const isWellFormed = (text: string): boolean => (text as unknown as { isWellFormed(): boolean }).isWellFormed();
+export const isWellFormed = (text: string): boolean => (text as unknown as { isWellFormed(): boolean }).isWellFormed();
 
 /** The path (`data.lines[0].note`) of the first string or key that is not well-formed Unicode, if any. */
 export function illFormedTextAt(value: unknown, path = ''): string | undefined {

@@ -15,6 +15,7 @@
 import { hash } from 'node:crypto';
 import canonicalize from 'canonicalize';
 import type { RecordedEvent } from '../../events/index.js';
+import { isWellFormed } from '../../events/text.js';
 import { leafHash } from './merkle.js';
 
 /** The reference serializer (the `canonicalize` package), for what the fast path does not take. */
@@ -30,8 +31,6 @@ export function referenceLine(value: unknown): string {
  * throws as it always did.
  */
 const NOT_PLAIN = new Error('not plain JSON data');
-
-const isWellFormed = (text: string): boolean => (text as unknown as { isWellFormed(): boolean }).isWellFormed();
 
 /**
  * JSON data with every object's keys in RFC 8785 order: the value itself when they are already, else a
