@@ -114,3 +114,51 @@ t.test('a store that fails an append fails every request of the group, and the b
   await submit(writer, gifts(2));
   t.equal(onHand(writer.book, 'mss', 'rounds'), 3, 'and the writer goes on');
 });
+
+/** One turn of the event loop: what a client answered by the last commit takes at least to come back. */
+const nextTurn = () => new Promise<void>((resume) => setImmediate(resume));
+
+t.test('clients answered together come back together: the first back waits for the others', async (t) => {
+  const { ledger, store } = await testLedger(t);
+  await submit(ledger.writer, world());
+  const { store: spied, appends } = watched(store);
+  // A long allowance: the wait must end because the others arrived, not because time ran out.
+  const writer = new LedgerWriter(spied, { gatherMs: 60_000 });
+  await writer.start();
+  t.teardown(() => writer.close());
+  await Promise.all(Array.from({ length: 11 }, () => submit(writer, gifts(1)))); // a group of 1, then one of 10
+  t.same(appends, [1, 10], 'the first submission went alone, the ten that queued behind it together');
+
+  // The ten clients come back, the first a few turns before the rest.
+  const first = submit(writer, gifts(1));
+  await nextTurn();
+  await nextTurn();
+  const rest = Array.from({ length: 4 }, () => submit(writer, gifts(1)));
+  const answers = await Promise.all([first, ...rest]);
+  t.same(appends, [1, 10, 5], 'the first back waited for half as many as the last group, then all went in one append');
+  t.equal(new Set(answers.map((a) => a.events[0]!.globalPosition)).size, 5, 'each was answered with its own event');
+});
+
+t.test('the first back is not kept waiting past gatherMs when nobody follows', async (t) => {
+  const { ledger, store } = await testLedger(t);
+  await submit(ledger.writer, world());
+  const { store: spied, appends } = watched(store);
+  const writer = new LedgerWriter(spied, { gatherMs: 5 });
+  await writer.start();
+  t.teardown(() => writer.close());
+  await Promise.all(Array.from({ length: 11 }, () => submit(writer, gifts(1))));
+  const alone = await submit(writer, gifts(1));
+  t.equal(alone.events.length, 1, 'answered');
+  t.same(appends, [1, 10, 1], 'in an append of its own');
+});
+
+t.test('one client at a time is never kept waiting for others', async (t) => {
+  const { ledger, store } = await testLedger(t);
+  await submit(ledger.writer, world());
+  const { store: spied, appends } = watched(store);
+  const writer = new LedgerWriter(spied, { gatherMs: 60_000 });
+  await writer.start();
+  t.teardown(() => writer.close());
+  for (let i = 0; i < 3; i++) await submit(writer, gifts(2));
+  t.same(appends, [2, 2, 2], 'each answered in its own append, with no wait for anyone else');
+});
