@@ -151,6 +151,29 @@ const envelopeLine = (e: RecordedEvent): string =>
     type: e.type,
   });
 
+/**
+ * The RFC 8785 JSON of JSON data, or undefined for what the fast path does not take (see `sortedData`).
+ * The embedded store writes an event's data and metadata in this form while the log is on, so the
+ * event's line is then put together from them (`exportLineOf`) instead of serialized a second time.
+ */
+export function canonicalJson(value: unknown): string | undefined {
+  try {
+    return JSON.stringify(sortedData(value));
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * An event's export line, given the RFC 8785 JSON of its data and metadata (`canonicalJson`): the
+ * bytes `exportLine` writes, the envelope's fields written around the two in their sorted order.
+ */
+export function exportLineOf(event: RecordedEvent, data: string, metadata: string): string {
+  if (!isEnvelope(event)) return exportLine(event);
+  const q = JSON.stringify;
+  return `{"data":${data},"globalPosition":${event.globalPosition},"id":${q(event.id)},"metadata":${metadata},"occurredAt":${q(event.occurredAt)},"recordedAt":${q(event.recordedAt)},"recordedBy":${q(event.recordedBy)},"schemaVersion":${event.schemaVersion},"stream":${q(event.stream)},"streamRevision":${event.streamRevision},"type":${q(event.type)}}`;
+}
+
 /** One line of GET /v1/events/export, without its newline: the event's RFC 8785 JSON (undefined fields dropped, as JSON does). */
 export function exportLine(event: RecordedEvent): string {
   if (isEnvelope(event))
@@ -175,8 +198,10 @@ let leafInput = Buffer.alloc(4096);
  * RFC 9162 §2.1.1: SHA-256(0x00 ‖ the event's export line), as a 32-character binary (latin1) string
  * for `MerkleTree.appendBinary`: a string costs the GC far less than a Buffer.
  */
-export function leafHashBinaryOfEvent(event: RecordedEvent): string {
-  const line = exportLine(event);
+export const leafHashBinaryOfEvent = (event: RecordedEvent): string => leafHashBinaryOfLine(exportLine(event));
+
+/** RFC 9162 §2.1.1: SHA-256(0x00 ‖ an export line), as `leafHashBinaryOfEvent`. */
+export function leafHashBinaryOfLine(line: string): string {
   // UTF-8 takes at most 3 bytes per UTF-16 code unit.
   if (1 + 3 * line.length > leafInput.length) {
     if (line.length > 1 << 20) return leafHash(leafOfLine(line)).toString('latin1');

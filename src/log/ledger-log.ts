@@ -8,7 +8,7 @@ import type { RecordedEvent } from '../../events/index.js';
 import type { EventStore } from '../store/port.js';
 import type { GroupSealer, SqliteEventStore } from '../store/sqlite.js';
 import type { CheckpointStorage, IssuedCheckpoint, StoredCosignature } from './checkpoints.js';
-import { leafHashBinaryOfEvent } from './leaf.js';
+import { leafHashBinaryOfEvent, leafHashBinaryOfLine } from './leaf.js';
 import { consistencyProof, inclusionProof, MerkleTree } from './merkle.js';
 import { saveTree } from './tree-file.js';
 import {
@@ -319,7 +319,7 @@ export class LedgerLog {
    * `afterAppend`, after the commit, as before.
    */
   readonly sealer: GroupSealer = {
-    seal: (events) => {
+    seal: (events, lines) => {
       const first = events[0];
       if (this.status.state !== 'verified' || this.sealing || !first) return undefined;
       const followsOn =
@@ -327,7 +327,7 @@ export class LedgerLog {
       if (!followsOn) return undefined;
       const sizeBefore = this.tree.size;
       try {
-        for (const event of events) this.add(event);
+        for (let i = 0; i < events.length; i++) this.add(events[i]!, lines[i]);
         const issued = this.sign();
         this.sealing = { sizeBefore, issued };
         return issued;
@@ -375,9 +375,10 @@ export class LedgerLog {
     }
   }
 
-  private add(event: RecordedEvent): void {
+  /** Adds an event's leaf; `line`, its export line when the store already put it together. */
+  private add(event: RecordedEvent, line?: string): void {
     if (event.globalPosition <= this.positions.last) return;
-    this.tree.appendBinary(leafHashBinaryOfEvent(event));
+    this.tree.appendBinary(line === undefined ? leafHashBinaryOfEvent(event) : leafHashBinaryOfLine(line));
     this.positions.push(event.globalPosition);
   }
 

@@ -29,6 +29,7 @@ import {
   type Subscription,
 } from './port.js';
 import { sqliteFault, StoreFault } from './faults.js';
+import { canonicalJson, exportLineOf } from '../log/leaf.js';
 
 export interface SqliteStoreOptions {
   /** Path of the database file (`:memory:` works but is not durable). */
@@ -68,8 +69,12 @@ export interface CheckpointRow {
  * events and their signature are committed by one fsync, both or neither.
  */
 export interface GroupSealer {
-  /** Inside the transaction, after its appends: the events it adds, in order; the checkpoint to write with them, if any. */
-  seal(events: RecordedEvent[]): CheckpointRow | undefined;
+  /**
+   * Inside the transaction, after its appends: the events it adds, in order, and beside each its
+   * export line (src/log/leaf.ts), put together from the canonical JSON the store wrote for its
+   * data and metadata (undefined where that could not be made); the checkpoint to write with them, if any.
+   */
+  seal(events: RecordedEvent[], lines: readonly (string | undefined)[]): CheckpointRow | undefined;
   /** After the transaction: whether what `seal` returned was committed (false: rolled back). */
   settled(committed: boolean): void;
 }
@@ -139,7 +144,8 @@ interface PendingAppend {
   reject(error: unknown): void;
 }
 
-type Outcome = { ok: true; result: AppendResult } | { ok: false; error: unknown };
+/** An append of a group; `lines`: the export lines of its events, when the log is on (see GroupSealer). */
+type Outcome = { ok: true; result: AppendResult; lines?: (string | undefined)[] } | { ok: false; error: unknown };
 
 const toRecorded = (row: EventRow): RecordedEvent => ({
   id: row.id,
@@ -365,6 +371,10 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteEventStore {
     return { events: recorded, streamRevision: last.streamRevision, lastPosition: last.globalPosition, replayed: true };
   }
 
+  let sealer: { seal: GroupSealer; insert: Database.Statement } | undefined;
+  /** The export lines of the batch `insertBatch` last stored, while the log seals groups. */
+  let batchLines: (string | undefined)[] | undefined;
+
   function insertBatch(stream: string, events: EventToAppend[], expected: ExpectedRevision): AppendResult {
     // A retry repeats its first id: only then is every id looked up. Otherwise an id
     // stored already makes the insert fail below, and the batch is classified then.
@@ -380,11 +390,16 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteEventStore {
     // Each event is bound and inserted as it is built, and its RecordedEvent built once beside it:
     // the stored event is the appended one, nothing is parsed back.
     const recorded: RecordedEvent[] = new Array<RecordedEvent>(events.length);
+    // While the log seals groups, data and metadata are written as RFC 8785 JSON, and the log's
+    // leaf is put together from those two strings instead of serializing the event again.
+    const lines = sealer ? new Array<string | undefined>(events.length) : undefined;
     try {
       for (let i = 0; i < events.length; i++) {
         const event = events[i]!;
         position++;
         revision++;
+        const data = lines ? canonicalJson(event.data) : undefined;
+        const metadata = lines ? canonicalJson(event.metadata) : undefined;
         stmt.insert.run(
           position,
           event.id,
@@ -395,10 +410,10 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteEventStore {
           event.occurredAt,
           recordedAt,
           event.recordedBy,
-          JSON.stringify(event.data) ?? 'null',
-          JSON.stringify(event.metadata),
+          data ?? JSON.stringify(event.data) ?? 'null',
+          metadata ?? JSON.stringify(event.metadata),
         );
-        recorded[i] = {
+        const stored: RecordedEvent = {
           id: event.id,
           type: event.type,
           stream,
@@ -411,7 +426,11 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteEventStore {
           data: event.data,
           metadata: event.metadata,
         };
+        recorded[i] = stored;
+        if (lines)
+          lines[i] = data !== undefined && metadata !== undefined ? exportLineOf(stored, data, metadata) : undefined;
       }
+      batchLines = lines;
     } catch (error) {
       findReplay(stream, events); // throws IdempotencyConflictError when a later id was stored already
       throw error;
@@ -422,12 +441,12 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteEventStore {
   // Called inside the group transaction, better-sqlite3 runs this as a SAVEPOINT.
   const appendInSavepoint = db.transaction(insertBatch);
 
-  let sealer: { seal: GroupSealer; insert: Database.Statement } | undefined;
-
   const commitGroup = db.transaction((group: PendingAppend[]): Outcome[] => {
     const outcomes = group.map((p): Outcome => {
       try {
-        return { ok: true, result: appendInSavepoint(p.stream, p.events, p.expected) };
+        batchLines = undefined;
+        const result = appendInSavepoint(p.stream, p.events, p.expected);
+        return batchLines ? { ok: true, result, lines: batchLines } : { ok: true, result };
       } catch (error) {
         // Some errors (disk full, I/O) make SQLite roll back the whole transaction; then the
         // group is lost and the rest must not run in autocommit mode.
@@ -436,8 +455,14 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteEventStore {
       }
     });
     if (sealer) {
-      const added = outcomes.flatMap((o) => (o.ok && !o.result.replayed ? o.result.events : []));
-      const row = added.length > 0 ? sealer.seal.seal(added) : undefined;
+      const added: RecordedEvent[] = [];
+      const lines: (string | undefined)[] = [];
+      for (const o of outcomes)
+        if (o.ok && !o.result.replayed) {
+          added.push(...o.result.events);
+          lines.push(...(o.lines ?? new Array<undefined>(o.result.events.length)));
+        }
+      const row = added.length > 0 ? sealer.seal.seal(added, lines) : undefined;
       if (row) sealer.insert.run(row.treeSize, row.rootHash, row.issuedAt, row.note);
     }
     return outcomes;

@@ -10,7 +10,7 @@ import canonicalize from 'canonicalize';
 import fc from 'fast-check';
 import t, { type Test } from 'tap';
 import type { RecordedEvent } from '../../events/index.js';
-import { exportLine, leafHashOfEvent } from '../../src/log/leaf.js';
+import { canonicalJson, exportLine, exportLineOf, leafHashOfEvent } from '../../src/log/leaf.js';
 
 /** The reference leaf hash, straight from RFC 9162 §2.1.1 and the package. */
 const referenceLeafHash = (line: string) =>
@@ -138,6 +138,27 @@ t.test('our leaf serializer gives the bytes of the canonicalize package, or thro
   );
   t.pass('3000 events');
 });
+
+t.test(
+  'the line put together from canonical data and metadata (as the store writes them) is the same line',
+  async (t) => {
+    let assembled = 0;
+    fc.assert(
+      fc.property(event, (e) => {
+        const data = canonicalJson(e.data);
+        const metadata = canonicalJson(e.metadata);
+        if (data === undefined || metadata === undefined) return; // the store then writes plain JSON, and the log serializes
+        assembled++;
+        const ours = outcome(() => exportLineOf(e as RecordedEvent, data, metadata));
+        const whole = outcome(() => exportLine(e as RecordedEvent));
+        if (JSON.stringify(ours) !== JSON.stringify(whole))
+          throw new Error(`put together ${JSON.stringify(ours)}, serialized ${JSON.stringify(whole)}`);
+      }),
+      { numRuns: 3000 },
+    );
+    t.ok(assembled > 1000, `${assembled} of 3000 events put together from their parts`);
+  },
+);
 
 t.test('a well-formed event round-trips through JSON to the same line', async (t) => {
   fc.assert(
