@@ -17,16 +17,22 @@ async function catchUpByPages(
   after: number,
   head: number,
   onEvent: (event: StoredEvent) => void | Promise<void>,
+  prepare?: (page: readonly StoredEvent[]) => Promise<void>,
 ): Promise<number> {
   let position = after;
-  let next: Promise<StoredEvent[]> | undefined = readPage(position, NETWORK_PAGE);
+  // A page is prepared (the reads its fold will need, made at once) while the one before it folds.
+  const read = (from: number) =>
+    prepare
+      ? readPage(from, NETWORK_PAGE).then(async (page) => (await prepare(page), page))
+      : readPage(from, NETWORK_PAGE);
+  let next: Promise<StoredEvent[]> | undefined = read(position);
   try {
     while (next) {
       const page = await next;
       next = undefined;
       const last = page.at(-1)?.globalPosition;
       if (last === undefined) break;
-      if (last < head) next = readPage(last, NETWORK_PAGE);
+      if (last < head) next = read(last);
       for (const event of page) {
         if (event.globalPosition > head) return position; // the subscription delivers the rest, once
         const pending = onEvent(event);
@@ -43,7 +49,9 @@ async function catchUpByPages(
 
 /**
  * Folds the events after `after` up to `head` (inclusive), as `filter` has them read; resolves to
- * the last position read (`after` when the store has no lean reads).
+ * the last position read (`after` when the store has no lean reads). Over the network, `prepare`
+ * sees each page before it is folded, while the page before it folds: a fold that reads the
+ * store (a reversal's target) reads a page's worth at once there, not one round trip at a time.
  */
 export async function catchUp(
   store: EventStore,
@@ -51,10 +59,11 @@ export async function catchUp(
   head: number,
   onEvent: (event: StoredEvent) => void | Promise<void>,
   filter?: FoldReadFilter,
+  prepare?: (page: readonly StoredEvent[]) => Promise<void>,
 ): Promise<number> {
   if (!store.readForFold) {
     const readPage = store.readPageForFold?.bind(store);
-    return readPage ? catchUpByPages(readPage, after, head, onEvent) : after;
+    return readPage ? catchUpByPages(readPage, after, head, onEvent, prepare) : after;
   }
   let position = after;
   while (position < head) {

@@ -9,7 +9,7 @@
  */
 import type { StoreFault } from '../store/faults.js';
 import { followStore } from '../store/follow.js';
-import { instantParser, upcast, type StoredEvent } from '../../events/index.js';
+import { instantParser, upcast, type RecordedEvent, type StoredEvent } from '../../events/index.js';
 import { emptyCatalog, evolveCatalog, type Catalog } from '../../projections/catalog.js';
 import { applyDeltas, type Counters } from '../../events/counters.js';
 import {
@@ -102,6 +102,8 @@ export class Projector {
   private readonly indexOptions: TimeIndexOptions;
   /** While a worker thread folds the sums of these types (a long catch-up from zero on a store file). */
   private sumsAside: ReadonlySet<string> | undefined;
+  /** Reversals' targets read ahead for the pages of a catch-up over the network, by id (see readTargetsAhead). */
+  private readonly targetsAhead = new Map<string, RecordedEvent>();
   private shipments: ShipmentLookups;
   /** The fold's shipment lookup, made once: a closure per event costs a million allocations. */
   private readonly lookup: ShipmentLookup = (id) => this.shipments.get(id);
@@ -192,7 +194,18 @@ export class Projector {
     const file = this.store.file;
     const shared = this.state.position === 0 && file !== undefined && file !== ':memory:' && this.store.readForFold;
     if (!shared) {
-      await catchUp(this.store, this.state.position, head, (event) => this.apply(event));
+      try {
+        await catchUp(
+          this.store,
+          this.state.position,
+          head,
+          (event) => this.apply(event),
+          undefined,
+          (page) => this.readTargetsAhead(page),
+        );
+      } finally {
+        this.targetsAhead.clear();
+      }
       return;
     }
     this.sumsAside = SELF_CONTAINED_TYPES;
@@ -265,14 +278,38 @@ export class Projector {
     const recordedAt = this.recordedTime(recorded.recordedAt);
     if (recorded.stream === LEDGER_STREAM) {
       const event = upcast(recorded);
-      if (event.type === 'EntryReversed')
+      if (event.type === 'EntryReversed') {
+        const ahead = this.targetsAhead.get(event.data.eventId);
+        if (ahead) {
+          this.targetsAhead.delete(event.data.eventId);
+          this.fold({ ...event, target: upcast(ahead) }, recordedAt);
+          this.advance(recorded, recordedAt);
+          return;
+        }
         return resolveTarget(this.store, event).then((resolved) => {
           this.fold(resolved, recordedAt);
           this.advance(recorded, recordedAt);
         });
+      }
       this.fold(event, recordedAt);
     }
     this.advance(recorded, recordedAt);
+  }
+
+  /**
+   * The targets of a page's reversals, in one read of the store (its reads go out together), so
+   * folding the page does not wait a round trip per reversal. A target not found is read again
+   * when its reversal folds, as without this.
+   */
+  private async readTargetsAhead(page: readonly StoredEvent[]): Promise<void> {
+    const ids: string[] = [];
+    for (const stored of page) {
+      if (stored.stream !== LEDGER_STREAM || stored.type !== 'EntryReversed') continue;
+      const event = upcast(stored);
+      if (event.type === 'EntryReversed') ids.push(event.data.eventId);
+    }
+    if (ids.length === 0) return;
+    for (const target of await this.store.readByIds(ids)) this.targetsAhead.set(target.id, target);
   }
 
   private advance(recorded: StoredEvent, recordedAt: number): void {
