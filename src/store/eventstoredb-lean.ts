@@ -27,9 +27,10 @@ export interface LeanRecord {
   /** The commit position. */
   position: number;
   type: string;
-  contentType: string;
-  /** .NET ticks (100 ns since the Unix epoch), as the server sends them. */
-  created: string;
+  /** Content type application/json: the others are not the ledger's. */
+  isJson: boolean;
+  /** When the server recorded it, in whole milliseconds (its `created`, .NET ticks, rounded down as the client does). */
+  createdMs: number;
   data: Buffer;
   metadata: Buffer;
 }
@@ -155,71 +156,89 @@ function readRequest(from: number | 'start', count: number, filter: LeanFilter |
   return request;
 }
 
-// ---- Protocol buffers, decoded by hand: only the fields above, everything else skipped.
+// ---- Protocol buffers, decoded by hand: only the fields above, everything else skipped. One pass
+// over the bytes with a cursor, no objects but the record; the strings that repeat from record to
+// record (stream names, event types) are decoded once and shared.
 
-/** A cursor over one message's bytes. */
-class Wire {
-  at: number;
-  constructor(
-    readonly bytes: Buffer,
-    start: number,
-    readonly end: number,
-  ) {
-    this.at = start;
-  }
+let bytes: Buffer = Buffer.alloc(0);
+let at = 0;
 
-  varint(): number {
-    // Up to 2^53 exactly: positions, revisions and lengths never come near it.
-    let result = 0;
-    let shift = 1;
-    for (;;) {
-      const byte = this.bytes[this.at++]!;
-      result += (byte & 0x7f) * shift;
-      if (byte < 0x80) return result;
-      shift *= 128;
-    }
-  }
-
-  /** The [start, end) of a length-delimited field's value. */
-  span(): [number, number] {
-    const length = this.varint();
-    const start = this.at;
-    this.at += length;
-    return [start, this.at];
-  }
-
-  skip(wireType: number): void {
-    if (wireType === 0) this.varint();
-    else if (wireType === 1) this.at += 8;
-    else if (wireType === 2) this.span();
-    else if (wireType === 5) this.at += 4;
-    else throw new Error(`unexpected protobuf wire type ${wireType}`);
-  }
-
-  text([start, end]: [number, number]): string {
-    return this.bytes.toString('utf8', start, end);
+function varint(): number {
+  // Up to 2^53 exactly: positions, revisions and lengths never come near it.
+  let byte = bytes[at++]!;
+  if (byte < 0x80) return byte;
+  let result = byte & 0x7f;
+  let scale = 128;
+  for (;;) {
+    byte = bytes[at++]!;
+    result += (byte & 0x7f) * scale;
+    if (byte < 0x80) return result;
+    scale *= 128;
   }
 }
 
+function skip(wireType: number): void {
+  if (wireType === 0) varint();
+  else if (wireType === 1) at += 8;
+  else if (wireType === 2) {
+    const length = varint(); // read before `at` is: the length moves the cursor
+    at += length;
+  } else if (wireType === 5) at += 4;
+  else throw new Error(`unexpected protobuf wire type ${wireType}`);
+}
+
+/** Short strings that recur (stream names, event types), by their bytes. */
+const interned = new Map<number, { bytes: Buffer; text: string }[]>();
+const INTERNED_MAX = 4096;
+let internedCount = 0;
+
+function text(start: number, end: number, intern: boolean): string {
+  if (!intern || end - start > 64) return bytes.toString('utf8', start, end);
+  let hash = 0x811c9dc5 ^ (end - start);
+  for (let i = start; i < end; i++) hash = Math.imul(hash ^ bytes[i]!, 0x01000193);
+  const candidates = interned.get(hash);
+  if (candidates)
+    for (const candidate of candidates)
+      if (bytes.compare(candidate.bytes, 0, candidate.bytes.length, start, end) === 0) return candidate.text;
+  const value = bytes.toString('utf8', start, end);
+  // Bounded: a log of endless distinct names decodes them afresh rather than growing this.
+  if (internedCount < INTERNED_MAX) {
+    internedCount++;
+    const entry = { bytes: Buffer.from(bytes.subarray(start, end)), text: value };
+    if (candidates) candidates.push(entry);
+    else interned.set(hash, [entry]);
+  }
+  return value;
+}
+
+const TYPE = Buffer.from('type');
+const CONTENT_TYPE = Buffer.from('content-type');
+const CREATED = Buffer.from('created');
+const JSON_CONTENT = Buffer.from('application/json');
+
+const sameBytes = (constant: Buffer, start: number, end: number) =>
+  end - start === constant.length && bytes.compare(constant, 0, constant.length, start, end) === 0;
+
 /** A ReadResp's event, or undefined for any other content (confirmation, checkpoint, caught-up …). */
-export function decodeReadResp(bytes: Buffer): LeanRecord | undefined {
-  const resp = new Wire(bytes, 0, bytes.length);
-  while (resp.at < resp.end) {
-    const key = resp.varint();
+export function decodeReadResp(message: Buffer): LeanRecord | undefined {
+  bytes = message;
+  at = 0;
+  const end = message.length;
+  while (at < end) {
+    const key = varint();
     if (key !== ((1 << 3) | 2)) {
-      resp.skip(key & 7);
+      skip(key & 7);
       continue;
     }
-    const [start, end] = resp.span();
-    const readEvent = new Wire(bytes, start, end);
-    while (readEvent.at < readEvent.end) {
-      const inner = readEvent.varint();
+    const readEventEnd = varint() + at;
+    while (at < readEventEnd) {
+      const inner = varint();
       if (inner !== ((1 << 3) | 2)) {
-        readEvent.skip(inner & 7);
+        skip(inner & 7);
         continue;
       }
-      const [recordStart, recordEnd] = readEvent.span();
-      return decodeRecordedEvent(new Wire(bytes, recordStart, recordEnd));
+      const recordEnd = varint() + at;
+      return decodeRecordedEvent(recordEnd);
     }
   }
   return undefined;
@@ -227,85 +246,123 @@ export function decodeReadResp(bytes: Buffer): LeanRecord | undefined {
 
 const EMPTY = Buffer.alloc(0);
 
-function decodeRecordedEvent(wire: Wire): LeanRecord {
+function decodeRecordedEvent(end: number): LeanRecord {
   const record: LeanRecord = {
     id: '',
     stream: '',
     revision: 0,
     position: 0,
     type: '<no-event-type-provided>',
-    contentType: 'application/octet-stream',
-    created: '0',
+    isJson: false,
+    createdMs: 0,
     data: EMPTY,
     metadata: EMPTY,
   };
-  while (wire.at < wire.end) {
-    const key = wire.varint();
-    const field = key >>> 3;
-    switch (field) {
-      case 1:
-        record.id = decodeUuid(new Wire(wire.bytes, ...wire.span()));
+  while (at < end) {
+    const key = varint();
+    switch (key) {
+      case (1 << 3) | 2: {
+        const uuidEnd = varint() + at;
+        record.id = decodeUuid(uuidEnd);
+        at = uuidEnd;
         break;
-      case 2: {
-        const identifier = new Wire(wire.bytes, ...wire.span());
-        while (identifier.at < identifier.end) {
-          const k = identifier.varint();
-          if (k === ((3 << 3) | 2)) record.stream = identifier.text(identifier.span());
-          else identifier.skip(k & 7);
+      }
+      case (2 << 3) | 2: {
+        const identifierEnd = varint() + at;
+        while (at < identifierEnd) {
+          const k = varint();
+          if (k !== ((3 << 3) | 2)) {
+            skip(k & 7);
+            continue;
+          }
+          const nameEnd = varint() + at;
+          record.stream = text(at, nameEnd, true);
+          at = nameEnd;
         }
         break;
       }
-      case 3:
-        record.revision = wire.varint();
+      case (3 << 3) | 0:
+        record.revision = varint();
         break;
-      case 5:
-        record.position = wire.varint();
+      case (5 << 3) | 0:
+        record.position = varint();
         break;
-      case 6: {
-        const entry = new Wire(wire.bytes, ...wire.span());
-        let name = '';
-        let value = '';
-        while (entry.at < entry.end) {
-          const k = entry.varint();
-          if (k === ((1 << 3) | 2)) name = entry.text(entry.span());
-          else if (k === ((2 << 3) | 2)) value = entry.text(entry.span());
-          else entry.skip(k & 7);
-        }
-        if (name === 'type') record.type = value;
-        else if (name === 'content-type') record.contentType = value;
-        else if (name === 'created') record.created = value;
+      case (6 << 3) | 2:
+        decodeMetadataEntry(varint() + at, record);
+        break;
+      case (7 << 3) | 2: {
+        const length = varint();
+        record.metadata = bytes.subarray(at, at + length);
+        at += length;
         break;
       }
-      case 7:
-        record.metadata = wire.bytes.subarray(...wire.span());
+      case (8 << 3) | 2: {
+        const length = varint();
+        record.data = bytes.subarray(at, at + length);
+        at += length;
         break;
-      case 8:
-        record.data = wire.bytes.subarray(...wire.span());
-        break;
+      }
       default:
-        wire.skip(key & 7);
+        skip(key & 7);
     }
   }
   return record;
 }
 
-function decodeUuid(wire: Wire): string {
+/** One entry of the record's map<string, string>: the keys are compared as bytes, only a wanted value is decoded. */
+function decodeMetadataEntry(end: number, record: LeanRecord): void {
+  let keyStart = 0;
+  let keyEnd = 0;
+  let valueStart = 0;
+  let valueEnd = 0;
+  while (at < end) {
+    const k = varint();
+    if (k === ((1 << 3) | 2)) {
+      keyEnd = varint() + at;
+      keyStart = at;
+      at = keyEnd;
+    } else if (k === ((2 << 3) | 2)) {
+      valueEnd = varint() + at;
+      valueStart = at;
+      at = valueEnd;
+    } else skip(k & 7);
+  }
+  if (sameBytes(TYPE, keyStart, keyEnd)) record.type = text(valueStart, valueEnd, true);
+  else if (sameBytes(CONTENT_TYPE, keyStart, keyEnd)) record.isJson = sameBytes(JSON_CONTENT, valueStart, valueEnd);
+  else if (sameBytes(CREATED, keyStart, keyEnd)) record.createdMs = ticksToMs(valueStart, valueEnd);
+}
+
+/** .NET ticks (100 ns) in decimal digits to whole milliseconds, rounded down as the client does. */
+function ticksToMs(start: number, end: number): number {
+  let ms = 0;
+  for (let i = start; i < end - 4; i++) {
+    const digit = bytes[i]! - 48;
+    if (digit < 0 || digit > 9) return 0;
+    ms = ms * 10 + digit;
+  }
+  return ms;
+}
+
+function decodeUuid(end: number): string {
   let most = 0n;
   let least = 0n;
-  while (wire.at < wire.end) {
-    const key = wire.varint();
-    if (key === ((2 << 3) | 2)) return wire.text(wire.span());
+  while (at < end) {
+    const key = varint();
+    if (key === ((2 << 3) | 2)) {
+      const stringEnd = varint() + at;
+      return text(at, stringEnd, false);
+    }
     if (key !== ((1 << 3) | 2)) {
-      wire.skip(key & 7);
+      skip(key & 7);
       continue;
     }
     // Structured: two signed 64-bit halves (only when asked for; the adapter asks for strings).
-    const structured = new Wire(wire.bytes, ...wire.span());
-    while (structured.at < structured.end) {
-      const k = structured.varint();
-      if (k === ((1 << 3) | 0)) most = bigVarint(structured);
-      else if (k === ((2 << 3) | 0)) least = bigVarint(structured);
-      else structured.skip(k & 7);
+    const structuredEnd = varint() + at;
+    while (at < structuredEnd) {
+      const k = varint();
+      if (k === ((1 << 3) | 0)) most = bigVarint();
+      else if (k === ((2 << 3) | 0)) least = bigVarint();
+      else skip(k & 7);
     }
   }
   const hex =
@@ -313,20 +370,16 @@ function decodeUuid(wire: Wire): string {
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
 
-function bigVarint(wire: Wire): bigint {
+function bigVarint(): bigint {
   let result = 0n;
   let shift = 0n;
   for (;;) {
-    const byte = wire.bytes[wire.at++]!;
+    const byte = bytes[at++]!;
     result |= BigInt(byte & 0x7f) << shift;
     if (byte < 0x80) return result;
     shift += 7n;
   }
 }
 
-/** The record's `created` as an ISO instant, as the client makes it (whole milliseconds, rounded down). */
-export function createdIso(created: string): string {
-  // Ticks are 100 ns: dropping the last four digits is the client's BigInt division, without BigInt.
-  const ms = created.length > 4 ? Number(created.slice(0, -4)) : 0;
-  return new Date(Number.isFinite(ms) ? ms : 0).toISOString();
-}
+/** The record's `created` as an ISO instant, as the client makes it (whole milliseconds). */
+export const createdIso = (record: LeanRecord): string => new Date(record.createdMs).toISOString();

@@ -1289,14 +1289,13 @@ function parseMetadata(bytes: Buffer): Partial<StoredMetadata> {
   return parsed !== null && typeof parsed === 'object' ? (parsed as Partial<StoredMetadata>) : {};
 }
 
-const isLedgerRecord = (r: LeanRecord) =>
-  r.contentType === 'application/json' && !isSystem(r.type) && !isSystem(r.stream);
+const isLedgerRecord = (r: LeanRecord) => r.isJson && !isSystem(r.type) && !isSystem(r.stream);
 
 /** A ledger event from a lean record, exactly as fromEsdb makes it from the client's; undefined for system and foreign records. */
 function fromLean(r: LeanRecord): { event: RecordedEvent; appendId: string | undefined } | undefined {
   if (!isLedgerRecord(r)) return undefined;
   const { occurredAt, recordedBy, schemaVersion, appendId, eventId, ...metadata } = parseMetadata(r.metadata);
-  const recordedAt = createdIso(r.created);
+  const recordedAt = createdIso(r);
   return {
     event: {
       id: eventId ?? r.id,
@@ -1319,7 +1318,7 @@ function fromLean(r: LeanRecord): { event: RecordedEvent; appendId: string | und
 function storedFromLean(r: LeanRecord): StoredEvent | undefined {
   if (!isLedgerRecord(r)) return undefined;
   const { occurredAt, schemaVersion } = parseMetadata(r.metadata);
-  const recordedAt = createdIso(r.created);
+  const recordedAt = createdIso(r);
   return {
     type: r.type,
     stream: r.stream,
