@@ -64,11 +64,19 @@ interface GrpcStreamsClient {
   ): Readable & { cancel(): void };
 }
 
-/** A read in flight: its records as a stream, cancellable as the client's own reads are. */
-export interface LeanRead extends AsyncIterable<LeanRecord> {
+/**
+ * A read in flight. Its records go straight to a callback as the call delivers them: no stream
+ * or async iterator between the call and the caller, whose cost per record is the point here.
+ */
+export interface LeanRead {
+  /** Hands each record to `onRecord` as it arrives; resolves at the end of the call, rejects on its error. */
+  each(onRecord: (record: LeanRecord) => void): Promise<void>;
+  /** Ends the wait with this error (a deadline) and cancels the call. */
   destroy(error?: Error): void;
   cancel(): Promise<void>;
 }
+
+type Call = Readable & { cancel(): void };
 
 /**
  * Reads up to `count` records of $all forwards from `from` (inclusive, as the server reads), or
@@ -91,25 +99,39 @@ export function readAllLean(
       ...(internals.callArguments({}, { deadline: Infinity }) as [unknown, object]),
     ),
   );
-  const out = new Readable({ objectMode: true, read() {} });
-  let call: (Readable & { cancel(): void }) | undefined;
-  open().then(
-    (opened) => {
-      call = opened as Readable & { cancel(): void };
-      if (out.destroyed) return call.cancel();
-      opened.on('data', (record: LeanRecord | undefined) => {
-        if (record) out.push(record);
-      });
-      opened.on('end', () => out.push(null));
-      // A cancellation of our own is not an error; anything else, as the client's reads report it.
-      opened.on('error', (error: Error & { code?: number }) => {
-        if (error.code === 1 && out.destroyed) return;
-        out.destroy(convertToCommandError(error));
-      });
-    },
-    (error: Error) => out.destroy(error),
-  );
-  return Object.assign(out, {
+  let call: Call | undefined;
+  let stopped: Error | undefined;
+  let fail: ((error: Error) => void) | undefined;
+  const stop = (error: Error) => {
+    if (stopped) return;
+    stopped = error;
+    fail?.(error);
+    call?.cancel();
+  };
+  return {
+    each: (onRecord) =>
+      new Promise<void>((resolve, reject) => {
+        fail = reject;
+        if (stopped) return reject(stopped);
+        open().then((opened) => {
+          call = opened as Call;
+          if (stopped) return call.cancel();
+          opened.on('data', (record: LeanRecord | undefined) => {
+            if (!record || stopped) return;
+            try {
+              onRecord(record);
+            } catch (error) {
+              stop(error instanceof Error ? error : new Error(String(error)));
+            }
+          });
+          opened.on('end', () => {
+            if (!stopped) resolve();
+          });
+          // As the client's own reads report it (a cancellation of ours has been answered already).
+          opened.on('error', (error: Error) => stop(convertToCommandError(error)));
+        }, reject);
+      }),
+    destroy: (error) => stop(error ?? new Error('the read was ended')),
     cancel: () =>
       new Promise<void>((resolve) =>
         setImmediate(() => {
@@ -117,7 +139,7 @@ export function readAllLean(
           resolve();
         }),
       ),
-  }) as unknown as LeanRead;
+  };
 }
 
 function readRequest(from: number | 'start', count: number, filter: LeanFilter | undefined) {

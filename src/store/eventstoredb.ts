@@ -1065,7 +1065,10 @@ class CallTimeout extends Error {
  * failed channel, which the client then drops, and the second connects afresh.
  */
 /** A read call as drain needs it: the client's own reads and the lean ones. */
-type CancellableRead<E> = AsyncIterable<E> & { destroy(error?: Error): unknown; cancel(): Promise<void> };
+type CancellableRead<E> = (AsyncIterable<E> | { each(onItem: (item: E) => void): Promise<void> }) & {
+  destroy(error?: Error): unknown;
+  cancel(): Promise<void>;
+};
 
 async function drain<E>(open: () => CancellableRead<E>, budget: Budget, onItem: (item: E) => void): Promise<void> {
   let received = 0;
@@ -1101,7 +1104,8 @@ async function drainOnce<E>(read: CancellableRead<E>, ms: number, onItem: (item:
     read.cancel().catch(() => undefined);
   }, ms);
   try {
-    for await (const item of read) onItem(item);
+    if ('each' in read) await read.each(onItem);
+    else for await (const item of read) onItem(item);
   } finally {
     clearTimeout(timer);
   }
