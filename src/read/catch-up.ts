@@ -4,7 +4,8 @@
  * store without lean reads, comes through the subscription that follows.
  */
 import { setImmediate as nextTurn } from 'node:timers/promises';
-import type { StoredEvent } from '../../events/index.js';
+import { upcast, type RecordedEvent, type StoredEvent } from '../../events/index.js';
+import { LEDGER_STREAM } from '../ledger/book.js';
 import type { EventStore, FoldReadFilter } from '../store/port.js';
 
 /** Small pages: a page's events are garbage once folded, and young garbage is cheap to collect. */
@@ -80,4 +81,34 @@ export async function catchUp(
     await nextTurn();
   }
   return position;
+}
+
+/**
+ * Reversals' targets read ahead for the pages of a catch-up over the network (`prepare` of
+ * catchUp): a page's targets in one readByIds, whose reads go out together, while the page
+ * before it folds, so the fold does not wait a round trip per reversal. A target not found is
+ * read again when its reversal folds, as without this.
+ */
+export class TargetsAhead {
+  private readonly byId = new Map<string, RecordedEvent>();
+
+  constructor(private readonly store: EventStore) {}
+
+  readonly prepare = async (page: readonly StoredEvent[]): Promise<void> => {
+    const ids: string[] = [];
+    for (const stored of page) {
+      if (stored.stream !== LEDGER_STREAM || stored.type !== 'EntryReversed') continue;
+      const event = upcast(stored);
+      if (event.type === 'EntryReversed') ids.push(event.data.eventId);
+    }
+    if (ids.length === 0) return;
+    for (const target of await this.store.readByIds(ids)) this.byId.set(target.id, target);
+  };
+
+  /** The target read ahead for a reversal, handed out once. */
+  take(id: string): RecordedEvent | undefined {
+    const target = this.byId.get(id);
+    if (target) this.byId.delete(id);
+    return target;
+  }
 }

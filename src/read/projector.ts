@@ -9,7 +9,7 @@
  */
 import type { StoreFault } from '../store/faults.js';
 import { followStore } from '../store/follow.js';
-import { instantParser, upcast, type RecordedEvent, type StoredEvent } from '../../events/index.js';
+import { instantParser, upcast, type StoredEvent } from '../../events/index.js';
 import { emptyCatalog, evolveCatalog, type Catalog } from '../../projections/catalog.js';
 import { applyDeltas, type Counters } from '../../events/counters.js';
 import {
@@ -34,7 +34,7 @@ import { LEDGER_STREAM } from '../ledger/book.js';
 import type { FoldEvent, ShipmentLookup } from '../../events/postings.js';
 import { resolveTarget } from '../ledger/writer.js';
 import type { EventStore, Subscription } from '../store/port.js';
-import { catchUp } from './catch-up.js';
+import { catchUp, TargetsAhead } from './catch-up.js';
 import { RecordingTimes, type RecordingTimesExport } from './recording-times.js';
 import { foldSumsAside, MAIN_READS, SELF_CONTAINED_TYPES } from './split-fold.js';
 import { occurredOf, sumDeltas, SUMS, type SumName } from './sums.js';
@@ -102,8 +102,8 @@ export class Projector {
   private readonly indexOptions: TimeIndexOptions;
   /** While a worker thread folds the sums of these types (a long catch-up from zero on a store file). */
   private sumsAside: ReadonlySet<string> | undefined;
-  /** Reversals' targets read ahead for the pages of a catch-up over the network, by id (see readTargetsAhead). */
-  private readonly targetsAhead = new Map<string, RecordedEvent>();
+  /** Reversals' targets read ahead for the pages of a catch-up over the network. */
+  private targetsAhead: TargetsAhead | undefined;
   private shipments: ShipmentLookups;
   /** The fold's shipment lookup, made once: a closure per event costs a million allocations. */
   private readonly lookup: ShipmentLookup = (id) => this.shipments.get(id);
@@ -194,17 +194,11 @@ export class Projector {
     const file = this.store.file;
     const shared = this.state.position === 0 && file !== undefined && file !== ':memory:' && this.store.readForFold;
     if (!shared) {
+      const ahead = (this.targetsAhead = new TargetsAhead(this.store));
       try {
-        await catchUp(
-          this.store,
-          this.state.position,
-          head,
-          (event) => this.apply(event),
-          undefined,
-          (page) => this.readTargetsAhead(page),
-        );
+        await catchUp(this.store, this.state.position, head, (event) => this.apply(event), undefined, ahead.prepare);
       } finally {
-        this.targetsAhead.clear();
+        this.targetsAhead = undefined;
       }
       return;
     }
@@ -279,9 +273,8 @@ export class Projector {
     if (recorded.stream === LEDGER_STREAM) {
       const event = upcast(recorded);
       if (event.type === 'EntryReversed') {
-        const ahead = this.targetsAhead.get(event.data.eventId);
+        const ahead = this.targetsAhead?.take(event.data.eventId);
         if (ahead) {
-          this.targetsAhead.delete(event.data.eventId);
           this.fold({ ...event, target: upcast(ahead) }, recordedAt);
           this.advance(recorded, recordedAt);
           return;
@@ -294,22 +287,6 @@ export class Projector {
       this.fold(event, recordedAt);
     }
     this.advance(recorded, recordedAt);
-  }
-
-  /**
-   * The targets of a page's reversals, in one read of the store (its reads go out together), so
-   * folding the page does not wait a round trip per reversal. A target not found is read again
-   * when its reversal folds, as without this.
-   */
-  private async readTargetsAhead(page: readonly StoredEvent[]): Promise<void> {
-    const ids: string[] = [];
-    for (const stored of page) {
-      if (stored.stream !== LEDGER_STREAM || stored.type !== 'EntryReversed') continue;
-      const event = upcast(stored);
-      if (event.type === 'EntryReversed') ids.push(event.data.eventId);
-    }
-    if (ids.length === 0) return;
-    for (const target of await this.store.readByIds(ids)) this.targetsAhead.set(target.id, target);
   }
 
   private advance(recorded: StoredEvent, recordedAt: number): void {

@@ -11,6 +11,7 @@ import { randomUUID } from 'node:crypto';
 import t from 'tap';
 import { syntheticHistory } from '../../seeds/synthetic.js';
 import { toProposal } from '../../src/http/routes/events.js';
+import { LedgerWriter } from '../../src/ledger/writer.js';
 import { saveCheckpoint } from '../../src/read/checkpoint.js';
 import { Projector, SUMS } from '../../src/read/projector.js';
 import { StartupError } from '../../src/store/data-dir.js';
@@ -250,6 +251,32 @@ t.test(
       t.equal(view(projector, Date.parse('2025-06-01'), knownAt), view(reference, Date.parse('2025-06-01'), knownAt));
     }
     t.same(projector.state.catalog, reference.state.catalog, 'the same catalogue');
+
+    // The writer's book at a first start: the same pages, then its subscription from the last position.
+    const writer = new LedgerWriter(store, { timeoutMs: 10_000 });
+    t.teardown(() => writer.close());
+    double.resetCounts();
+    await writer.start();
+    const booked = double.resetCounts();
+    t.ok(
+      booked.reads <= 1 + pages + 1 + reversals &&
+        booked.recordsRead <= history.length + reversals + 100 + booked.reads &&
+        booked.recordsPushed <= 50,
+      `the book read ${booked.recordsRead} records in ${booked.reads} reads, and ${booked.recordsPushed} through its subscription`,
+    );
+    // Against a writer that can only follow the subscription (the store without paged reads).
+    const subscriptionOnly = new Proxy(store, {
+      get(target, key) {
+        if (key === 'readPageForFold') return undefined;
+        const value: unknown = Reflect.get(target, key, target);
+        return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+      },
+    });
+    const followed = new LedgerWriter(subscriptionOnly, { timeoutMs: 10_000 });
+    t.teardown(() => followed.close());
+    await followed.start();
+    t.ok(double.counts.recordsPushed >= history.length, 'that one folded through the subscription');
+    t.same(writer.book, followed.book, 'the book folded from pages equals the book folded through the subscription');
   },
 );
 
