@@ -7,7 +7,11 @@
  * each response is decoded straight from the wire bytes into what a fold or the index needs: the
  * data and metadata stay bytes until the caller parses the part it reads.
  *
- * Wire format: event_store.client.streams.ReadResp (streams.proto in the client's `protos/`):
+ * It leans on two of the client's internals (GRPCStreamCreator, callArguments): a client upgrade
+ * that changes them fails the contract suite, whose readAll comes through here.
+ *
+ * Wire format: event_store.client.streams.ReadResp (field numbers as in the client's generated
+ * `generated/streams_pb.js`):
  * ReadResp.event = 1 → ReadEvent.event = 1 → RecordedEvent { id = 1 (UUID: structured = 1 |
  * string = 2), stream_identifier = 2 (stream_name = 3), stream_revision = 3, prepare_position = 4,
  * commit_position = 5, metadata = 6 (map<string, string>: type, content-type, created), custom_metadata = 7,
