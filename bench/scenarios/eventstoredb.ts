@@ -309,7 +309,8 @@ export const eventstoredb: Scenario = {
           ctx,
           {
             engine: batchAppend ? 'eventstoredb' : 'eventstoredb-append',
-            open: () => openEventStoreDbStore({ connectionString }),
+            // As the service opens it: the ledger's stream indexed, and what a long catch-up reads.
+            open: () => openEventStoreDbStore({ connectionString, indexStreams: [STREAM] }),
             batchesOnly: !batchAppend,
           },
           events,

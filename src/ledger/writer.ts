@@ -9,9 +9,10 @@
  * another writer got there first, the tentative folds are undone, the book
  * catches up, and the group is decided again.
  */
-import type { FoldableEvent, RecordedEvent } from '../../events/index.js';
+import type { FoldableEvent, RecordedEvent, StoredEvent } from '../../events/index.js';
 import { upcast } from '../../events/index.js';
 import { isStoreFault, StoreFault, type FaultName } from '../store/faults.js';
+import { catchUp, TargetsAhead } from '../read/catch-up.js';
 import { followStore } from '../store/follow.js';
 import {
   contentKey,
@@ -143,6 +144,7 @@ export class LedgerWriter {
 
   /** Folds the stored history into the book, then follows appends made by other writers. */
   async start(): Promise<void> {
+    await this.catchUpInPages();
     await new Promise<void>((caughtUp, failed) => {
       this.subscription = followStore(this.store, this.book.position, {
         onEvent: (event) => {
@@ -163,6 +165,28 @@ export class LedgerWriter {
         },
       });
     });
+  }
+
+  /**
+   * Behind on a store over the network (a first start on EventStoreDB): the book folds the log
+   * in the pages the projector's catch-up reads (filtered, decoded lean, reversals' targets read
+   * ahead), then the subscription takes over from the last position. An embedded store is
+   * followed through its subscription alone.
+   */
+  private async catchUpInPages(): Promise<void> {
+    if (this.store.readForFold || !this.store.readPageForFold) return;
+    const head = await this.store.headPosition();
+    if (head <= this.book.position) return;
+    const ahead = new TargetsAhead(this.store);
+    const foldStored = (stored: StoredEvent): void | Promise<void> => {
+      if (stored.stream !== LEDGER_STREAM) return;
+      const event = upcast(stored);
+      if (event.type !== 'EntryReversed') return this.fold(event);
+      const target = ahead.take(event.data.eventId);
+      if (target) return this.fold({ ...event, target: upcast(target) });
+      return resolveTarget(this.store, event).then((foldable) => this.fold(foldable));
+    };
+    await catchUp(this.store, this.book.position, head, foldStored, undefined, ahead.prepare);
   }
 
   /** While a group's decisions are folded in tentatively, others' events wait their turn. */

@@ -4,7 +4,8 @@
  * store without lean reads, comes through the subscription that follows.
  */
 import { setImmediate as nextTurn } from 'node:timers/promises';
-import type { StoredEvent } from '../../events/index.js';
+import { upcast, type RecordedEvent, type StoredEvent } from '../../events/index.js';
+import { LEDGER_STREAM } from '../ledger/book.js';
 import type { EventStore, FoldReadFilter } from '../store/port.js';
 
 /** Small pages: a page's events are garbage once folded, and young garbage is cheap to collect. */
@@ -17,16 +18,22 @@ async function catchUpByPages(
   after: number,
   head: number,
   onEvent: (event: StoredEvent) => void | Promise<void>,
+  prepare?: (page: readonly StoredEvent[]) => Promise<void>,
 ): Promise<number> {
   let position = after;
-  let next: Promise<StoredEvent[]> | undefined = readPage(position, NETWORK_PAGE);
+  // A page is prepared (the reads its fold will need, made at once) while the one before it folds.
+  const read = (from: number) =>
+    prepare
+      ? readPage(from, NETWORK_PAGE).then(async (page) => (await prepare(page), page))
+      : readPage(from, NETWORK_PAGE);
+  let next: Promise<StoredEvent[]> | undefined = read(position);
   try {
     while (next) {
       const page = await next;
       next = undefined;
       const last = page.at(-1)?.globalPosition;
       if (last === undefined) break;
-      if (last < head) next = readPage(last, NETWORK_PAGE);
+      if (last < head) next = read(last);
       for (const event of page) {
         if (event.globalPosition > head) return position; // the subscription delivers the rest, once
         const pending = onEvent(event);
@@ -43,7 +50,9 @@ async function catchUpByPages(
 
 /**
  * Folds the events after `after` up to `head` (inclusive), as `filter` has them read; resolves to
- * the last position read (`after` when the store has no lean reads).
+ * the last position read (`after` when the store has no lean reads). Over the network, `prepare`
+ * sees each page before it is folded, while the page before it folds: a fold that reads the
+ * store (a reversal's target) reads a page's worth at once there, not one round trip at a time.
  */
 export async function catchUp(
   store: EventStore,
@@ -51,10 +60,11 @@ export async function catchUp(
   head: number,
   onEvent: (event: StoredEvent) => void | Promise<void>,
   filter?: FoldReadFilter,
+  prepare?: (page: readonly StoredEvent[]) => Promise<void>,
 ): Promise<number> {
   if (!store.readForFold) {
     const readPage = store.readPageForFold?.bind(store);
-    return readPage ? catchUpByPages(readPage, after, head, onEvent) : after;
+    return readPage ? catchUpByPages(readPage, after, head, onEvent, prepare) : after;
   }
   let position = after;
   while (position < head) {
@@ -71,4 +81,34 @@ export async function catchUp(
     await nextTurn();
   }
   return position;
+}
+
+/**
+ * Reversals' targets read ahead for the pages of a catch-up over the network (`prepare` of
+ * catchUp): a page's targets in one readByIds, whose reads go out together, while the page
+ * before it folds, so the fold does not wait a round trip per reversal. A target not found is
+ * read again when its reversal folds, as without this.
+ */
+export class TargetsAhead {
+  private readonly byId = new Map<string, RecordedEvent>();
+
+  constructor(private readonly store: EventStore) {}
+
+  readonly prepare = async (page: readonly StoredEvent[]): Promise<void> => {
+    const ids: string[] = [];
+    for (const stored of page) {
+      if (stored.stream !== LEDGER_STREAM || stored.type !== 'EntryReversed') continue;
+      const event = upcast(stored);
+      if (event.type === 'EntryReversed') ids.push(event.data.eventId);
+    }
+    if (ids.length === 0) return;
+    for (const target of await this.store.readByIds(ids)) this.byId.set(target.id, target);
+  };
+
+  /** The target read ahead for a reversal, handed out once. */
+  take(id: string): RecordedEvent | undefined {
+    const target = this.byId.get(id);
+    if (target) this.byId.delete(id);
+    return target;
+  }
 }

@@ -34,7 +34,7 @@ import { LEDGER_STREAM } from '../ledger/book.js';
 import type { FoldEvent, ShipmentLookup } from '../../events/postings.js';
 import { resolveTarget } from '../ledger/writer.js';
 import type { EventStore, Subscription } from '../store/port.js';
-import { catchUp } from './catch-up.js';
+import { catchUp, TargetsAhead } from './catch-up.js';
 import { RecordingTimes, type RecordingTimesExport } from './recording-times.js';
 import { foldSumsAside, MAIN_READS, SELF_CONTAINED_TYPES } from './split-fold.js';
 import { occurredOf, sumDeltas, SUMS, type SumName } from './sums.js';
@@ -102,6 +102,8 @@ export class Projector {
   private readonly indexOptions: TimeIndexOptions;
   /** While a worker thread folds the sums of these types (a long catch-up from zero on a store file). */
   private sumsAside: ReadonlySet<string> | undefined;
+  /** Reversals' targets read ahead for the pages of a catch-up over the network. */
+  private targetsAhead: TargetsAhead | undefined;
   private shipments: ShipmentLookups;
   /** The fold's shipment lookup, made once: a closure per event costs a million allocations. */
   private readonly lookup: ShipmentLookup = (id) => this.shipments.get(id);
@@ -192,7 +194,12 @@ export class Projector {
     const file = this.store.file;
     const shared = this.state.position === 0 && file !== undefined && file !== ':memory:' && this.store.readForFold;
     if (!shared) {
-      await catchUp(this.store, this.state.position, head, (event) => this.apply(event));
+      const ahead = (this.targetsAhead = new TargetsAhead(this.store));
+      try {
+        await catchUp(this.store, this.state.position, head, (event) => this.apply(event), undefined, ahead.prepare);
+      } finally {
+        this.targetsAhead = undefined;
+      }
       return;
     }
     this.sumsAside = SELF_CONTAINED_TYPES;
@@ -265,11 +272,18 @@ export class Projector {
     const recordedAt = this.recordedTime(recorded.recordedAt);
     if (recorded.stream === LEDGER_STREAM) {
       const event = upcast(recorded);
-      if (event.type === 'EntryReversed')
+      if (event.type === 'EntryReversed') {
+        const ahead = this.targetsAhead?.take(event.data.eventId);
+        if (ahead) {
+          this.fold({ ...event, target: upcast(ahead) }, recordedAt);
+          this.advance(recorded, recordedAt);
+          return;
+        }
         return resolveTarget(this.store, event).then((resolved) => {
           this.fold(resolved, recordedAt);
           this.advance(recorded, recordedAt);
         });
+      }
       this.fold(event, recordedAt);
     }
     this.advance(recorded, recordedAt);

@@ -75,6 +75,7 @@ import type { EventMetadata, RecordedEvent, StoredEvent } from '../../events/ind
 import { loadCheckpoint, saveCheckpoint } from '../read/checkpoint.js';
 import { StartupError } from './data-dir.js';
 import { StoreFault, isStoreFault, within } from './faults.js';
+import { createdIso, readAllLean, type LeanFilter, type LeanRecord } from './eventstoredb-lean.js';
 import { IdIndex, type IdIndexExport } from './id-index.js';
 import {
   IdempotencyConflictError,
@@ -526,45 +527,82 @@ class EventStoreDbAdapter implements EventStoreDbStore {
       this.scanAll(
         options.after ?? 0,
         options.limit ?? Number.POSITIVE_INFINITY,
-        (e) => void out.push(e),
+        NON_SYSTEM,
+        (record) => {
+          const converted = fromLean(record);
+          if (!converted) return false;
+          out.push(converted.event);
+          return true;
+        },
         this.perCall,
       ),
     );
     return out;
   }
 
-  /** One page of a long catch-up (see the port): the events after `after`, system records left out. */
+  /**
+   * One page of a long catch-up (see the port): the events after `after`, system records left
+   * out, and with `indexStreams` only those streams' (the others hold nothing a ledger fold
+   * reads), filtered by the server. Decoded lean: a StoredEvent straight from the wire bytes.
+   */
   async readPageForFold(after: number, limit: number): Promise<StoredEvent[]> {
     const out: StoredEvent[] = [];
-    await readFault(() => this.scanAll(after, limit, (e) => void out.push(e), this.perCall));
+    await readFault(() =>
+      this.scanAll(
+        after,
+        limit,
+        this.foldFilter,
+        (record) => {
+          const event = storedFromLean(record);
+          if (!event) return false;
+          out.push(event);
+          return true;
+        },
+        this.perCall,
+        // One call for the page: the record at `after` comes first (reads from a position include it).
+        limit + 1,
+      ),
+    );
     return out;
   }
 
-  /** Reads $all forwards after `after` (exclusive), ledger events only, in pages, each page within the budget. */
+  /** What the index reads, and a long catch-up: the indexed streams, or all but the server's own. */
+  private get foldFilter(): LeanFilter {
+    return this.indexStreams
+      ? { on: 'stream', regex: `^(${[...this.indexStreams].map(escapeRegex).join('|')})$` }
+      : NON_SYSTEM;
+  }
+
+  /**
+   * Reads $all forwards after `after` (exclusive), in pages, each page within the budget, with a
+   * filter the server applies; `onRecord` answers whether it took the record (counted in `limit`).
+   * Returns the last position read.
+   */
   private async scanAll(
     after: number,
     limit: number,
-    onEvent: (event: RecordedEvent) => void,
+    filter: LeanFilter,
+    onRecord: (record: LeanRecord) => boolean,
     budget: Budget,
+    pageSize = this.pageSize,
   ): Promise<number> {
     let seen = after;
     let taken = 0;
     while (taken < limit) {
-      const from: Position | typeof START = seen > 0 ? { commit: BigInt(seen), prepare: BigInt(seen) } : START;
+      const from = seen > 0 ? seen : 'start';
       let inPage = 0;
       // A small limit (the first event, for a checkpoint's check) reads a small page, not a large one.
-      const count = Math.min(this.pageSize, limit - taken + 32);
-      const page = () => this.client.readAll({ fromPosition: from, maxCount: count });
-      await drain(page, budget, (resolved) => {
-        inPage++;
-        const position = positionOf(resolved);
-        if (position === undefined || position <= seen) return; // Reads from a position include it.
-        seen = position;
-        const converted = fromEsdb(resolved);
-        if (!converted || taken >= limit) return;
-        taken++;
-        onEvent(converted.event);
-      });
+      const count = Math.min(pageSize, limit - taken + 32);
+      await drain(
+        () => readAllLean(this.client, from, count, filter),
+        budget,
+        (record) => {
+          inPage++;
+          if (record.position <= seen) return; // Reads from a position include it.
+          seen = record.position;
+          if (taken < limit && onRecord(record)) taken++;
+        },
+      );
       if (inPage < count) break;
     }
     return seen;
@@ -730,19 +768,40 @@ class EventStoreDbAdapter implements EventStoreDbStore {
     await this.client.dispose().catch(() => undefined);
   }
 
-  /** Brings the id index up to the server's head by reading $all from where it stands. */
+  /**
+   * Brings the id index up to the server's head by reading $all from where it stands, filtered
+   * by the server to the indexed streams. Only the id is decoded, unless an append waits for its
+   * own events (after a wrong expected revision): then they are read whole.
+   */
   private async catchUpIndex(budget: Budget): Promise<void> {
-    const seen = await this.scanAll(this.indexedUpTo, Number.POSITIVE_INFINITY, (e) => this.indexEvent(e), budget);
+    const seen = await this.scanAll(
+      this.indexedUpTo,
+      Number.POSITIVE_INFINITY,
+      this.foldFilter,
+      (record) => {
+        if (this.ownEventWaiters.size > 0) {
+          const converted = fromLean(record);
+          if (converted) this.indexEvent(converted.event, converted.appendId);
+        } else {
+          const id = ledgerIdOf(record);
+          if (id !== undefined) this.indexed(id, record.stream, record.revision, record.position);
+        }
+        return true;
+      },
+      budget,
+    );
     this.indexedUpTo = Math.max(this.indexedUpTo, seen);
   }
 
   private indexEvent(event: RecordedEvent, appendId?: string): void {
-    const position = event.globalPosition;
-    if (this.indexes(event.stream)) {
-      this.index.add(event.id, position);
-      if ((this.revisions.get(event.stream) ?? -1) < event.streamRevision)
-        this.revisions.set(event.stream, event.streamRevision);
-      for (const waiter of this.ownEventWaiters) waiter.offer({ event, appendId });
+    this.indexed(event.id, event.stream, event.streamRevision, event.globalPosition);
+    if (this.indexes(event.stream)) for (const waiter of this.ownEventWaiters) waiter.offer({ event, appendId });
+  }
+
+  private indexed(id: string, stream: string, revision: number, position: number): void {
+    if (this.indexes(stream)) {
+      this.index.add(id, position);
+      if ((this.revisions.get(stream) ?? -1) < revision) this.revisions.set(stream, revision);
     }
     if (position > this.indexedUpTo) this.indexedUpTo = position;
     if (position > this.lastEventSeen) this.lastEventSeen = position;
@@ -1005,7 +1064,13 @@ class CallTimeout extends Error {
  * once more: after an outage the first call often meets the client's old,
  * failed channel, which the client then drops, and the second connects afresh.
  */
-async function drain<E>(open: () => StreamingRead<E>, budget: Budget, onItem: (item: E) => void): Promise<void> {
+/** A read call as drain needs it: the client's own reads and the lean ones. */
+type CancellableRead<E> = (AsyncIterable<E> | { each(onItem: (item: E) => void): Promise<void> }) & {
+  destroy(error?: Error): unknown;
+  cancel(): Promise<void>;
+};
+
+async function drain<E>(open: () => CancellableRead<E>, budget: Budget, onItem: (item: E) => void): Promise<void> {
   let received = 0;
   try {
     await drainOnce(open(), budget(), (item) => {
@@ -1033,13 +1098,14 @@ async function onceMoreIfUnconnected<T>(call: () => Promise<T>): Promise<T> {
 /** Lets the client drop its failed channel (it does so asynchronously) before a call is made again. */
 const channelReset = () => new Promise((resolve) => setTimeout(resolve, 10));
 
-async function drainOnce<E>(read: StreamingRead<E>, ms: number, onItem: (item: E) => void): Promise<void> {
+async function drainOnce<E>(read: CancellableRead<E>, ms: number, onItem: (item: E) => void): Promise<void> {
   const timer = setTimeout(() => {
     read.destroy(new CallTimeout(ms));
     read.cancel().catch(() => undefined);
   }, ms);
   try {
-    for await (const item of read as AsyncIterable<E>) onItem(item);
+    if ('each' in read) await read.each(onItem);
+    else for await (const item of read) onItem(item);
   } finally {
     clearTimeout(timer);
   }
@@ -1205,4 +1271,74 @@ function fromEsdb(resolved: ResolvedEvent): { event: RecordedEvent; appendId: st
     },
     appendId,
   };
+}
+
+/** Everything but the server's own records, as the client's excludeSystemEvents() asks for it. */
+const NON_SYSTEM: LeanFilter = { on: 'eventType', regex: '^[^$].*' };
+
+/** JSON as the client parses it: malformed JSON stays the text it was. */
+function parseJson(bytes: Buffer): unknown {
+  const text = bytes.toString('utf8');
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return text;
+  }
+}
+
+/** The metadata a ledger event carries; empty or malformed: none. */
+function parseMetadata(bytes: Buffer): Partial<StoredMetadata> {
+  if (bytes.length === 0) return {};
+  const parsed = parseJson(bytes);
+  return parsed !== null && typeof parsed === 'object' ? (parsed as Partial<StoredMetadata>) : {};
+}
+
+const isLedgerRecord = (r: LeanRecord) => r.isJson && !isSystem(r.type) && !isSystem(r.stream);
+
+/** A ledger event from a lean record, exactly as fromEsdb makes it from the client's; undefined for system and foreign records. */
+function fromLean(r: LeanRecord): { event: RecordedEvent; appendId: string | undefined } | undefined {
+  if (!isLedgerRecord(r)) return undefined;
+  const { occurredAt, recordedBy, schemaVersion, appendId, eventId, ...metadata } = parseMetadata(r.metadata);
+  const recordedAt = createdIso(r);
+  return {
+    event: {
+      id: eventId ?? r.id,
+      type: r.type,
+      stream: r.stream,
+      streamRevision: r.revision,
+      globalPosition: r.position,
+      occurredAt: occurredAt ?? recordedAt,
+      recordedAt,
+      recordedBy: recordedBy ?? '',
+      schemaVersion: schemaVersion ?? 1,
+      data: parseJson(r.data),
+      metadata: metadata as EventMetadata,
+    },
+    appendId,
+  };
+}
+
+/** What a fold reads of a lean record (see StoredEvent): no id, recorder or other metadata. */
+function storedFromLean(r: LeanRecord): StoredEvent | undefined {
+  if (!isLedgerRecord(r)) return undefined;
+  const { occurredAt, schemaVersion } = parseMetadata(r.metadata);
+  const recordedAt = createdIso(r);
+  return {
+    type: r.type,
+    stream: r.stream,
+    streamRevision: r.revision,
+    globalPosition: r.position,
+    occurredAt: occurredAt ?? recordedAt,
+    recordedAt,
+    schemaVersion: schemaVersion ?? 1,
+    data: parseJson(r.data),
+  };
+}
+
+/** The port's id of a ledger record: its own, or the one kept in the metadata when it was no UUID. */
+function ledgerIdOf(r: LeanRecord): string | undefined {
+  if (!isLedgerRecord(r)) return undefined;
+  // Most ids are UUIDs and carry no eventId: the metadata is parsed only when it names one.
+  if (!r.metadata.includes('"eventId"')) return r.id;
+  return parseMetadata(r.metadata).eventId ?? r.id;
 }

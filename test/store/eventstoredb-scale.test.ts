@@ -1,15 +1,19 @@
 /**
  * The EventStoreDB adapter at scale, on the protocol double, counted in the double's own calls:
- * a restart with a saved id index on a long $all reads only the tail; an append whose ids the
- * index rules out is one round trip; the server version and `throwOnAppendFailure=false` are
- * guarded.
+ * a restart with a saved id index on a long $all reads only the tail; a first catch-up reads the
+ * ledger's records once per reader, in pages the server filters; an append whose ids the index
+ * rules out is one round trip; the server version and `throwOnAppendFailure=false` are guarded.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import t from 'tap';
+import { syntheticHistory } from '../../seeds/synthetic.js';
+import { toProposal } from '../../src/http/routes/events.js';
+import { LedgerWriter } from '../../src/ledger/writer.js';
 import { saveCheckpoint } from '../../src/read/checkpoint.js';
+import { Projector, SUMS } from '../../src/read/projector.js';
 import { StartupError } from '../../src/store/data-dir.js';
 import {
   ID_INDEX_CHECKPOINT,
@@ -180,6 +184,101 @@ t.test('the adapter saves its index at a stop and takes it up at the next open',
   t.equal(elsewhere.idIndexStats.ids, 3, 'the index is built from that store');
   await elsewhere.close();
 });
+
+t.test(
+  'a first catch-up reads the ledger once, in large pages the server filters, reversal targets ahead',
+  async (t) => {
+    const double = await startEventStoreDbDouble();
+    t.teardown(() => double.close());
+    const history = [...syntheticHistory(9000, { seed: 5 })].map((e) => ({ ...toProposal(e), recordedBy: 'test' }));
+    const reversals = history.filter((e) => e.type === 'EntryReversed').length;
+    t.ok(reversals > 20, `the history holds ${reversals} reversals, each with a target to read`);
+    let foreign = 0;
+    for (let i = 0; i < history.length; i += 1000) {
+      preload(double, LEDGER, history.slice(i, i + 1000));
+      // Other traffic on the same server between the ledger's writes: another application's stream, the server's own records.
+      preload(double, 'orders-1', events(50));
+      double.log.writeSystemEvent();
+      foreign += 51;
+    }
+
+    double.resetCounts();
+    const store = await openEventStoreDbStore({
+      connectionString: double.connectionString,
+      indexStreams: [LEDGER],
+      ...fast,
+    });
+    t.teardown(() => store.close());
+    const opened = double.resetCounts();
+    // A read from a position includes the record there: each read after the first repeats one.
+    t.ok(
+      opened.recordsRead >= history.length && opened.recordsRead <= history.length + opened.reads,
+      `the open's index read returned ${opened.recordsRead} records: the ledger's ${history.length}, none of the ${foreign} others`,
+    );
+    t.ok(opened.reads <= history.length / 1000 + 1, `in ${opened.reads} reads of up to 1,000`);
+    t.equal(store.idIndexStats.ids, history.length, 'every ledger id indexed');
+
+    const projector = new Projector(store);
+    t.teardown(() => projector.close());
+    await projector.start();
+    const folded = double.resetCounts();
+    const pages = Math.ceil(history.length / 4000);
+    // The head (one backwards read of 100), the pages (one call each, and one that finds the end),
+    // one read per reversal's target: nothing else, and no record of another stream.
+    t.ok(folded.reads <= 1 + pages + 1 + reversals, `in ${folded.reads} reads (${pages} pages of 4,000)`);
+    t.ok(
+      folded.recordsRead >= history.length + reversals &&
+        folded.recordsRead <= history.length + reversals + 100 + folded.reads,
+      `the catch-up read ${folded.recordsRead} records: the ledger's ${history.length} once, ${reversals} targets, ` +
+        `the head, none of the ${foreign} others`,
+    );
+    t.ok(folded.recordsPushed <= 50, 'the subscription takes over after the last page: only what followed it');
+    t.equal(projector.state.position, await store.headPosition(), 'caught up to the head');
+
+    // What the pages folded equals the fold through the subscription alone, event by event.
+    const reference = new Projector(store, { bulkCatchUp: Number.POSITIVE_INFINITY });
+    t.teardown(() => reference.close());
+    await reference.start();
+    t.ok(double.counts.recordsPushed >= history.length, 'the reference folded through the subscription');
+    const view = (p: Projector, asOf?: number, knownAt?: number) => {
+      const slice = p.slice(asOf, knownAt);
+      return JSON.stringify({ position: slice.position, sums: SUMS.map((name) => p.sum(name, slice)) });
+    };
+    t.equal(view(projector), view(reference), 'the same projections now');
+    const recorded = double.log.records.filter((r) => r.stream === LEDGER).map((r) => Number(r.created / 10_000n));
+    for (const at of [0.25, 0.5, 0.75]) {
+      const knownAt = recorded[Math.floor(recorded.length * at)]!;
+      t.equal(view(projector, Date.parse('2025-06-01'), knownAt), view(reference, Date.parse('2025-06-01'), knownAt));
+    }
+    t.same(projector.state.catalog, reference.state.catalog, 'the same catalogue');
+
+    // The writer's book at a first start: the same pages, then its subscription from the last position.
+    const writer = new LedgerWriter(store, { timeoutMs: 10_000 });
+    t.teardown(() => writer.close());
+    double.resetCounts();
+    await writer.start();
+    const booked = double.resetCounts();
+    t.ok(
+      booked.reads <= 1 + pages + 1 + reversals &&
+        booked.recordsRead <= history.length + reversals + 100 + booked.reads &&
+        booked.recordsPushed <= 50,
+      `the book read ${booked.recordsRead} records in ${booked.reads} reads, and ${booked.recordsPushed} through its subscription`,
+    );
+    // Against a writer that can only follow the subscription (the store without paged reads).
+    const subscriptionOnly = new Proxy(store, {
+      get(target, key) {
+        if (key === 'readPageForFold') return undefined;
+        const value: unknown = Reflect.get(target, key, target);
+        return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+      },
+    });
+    const followed = new LedgerWriter(subscriptionOnly, { timeoutMs: 10_000 });
+    t.teardown(() => followed.close());
+    await followed.start();
+    t.ok(double.counts.recordsPushed >= history.length, 'that one folded through the subscription');
+    t.same(writer.book, followed.book, 'the book folded from pages equals the book folded through the subscription');
+  },
+);
 
 t.test('an append the index rules out is one round trip: the append, no reads', async (t) => {
   const double = await startEventStoreDbDouble();
