@@ -150,3 +150,24 @@ t.test('a queued submission that times out takes nothing else out of the queue',
   t.equal(onHand(writer.book, 'mss', 'rifle'), 4);
   t.equal(writer.book.position, await real.headPosition());
 });
+
+t.test('a failure that escapes a group (a fault hook that throws) still answers those queued behind it', async (t) => {
+  const hookBug = new Error('the log hook failed');
+  const { store, writer } = await setUp(t, {
+    timeoutMs: 2000,
+    onFault: () => {
+      throw hookBug;
+    },
+  });
+  store.hold('readByIds');
+  const inHand = submit(writer, [donation('us-inl', 'mss', [line('rifle', 1)])]).catch((e: unknown) => e);
+  const queued = submit(writer, [donation('us-inl', 'mss', [line('rifle', 2)])]).catch((e: unknown) => e);
+  store.fail('readByIds', new StoreFault('store-unavailable', 'connection refused'));
+  store.release('readByIds');
+  t.equal(await queued, hookBug, 'the one queued behind is answered at once, with what escaped');
+  t.equal(faultOf(await inHand), 'store-unavailable', 'the one in hand by its timeout: nothing was written');
+  store.heal();
+  const later = await submit(writer, [donation('us-inl', 'mss', [line('rifle', 3)])]);
+  t.equal(later.replayed, false, 'the writer goes on');
+  t.equal(onHand(writer.book, 'mss', 'rifle'), 3);
+});
