@@ -13,6 +13,7 @@ import { toProposal } from '../../src/http/routes/events.js';
 import { onHand } from '../../src/ledger/book.js';
 import { LedgerWriter, type WriterOptions } from '../../src/ledger/writer.js';
 import { StoreFault } from '../../src/store/faults.js';
+import { IdempotencyConflictError, WrongExpectedRevisionError } from '../../src/store/port.js';
 import { openSqliteStore } from '../../src/store/sqlite.js';
 import { donation, line, world } from '../support/fixtures.js';
 import { faulty } from '../support/faulty-store.js';
@@ -170,4 +171,20 @@ t.test('a failure that escapes a group (a fault hook that throws) still answers 
   const later = await submit(writer, [donation('us-inl', 'mss', [line('rifle', 3)])]);
   t.equal(later.replayed, false, 'the writer goes on');
   t.equal(onHand(writer.book, 'mss', 'rifle'), 3);
+});
+
+t.test('a writer that keeps losing the race gives up after 20 retries and says so', async (t) => {
+  const { store, writer } = await setUp(t, { timeoutMs: 60_000 });
+  const before = store.calls.append;
+  // Every append is refused as if another writer had just appended; the book is already there.
+  const raced = new WrongExpectedRevisionError('ledger', writer.book.revision!, writer.book.revision!);
+  store.fail('append', raced);
+  const error = await submit(writer, [donation('us-inl', 'mss', [line('rifle', 1)])]).catch((e: unknown) => e);
+  t.equal(error, raced, 'answered with the conflict');
+  t.equal(store.calls.append - before, 21, 'after the first append and 20 retries');
+  const conflict = new IdempotencyConflictError('00000000-0000-4000-8000-00000000ffff');
+  store.fail('append', conflict);
+  const again = await submit(writer, [donation('us-inl', 'mss', [line('rifle', 1)])]).catch((e: unknown) => e);
+  t.equal(again, conflict, 'the same bound for a retry raced on another replica');
+  t.equal(store.calls.append - before, 42);
 });

@@ -181,13 +181,17 @@ t.test('a feed that lags: the writer waits for it to bring the other writer’s 
   await submit(mine, world());
   const rival = await writer();
   feed.lagMs = 100;
+  // Two appends of the other writer: the feed brings them one after the other.
   await submit(rival, [donation('us-inl', 'mss', [line('rifle', 3)])]);
+  await submit(rival, [donation('us-inl', 'mss', [line('rifle', 5)])]);
   // Reading the store directly would fail: the events must come through the feed.
   store.fail('readStream', new StoreFault('store-unavailable', 'connection refused'));
+  const appendsBefore = store.calls.append;
   const result = await submit(mine, [donation('us-inl', 'mss', [line('rifle', 4)])]);
   t.equal(result.replayed, false, 'recorded after the feed caught up');
   t.equal(store.calls.readStream, 0, 'the stream was not read directly');
-  t.equal(onHand(mine.book, 'mss', 'rifle'), 7, 'the book holds both donations');
+  t.equal(store.calls.append - appendsBefore, 2, 'decided again once, when the feed had brought both');
+  t.equal(onHand(mine.book, 'mss', 'rifle'), 12, 'the book holds all three donations');
 });
 
 t.test('a stalled feed on an empty ledger: the writer reads the stream from its very start', async (t) => {
