@@ -64,3 +64,33 @@ t.test('a batch of one refused by a rule: the field is the event’s own, withou
   t.notOk(rejection.field?.startsWith('['), `field ${rejection.field}`);
   t.equal(rejection.context?.batchIndex, undefined);
 });
+
+t.test('a batch refused at its second event: the field and the context name the index', async (t) => {
+  const { ledger } = await testLedger(t);
+  await submit(ledger.writer, world());
+  const rejection = await refusal(
+    submit(ledger.writer, [
+      donation('us-inl', 'mss', [line('rounds', 1)]),
+      donation('us-inl', 'nobody-registered', [line('rounds', 1)]),
+    ]),
+  );
+  t.equal(rejection.rule, 'party-unknown');
+  t.equal(rejection.field, '[1].data.recipient');
+  t.equal(rejection.context?.batchIndex, 1);
+  t.equal(rejection.context?.partyId, 'nobody-registered', 'the rule’s own context is kept');
+});
+
+t.test('a batch mixing a recorded id with new ones: the answer names the new one and its index', async (t) => {
+  const { ledger } = await testLedger(t);
+  await submit(ledger.writer, world());
+  const gift = donation('us-inl', 'mss', [line('rounds', 1)]);
+  await submit(ledger.writer, [gift]);
+  const fresh = donation('us-inl', 'mss', [line('rounds', 2)]);
+  const rejection = await refusal(submit(ledger.writer, [gift, fresh]));
+  t.match(rejection, {
+    rule: 'idempotency-conflict',
+    field: '[1].id',
+    detail: `the batch mixes recorded and new event ids; event ${fresh.id} is new`,
+  });
+  t.same(rejection.context, { eventId: fresh.id, batchIndex: 1 }, 'no position: the new event has none');
+});

@@ -119,6 +119,7 @@ t.test('a failed save leaves the previous checkpoint and no temporary file, and 
     t.equal((error as CheckpointSaveError).code, 'ENOSPC');
     t.equal((error as CheckpointSaveError).file, file);
     t.equal((error as CheckpointSaveError).name, 'CheckpointSaveError');
+    t.equal((error as CheckpointSaveError).cause, full, 'the system error is kept as the cause');
     t.equal((error as Error).message, `checkpoint not saved to ${file}: ENOSPC: no space left on device, fsync`);
     t.same(readdirSync(dir), ['projections.checkpoint'], 'no temporary file is left');
     t.same(readFileSync(file), previous, 'the previous checkpoint is untouched');
@@ -245,4 +246,52 @@ t.test('a checkpoint is written only for the store it was made from: an empty st
   t.same(lines, []);
   t.match(checkpoint, { position: 0, firstEventId: undefined });
   t.match((await load(file, 'projector', storeOf('first', 5))).lines, [/made from another store/]);
+});
+
+t.test('a save that could not even create its temporary file removes nothing', async (t) => {
+  const dir = tempDir(t);
+  const file = path.join(dir, 'projections.checkpoint');
+  const removed: string[] = [];
+  const denied = Object.assign(new Error('EACCES: permission denied'), { code: 'EACCES' });
+  const error = await saveCheckpoint(file, 'projector', 1, {}, storeOf('first', 1), {
+    fs: {
+      ...fs,
+      openSync: () => {
+        throw denied;
+      },
+      rmSync: (target: fs.PathLike) => {
+        removed.push(String(target));
+      },
+    },
+  }).catch((e: unknown) => e);
+  t.equal((error as CheckpointSaveError).code, 'EACCES');
+  t.same(removed, [], 'a temporary file of the same name is not this save’s to remove');
+});
+
+t.test('a file beginning with an empty line has a damaged header, not a missing one', async (t) => {
+  t.same(verifiedBody(Buffer.from('\nMSS-LEDGER-CHECKPOINT 1 sha256:00 1\n')), {
+    problem: 'the header is damaged or of another format',
+  });
+  t.same(verifiedBody(Buffer.from('no newline at all')), {
+    problem: 'no checkpoint header (an older format, or not a checkpoint)',
+  });
+});
+
+t.test('without a log of its own, the line saying why a checkpoint was ignored goes to stderr', async (t) => {
+  const file = path.join(tempDir(t), 'projections.checkpoint');
+  writeFileSync(file, 'not a checkpoint');
+  const written: string[] = [];
+  const write = process.stderr.write.bind(process.stderr);
+  process.stderr.write = ((chunk: string | Uint8Array) => {
+    written.push(String(chunk));
+    return true;
+  }) as typeof process.stderr.write;
+  try {
+    t.equal(await loadCheckpoint<unknown>(file, 'projector', storeOf('first', 1)), undefined);
+  } finally {
+    process.stderr.write = write;
+  }
+  t.equal(written.length, 1, 'one write');
+  t.ok(written[0]?.startsWith(`checkpoint ${file} ignored: `), 'naming the file');
+  t.equal(written[0]?.indexOf('\n'), written[0]!.length - 1, 'one line, ended');
 });
