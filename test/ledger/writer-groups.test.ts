@@ -4,12 +4,12 @@
  * that mixes recorded and new ids, a retry stored by another replica in
  * between, and a store that fails.
  */
-import t from 'tap';
+import t, { type Test } from 'tap';
 import type { IncomingEvent } from '../../events/index.js';
 import { toProposal } from '../../src/http/routes/events.js';
 import { onHand } from '../../src/ledger/book.js';
 import { RejectionError } from '../../src/ledger/rules.js';
-import { LedgerWriter } from '../../src/ledger/writer.js';
+import { LedgerWriter, type WriterOptions } from '../../src/ledger/writer.js';
 import type { EventStore, EventToAppend } from '../../src/store/port.js';
 import { donation, line, world } from '../support/fixtures.js';
 import { testLedger } from '../support/ledger.js';
@@ -35,13 +35,19 @@ function watched(store: EventStore, before?: (events: EventToAppend[], call: num
 
 const gifts = (n: number) => Array.from({ length: n }, () => donation('us-inl', 'mss', [line('rounds', 1)]));
 
-t.test('a group holds at most maxGroupEvents: a long queue is stored in several appends, all of it', async (t) => {
+/** A writer with `options` on a test ledger holding the world, its appends watched. */
+async function watchedWriter(t: Test, options: WriterOptions) {
   const { ledger, store } = await testLedger(t);
   await submit(ledger.writer, world());
   const { store: spied, appends } = watched(store);
-  const writer = new LedgerWriter(spied, { maxGroupEvents: 4 });
+  const writer = new LedgerWriter(spied, options);
   await writer.start();
   t.teardown(() => writer.close());
+  return { writer, appends };
+}
+
+t.test('a group holds at most maxGroupEvents: a long queue is stored in several appends, all of it', async (t) => {
+  const { writer, appends } = await watchedWriter(t, { maxGroupEvents: 4 });
   const results = await Promise.all([1, 2, 2, 3, 2, 5].map((n) => submit(writer, gifts(n))));
   t.same(
     results.map((r) => r.events.length),
@@ -119,13 +125,8 @@ t.test('a store that fails an append fails every request of the group, and the b
 const nextTurn = () => new Promise<void>((resume) => setImmediate(resume));
 
 t.test('clients answered together come back together: the first back waits for the others', async (t) => {
-  const { ledger, store } = await testLedger(t);
-  await submit(ledger.writer, world());
-  const { store: spied, appends } = watched(store);
   // A long allowance: the wait must end because the others arrived, not because time ran out.
-  const writer = new LedgerWriter(spied, { gatherMs: 60_000 });
-  await writer.start();
-  t.teardown(() => writer.close());
+  const { writer, appends } = await watchedWriter(t, { gatherMs: 60_000 });
   await Promise.all(Array.from({ length: 11 }, () => submit(writer, gifts(1)))); // a group of 1, then one of 10
   t.same(appends, [1, 10], 'the first submission went alone, the ten that queued behind it together');
 
@@ -140,12 +141,7 @@ t.test('clients answered together come back together: the first back waits for t
 });
 
 t.test('the first back is not kept waiting past gatherMs when nobody follows', async (t) => {
-  const { ledger, store } = await testLedger(t);
-  await submit(ledger.writer, world());
-  const { store: spied, appends } = watched(store);
-  const writer = new LedgerWriter(spied, { gatherMs: 5 });
-  await writer.start();
-  t.teardown(() => writer.close());
+  const { writer, appends } = await watchedWriter(t, { gatherMs: 5 });
   await Promise.all(Array.from({ length: 11 }, () => submit(writer, gifts(1))));
   const alone = await submit(writer, gifts(1));
   t.equal(alone.events.length, 1, 'answered');
@@ -153,12 +149,7 @@ t.test('the first back is not kept waiting past gatherMs when nobody follows', a
 });
 
 t.test('one client at a time is never kept waiting for others', async (t) => {
-  const { ledger, store } = await testLedger(t);
-  await submit(ledger.writer, world());
-  const { store: spied, appends } = watched(store);
-  const writer = new LedgerWriter(spied, { gatherMs: 60_000 });
-  await writer.start();
-  t.teardown(() => writer.close());
+  const { writer, appends } = await watchedWriter(t, { gatherMs: 60_000 });
   for (let i = 0; i < 3; i++) await submit(writer, gifts(2));
   t.same(appends, [2, 2, 2], 'each answered in its own append, with no wait for anyone else');
 });
