@@ -1248,29 +1248,57 @@ function positionOf(resolved: ResolvedEvent | AllStreamResolvedEvent): number | 
   return commit === undefined ? undefined : Number(commit);
 }
 
-/** A ledger event from an EventStoreDB record; undefined for system events and foreign records. */
-function fromEsdb(resolved: ResolvedEvent): { event: RecordedEvent; appendId: string | undefined } | undefined {
-  const e = resolved.event;
-  if (!e || !e.isJson || isSystem(e.type) || isSystem(e.streamId)) return undefined;
-  const stored = (e.metadata ?? {}) as Partial<StoredMetadata>;
+/** The record's own fields a ledger event is made of, whichever decoder read them. */
+interface RecordFields {
+  id: string;
+  type: string;
+  stream: string;
+  revision: number;
+  position: number;
+  recordedAt: string;
+  data: unknown;
+}
+
+/** A ledger event from a record's fields and the metadata stored with it (the envelope's fields ride there). */
+function ledgerEvent(
+  r: RecordFields,
+  stored: Partial<StoredMetadata>,
+): { event: RecordedEvent; appendId: string | undefined } {
   const { occurredAt, recordedBy, schemaVersion, appendId, eventId, ...metadata } = stored;
-  const position = positionOf(resolved);
   return {
     event: {
-      id: eventId ?? e.id,
-      type: e.type,
-      stream: e.streamId,
-      streamRevision: Number(e.revision),
-      globalPosition: position ?? 0,
-      occurredAt: occurredAt ?? e.created.toISOString(),
-      recordedAt: e.created.toISOString(),
+      id: eventId ?? r.id,
+      type: r.type,
+      stream: r.stream,
+      streamRevision: r.revision,
+      globalPosition: r.position,
+      occurredAt: occurredAt ?? r.recordedAt,
+      recordedAt: r.recordedAt,
       recordedBy: recordedBy ?? '',
       schemaVersion: schemaVersion ?? 1,
-      data: e.data,
+      data: r.data,
       metadata: metadata as EventMetadata,
     },
     appendId,
   };
+}
+
+/** A ledger event from an EventStoreDB record; undefined for system events and foreign records. */
+function fromEsdb(resolved: ResolvedEvent): { event: RecordedEvent; appendId: string | undefined } | undefined {
+  const e = resolved.event;
+  if (!e || !e.isJson || isSystem(e.type) || isSystem(e.streamId)) return undefined;
+  return ledgerEvent(
+    {
+      id: e.id,
+      type: e.type,
+      stream: e.streamId,
+      revision: Number(e.revision),
+      position: positionOf(resolved) ?? 0,
+      recordedAt: e.created.toISOString(),
+      data: e.data,
+    },
+    (e.metadata ?? {}) as Partial<StoredMetadata>,
+  );
 }
 
 /** Everything but the server's own records, as the client's excludeSystemEvents() asks for it. */
@@ -1295,27 +1323,21 @@ function parseMetadata(bytes: Buffer): Partial<StoredMetadata> {
 
 const isLedgerRecord = (r: LeanRecord) => r.isJson && !isSystem(r.type) && !isSystem(r.stream);
 
-/** A ledger event from a lean record, exactly as fromEsdb makes it from the client's; undefined for system and foreign records. */
+/** A ledger event from a lean record, as fromEsdb makes it from the client's; undefined for system and foreign records. */
 function fromLean(r: LeanRecord): { event: RecordedEvent; appendId: string | undefined } | undefined {
   if (!isLedgerRecord(r)) return undefined;
-  const { occurredAt, recordedBy, schemaVersion, appendId, eventId, ...metadata } = parseMetadata(r.metadata);
-  const recordedAt = createdIso(r);
-  return {
-    event: {
-      id: eventId ?? r.id,
+  return ledgerEvent(
+    {
+      id: r.id,
       type: r.type,
       stream: r.stream,
-      streamRevision: r.revision,
-      globalPosition: r.position,
-      occurredAt: occurredAt ?? recordedAt,
-      recordedAt,
-      recordedBy: recordedBy ?? '',
-      schemaVersion: schemaVersion ?? 1,
+      revision: r.revision,
+      position: r.position,
+      recordedAt: createdIso(r),
       data: parseJson(r.data),
-      metadata: metadata as EventMetadata,
     },
-    appendId,
-  };
+    parseMetadata(r.metadata),
+  );
 }
 
 /** What a fold reads of a lean record (see StoredEvent): no id, recorder or other metadata. */
