@@ -495,11 +495,16 @@ export class LedgerWriter {
 
   /** Answers every submission of a group that failed with the error; a store fault is remembered for /ready. */
   private failGroup(group: Pending[], error: unknown, during: string): void {
+    // Every client is answered before the operator's hook runs: a hook that throws must not leave them waiting.
+    for (const pending of group) pending.reject(error);
     if (isStoreFault(error)) {
       this.fault = { fault: error.fault, message: error.message, at: this.clock().toISOString() };
-      this.options.onFault?.(error, during);
+      try {
+        this.options.onFault?.(error, during);
+      } catch {
+        // The hook only reports; the fault itself is in /ready (this.fault) and in every answer.
+      }
     }
-    for (const pending of group) pending.reject(error);
   }
 
   private decideBatch(
@@ -570,12 +575,19 @@ export class LedgerWriter {
   private async catchUpTo(revision: number): Promise<void> {
     if ((this.book.revision ?? -1) >= revision) return;
     const reached = await new Promise<boolean>((resolve) => {
-      const waiter = { revision, resolve: () => resolve(true) };
-      this.feedWaiters.push(waiter);
-      setTimeout(() => {
+      // The timer goes with the wait: a feed that delivers in time leaves nothing behind to keep the process up.
+      const timer = setTimeout(() => {
         this.feedWaiters = this.feedWaiters.filter((w) => w !== waiter);
         resolve(false);
       }, this.feedWaitMs);
+      const waiter = {
+        revision,
+        resolve: () => {
+          clearTimeout(timer);
+          resolve(true);
+        },
+      };
+      this.feedWaiters.push(waiter);
     });
     if (reached) return;
     const missed = await this.store.readStream(LEDGER_STREAM, { after: this.book.revision ?? -1 });

@@ -22,6 +22,15 @@ export interface FollowOptions {
   maxBackoffMs?: number;
 }
 
+/** Runs an observer's hook (onFault, onRecovered): what it throws is dropped, so a failing report never stops the feed. */
+function quietly(hook: (() => void) | undefined): void {
+  try {
+    hook?.();
+  } catch {
+    // Reporting is the hook's whole job; the feed goes on without it.
+  }
+}
+
 export function followStore(
   store: EventStore,
   after: number,
@@ -46,7 +55,7 @@ export function followStore(
         if (faulted) {
           faulted = false;
           delay = initial;
-          handlers.onRecovered?.();
+          quietly(() => handlers.onRecovered?.());
         }
         const pending = handlers.onEvent(event);
         if (pending === undefined) {
@@ -61,7 +70,7 @@ export function followStore(
         if (faulted) {
           faulted = false;
           delay = initial;
-          handlers.onRecovered?.();
+          quietly(() => handlers.onRecovered?.());
         }
         if (caughtUp) return;
         caughtUp = true;
@@ -77,11 +86,11 @@ export function followStore(
         faulted = true;
         const wait = delay;
         delay = Math.min(delay * 2, max);
-        handlers.onFault?.(error, wait);
         const previous = current;
         current = undefined;
         void previous?.close().catch(() => undefined);
         timer = setTimeout(subscribe, wait);
+        quietly(() => handlers.onFault?.(error, wait));
       },
     });
   };

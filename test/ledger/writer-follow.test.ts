@@ -251,6 +251,26 @@ t.test('a feed that fails for a while is reported, and the writer follows on aft
   t.equal(onHand(w.book, 'mss', 'rifle'), 3);
 });
 
+t.test('an operator hook that throws does not stop the feed: the writer still follows on', async (t) => {
+  const { real, writer } = await setUp(t);
+  const seed = await writer();
+  await submit(seed, world());
+  const { store, feed } = withFeed(faulty(real));
+  feed.failNext = new StoreFault('store-unavailable', 'connection reset');
+  const w = await writer(store, {
+    onFault: () => {
+      throw new Error('the log shipper is down');
+    },
+    onRecovered: () => {
+      throw new Error('the log shipper is still down');
+    },
+  });
+  t.ok(w.book.parties.has('gang-5-segonn'), 'the book holds the history');
+  await submit(seed, [donation('us-inl', 'mss', [line('rifle', 3)])]);
+  t.ok(await caughtUp(w, real), 'and follows what comes after');
+  t.equal(onHand(w.book, 'mss', 'rifle'), 3);
+});
+
 t.test('a history the book cannot fold stops the writer: start fails and says why', async (t) => {
   const { real } = await setUp(t);
   await real.append(LEDGER_STREAM, [{ ...asAppended(party('x', 'donor')), type: 'NoSuchEvent' }], 'any');
