@@ -1,7 +1,7 @@
 /**
  * The verifiable log on a store of a million events, for the `log` scenario. Prints one JSON line:
  * the first open (every leaf recomputed from the store), the reopen after a clean stop (the saved
- * tree, used after a digest of the store file), proof latencies at the full size, and the
+ * tree, used when the store file's size and time are unchanged), proof latencies at the full size, and the
  * offline verifier's rate on the store's export.
  *
  *   node --import tsx bench/children/log-million.ts <dir with ledger.sqlite>

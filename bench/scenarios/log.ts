@@ -104,7 +104,7 @@ export const logMillion: Scenario = {
       { scenario, metric: 'first open: every leaf from the store', unit: 'events/s', ours: m.firstOpenEventsPerS },
       {
         scenario,
-        metric: 'restart from the saved tree (store file digest checked)',
+        metric: 'restart from the saved tree (store file stamp checked)',
         unit: 's',
         ours: m.reopenS,
         target: { op: '<=', value: 3 },

@@ -1,48 +1,52 @@
 /**
  * The log's tree saved beside an embedded store on a clean stop, so a
  * restart need not recompute a million canonical leaves. It is used only for
- * the very file it was saved with: the SHA-256 of the store file, taken once
- * every connection has closed, must be the same at the next start (and no
- * write-ahead log may be pending). Any change to the file (an edit, a row
- * added behind the service's back, even a VACUUM) makes the service
- * recompute every leaf from the store. This is a tripwire, not the
- * guarantee: whoever can rewrite the store can rewrite this file too, which
- * is why the service also recomputes every leaf in the background after it
- * starts, and why auditors and witnesses keep checkpoints (docs/verification.md).
+ * the very file it was saved with, as it was then: same size and same
+ * modification time (to the nanosecond), read once every connection has
+ * closed and again before the next start opens it, with no write-ahead log
+ * pending. Any write to the file (an edit, a row added behind the service's
+ * back, a VACUUM, a copy that does not keep the time) makes the service
+ * recompute every leaf from the store.
+ *
+ * This is a tripwire for accidents, not the guarantee. It used to be the
+ * SHA-256 of the whole file, which cost a second per million events at every
+ * start and every stop (about 5 GB read at 10 million) and guarded against
+ * nothing more: whoever can rewrite the store can reset its time, or rewrite
+ * this file's header, as easily. What catches that is the service
+ * recomputing every leaf in the background after it starts, and, above all,
+ * the checkpoints auditors and witnesses keep (docs/verification.md).
  */
-import { createHash } from 'node:crypto';
-import { createReadStream, existsSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { MerkleTree } from './merkle.js';
 
-const MAGIC = 'mss-ledger-log-tree/2';
+const MAGIC = 'mss-ledger-log-tree/3';
 
 interface Header {
   magic: string;
   size: number;
-  fileDigest: string;
+  fileStamp: string;
   levels: number[];
 }
 
-/** SHA-256 of the store file, or undefined while its write-ahead log holds anything. */
-export async function storeFileDigest(storeFile: string): Promise<string | undefined> {
+/** The store file's size and modification time, or undefined while its write-ahead log holds anything. */
+export function storeFileStamp(storeFile: string): string | undefined {
   const wal = `${storeFile}-wal`;
   if (existsSync(wal) && statSync(wal).size > 0) return undefined;
-  const hash = createHash('sha256');
-  for await (const chunk of createReadStream(storeFile, { highWaterMark: 4 << 20 })) hash.update(chunk as Buffer);
-  return hash.digest('base64');
+  const stat = statSync(storeFile, { bigint: true });
+  return `${stat.size}:${stat.mtimeNs}`;
 }
 
-/** Saves the tree with the digest of the store file as it is now (every connection to it closed). */
+/** Saves the tree with the stamp of the store file as it is now (every connection to it closed). */
 export async function saveTree(
   file: string,
   tree: MerkleTree,
   positions: Float64Array,
   storeFile: string,
 ): Promise<boolean> {
-  const fileDigest = await storeFileDigest(storeFile);
-  if (fileDigest === undefined) return false;
+  const fileStamp = storeFileStamp(storeFile);
+  if (fileStamp === undefined) return false;
   const levels = tree.exportLevels();
-  const header: Header = { magic: MAGIC, size: tree.size, fileDigest, levels: levels.map((l) => l.length) };
+  const header: Header = { magic: MAGIC, size: tree.size, fileStamp, levels: levels.map((l) => l.length) };
   const head = Buffer.from(JSON.stringify(header));
   const length = Buffer.alloc(4);
   length.writeUInt32BE(head.length);
@@ -69,7 +73,7 @@ export async function loadTree(
     const headLength = bytes.readUInt32BE(0);
     const header = JSON.parse(bytes.subarray(4, 4 + headLength).toString()) as Header;
     if (header.magic !== MAGIC) return undefined;
-    if ((await storeFileDigest(storeFile)) !== header.fileDigest) return undefined;
+    if (storeFileStamp(storeFile) !== header.fileStamp) return undefined;
     let offset = 4 + headLength;
     const positions = new Float64Array(header.size);
     Buffer.from(positions.buffer).set(bytes.subarray(offset, offset + header.size * 8));

@@ -18,7 +18,7 @@ import { devKeyFile, loadSigner } from '../../src/log/keys.js';
 import { LedgerLog, type LogStatus } from '../../src/log/ledger-log.js';
 import type { Signer } from '../../src/log/note.js';
 import { checkpointStorageFor, savedTreeFor, treeFileFor } from '../../src/log/open.js';
-import { storeFileDigest } from '../../src/log/tree-file.js';
+import { storeFileStamp } from '../../src/log/tree-file.js';
 import { EXIT, VerificationError } from '../../src/log/verify.js';
 import { seedMissionHistory } from '../../src/service.js';
 import { openSqliteStore } from '../../src/store/sqlite.js';
@@ -211,8 +211,8 @@ t.test('tampering with a copy of the store', async (t) => {
     // The attacker also rewrites the cache's digest so that it names the edited file.
     const bytes = readFileSync(treeFileFor(storeFile));
     const length = bytes.readUInt32BE(0);
-    const header = JSON.parse(bytes.subarray(4, 4 + length).toString()) as { fileDigest: string };
-    header.fileDigest = (await storeFileDigest(storeFile))!;
+    const header = JSON.parse(bytes.subarray(4, 4 + length).toString()) as { fileStamp: string };
+    header.fileStamp = storeFileStamp(storeFile)!;
     const head = Buffer.from(JSON.stringify(header));
     const size = Buffer.alloc(4);
     size.writeUInt32BE(head.length);
@@ -226,6 +226,41 @@ t.test('tampering with a copy of the store', async (t) => {
     t.equal((await service.app.inject({ method: 'GET', url: '/ready' })).statusCode, 503);
     await service.close();
   });
+
+  await t.test(
+    'the saved tree is a tripwire on the file’s time: a copy that keeps it starts from the tree, an edit whose time is put back is caught after start',
+    async (t) => {
+      const copy = path.join(dir, 'time-put-back');
+      mkdirSync(copy);
+      const source = path.join(original, 'ledger.sqlite');
+      const storeFile = path.join(copy, 'ledger.sqlite');
+      // A backup restored as it was (cp -p keeps the modification time to the nanosecond).
+      await run('cp', ['-p', source, storeFile]);
+      await run('cp', ['-p', treeFileFor(source), treeFileFor(storeFile)]);
+      copyFileSync(devKeyFile(original), devKeyFile(copy));
+      const faithful = await openLogLedger(copy);
+      t.equal(faithful.log.source, 'saved-tree', 'the faithful copy starts from the saved tree');
+      await faithful.log.background;
+      t.equal(faithful.log.status.state, 'verified', 'and the check after start agrees');
+      await faithful.close(); // saves the tree again, stamped with the file as the stop left it
+
+      // Someone edits the file (same length, same size) and puts its time back.
+      const stamp = path.join(copy, 'stamp');
+      await run('cp', ['-p', storeFile, stamp]);
+      const db = new Database(storeFile);
+      for (const trigger of TRIGGERS) db.exec(`DROP TRIGGER IF EXISTS ${trigger}`);
+      db.prepare('UPDATE events SET data = replace(data, \'"value":3\', \'"value":4\') WHERE position = ?').run(target);
+      db.close();
+      await run('touch', ['-r', stamp, storeFile]);
+      const service = await openLogLedger(copy);
+      t.equal(service.log.source, 'saved-tree', 'the tripwire is passed: the tree is taken at start');
+      await service.log.background;
+      t.equal(service.log.status.state, 'tampered', 'and the check after start finds the edit');
+      if (service.log.status.state === 'tampered') t.equal(service.log.status.position, target);
+      t.equal((await service.app.inject({ method: 'GET', url: '/ready' })).statusCode, 503);
+      await service.close();
+    },
+  );
 
   await t.test('verify --store names the first bad position and exits 7', async (t) => {
     const env = { ...process.env, DATA_DIR: path.join(dir, 'changed'), NODE_ENV: 'test', LOG_LEVEL: 'silent' };
