@@ -339,9 +339,11 @@ export async function openLedger(config: Config, logger?: Logger, options: OpenL
         ...started,
         log,
         // The saved tree is a cache: one that cannot be written (a full disk) only makes the next start slower.
+        // The background check of a saved tree stops before the store closes under it.
         close: () =>
-          started
-            .close()
+          log
+            .stopChecking()
+            .then(() => started.close())
             .finally(() =>
               log
                 .close()

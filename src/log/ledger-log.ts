@@ -519,10 +519,18 @@ export class LedgerLog {
     return this.status;
   }
 
-  /** Closes the checkpoints' storage, then saves the tree beside an embedded store for the next start. */
-  async close(): Promise<void> {
+  /**
+   * Stops the background check of a saved tree at its next page and waits for it: call before the
+   * store closes, or the check meets a closed store and reports that as a failure.
+   */
+  async stopChecking(): Promise<void> {
     this.closing = true;
     await this.background;
+  }
+
+  /** Closes the checkpoints' storage, then saves the tree beside an embedded store for the next start. */
+  async close(): Promise<void> {
+    await this.stopChecking();
     await this.options.storage.close();
     const file = this.store.file;
     if (this.options.treeFile && file && file !== ':memory:' && this.status.state !== 'tampered')

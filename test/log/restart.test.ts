@@ -1,0 +1,59 @@
+/**
+ * A restart from the saved tree, and a clean stop soon after it: the check of the saved tree that
+ * runs in the background after start is stopped before the store closes, so the stop reports no
+ * failure, and the tree saved again is the one the next start takes up.
+ */
+import path from 'node:path';
+import { Writable } from 'node:stream';
+import { pino } from 'pino';
+import t from 'tap';
+import { syntheticHistory } from '../../seeds/synthetic.js';
+import { loadConfig } from '../../src/config.js';
+import { toProposal } from '../../src/http/routes/events.js';
+import { LEDGER_STREAM } from '../../src/ledger/book.js';
+import { openLedger } from '../../src/service.js';
+import { openSqliteStore } from '../../src/store/sqlite.js';
+import { tempDir } from './support.js';
+
+/** A logger whose lines a test can read. */
+function capturingLogger() {
+  const lines: { level: number; msg: string }[] = [];
+  const stream = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      for (const line of chunk.toString().split('\n').filter(Boolean))
+        lines.push(JSON.parse(line) as { level: number; msg: string });
+      done();
+    },
+  });
+  return { logger: pino({ level: 'info' }, stream), lines };
+}
+
+t.test('a clean stop while the saved tree is still being checked reports no failure', async (t) => {
+  const dir = tempDir(t);
+  // Enough events that the check after start reads many pages: the stop comes in the middle of it.
+  const store = openSqliteStore({ file: path.join(dir, 'ledger.sqlite') });
+  const events = [...syntheticHistory(30_000, { seed: 5 })].map((e) => ({ ...toProposal(e), recordedBy: 'test' }));
+  for (let i = 0; i < events.length; i += 1000) await store.append(LEDGER_STREAM, events.slice(i, i + 1000), 'any');
+  await store.close();
+  const config = loadConfig({ DATA_DIR: dir, NODE_ENV: 'test', LOG_LEVEL: 'silent' });
+
+  const first = await openLedger(config);
+  t.equal(first.log?.source, 'store', 'the first start hashes every leaf');
+  await first.log?.acceptTail(); // written behind its back: the operator vouches for them
+  t.equal(first.log?.status.state, 'verified');
+  await first.close(); // and saves the tree
+
+  const { logger, lines } = capturingLogger();
+  const second = await openLedger(config, logger);
+  t.equal(second.log?.source, 'saved-tree', 'the restart takes up the saved tree');
+  await second.close();
+  const warnings = lines.filter((line) => line.level >= 40).map((line) => line.msg);
+  t.same(warnings, [], 'nothing is reported as failing');
+
+  const third = await openLedger(config);
+  t.equal(third.log?.source, 'saved-tree', 'the tree saved at that stop is taken up again');
+  t.equal(third.log?.tree.size, 30_000);
+  await third.log?.background;
+  t.equal(third.log?.status.state, 'verified');
+  await third.close();
+});
