@@ -2,7 +2,7 @@
  * Opens the ledger: the store chosen by configuration, the writer and the
  * projector on top of it, and the mission's history on an empty store.
  */
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { statfs } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -134,6 +134,8 @@ export async function startLedger(store: EventStore, options: StartOptions = {})
     }
   };
   const file = options.checkpointFile;
+  /** The positions the checkpoints on disk reflect: a stop with nothing folded since need not write them again. */
+  const onDisk: { projections?: number; book?: number } = {};
   if (file) {
     // Both share their names and ids: the projections and the book, as restored, share their strings.
     const strings = new Map<string, string>();
@@ -150,6 +152,8 @@ export async function startLedger(store: EventStore, options: StartOptions = {})
       'checkpoints at start',
     );
     if (book) writer.restore(internStrings(book.state, strings));
+    if (checkpoint) onDisk.projections = checkpoint.position;
+    if (book) onDisk.book = book.position;
   }
   await Promise.all([writer.start(), projector.start()]);
   return {
@@ -184,8 +188,11 @@ export async function startLedger(store: EventStore, options: StartOptions = {})
       // cannot be written (a full disk) is no reason to fail the stop: the next start replays.
       if (file && !readOnly) {
         try {
-          await saveProjectorCheckpoint(file, projector, store);
-          await saveBookCheckpoint(file, writer, store);
+          // Unchanged since start (and still there): rewriting 100 MB at 1M events would only slow the stop.
+          if (projector.state.position !== onDisk.projections || !existsSync(file))
+            await saveProjectorCheckpoint(file, projector, store);
+          if (writer.book.position !== onDisk.book || !existsSync(bookFile(file)))
+            await saveBookCheckpoint(file, writer, store);
           await store.saveIdIndex?.(idIndexFile(file));
         } catch (error) {
           logger?.warn(

@@ -3,7 +3,7 @@
  * came after, and answers exactly like a full replay. A checkpoint that does
  * not belong to the store, or is damaged, is ignored.
  */
-import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import t from 'tap';
@@ -72,6 +72,39 @@ t.test('restart from a checkpoint', async (t) => {
   t.same([...second.writer.book.stock].sort(), [...fresh.book.stock].sort(), 'with the same stock as a full replay');
   t.same([...second.writer.book.headcount].sort(), [...fresh.book.headcount].sort(), 'and the same headcount');
 });
+
+t.test(
+  'a stop with nothing folded since start leaves the checkpoints as they were, unless one was removed',
+  async (t) => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'mss-ledger-checkpoint-'));
+    t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+    const file = path.join(dir, 'ledger.sqlite');
+    const checkpointFile = path.join(dir, 'projections.checkpoint');
+    const bookFile = path.join(dir, 'projections.book.checkpoint');
+    const first = await startLedger(openSqliteStore({ file }), { checkpointFile });
+    await seedMissionHistory(first);
+    await first.projector.waitFor(await first.store.headPosition(), 5000);
+    await first.close();
+    const written = [statSync(checkpointFile, { bigint: true }).mtimeNs, statSync(bookFile, { bigint: true }).mtimeNs];
+
+    const idle = await startLedger(openSqliteStore({ file }), { checkpointFile });
+    t.ok(idle.projector.restoredFrom, 'restored');
+    await idle.close();
+    t.same(
+      [statSync(checkpointFile, { bigint: true }).mtimeNs, statSync(bookFile, { bigint: true }).mtimeNs],
+      written,
+      'neither file was written again',
+    );
+
+    // Removed while the service runs (an operator clearing space): the stop writes it again.
+    const again = await startLedger(openSqliteStore({ file }), { checkpointFile });
+    rmSync(checkpointFile);
+    await again.close();
+    const third = await startLedger(openSqliteStore({ file }), { checkpointFile });
+    t.teardown(() => third.close());
+    t.equal(third.projector.restoredFrom, await third.store.headPosition(), 'the stop wrote it again');
+  },
+);
 
 t.test('a checkpoint from another store, or a damaged one, is ignored', async (t) => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'mss-ledger-checkpoint-'));
