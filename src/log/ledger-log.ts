@@ -4,13 +4,14 @@
  * acknowledged, the proofs, and the check of the store against what was
  * signed (at start and in `npm run verify -- --store`).
  */
+import { existsSync } from 'node:fs';
 import type { RecordedEvent } from '../../events/index.js';
 import type { EventStore } from '../store/port.js';
 import type { GroupSealer, SqliteEventStore } from '../store/sqlite.js';
 import type { CheckpointStorage, IssuedCheckpoint, StoredCosignature } from './checkpoints.js';
 import { leafHashBinaryOfEvent, leafHashBinaryOfLine } from './leaf.js';
 import { consistencyProof, inclusionProof, MerkleTree } from './merkle.js';
-import { saveTree } from './tree-file.js';
+import { saveTree, storeFileStamp, type SavedTree } from './tree-file.js';
 import {
   openCheckpoint,
   parseNote,
@@ -115,7 +116,7 @@ export interface LedgerLogOptions {
   /** Where the tree is saved on close, beside an embedded store (see tree-file.ts). */
   treeFile?: string;
   /** The tree saved at the last clean stop, loaded before the store was opened (`loadTree`). */
-  savedTree?: { tree: MerkleTree; positions: Float64Array } | undefined;
+  savedTree?: SavedTree | undefined;
 }
 
 const sealable = (store: EventStore): store is EventStore & Pick<SqliteEventStore, 'sealGroupsWith'> =>
@@ -533,7 +534,16 @@ export class LedgerLog {
     await this.stopChecking();
     await this.options.storage.close();
     const file = this.store.file;
-    if (this.options.treeFile && file && file !== ':memory:' && this.status.state !== 'tampered')
+    if (!this.options.treeFile || !file || file === ':memory:' || this.status.state === 'tampered') return;
+    // The tree taken up at start, nothing added, the store file as it was: the saved tree is still this one.
+    const saved = this.options.savedTree;
+    const unchanged =
+      this.source === 'saved-tree' &&
+      saved?.fileStamp !== undefined &&
+      this.tree.size === saved.positions.length &&
+      existsSync(this.options.treeFile) &&
+      storeFileStamp(file) === saved.fileStamp;
+    if (!unchanged)
       await saveTree(this.options.treeFile, this.tree, this.positions.values.subarray(0, this.positions.count), file);
   }
 }

@@ -62,11 +62,15 @@ export async function saveTree(
   return true;
 }
 
+export interface SavedTree {
+  tree: MerkleTree;
+  positions: Float64Array;
+  /** The store file's stamp it was saved with (`storeFileStamp`). */
+  fileStamp?: string;
+}
+
 /** The saved tree, if the store file is exactly the one it was saved with. */
-export async function loadTree(
-  file: string,
-  storeFile: string,
-): Promise<{ tree: MerkleTree; positions: Float64Array } | undefined> {
+export async function loadTree(file: string, storeFile: string): Promise<SavedTree | undefined> {
   if (!existsSync(file)) return undefined;
   try {
     const bytes = readFileSync(file);
@@ -83,7 +87,7 @@ export async function loadTree(
       offset += length;
       return level;
     });
-    return { tree: MerkleTree.fromLevels(levels), positions };
+    return { tree: MerkleTree.fromLevels(levels), positions, fileStamp: header.fileStamp };
   } catch {
     return undefined;
   }

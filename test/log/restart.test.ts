@@ -3,6 +3,7 @@
  * runs in the background after start is stopped before the store closes, so the stop reports no
  * failure, and the tree saved again is the one the next start takes up.
  */
+import { statSync } from 'node:fs';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
@@ -11,7 +12,8 @@ import { syntheticHistory } from '../../seeds/synthetic.js';
 import { loadConfig } from '../../src/config.js';
 import { toProposal } from '../../src/http/routes/events.js';
 import { LEDGER_STREAM } from '../../src/ledger/book.js';
-import { openLedger } from '../../src/service.js';
+import { treeFileFor } from '../../src/log/open.js';
+import { openLedger, seedSynthetic } from '../../src/service.js';
 import { openSqliteStore } from '../../src/store/sqlite.js';
 import { tempDir } from './support.js';
 
@@ -56,4 +58,27 @@ t.test('a clean stop while the saved tree is still being checked reports no fail
   await third.log?.background;
   t.equal(third.log?.status.state, 'verified');
   await third.close();
+});
+
+t.test('a stop rewrites the saved tree only when it changed', async (t) => {
+  const dir = tempDir(t);
+  const config = loadConfig({ DATA_DIR: dir, NODE_ENV: 'test', LOG_LEVEL: 'silent', SEED_ON_EMPTY: 'true' });
+  await (await openLedger(config)).close();
+  const treeFile = treeFileFor(path.join(dir, 'ledger.sqlite'));
+  const written = statSync(treeFile, { bigint: true }).mtimeNs;
+
+  const idle = await openLedger(config);
+  t.equal(idle.log?.source, 'saved-tree');
+  await idle.close();
+  t.equal(statSync(treeFile, { bigint: true }).mtimeNs, written, 'nothing recorded: the file is left as it was');
+
+  const busy = await openLedger(config);
+  const size = busy.log!.tree.size;
+  const recorded = await seedSynthetic(busy.writer, 20, 3);
+  await busy.close();
+  t.not(statSync(treeFile, { bigint: true }).mtimeNs, written, 'events recorded: the tree is saved again');
+  const after = await openLedger(config);
+  t.equal(after.log?.source, 'saved-tree', 'and taken up at the next start');
+  t.equal(after.log?.tree.size, size + recorded);
+  await after.close();
 });
