@@ -59,6 +59,13 @@ interface Pending extends Submission {
 }
 
 /** The events a group's reversals point at: those stored, and those the group itself decides. */
+/** An event of the group being decided, as the feed delivered it: `make` decodes it, if it must be folded. */
+interface OwnEvent {
+  position: number;
+  make(): FoldEvent;
+}
+type FeedItem = FoldEvent | OwnEvent;
+
 interface ReversalTargets {
   /** Every id a reversal of the group names. */
   wanted: Set<string>;
@@ -104,7 +111,9 @@ export class LedgerWriter {
   private running = false;
   /** True from a group's first decision until its append has landed or been rolled back. */
   private deciding = false;
-  private feed: FoldEvent[] = [];
+  private feed: FeedItem[] = [];
+  /** The ids of the group being decided and the reversal targets it read: its own events need no decoding or read. */
+  private own: { ids: ReadonlySet<string>; targets: ReadonlyMap<string, FoldableEvent> } | undefined;
   private subscription: Subscription | undefined;
   private feedWaiters: { revision: number; resolve: () => void }[] = [];
   private readonly clock: () => Date;
@@ -147,10 +156,16 @@ export class LedgerWriter {
     await this.catchUpInPages();
     await new Promise<void>((caughtUp, failed) => {
       this.subscription = followStore(this.store, this.book.position, {
+        // The book folds the ledger stream alone (EventStoreDB's adapter then serves this from its index's subscription).
+        streams: [LEDGER_STREAM],
         onEvent: (event) => {
           if (event.stream !== LEDGER_STREAM) return;
           // Our own appends are in the book already. (Mid-group the book's position is provisional: check later.)
           if (!this.deciding && event.globalPosition <= this.book.position) return;
+          // One of the group being decided, delivered before its append returned: it is folded only
+          // if that append turns out to have failed after all, so it is decoded only then.
+          const lazy = this.deciding ? this.ownEvent(event) : undefined;
+          if (lazy) return void this.feed.push(lazy);
           const ledgerEvent = upcast(event);
           if (ledgerEvent.type === 'EntryReversed')
             return resolveTarget(this.store, ledgerEvent).then((foldable) => this.accept(foldable));
@@ -190,6 +205,24 @@ export class LedgerWriter {
   }
 
   /** While a group's decisions are folded in tentatively, others' events wait their turn. */
+  /** A feed item for an event of the group being decided, folded (and decoded) only if the book does not hold it. */
+  private ownEvent(event: RecordedEvent): OwnEvent | undefined {
+    const own = this.own;
+    if (!own?.ids.has(event.id)) return undefined;
+    let target: FoldableEvent | undefined;
+    if (event.type === 'EntryReversed') {
+      target = own.targets.get((event.data as { eventId?: string } | null)?.eventId ?? '');
+      if (!target) return undefined; // not among what the group read: resolved as any other event
+    }
+    return {
+      position: event.globalPosition,
+      make: () => {
+        const ledgerEvent = upcast(event);
+        return ledgerEvent.type === 'EntryReversed' ? { ...ledgerEvent, target } : ledgerEvent;
+      },
+    };
+  }
+
   private accept(event: FoldEvent): void {
     if (this.deciding) this.feed.push(event);
     else this.fold(event);
@@ -264,7 +297,9 @@ export class LedgerWriter {
   private drainFeed(): void {
     const events = this.feed;
     this.feed = [];
-    for (const event of events) this.fold(event);
+    for (const item of events)
+      if (!('make' in item)) this.fold(item);
+      else if (item.position > this.book.position) this.fold(item.make());
   }
 
   /** Never rejects: every failure is answered to the submissions it concerns. */
@@ -355,6 +390,9 @@ export class LedgerWriter {
       const undo: UndoLog = [];
       let accepted: { pending: Pending; events: EventToAppend[] }[];
       this.drainFeed();
+      const ids = new Set<string>();
+      for (const pending of group) for (const proposal of pending.proposals) ids.add(proposal.id);
+      this.own = { ids, targets: targets.found };
       this.deciding = true;
       const expected = this.book.revision ?? 'no-stream';
       try {

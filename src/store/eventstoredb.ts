@@ -228,6 +228,8 @@ class EventStoreDbAdapter implements EventStoreDbStore {
   private lastEventSeen = 0;
   private indexSubscription: ResilientSubscription | undefined;
   private readonly subscriptions = new Set<ResilientSubscription>();
+  /** Subscriptions served from the index subscription's own deliveries (see IndexRider). */
+  private readonly riders = new Set<IndexRider>();
   /** The appends waiting for their own events on the index subscription. */
   private readonly ownEventWaiters = new Set<OwnEvents>();
   private appendQueue: Promise<unknown> = Promise.resolve();
@@ -259,7 +261,13 @@ class EventStoreDbAdapter implements EventStoreDbStore {
       this.client,
       this.indexedUpTo,
       this.backoff,
-      { onEvent: (event, appendId) => this.indexEvent(event, appendId) },
+      {
+        onEvent: (event, appendId) => {
+          this.indexEvent(event, appendId);
+          // Indexed first: whatever a rider's handler folds, the index knows too.
+          for (const rider of this.riders) rider.offer(event);
+        },
+      },
       undefined,
       this.timeoutMs,
       this.indexStreams
@@ -700,6 +708,22 @@ class EventStoreDbAdapter implements EventStoreDbStore {
    * writer's book never runs ahead of the ids it checks against).
    */
   subscribeToAll(after: number, handlers: SubscribeHandlers): Subscription {
+    // A subscriber that wants only indexed streams rides the index subscription: each event is
+    // decoded once, and the server pushes it once, however many follow it.
+    const hub = this.indexSubscription;
+    if (hub && !this.closed && handlers.streams?.length && handlers.streams.every((s) => this.indexes(s))) {
+      const rider: IndexRider = new IndexRider(
+        after,
+        hub.position,
+        new Set(handlers.streams),
+        handlers,
+        (from) => this.readAll({ after: from, limit: this.pageSize }),
+        () => this.riders.delete(rider),
+      );
+      this.riders.add(rider);
+      rider.start();
+      return rider;
+    }
     // Only a subscription that starts within what the index covers keeps it complete in order.
     const feedsIndex = after <= this.indexedUpTo;
     const subscription = new ResilientSubscription(
@@ -762,7 +786,11 @@ class EventStoreDbAdapter implements EventStoreDbStore {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await Promise.allSettled([this.indexSubscription?.close(), ...[...this.subscriptions].map((s) => s.close())]);
+    await Promise.allSettled([
+      ...[...this.riders].map((r) => r.close()),
+      this.indexSubscription?.close(),
+      ...[...this.subscriptions].map((s) => s.close()),
+    ]);
     await this.appendQueue;
     // Cancels whatever call still hangs on a server that stopped answering.
     await this.client.dispose().catch(() => undefined);
@@ -901,6 +929,11 @@ class ResilientSubscription implements Subscription {
     this.done = this.run().catch(() => undefined);
   }
 
+  /** The position of the last event delivered (or skipped as a system record). */
+  get position(): number {
+    return this.lastDelivered;
+  }
+
   /** Resolves once the subscription is live, or after `ms` whether it is or not. */
   whenLive(ms: number): Promise<void> {
     if (this.live) return Promise.resolve();
@@ -1035,6 +1068,108 @@ class ResilientSubscription implements Subscription {
       this.live = false;
     }
     return arrived;
+  }
+}
+
+/**
+ * A subscription served from the adapter's index subscription. It joins at the hub's position:
+ * what came before (from its own position up to there) it reads from the store in pages, what the
+ * hub delivers meanwhile it queues; it then delivers in order, once each, only the streams it
+ * wants, awaiting each handler as a subscription of its own would. A handler that throws ends it
+ * with onError (as a handler failure ends any subscription); a read that fails ends it with that
+ * store fault, and followStore subscribes again from its last position. The hub's own reconnects
+ * are invisible to riders: it skips what it delivered before, so they see neither gap nor repeat.
+ */
+class IndexRider implements Subscription {
+  private delivered: number;
+  private readonly queue: RecordedEvent[] = [];
+  private closed = false;
+  private pumping: Promise<void> | undefined;
+  private caughtUp = false;
+
+  constructor(
+    after: number,
+    /** The hub's position when this rider joined: the gap up to it is read, what follows is offered. */
+    private readonly joinedAt: number,
+    private readonly streams: ReadonlySet<string>,
+    private readonly handlers: SubscribeHandlers,
+    private readonly readPage: (after: number) => Promise<RecordedEvent[]>,
+    private readonly detach: () => void,
+  ) {
+    this.delivered = after;
+  }
+
+  start(): void {
+    this.pumping = this.run();
+  }
+
+  /** The hub delivered an event (in order, after every event up to joinedAt). */
+  offer(event: RecordedEvent): void {
+    if (this.closed || event.globalPosition <= this.joinedAt) return;
+    this.queue.push(event);
+    if (this.caughtUp && !this.pumping) this.pumping = this.drain();
+  }
+
+  private async run(): Promise<void> {
+    try {
+      // The gap: what the hub had delivered before this rider joined.
+      while (!this.closed && this.delivered < this.joinedAt) {
+        const page = await this.readPage(this.delivered);
+        if (page.length === 0) break;
+        for (const event of page) {
+          if (this.closed || event.globalPosition > this.joinedAt) break;
+          await this.deliver(event);
+        }
+        if (page[page.length - 1]!.globalPosition >= this.joinedAt) break;
+      }
+      if (this.delivered < this.joinedAt) this.delivered = this.joinedAt;
+      await this.drainQueue();
+      if (this.closed) return;
+      this.caughtUp = true;
+      this.handlers.onCaughtUp?.(this.delivered);
+    } catch (error) {
+      this.fail(error);
+    } finally {
+      this.pumping = undefined;
+    }
+    if (this.queue.length > 0 && !this.closed) this.pumping = this.drain();
+  }
+
+  private async drain(): Promise<void> {
+    try {
+      await this.drainQueue();
+    } catch (error) {
+      this.fail(error);
+    } finally {
+      this.pumping = undefined;
+    }
+    // Offered while the last handler ran, after the loop looked.
+    if (this.queue.length > 0 && !this.closed) this.pumping = this.drain();
+  }
+
+  private async drainQueue(): Promise<void> {
+    while (!this.closed && this.queue.length > 0) await this.deliver(this.queue.shift()!);
+  }
+
+  private async deliver(event: RecordedEvent): Promise<void> {
+    if (event.globalPosition <= this.delivered) return;
+    if (this.streams.has(event.stream)) await this.handlers.onEvent(event);
+    this.delivered = event.globalPosition;
+  }
+
+  private fail(error: unknown): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.queue.length = 0;
+    this.detach();
+    this.handlers.onError?.(error instanceof Error ? error : new Error(String(error)));
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    this.queue.length = 0;
+    this.detach();
+    await this.pumping;
   }
 }
 

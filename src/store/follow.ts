@@ -50,6 +50,7 @@ export function followStore(
   const subscribe = () => {
     if (closed) return;
     current = store.subscribeToAll(position, {
+      ...(handlers.streams ? { streams: handlers.streams } : {}),
       onEvent: (event) => {
         if (event.globalPosition <= position) return; // delivered before the fault
         if (faulted) {

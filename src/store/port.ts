@@ -57,6 +57,11 @@ export interface SubscribeHandlers {
   /** Called once, when the subscription has delivered everything stored when it caught up. */
   onCaughtUp?(position: number): void;
   onError?(error: Error): void;
+  /**
+   * The only streams the handler wants: a store may leave the others out (EventStoreDB's adapter
+   * then serves it from a subscription it already has). A hint: the handler still checks.
+   */
+  readonly streams?: readonly string[];
 }
 
 export interface EventStore {

@@ -13,9 +13,9 @@ import { toProposal } from '../../src/http/routes/events.js';
 import { onHand } from '../../src/ledger/book.js';
 import { LedgerWriter, type WriterOptions } from '../../src/ledger/writer.js';
 import { StoreFault } from '../../src/store/faults.js';
-import { IdempotencyConflictError, WrongExpectedRevisionError } from '../../src/store/port.js';
+import { IdempotencyConflictError, WrongExpectedRevisionError, type EventStore } from '../../src/store/port.js';
 import { openSqliteStore } from '../../src/store/sqlite.js';
-import { donation, line, world } from '../support/fixtures.js';
+import { donation, line, reversal, world } from '../support/fixtures.js';
 import { faulty } from '../support/faulty-store.js';
 
 const submit = (writer: LedgerWriter, events: IncomingEvent[]) =>
@@ -72,6 +72,45 @@ t.test('an operator hook that throws: every client of the group is still answere
   t.same(answers, ['store-full', 'store-full', 'store-full']);
   t.equal(writer.fault?.fault, 'store-full', 'and /ready is told');
 });
+
+t.test(
+  'an append whose answer is lost after it stored the group: its events reach the book through the feed',
+  async (t) => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'mss-writer-failures-'));
+    const real = openSqliteStore({ file: path.join(dir, 'ledger.sqlite') });
+    let loseAnswer = false;
+    // The group is stored, the feed delivers it while the writer still waits, then the answer is lost.
+    const lossy = Object.create(real) as EventStore;
+    lossy.append = async (stream, events, expected) => {
+      const result = await real.append(stream, events, expected);
+      if (!loseAnswer) return result;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      throw new StoreFault('store-unavailable', 'the connection dropped before the answer');
+    };
+    const writer = new LedgerWriter(lossy);
+    t.teardown(async () => {
+      await writer.close();
+      await real.close();
+      rmSync(dir, { recursive: true, force: true });
+    });
+    await writer.start();
+    await submit(writer, world());
+    const gift = donation('us-inl', 'mss', [line('rifle', 5)]);
+    await submit(writer, [gift]);
+    loseAnswer = true;
+    const error = await submit(writer, [donation('us-inl', 'mss', [line('rifle', 2)]), reversal(gift.id!)]).catch(
+      (e: unknown) => e,
+    );
+    t.equal(faultOf(error), 'store-unavailable', 'the client is told the store failed');
+    const replay = new LedgerWriter(real);
+    await replay.start();
+    t.teardown(() => replay.close());
+    t.equal(writer.book.position, replay.book.position, 'the book reached what the store holds');
+    t.equal(onHand(writer.book, 'mss', 'rifle'), 2, 'the second gift counted, the first reversed');
+    t.equal(onHand(replay.book, 'mss', 'rifle'), 2);
+    t.ok(writer.book.reversed.has(gift.id!), 'the reversal folded against its target');
+  },
+);
 
 t.test('a group stored but not signed: the client is told it may retry, and the retry is a replay', async (t) => {
   const locked = new Error('the signing key is locked');

@@ -141,6 +141,86 @@ t.test('subscription resumes after dropped connections: nothing lost, nothing tw
   t.ok(h.double.calls.get('read')! > 3, 'it resubscribed');
 });
 
+t.test(
+  'a subscriber wanting only indexed streams rides the index subscription: no call of its own, every event once',
+  async (t) => {
+    const double = await startEventStoreDbDouble({});
+    const ledger = newStream();
+    const store = await openEventStoreDbStore({
+      connectionString: double.connectionString,
+      indexStreams: [ledger],
+      ...fast,
+    });
+    t.teardown(async () => {
+      await store.close();
+      await double.close();
+    });
+    const before = [...(await store.append(ledger, events(30), 'no-stream')).events];
+    await store.append(newStream(), events(5), 'no-stream'); // another stream: not wanted
+    double.resetCounts();
+    const received: RecordedEvent[] = [];
+    let caughtUpAt: number | undefined;
+    const errors: Error[] = [];
+    const rider = store.subscribeToAll(before[9]!.globalPosition, {
+      streams: [ledger],
+      async onEvent(e) {
+        await delay(1); // a handler that takes its time: delivery waits for it
+        received.push(e);
+      },
+      onCaughtUp: (position) => (caughtUpAt ??= position),
+      onError: (error) => void errors.push(error),
+    });
+    const after: RecordedEvent[] = [];
+    for (let i = 0; i < 4; i++) after.push(...(await store.append(ledger, events(5), 'any')).events);
+    await store.append(newStream(), events(3), 'no-stream');
+    const expected = [...before.slice(10), ...after];
+    const deadline = Date.now() + 10_000;
+    while (received.length < expected.length && Date.now() < deadline) await delay(10);
+    await delay(50);
+    await rider.close();
+    t.same(errors, []);
+    t.same(
+      received.map((e) => e.id),
+      expected.map((e) => e.id),
+      'from where it started: what was stored (read), then what came (delivered), once each, in order, its stream only',
+    );
+    t.ok(caughtUpAt !== undefined && caughtUpAt >= before[29]!.globalPosition, 'caught up once past what was stored');
+    t.equal(double.counts.subscriptions, 0, 'the server was asked for no subscription');
+  },
+);
+
+t.test('a rider whose handler throws ends with that error; the index subscription goes on', async (t) => {
+  const double = await startEventStoreDbDouble({});
+  const ledger = newStream();
+  const store = await openEventStoreDbStore({
+    connectionString: double.connectionString,
+    indexStreams: [ledger],
+    ...fast,
+  });
+  t.teardown(async () => {
+    await store.close();
+    await double.close();
+  });
+  const broken = new Error('a fold that cannot go on');
+  const errors: Error[] = [];
+  store.subscribeToAll(0, {
+    streams: [ledger],
+    onEvent: () => {
+      throw broken;
+    },
+    onError: (error) => void errors.push(error),
+  });
+  await store.append(ledger, events(2), 'no-stream');
+  const deadline = Date.now() + 5_000;
+  while (errors.length === 0 && Date.now() < deadline) await delay(10);
+  t.same(errors, [broken], 'told once, with the handler’s own error');
+  const healthy = collect(store, 0);
+  await store.append(ledger, events(3), 'any');
+  await healthy.waitFor(5);
+  await healthy.subscription.close();
+  t.equal(healthy.received.length, 5, 'the others are served as before');
+});
+
 t.test('a restarted service resumes from its checkpoint: projections equal a full replay', async (t) => {
   const h = await onDouble({});
   t.teardown(h.cleanup);
