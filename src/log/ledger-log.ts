@@ -308,6 +308,9 @@ export class LedgerLog {
     this.lastState = undefined;
   }
 
+  /** The leaf hashes of the group being stored, as each of its appends lands (undefined: one could not be hashed). */
+  private hashed: string[] | undefined = [];
+
   /** The checkpoint `sealer` signed inside a group's transaction, until the transaction settles. */
   private sealing: { sizeBefore: number; issued: IssuedCheckpoint } | undefined;
 
@@ -320,7 +323,20 @@ export class LedgerLog {
    * `afterAppend`, after the commit, as before.
    */
   readonly sealer: GroupSealer = {
-    seal: (events, lines) => {
+    stored: (events, lines) => {
+      if (this.status.state !== 'verified' || this.hashed === undefined) return;
+      try {
+        for (let i = 0; i < events.length; i++) {
+          const line = lines[i];
+          this.hashed.push(line === undefined ? leafHashBinaryOfEvent(events[i]!) : leafHashBinaryOfLine(line));
+        }
+      } catch {
+        this.hashed = undefined; // seal hashes the group again, and meets the same error there
+      }
+    },
+    seal: (events) => {
+      const hashed = this.hashed;
+      this.hashed = [];
       const first = events[0];
       if (this.status.state !== 'verified' || this.sealing || !first) return undefined;
       const followsOn =
@@ -328,7 +344,12 @@ export class LedgerLog {
       if (!followsOn) return undefined;
       const sizeBefore = this.tree.size;
       try {
-        for (let i = 0; i < events.length; i++) this.add(events[i]!, lines[i]);
+        if (hashed?.length === events.length)
+          for (let i = 0; i < events.length; i++) {
+            this.tree.appendBinary(hashed[i]!);
+            this.positions.push(events[i]!.globalPosition);
+          }
+        else for (const event of events) this.add(event);
         const issued = this.sign();
         this.sealing = { sizeBefore, issued };
         return issued;
@@ -338,6 +359,7 @@ export class LedgerLog {
       }
     },
     settled: (committed) => {
+      this.hashed = [];
       const sealed = this.sealing;
       this.sealing = undefined;
       if (!sealed) return;

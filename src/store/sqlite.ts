@@ -70,11 +70,14 @@ export interface CheckpointRow {
  */
 export interface GroupSealer {
   /**
-   * Inside the transaction, after its appends: the events it adds, in order, and beside each its
+   * Inside the transaction, after each append that adds events: those events and beside each its
    * export line (src/log/leaf.ts), put together from the canonical JSON the store wrote for its
-   * data and metadata (undefined where that could not be made); the checkpoint to write with them, if any.
+   * data and metadata (undefined where that could not be made). The sealer hashes them at once, so
+   * a large group's lines die young instead of all living until the group is sealed.
    */
-  seal(events: RecordedEvent[], lines: readonly (string | undefined)[]): CheckpointRow | undefined;
+  stored(events: readonly RecordedEvent[], lines: readonly (string | undefined)[]): void;
+  /** Inside the transaction, after its appends: the events it adds, in order; the checkpoint to write with them, if any. */
+  seal(events: RecordedEvent[]): CheckpointRow | undefined;
   /** After the transaction: whether what `seal` returned was committed (false: rolled back). */
   settled(committed: boolean): void;
 }
@@ -145,7 +148,7 @@ interface PendingAppend {
 }
 
 /** An append of a group; `lines`: the export lines of its events, when the log is on (see GroupSealer). */
-type Outcome = { ok: true; result: AppendResult; lines?: (string | undefined)[] } | { ok: false; error: unknown };
+type Outcome = { ok: true; result: AppendResult } | { ok: false; error: unknown };
 
 const toRecorded = (row: EventRow): RecordedEvent => ({
   id: row.id,
@@ -446,7 +449,9 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteEventStore {
       try {
         batchLines = undefined;
         const result = appendInSavepoint(p.stream, p.events, p.expected);
-        return batchLines ? { ok: true, result, lines: batchLines } : { ok: true, result };
+        // Only once its savepoint is released: a batch rolled back is never hashed.
+        if (batchLines && !result.replayed) sealer?.seal.stored(result.events, batchLines);
+        return { ok: true, result };
       } catch (error) {
         // Some errors (disk full, I/O) make SQLite roll back the whole transaction; then the
         // group is lost and the rest must not run in autocommit mode.
@@ -456,13 +461,8 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteEventStore {
     });
     if (sealer) {
       const added: RecordedEvent[] = [];
-      const lines: (string | undefined)[] = [];
-      for (const o of outcomes)
-        if (o.ok && !o.result.replayed) {
-          added.push(...o.result.events);
-          lines.push(...(o.lines ?? new Array<undefined>(o.result.events.length)));
-        }
-      const row = added.length > 0 ? sealer.seal.seal(added, lines) : undefined;
+      for (const o of outcomes) if (o.ok && !o.result.replayed) for (const e of o.result.events) added.push(e);
+      const row = added.length > 0 ? sealer.seal.seal(added) : undefined;
       if (row) sealer.insert.run(row.treeSize, row.rootHash, row.issuedAt, row.note);
     }
     return outcomes;
