@@ -1100,51 +1100,47 @@ class IndexRider implements Subscription {
   }
 
   start(): void {
-    this.pumping = this.run();
+    this.pump(() => this.catchUpThenLive());
   }
 
   /** The hub delivered an event (in order, after every event up to joinedAt). */
   offer(event: RecordedEvent): void {
     if (this.closed || event.globalPosition <= this.joinedAt) return;
     this.queue.push(event);
-    if (this.caughtUp && !this.pumping) this.pumping = this.drain();
+    if (this.caughtUp && !this.pumping) this.pump(() => this.drainQueue());
   }
 
-  private async run(): Promise<void> {
-    try {
-      // The gap: what the hub had delivered before this rider joined.
-      while (!this.closed && this.delivered < this.joinedAt) {
-        const page = await this.readPage(this.delivered);
-        if (page.length === 0) break;
-        for (const event of page) {
-          if (this.closed || event.globalPosition > this.joinedAt) break;
-          await this.deliver(event);
-        }
-        if (page[page.length - 1]!.globalPosition >= this.joinedAt) break;
+  /** Runs one delivery loop at a time; a failure ends the rider. */
+  private pump(work: () => Promise<void>): void {
+    this.pumping = (async () => {
+      try {
+        await work();
+      } catch (error) {
+        this.fail(error);
+      } finally {
+        this.pumping = undefined;
       }
-      if (this.delivered < this.joinedAt) this.delivered = this.joinedAt;
-      await this.drainQueue();
-      if (this.closed) return;
-      this.caughtUp = true;
-      this.handlers.onCaughtUp?.(this.delivered);
-    } catch (error) {
-      this.fail(error);
-    } finally {
-      this.pumping = undefined;
-    }
-    if (this.queue.length > 0 && !this.closed) this.pumping = this.drain();
+      // Offered while the last handler ran, after the loop looked.
+      if (this.caughtUp && this.queue.length > 0 && !this.closed) this.pump(() => this.drainQueue());
+    })();
   }
 
-  private async drain(): Promise<void> {
-    try {
-      await this.drainQueue();
-    } catch (error) {
-      this.fail(error);
-    } finally {
-      this.pumping = undefined;
+  private async catchUpThenLive(): Promise<void> {
+    // The gap: what the hub had delivered before this rider joined.
+    while (!this.closed && this.delivered < this.joinedAt) {
+      const page = await this.readPage(this.delivered);
+      if (page.length === 0) break;
+      for (const event of page) {
+        if (this.closed || event.globalPosition > this.joinedAt) break;
+        await this.deliver(event);
+      }
+      if (page[page.length - 1]!.globalPosition >= this.joinedAt) break;
     }
-    // Offered while the last handler ran, after the loop looked.
-    if (this.queue.length > 0 && !this.closed) this.pumping = this.drain();
+    if (this.delivered < this.joinedAt) this.delivered = this.joinedAt;
+    await this.drainQueue();
+    if (this.closed) return;
+    this.caughtUp = true;
+    this.handlers.onCaughtUp?.(this.delivered);
   }
 
   private async drainQueue(): Promise<void> {

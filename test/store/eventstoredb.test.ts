@@ -6,7 +6,7 @@
  * server's error shapes.
  */
 import { randomUUID } from 'node:crypto';
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { AccessDeniedError, EventStoreDBClient, jsonEvent } from '@eventstore/db-client';
 import type { RecordedEvent } from '../../events/index.js';
 import { openEventStoreDbStore, type EventStoreDbStore } from '../../src/store/eventstoredb.js';
@@ -141,20 +141,26 @@ t.test('subscription resumes after dropped connections: nothing lost, nothing tw
   t.ok(h.double.calls.get('read')! > 3, 'it resubscribed');
 });
 
+/** A double and an adapter indexing one fresh stream (as the service indexes the ledger's), closed with the test. */
+async function indexedOnDouble(t: Test) {
+  const double = await startEventStoreDbDouble({});
+  const ledger = newStream();
+  const store = await openEventStoreDbStore({
+    connectionString: double.connectionString,
+    indexStreams: [ledger],
+    ...fast,
+  });
+  t.teardown(async () => {
+    await store.close();
+    await double.close();
+  });
+  return { double, ledger, store };
+}
+
 t.test(
   'a subscriber wanting only indexed streams rides the index subscription: no call of its own, every event once',
   async (t) => {
-    const double = await startEventStoreDbDouble({});
-    const ledger = newStream();
-    const store = await openEventStoreDbStore({
-      connectionString: double.connectionString,
-      indexStreams: [ledger],
-      ...fast,
-    });
-    t.teardown(async () => {
-      await store.close();
-      await double.close();
-    });
+    const { double, ledger, store } = await indexedOnDouble(t);
     const before = [...(await store.append(ledger, events(30), 'no-stream')).events];
     await store.append(newStream(), events(5), 'no-stream'); // another stream: not wanted
     double.resetCounts();
@@ -190,17 +196,7 @@ t.test(
 );
 
 t.test('a rider whose handler throws ends with that error; the index subscription goes on', async (t) => {
-  const double = await startEventStoreDbDouble({});
-  const ledger = newStream();
-  const store = await openEventStoreDbStore({
-    connectionString: double.connectionString,
-    indexStreams: [ledger],
-    ...fast,
-  });
-  t.teardown(async () => {
-    await store.close();
-    await double.close();
-  });
+  const { ledger, store } = await indexedOnDouble(t);
   const broken = new Error('a fold that cannot go on');
   const errors: Error[] = [];
   store.subscribeToAll(0, {
