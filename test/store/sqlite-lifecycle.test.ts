@@ -223,6 +223,30 @@ t.test(
   },
 );
 
+t.test('a sealed group hands the signer each new event with its line, and says it was committed', async (t) => {
+  const file = join(await tempDir(t), 'events.db');
+  const store = openSqliteStore({ file });
+  t.teardown(() => store.close());
+  const raw = new Database(file);
+  raw.exec(CHECKPOINTS_TABLE);
+  raw.close();
+  const sealed: { ids: string[]; lines: number }[] = [];
+  const settledWith: boolean[] = [];
+  store.sealGroupsWith({
+    seal: (added, lines) => {
+      sealed.push({ ids: added.map((e) => e.id), lines: lines.filter((l) => typeof l === 'string').length });
+      return undefined;
+    },
+    settled: (committed) => void settledWith.push(committed),
+  });
+  const batch = events(3);
+  await store.append('ledger', batch, 'any');
+  t.same(sealed, [{ ids: batch.map((e) => e.id), lines: 3 }], 'one line per event, in order, nothing else');
+  t.same(settledWith, [true], 'and told it was committed');
+  t.equal((await store.append('ledger', batch, 'any')).replayed, true);
+  t.equal(sealed.length, 1, 'a group that adds nothing (a replay) is not sealed');
+});
+
 t.test('a group whose checkpoint cannot be made fails with the signer’s own error, and stores nothing', async (t) => {
   const file = join(await tempDir(t), 'events.db');
   const store = openSqliteStore({ file });
