@@ -47,6 +47,36 @@ t.test('occurred-at-in-future: a few minutes of clock skew are allowed, not more
     .thenRefused(t, 'occurred-at-in-future', 'occurredAt');
 });
 
+t.test(
+  'occurredFrom has the same bounds as occurredAt: 1900 at the earliest, now and a few minutes at the latest',
+  async (t) => {
+    const ranged = (from: string, at: string): IncomingEvent => ({
+      ...donation('us-inl', 'mss', [line('rifle', 1)], at),
+      occurredFrom: from,
+    });
+    given(world()).when(ranged('1900-01-01T00:00:00.000Z', '1900-06-01')).thenAccepted(t);
+    const early = given(world())
+      .when(ranged('1899-12-31T23:59:59.999Z', '1900-06-01'))
+      .thenRefused(t, 'occurred-before-earliest-date', 'occurredFrom');
+    t.match(early, {
+      detail: 'occurredFrom 1899-12-31T23:59:59.999Z is before 1900',
+      context: { occurredFrom: '1899-12-31T23:59:59.999Z', earliest: /^1900-01-01/ },
+    });
+    const edge = new Date(NOW.getTime() + 5 * 60 * 1000).toISOString();
+    given(world()).when(ranged(edge, edge)).thenAccepted(t);
+  },
+);
+
+t.test('a movement of several items checks each item against its own stock', async (t) => {
+  const history = [...world(), donation('us-inl', 'mss', [line('rifle', 10), line('apc', 4)])];
+  given(history)
+    .when(transfer('mss', 'hnp', [line('rifle', 10), line('apc', 4)]))
+    .thenAccepted(t);
+  given(history)
+    .when(transfer('mss', 'hnp', [line('rifle', 6), line('rifle', 5)]))
+    .thenRefused(t, 'holder-stock-insufficient', 'data.lines[1].quantity.value');
+});
+
 t.test('a reversed receipt is outstanding again: the whole quantity can be received again', async (t) => {
   const sent = dispatch('s1', 'us-inl', 'mss', [line('apc', 4)]);
   const got = receipt('s1', [line('apc', 4)]);
@@ -56,6 +86,23 @@ t.test('a reversed receipt is outstanding again: the whole quantity can be recei
     .thenAccepted(t);
   given(history)
     .when(receipt('s1', [line('apc', 5)]))
+    .thenRefused(t, 'receipt-exceeds-dispatch');
+});
+
+t.test('a reversed closing puts what it wrote off back on the way: the rest can be received', async (t) => {
+  const closing = close('s1');
+  const history: IncomingEvent[] = [
+    ...world(),
+    dispatch('s1', 'us-inl', 'mss', [line('apc', 5)]),
+    receipt('s1', [line('apc', 2)]),
+    closing,
+    reversal(closing.id ?? ''),
+  ];
+  given(history)
+    .when(receipt('s1', [line('apc', 3)]))
+    .thenAccepted(t);
+  given(history)
+    .when(receipt('s1', [line('apc', 4)]))
     .thenRefused(t, 'receipt-exceeds-dispatch');
 });
 

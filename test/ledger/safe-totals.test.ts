@@ -313,6 +313,34 @@ t.test('at the 2^53 edge no accepted event breaks conservation or makes a figure
   t.ok(accepted > 0, `and ${accepted} random events accepted`);
 });
 
+t.test('the running total counts every recording: a pledge, and its reversal, add to it', async (t) => {
+  const gifts: IncomingEvent = {
+    id: newId(),
+    type: 'DonationPledged',
+    occurredAt: '2025-01-10',
+    data: { donor: 'us-inl', recipient: 'mss', lines: [line('rifle', 5), line('apc', 3)] },
+  };
+  const troops: IncomingEvent = {
+    id: newId(),
+    type: 'PersonnelPledged',
+    occurredAt: '2025-01-10',
+    data: { country: 'kenya', role: 'police', count: { value: 7, precision: 'exact' } },
+  };
+  const pledged = bookOf(record([...world(), gifts, troops]));
+  t.equal(pledged.amountRecorded, 15, 'the pledges count');
+  const reversed = bookOf(record([...world(), gifts, troops, reversal(gifts.id!), reversal(troops.id!)]));
+  t.equal(reversed.amountRecorded, 30, 'and so do their reversals: the total only grows');
+
+  const closing = close('s1');
+  const shipped = [...world(), dispatch('s1', 'us-inl', 'mss', [line('apc', 5)]), receipt('s1', [line('apc', 2)])];
+  t.equal(bookOf(record([...shipped, closing])).amountRecorded, 10, 'a closing counts the 3 it writes off');
+  t.equal(
+    bookOf(record([...shipped, closing, reversal(closing.id!)])).amountRecorded,
+    13,
+    'and its reversal the 3 it puts back on the way',
+  );
+});
+
 t.test('ledger-total-unsafe names the line that crosses the edge; reversing needs room too', async (t) => {
   const history = [...world(), ...Array.from({ length: 18 }, fullDonation)];
   const book = bookOf(record(history));
@@ -334,3 +362,77 @@ t.test('ledger-total-unsafe names the line that crosses the edge; reversing need
   const moved = toProposal(transfer('mss', 'hnp', [line('rifle', room + 1)]));
   t.match(decide(moved, book, { now: NOW }), { ok: false, rejection: { rule: 'ledger-total-unsafe' } });
 });
+
+t.test(
+  'at the edge every kind of recording needs room: receipts, pledges and reversals, each naming its field',
+  async (t) => {
+    const gift = donation('us-inl', 'mss', [line('rifle', 4)]);
+    const troops = deployed('kenya', 6);
+    const promised: IncomingEvent = {
+      id: newId(),
+      type: 'PersonnelPledged',
+      occurredAt: '2025-01-10',
+      data: { country: 'kenya', role: 'police', count: qty(9) },
+    };
+    const goods: IncomingEvent = {
+      id: newId(),
+      type: 'DonationPledged',
+      occurredAt: '2025-01-10',
+      data: { donor: 'us-inl', recipient: 'mss', lines: [line('apc', 8)] },
+    };
+    const history = [...world(), gift, troops, promised, goods, ...Array.from({ length: 18 }, fullDonation)];
+    const book = bookOf(record(history));
+    const room = Number.MAX_SAFE_INTEGER - book.amountRecorded;
+    const refusal = (event: IncomingEvent, target?: IncomingEvent) => {
+      const decision = decide(toProposal(event), book, {
+        now: NOW,
+        target: target && record([target])[0],
+      });
+      return decision.ok ? undefined : [decision.rejection.rule, decision.rejection.field];
+    };
+    t.same(
+      refusal({ ...promised, id: newId(), data: { country: 'kenya', role: 'police', count: qty(room + 1) } }),
+      ['ledger-total-unsafe', 'data.count.value'],
+      'a pledge of people',
+    );
+    t.same(refusal(donation('us-inl', 'mss', [line('rifle', room), line('rifle', 1)])), [
+      'ledger-total-unsafe',
+      'data.lines[1].quantity.value',
+    ]);
+    t.same(
+      refusal({
+        ...goods,
+        id: newId(),
+        data: { donor: 'us-inl', recipient: 'mss', lines: [line('apc', 1), line('apc', room)] },
+      }),
+      ['ledger-total-unsafe', 'data.lines[1].quantity.value'],
+      'a pledge of goods names its line',
+    );
+    t.match(decide(toProposal(deployed('haiti', room + 1)), book, { now: NOW }), {
+      ok: false,
+      rejection: {
+        detail: `recording this would take the ledger's running total of quantities past ${Number.MAX_SAFE_INTEGER}, beyond which sums are no longer exact`,
+      },
+    });
+
+    // Reversals count what they take back: here more than the room left.
+    const full = bookOf(record([...history, donation('us-inl', 'mss', [line('apc', room - 3)])]));
+    const reverse = (target: IncomingEvent) => {
+      const decision = decide(toProposal(reversal(target.id!)), full, { now: NOW, target: record([target])[0] });
+      return decision.ok ? undefined : [decision.rejection.rule, decision.rejection.field];
+    };
+    t.same(reverse(gift), ['ledger-total-unsafe', 'data.eventId'], 'reversing a donation');
+    t.same(reverse(troops), ['ledger-total-unsafe', 'data.eventId'], 'reversing a deployment');
+    t.same(reverse(promised), ['ledger-total-unsafe', 'data.eventId'], 'reversing a pledge of people');
+    t.same(reverse(goods), ['ledger-total-unsafe', 'data.eventId'], 'reversing a pledge of goods');
+    t.same(refusal(deployed('haiti', room + 1)), ['ledger-total-unsafe', 'data.count.value'], 'a deployment');
+
+    // A receipt: its dispatch took half the room, the receipt needs the other half.
+    const half = Math.floor(room / 2) + 1;
+    const sent = bookOf(record([...history, dispatch('s1', 'us-inl', 'mss', [line('apc', half)])]));
+    const received = decide(toProposal(receipt('s1', [line('apc', half)])), sent, { now: NOW });
+    t.match(received, { ok: false, rejection: { rule: 'ledger-total-unsafe', field: 'data.lines[0].quantity.value' } });
+    const closed = decide(toProposal(close('s1')), sent, { now: NOW });
+    t.match(closed, { ok: false, rejection: { rule: 'ledger-total-unsafe', field: 'data.shipmentId' } }, 'a closing');
+  },
+);

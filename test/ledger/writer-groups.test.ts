@@ -140,6 +140,43 @@ t.test('clients answered together come back together: the first back waits for t
   t.equal(new Set(answers.map((a) => a.events[0]!.globalPosition)).size, 5, 'each was answered with its own event');
 });
 
+t.test('a group of four is large enough to wait for two of its clients back; a group of three is not', async (t) => {
+  const four = await watchedWriter(t, { gatherMs: 60_000 });
+  await Promise.all(Array.from({ length: 5 }, () => submit(four.writer, gifts(1))));
+  const first = submit(four.writer, gifts(1));
+  await nextTurn();
+  await nextTurn();
+  await Promise.all([first, submit(four.writer, gifts(1))]);
+  t.same(four.appends, [1, 4, 2], 'after a group of 4 the first back waited for a second');
+
+  const three = await watchedWriter(t, { gatherMs: 60_000 });
+  await Promise.all(Array.from({ length: 4 }, () => submit(three.writer, gifts(1))));
+  const alone = submit(three.writer, gifts(1));
+  await nextTurn();
+  await nextTurn();
+  await Promise.all([alone, submit(three.writer, gifts(1))]);
+  t.same(three.appends, [1, 3, 1, 1], 'after a group of 3 nobody waits: half of it is one client');
+});
+
+t.test('the first back does not wait when as many as it would wait for are there already', async (t) => {
+  const { writer, appends } = await watchedWriter(t, { gatherMs: 60_000 });
+  await Promise.all(Array.from({ length: 5 }, () => submit(writer, gifts(1))));
+  const together = [submit(writer, gifts(1)), submit(writer, gifts(1))];
+  await nextTurn();
+  await nextTurn();
+  await Promise.all([...together, submit(writer, gifts(1))]);
+  t.same(appends, [1, 4, 2, 1], 'the two that came back together went at once; the late one after them');
+});
+
+t.test('gatherMs 0 turns gathering off: the first back goes alone, even after a large group', async (t) => {
+  const { writer, appends } = await watchedWriter(t, { gatherMs: 0 });
+  await Promise.all(Array.from({ length: 5 }, () => submit(writer, gifts(1))));
+  const first = submit(writer, gifts(1));
+  await nextTurn();
+  await Promise.all([first, submit(writer, gifts(1))]);
+  t.same(appends, [1, 4, 1, 1]);
+});
+
 t.test('the first back is not kept waiting past gatherMs when nobody follows', async (t) => {
   const { writer, appends } = await watchedWriter(t, { gatherMs: 5 });
   await Promise.all(Array.from({ length: 11 }, () => submit(writer, gifts(1))));

@@ -172,12 +172,35 @@ t.test('a contingent is "size not reported" only while every arrival was unsized
   const atLeastTwo = personnelOf([arrive('belize', 'military', { value: 2, precision: 'at-least' })]);
   t.match(atLeastTwo.byCountry, [{ deployed: 2, sizeReported: true, precision: 'at-least' }], '"at least 2" is a size');
   t.equal(atLeastTwo.sizeNotReported, 0);
+  const justOne = personnelOf([arrive('bahamas', 'police', n(1)), arrive('bahamas', 'military', n(1))]);
+  t.match(
+    justOne.byCountry,
+    [
+      { country: 'bahamas', role: 'military', deployed: 1, exact: true, sizeReported: true },
+      { country: 'bahamas', role: 'police', deployed: 1, exact: true, sizeReported: true },
+    ],
+    'exactly one officer is a size',
+  );
+  t.equal(justOne.sizeNotReported, 0);
+  t.equal(justOne.forceGeneration[0]?.deployed.sizeReported, true);
 });
 
 t.test('a contingent that came and left entirely is still listed, at zero', async (t) => {
   const view = personnelOf([arrive('jamaica', 'military', n(24)), leave('jamaica', 'military', n(24))]);
-  t.match(view.byCountry, [{ country: 'jamaica', deployed: 0, arrived: 24, departed: 24 }]);
-  t.equal(view.deployed, 0);
+  t.same(view.byCountry, [
+    {
+      country: 'jamaica',
+      role: 'military',
+      deployed: 0,
+      arrived: 24,
+      departed: 24,
+      exact: true,
+      ...exactly(0),
+      sizeReported: true,
+      locations: [],
+    },
+  ]);
+  t.match(view, { deployed: 0, exact: true, ...exactly(0) }, 'nobody there, and that is exact');
   t.same(personnelOf([]).byCountry, [], 'nobody deployed: no rows');
 });
 

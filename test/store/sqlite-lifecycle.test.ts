@@ -2,13 +2,15 @@
  * The embedded store where mutation testing found behaviours no test held (test/mutation/README.md):
  * a snapshot of a cleanly closed file read into memory, closing while a subscriber's handler is still at work,
  * a replay arriving while a subscriber catches up across pages, a failed subscription nobody
- * listens to, and what a single-id lookup or a contradictory fold filter answers.
+ * listens to, and what a single-id lookup or a contradictory fold filter answers; a group whose
+ * transaction SQLite abandons, a signer that fails, a read the driver refuses.
  */
 import { execFile } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import Database from 'better-sqlite3';
 import t, { type Test } from 'tap';
 import { StoreFault } from '../../src/store/faults.js';
 import type { Subscription } from '../../src/store/port.js';
@@ -20,6 +22,9 @@ async function tempDir(t: Test) {
   t.teardown(() => rm(dir, { recursive: true, force: true }));
   return dir;
 }
+/** The verifiable log's table (src/log/checkpoints.ts makes it), for a store that seals its groups. */
+const CHECKPOINTS_TABLE =
+  'CREATE TABLE log_checkpoints (tree_size INTEGER PRIMARY KEY, root_hash TEXT NOT NULL, issued_at TEXT NOT NULL, note TEXT NOT NULL)';
 const tick = () => new Promise((r) => setTimeout(r, 10));
 const until = async (done: () => boolean) => {
   for (let i = 0; i < 400 && !done(); i++) await tick();
@@ -179,4 +184,103 @@ t.test('a subscription whose handler fails with nobody to tell stops the process
   t.not(run.code, 0, 'the process ends with an error');
   t.match(run.stderr, /projection bug nobody hears/);
   t.notMatch(run.stdout, /still running/);
+});
+
+t.test(
+  'an append that makes SQLite abandon the whole transaction fails its whole group, and stores nothing of it',
+  async (t) => {
+    // A disk filling mid-group or an I/O error can make SQLite roll back the group's transaction,
+    // not only the failing statement; a trigger raising ROLLBACK does the same, on demand.
+    const file = join(await tempDir(t), 'events.db');
+    openSqliteStore({ file }).close();
+    const raw = new Database(file);
+    raw.exec(`CREATE TRIGGER abandon BEFORE INSERT ON events WHEN NEW.stream = 'doomed'
+            BEGIN SELECT RAISE(ROLLBACK, 'the transaction is abandoned'); END`);
+    raw.close();
+    const store = openSqliteStore({ file });
+    t.teardown(() => store.close());
+    const [a, b, c] = events(3);
+    // One tick: the three appends are one group, one transaction.
+    const settled = await Promise.allSettled([
+      store.append('before', [a!], 'any'),
+      store.append('doomed', [b!], 'any'),
+      store.append('after', [c!], 'any'),
+    ]);
+    t.same(
+      settled.map((s) => s.status),
+      ['rejected', 'rejected', 'rejected'],
+      'no one is told their events were stored',
+    );
+    t.match((settled[1] as PromiseRejectedResult).reason, { message: /abandoned/ });
+    t.same(await store.readAll(), [], 'nothing of the group is stored, before the failure or after it');
+    t.equal(await store.headPosition(), 0);
+    await store.append('later', [events(1)[0]!], 'any');
+    t.same(
+      (await store.readAll()).map((e) => [e.stream, e.globalPosition]),
+      [['later', 1]],
+      'the next group is written as usual',
+    );
+  },
+);
+
+t.test('a sealed group hands the signer each new event with its line, and says it was committed', async (t) => {
+  const file = join(await tempDir(t), 'events.db');
+  const store = openSqliteStore({ file });
+  t.teardown(() => store.close());
+  const raw = new Database(file);
+  raw.exec(CHECKPOINTS_TABLE);
+  raw.close();
+  const sealed: { ids: string[]; lines: number }[] = [];
+  const settledWith: boolean[] = [];
+  store.sealGroupsWith({
+    seal: (added, lines) => {
+      sealed.push({ ids: added.map((e) => e.id), lines: lines.filter((l) => typeof l === 'string').length });
+      return undefined;
+    },
+    settled: (committed) => void settledWith.push(committed),
+  });
+  const batch = events(3);
+  await store.append('ledger', batch, 'any');
+  t.same(sealed, [{ ids: batch.map((e) => e.id), lines: 3 }], 'one line per event, in order, nothing else');
+  t.same(settledWith, [true], 'and told it was committed');
+  t.equal((await store.append('ledger', batch, 'any')).replayed, true);
+  t.equal(sealed.length, 1, 'a group that adds nothing (a replay) is not sealed');
+});
+
+t.test('a group whose checkpoint cannot be made fails with the signer’s own error, and stores nothing', async (t) => {
+  const file = join(await tempDir(t), 'events.db');
+  const store = openSqliteStore({ file });
+  t.teardown(() => store.close());
+  const raw = new Database(file);
+  raw.exec(CHECKPOINTS_TABLE);
+  raw.close();
+  const bug = new Error('the signer has a bug');
+  const settledWith: boolean[] = [];
+  store.sealGroupsWith({
+    seal: () => {
+      throw bug;
+    },
+    settled: (committed) => void settledWith.push(committed),
+  });
+  const failed = await store.append('ledger', events(2), 'any').then(
+    () => undefined,
+    (error: unknown) => error,
+  );
+  t.equal(failed, bug, 'the error itself, not a store fault or nothing');
+  t.same(settledWith, [false], 'the signer is told its checkpoint was not committed');
+  t.same(await store.readAll(), []);
+});
+
+t.test('a read the driver refuses for a reason of its own rejects with that error, as it is', async (t) => {
+  const file = join(await tempDir(t), 'events.db');
+  const store = openSqliteStore({ file });
+  t.teardown(() => store.close());
+  // Not SQLite's error (no SQLITE_ code): better-sqlite3 takes an object for named parameters, and finds none.
+  const failed = await store.readStream({} as never).then(
+    () => undefined,
+    (error: unknown) => error,
+  );
+  t.type(failed, RangeError);
+  t.match(failed, { message: /parameter/ });
+  t.notOk(failed instanceof StoreFault, 'not taken for a fault of the machine');
 });
