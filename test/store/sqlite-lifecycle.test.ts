@@ -223,29 +223,37 @@ t.test(
   },
 );
 
-t.test('a sealed group hands the signer each new event with its line, and says it was committed', async (t) => {
-  const file = join(await tempDir(t), 'events.db');
-  const store = openSqliteStore({ file });
-  t.teardown(() => store.close());
-  const raw = new Database(file);
-  raw.exec(CHECKPOINTS_TABLE);
-  raw.close();
-  const sealed: { ids: string[]; lines: number }[] = [];
-  const settledWith: boolean[] = [];
-  store.sealGroupsWith({
-    seal: (added, lines) => {
-      sealed.push({ ids: added.map((e) => e.id), lines: lines.filter((l) => typeof l === 'string').length });
-      return undefined;
-    },
-    settled: (committed) => void settledWith.push(committed),
-  });
-  const batch = events(3);
-  await store.append('ledger', batch, 'any');
-  t.same(sealed, [{ ids: batch.map((e) => e.id), lines: 3 }], 'one line per event, in order, nothing else');
-  t.same(settledWith, [true], 'and told it was committed');
-  t.equal((await store.append('ledger', batch, 'any')).replayed, true);
-  t.equal(sealed.length, 1, 'a group that adds nothing (a replay) is not sealed');
-});
+t.test(
+  'a sealed group hands the signer each new event with its line as it lands, then the group, and says it was committed',
+  async (t) => {
+    const file = join(await tempDir(t), 'events.db');
+    const store = openSqliteStore({ file });
+    t.teardown(() => store.close());
+    const raw = new Database(file);
+    raw.exec(CHECKPOINTS_TABLE);
+    raw.close();
+    const stored: { ids: string[]; lines: number }[] = [];
+    const sealed: string[][] = [];
+    const settledWith: boolean[] = [];
+    store.sealGroupsWith({
+      stored: (added, lines) =>
+        void stored.push({ ids: added.map((e) => e.id), lines: lines.filter((l) => typeof l === 'string').length }),
+      seal: (added) => {
+        sealed.push(added.map((e) => e.id));
+        return undefined;
+      },
+      settled: (committed) => void settledWith.push(committed),
+    });
+    const batch = events(3);
+    await store.append('ledger', batch, 'any');
+    t.same(stored, [{ ids: batch.map((e) => e.id), lines: 3 }], 'one line per event, in order, nothing else');
+    t.same(sealed, [batch.map((e) => e.id)], 'then the group, sealed once');
+    t.same(settledWith, [true], 'and told it was committed');
+    t.equal((await store.append('ledger', batch, 'any')).replayed, true);
+    t.equal(stored.length, 1, 'a replay hands over no line');
+    t.equal(sealed.length, 1, 'a group that adds nothing (a replay) is not sealed');
+  },
+);
 
 t.test('a group whose checkpoint cannot be made fails with the signer’s own error, and stores nothing', async (t) => {
   const file = join(await tempDir(t), 'events.db');
@@ -257,6 +265,7 @@ t.test('a group whose checkpoint cannot be made fails with the signer’s own er
   const bug = new Error('the signer has a bug');
   const settledWith: boolean[] = [];
   store.sealGroupsWith({
+    stored: () => undefined,
     seal: () => {
       throw bug;
     },
