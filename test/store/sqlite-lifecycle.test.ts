@@ -223,15 +223,21 @@ t.test(
   },
 );
 
+/** A store whose file has the log's checkpoints table, so that a sealer can be attached; closed with the test. */
+async function sealableStore(t: Test) {
+  const file = join(await tempDir(t), 'events.db');
+  const store = openSqliteStore({ file });
+  t.teardown(() => store.close());
+  const raw = new Database(file);
+  raw.exec(CHECKPOINTS_TABLE);
+  raw.close();
+  return store;
+}
+
 t.test(
   'a sealed group hands the signer each new event with its line as it lands, then the group, and says it was committed',
   async (t) => {
-    const file = join(await tempDir(t), 'events.db');
-    const store = openSqliteStore({ file });
-    t.teardown(() => store.close());
-    const raw = new Database(file);
-    raw.exec(CHECKPOINTS_TABLE);
-    raw.close();
+    const store = await sealableStore(t);
     const stored: { ids: string[]; lines: number }[] = [];
     const sealed: string[][] = [];
     const settledWith: boolean[] = [];
@@ -256,12 +262,7 @@ t.test(
 );
 
 t.test('a group whose checkpoint cannot be made fails with the signer’s own error, and stores nothing', async (t) => {
-  const file = join(await tempDir(t), 'events.db');
-  const store = openSqliteStore({ file });
-  t.teardown(() => store.close());
-  const raw = new Database(file);
-  raw.exec(CHECKPOINTS_TABLE);
-  raw.close();
+  const store = await sealableStore(t);
   const bug = new Error('the signer has a bug');
   const settledWith: boolean[] = [];
   store.sealGroupsWith({
