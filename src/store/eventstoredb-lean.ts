@@ -245,29 +245,29 @@ const JSON_CONTENT = Buffer.from('application/json');
 const sameBytes = (constant: Buffer, start: number, end: number) =>
   end - start === constant.length && bytes.compare(constant, 0, constant.length, start, end) === 0;
 
+/**
+ * Moves past other fields to the next embedded message numbered `field` before `end`: the cursor is
+ * then at its first byte, and its end is returned; undefined (the cursor at `end`) when there is none.
+ */
+function seekMessage(field: number, end: number): number | undefined {
+  while (at < end) {
+    const key = varint();
+    if (key === ((field << 3) | 2)) return varint() + at;
+    skip(key & 7);
+  }
+  return undefined;
+}
+
 /** A ReadResp's event, or undefined for any other content (confirmation, checkpoint, caught-up …). */
 export function decodeReadResp(message: Buffer): LeanRecord | undefined {
   bytes = message;
   at = 0;
-  const end = message.length;
-  while (at < end) {
-    const key = varint();
-    if (key !== ((1 << 3) | 2)) {
-      skip(key & 7);
-      continue;
-    }
-    const readEventEnd = varint() + at;
-    while (at < readEventEnd) {
-      const inner = varint();
-      if (inner !== ((1 << 3) | 2)) {
-        skip(inner & 7);
-        continue;
-      }
-      const recordEnd = varint() + at;
-      return decodeRecordedEvent(recordEnd);
-    }
+  for (;;) {
+    const readEventEnd = seekMessage(1, message.length);
+    if (readEventEnd === undefined) return undefined;
+    const recordEnd = seekMessage(1, readEventEnd);
+    if (recordEnd !== undefined) return decodeRecordedEvent(recordEnd);
   }
-  return undefined;
 }
 
 const EMPTY = Buffer.alloc(0);
@@ -295,16 +295,9 @@ function decodeRecordedEvent(end: number): LeanRecord {
       }
       case (2 << 3) | 2: {
         const identifierEnd = varint() + at;
-        while (at < identifierEnd) {
-          const k = varint();
-          if (k !== ((3 << 3) | 2)) {
-            skip(k & 7);
-            continue;
-          }
-          const nameEnd = varint() + at;
-          record.stream = text(at, nameEnd, true);
-          at = nameEnd;
-        }
+        const nameEnd = seekMessage(3, identifierEnd);
+        if (nameEnd !== undefined) record.stream = text(at, nameEnd, true);
+        at = identifierEnd;
         break;
       }
       case (3 << 3) | 0:
