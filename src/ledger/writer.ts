@@ -58,7 +58,6 @@ interface Pending extends Submission {
   reject(error: unknown): void;
 }
 
-/** The events a group's reversals point at: those stored, and those the group itself decides. */
 /** An event of the group being decided, as the feed delivered it: `make` decodes it, if it must be folded. */
 interface OwnEvent {
   position: number;
@@ -66,6 +65,7 @@ interface OwnEvent {
 }
 type FeedItem = FoldEvent | OwnEvent;
 
+/** The events a group's reversals point at: those stored, and those the group itself decides. */
 interface ReversalTargets {
   /** Every id a reversal of the group names. */
   wanted: Set<string>;
@@ -204,7 +204,6 @@ export class LedgerWriter {
     await catchUp(this.store, this.book.position, head, foldStored, undefined, ahead.prepare);
   }
 
-  /** While a group's decisions are folded in tentatively, others' events wait their turn. */
   /** A feed item for an event of the group being decided, folded (and decoded) only if the book does not hold it. */
   private ownEvent(event: RecordedEvent): OwnEvent | undefined {
     const own = this.own;
@@ -223,6 +222,7 @@ export class LedgerWriter {
     };
   }
 
+  /** While a group's decisions are folded in tentatively, others' events wait their turn. */
   private accept(event: FoldEvent): void {
     if (this.deciding) this.feed.push(event);
     else this.fold(event);

@@ -398,10 +398,9 @@ export class LedgerLog {
     }
   }
 
-  /** Adds an event's leaf; `line`, its export line when the store already put it together. */
-  private add(event: RecordedEvent, line?: string): void {
+  private add(event: RecordedEvent): void {
     if (event.globalPosition <= this.positions.last) return;
-    this.tree.appendBinary(line === undefined ? leafHashBinaryOfEvent(event) : leafHashBinaryOfLine(line));
+    this.tree.appendBinary(leafHashBinaryOfEvent(event));
     this.positions.push(event.globalPosition);
   }
 

@@ -147,7 +147,7 @@ interface PendingAppend {
   reject(error: unknown): void;
 }
 
-/** An append of a group; `lines`: the export lines of its events, when the log is on (see GroupSealer). */
+/** What became of one append of a group. */
 type Outcome = { ok: true; result: AppendResult } | { ok: false; error: unknown };
 
 const toRecorded = (row: EventRow): RecordedEvent => ({
