@@ -53,18 +53,13 @@ import {
   FORWARDS,
   NO_STREAM,
   NotLeaderError,
-  START,
   StreamNotFoundError,
   TimeoutError,
   UnavailableError,
   UnknownError,
   WrongExpectedVersionError,
-  excludeSystemEvents,
   jsonEvent,
-  streamNameFilter,
   type AllStreamResolvedEvent,
-  type AllStreamSubscription,
-  type Filter,
   type AppendExpectedRevision,
   type Position,
   type ResolvedEvent,
@@ -75,7 +70,7 @@ import type { EventMetadata, RecordedEvent, StoredEvent } from '../../events/ind
 import { loadCheckpoint, saveCheckpoint } from '../read/checkpoint.js';
 import { StartupError } from './data-dir.js';
 import { StoreFault, isStoreFault, within } from './faults.js';
-import { createdIso, readAllLean, type LeanFilter, type LeanRecord } from './eventstoredb-lean.js';
+import { createdIso, LeanSubscription, readAllLean, type LeanFilter, type LeanRecord } from './eventstoredb-lean.js';
 import { IdIndex, type IdIndexExport } from './id-index.js';
 import {
   IdempotencyConflictError,
@@ -271,7 +266,7 @@ class EventStoreDbAdapter implements EventStoreDbStore {
       undefined,
       this.timeoutMs,
       this.indexStreams
-        ? streamNameFilter({ regex: `^(${[...this.indexStreams].map(escapeRegex).join('|')})$` })
+        ? { on: 'stream', regex: `^(${[...this.indexStreams].map(escapeRegex).join('|')})$` }
         : undefined,
     );
     // Until it is live, readByIds reads $all itself: worth a moment's wait, not a failed open.
@@ -907,7 +902,7 @@ class ResilientSubscription implements Subscription {
   /** True while a subscription is confirmed and has delivered everything stored when it caught up. */
   live = false;
   private liveWaiters: (() => void)[] = [];
-  private current: AllStreamSubscription | undefined;
+  private current: LeanSubscription | undefined;
   private wake: (() => void) | undefined;
   private caughtUpSignalled = false;
   private readonly done: Promise<void>;
@@ -922,7 +917,7 @@ class ResilientSubscription implements Subscription {
     /** A subscription the server has not confirmed by then is given up and made again. */
     private readonly confirmWithinMs = DEFAULT_TIMEOUT_MS,
     /** A server-side filter; default: everything but system events. */
-    private readonly filter: Filter = excludeSystemEvents(),
+    private readonly filter: LeanFilter = NON_SYSTEM,
   ) {
     this.lastDelivered = after;
     // run() handles every error of the server itself; this catches only a handler's own throw in onError.
@@ -968,15 +963,13 @@ class ResilientSubscription implements Subscription {
   private async run(): Promise<void> {
     let delay = this.backoff.initial;
     while (!this.closed) {
-      let subscription: AllStreamSubscription | undefined;
+      let subscription: LeanSubscription | undefined;
       try {
-        subscription = this.client.subscribeToAll({
-          fromPosition:
-            this.lastDelivered > 0
-              ? { commit: BigInt(this.lastDelivered), prepare: BigInt(this.lastDelivered) }
-              : START,
-          filter: this.filter,
-        });
+        subscription = new LeanSubscription(
+          this.client,
+          this.lastDelivered > 0 ? this.lastDelivered : 'start',
+          this.filter,
+        );
         this.current = subscription;
         const delivered = await this.consume(subscription);
         if (delivered) delay = this.backoff.initial;
@@ -1005,7 +998,7 @@ class ResilientSubscription implements Subscription {
   }
 
   /** Delivers until the subscription ends or fails; true when anything arrived. */
-  private async consume(subscription: AllStreamSubscription): Promise<boolean> {
+  private async consume(subscription: LeanSubscription): Promise<boolean> {
     let taken = 0;
     let inHandler = false;
     let caughtUpAfter: number | undefined;
@@ -1037,13 +1030,13 @@ class ResilientSubscription implements Subscription {
     subscription.once('confirmation', () => clearTimeout(unconfirmed));
     let arrived = false;
     try {
-      for await (const resolved of subscription as AsyncIterable<AllStreamResolvedEvent>) {
+      for await (const record of subscription as AsyncIterable<LeanRecord>) {
         if (this.closed) break;
         taken++;
         arrived = true;
-        const position = positionOf(resolved);
-        const converted = fromEsdb(resolved);
-        if (position !== undefined && position > this.lastDelivered) {
+        const position = record.position;
+        if (position > this.lastDelivered) {
+          const converted = fromLean(record);
           if (converted) {
             inHandler = true;
             try {
