@@ -82,6 +82,25 @@ export interface LeanRead {
 
 type Call = Readable & { cancel(): void };
 
+/** Opens (when called) a Read call over the client's own channel, its responses decoded by `decode`. */
+function readCall<T>(
+  client: EventStoreDBClient,
+  debugName: string,
+  request: InstanceType<typeof streamsPb.ReadReq>,
+  decode: (bytes: Buffer) => T,
+): () => Promise<Readable & { cancel(): void }> {
+  const internals = client as unknown as ClientInternals;
+  return internals.GRPCStreamCreator(streamsGrpc.StreamsClient, debugName, (grpcClient) =>
+    grpcClient.makeServerStreamRequest(
+      READ_PATH,
+      (value) => Buffer.from(value.serializeBinary()),
+      decode,
+      request,
+      ...(internals.callArguments({}, { deadline: Infinity }) as [unknown, object]),
+    ),
+  );
+}
+
 /**
  * Reads up to `count` records of $all forwards from `from` (inclusive, as the server reads), or
  * from the start, with the filter applied by the server: `count` counts the records that pass it.
@@ -92,17 +111,7 @@ export function readAllLean(
   count: number,
   filter?: LeanFilter,
 ): LeanRead {
-  const request = readRequest(from, count, filter);
-  const internals = client as unknown as ClientInternals;
-  const open = internals.GRPCStreamCreator(streamsGrpc.StreamsClient, 'readAllLean', (grpcClient) =>
-    grpcClient.makeServerStreamRequest(
-      READ_PATH,
-      (value) => Buffer.from(value.serializeBinary()),
-      decodeReadResp,
-      request,
-      ...(internals.callArguments({}, { deadline: Infinity }) as [unknown, object]),
-    ),
-  );
+  const open = readCall(client, 'readAllLean', readRequest(from, count, filter), decodeReadResp);
   let call: Call | undefined;
   let stopped: Error | undefined;
   let fail: ((error: Error) => void) | undefined;
@@ -203,18 +212,7 @@ export class LeanSubscription extends Transform {
 
   constructor(client: EventStoreDBClient, from: number | 'start', filter: LeanFilter) {
     super({ objectMode: true });
-    const internals = client as unknown as ClientInternals;
-    const request = readRequest(from, 'subscribe', filter);
-    const open = internals.GRPCStreamCreator(streamsGrpc.StreamsClient, 'subscribeToAllLean', (grpcClient) =>
-      grpcClient.makeServerStreamRequest(
-        READ_PATH,
-        (value) => Buffer.from(value.serializeBinary()),
-        decodeSubscriptionResp,
-        request,
-        ...(internals.callArguments({}, { deadline: Infinity }) as [unknown, object]),
-      ),
-    );
-    open().then(
+    readCall(client, 'subscribeToAllLean', readRequest(from, 'subscribe', filter), decodeSubscriptionResp)().then(
       (call) => {
         this.call = call as Call;
         if (this.destroyed) return this.call.cancel();
