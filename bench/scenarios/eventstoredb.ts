@@ -34,7 +34,8 @@ const STREAM = 'ledger';
 const WRITER_SETUP = 2_000;
 const WRITER_ONE = 500;
 const WRITER_FIFTY = 3_000;
-const PRELOAD = 200_000;
+/** How long `$all` is for the first open and the restart: `ESDB_PRELOAD=1000000` measures a million. */
+const PRELOAD = Number(process.env.ESDB_PRELOAD ?? 200_000);
 
 interface WriterFigures {
   eventsPerSec: number;
