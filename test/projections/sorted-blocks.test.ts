@@ -116,3 +116,19 @@ t.test('an order built in bulk of whole blocks knows its last fact', async (t) =
     t.equal(list.last(), count - 1, `${count} facts`);
   }
 });
+
+t.test('a block that splits while an earlier block has grown: every rank is right after', async (t) => {
+  const times: number[] = [];
+  const list = new SortedBlocks((i) => times[i]!);
+  const add = (time: number) => list.insert(times.push(time) - 1);
+  for (let i = 0; i < 1025; i++) add(10); // two blocks of 512 and 513
+  t.equal(list.at(0), 0, 'a read brings the ranks up to date');
+  for (let i = 0; i < 511; i++) add(10); // the second block full, at 1,024
+  add(0); // the first block grows
+  add(10); // the second block splits
+  const order = Array.from(list.toArray());
+  t.ok(
+    order.every((index, rank) => list.at(rank) === index),
+    'at(rank) agrees with the order',
+  );
+});
