@@ -39,7 +39,7 @@ export const parts = {
   },
   shipments: {
     mutate: ['projections/shipments.ts'],
-    tests: ['test/projections/shipments.test.ts'],
+    tests: ['test/projections/shipments*.test.ts'],
   },
   custody: {
     mutate: ['projections/custody.ts'],

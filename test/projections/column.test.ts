@@ -47,6 +47,13 @@ t.test('a 32-bit column turns into doubles at the first value that does not fit,
   t.equal(restored.at(70_001), 2 ** 41);
   const quantities = new QuantityColumn();
   quantities.push(-5);
+  t.notOk(quantities.wide, 'a small negative quantity fits in 32 bits');
   quantities.push(3_000_000_000);
+  t.ok(quantities.wide);
   t.same([quantities.at(0), quantities.at(1)], [-5, 3_000_000_000]);
+  // A column restored from 32 bits stays 32-bit: its export (what a checkpoint stores) too.
+  const narrow = PositionColumn.restore(Uint32Array.from([1, 2, 3]));
+  narrow.push(4);
+  t.ok(narrow.export() instanceof Uint32Array);
+  t.notOk(narrow.wide);
 });

@@ -80,14 +80,55 @@ t.test('ranks read between inserts are right at every step (blocks splitting mea
           const at = firstAfter(time);
           sorted.splice(at, 0, i);
           if (i % every !== 0) return;
-          // Reads by rank, at and around where the last insert landed.
+          // Reads by rank, at and around where the last insert landed; every other time a bound is read
+          // first, so that each kind of read meets ranks the inserts left stale.
+          const bound = () => {
+            if (list.upperBound(time) !== firstAfter(time))
+              throw new Error(`after ${i + 1} inserts, upperBound differs`);
+          };
+          if ((i / every) % 2 === 1) bound();
           for (const k of [0, at, sorted.length - 1, Math.floor(sorted.length / 2)])
             if (list.at(k) !== sorted[k]) throw new Error(`after ${i + 1} inserts, at(${k}) differs`);
-          if (list.upperBound(time) !== firstAfter(time)) throw new Error(`after ${i + 1} inserts, upperBound differs`);
+          bound();
+          if (i === count - 1 && JSON.stringify(Array.from(list.toArray())) !== JSON.stringify(sorted))
+            throw new Error('toArray differs');
         });
       },
     ),
     { numRuns: 40 },
   );
   t.pass('40 interleavings of inserts and reads');
+});
+
+t.test('facts inserted out of index order still sort by (occurred, index)', async (t) => {
+  const times = [9, 1, 5, 5, 5];
+  const list = new SortedBlocks((i) => times[i]!);
+  for (const i of [4, 3, 2, 1, 0]) list.insert(i);
+  t.same(Array.from(list.toArray()), [1, 2, 3, 4, 0]);
+});
+
+t.test('an order built in bulk of whole blocks knows its last fact', async (t) => {
+  for (const count of [512, 1024]) {
+    const list = SortedBlocks.from(
+      Uint32Array.from({ length: count }, (_, i) => i),
+      (i) => i,
+    );
+    t.equal(list.last(), count - 1, `${count} facts`);
+  }
+});
+
+t.test('a block that splits while an earlier block has grown: every rank is right after', async (t) => {
+  const times: number[] = [];
+  const list = new SortedBlocks((i) => times[i]!);
+  const add = (time: number) => list.insert(times.push(time) - 1);
+  for (let i = 0; i < 1025; i++) add(10); // two blocks of 512 and 513
+  t.equal(list.at(0), 0, 'a read brings the ranks up to date');
+  for (let i = 0; i < 511; i++) add(10); // the second block full, at 1,024
+  add(0); // the first block grows
+  add(10); // the second block splits
+  const order = Array.from(list.toArray());
+  t.ok(
+    order.every((index, rank) => list.at(rank) === index),
+    'at(rank) agrees with the order',
+  );
 });
