@@ -112,7 +112,7 @@ t.test(
     t.equal(
       idsRead.filter((id) => id === gift.id).length,
       1,
-      'the target was read once, to decide the reversal: the feed\'s copy of the group is folded from what the group read',
+      "the target was read once, to decide the reversal: the feed's copy of the group is folded from what the group read",
     );
     const replay = new LedgerWriter(real);
     await replay.start();
