@@ -87,6 +87,12 @@ t.test(
       await new Promise((resolve) => setTimeout(resolve, 50));
       throw new StoreFault('store-unavailable', 'the connection dropped before the answer');
     };
+    // Every id the writer looks up: a reversal's target is read to decide it, and not again to fold it.
+    const idsRead: string[] = [];
+    lossy.readByIds = (ids) => {
+      idsRead.push(...ids);
+      return real.readByIds(ids);
+    };
     const writer = new LedgerWriter(lossy);
     t.teardown(async () => {
       await writer.close();
@@ -98,10 +104,16 @@ t.test(
     const gift = donation('us-inl', 'mss', [line('rifle', 5)]);
     await submit(writer, [gift]);
     loseAnswer = true;
+    idsRead.length = 0;
     const error = await submit(writer, [donation('us-inl', 'mss', [line('rifle', 2)]), reversal(gift.id!)]).catch(
       (e: unknown) => e,
     );
     t.equal(faultOf(error), 'store-unavailable', 'the client is told the store failed');
+    t.equal(
+      idsRead.filter((id) => id === gift.id).length,
+      1,
+      "the target was read once, to decide the reversal: the feed's copy of the group is folded from what the group read",
+    );
     const replay = new LedgerWriter(real);
     await replay.start();
     t.teardown(() => replay.close());

@@ -330,3 +330,31 @@ t.test('a first start on a store read in pages (EventStoreDB’s way) folds the 
   t.ok(await caughtUp(fresh, real), 'and then follows the feed');
   t.equal(onHand(fresh.book, 'mss', 'rifle'), 9);
 });
+
+t.test(
+  'a first start in pages: a reversal whose target the read-ahead missed is folded after reading it',
+  async (t) => {
+    const { real, writer } = await setUp(t);
+    const first = await writer();
+    const gift = donation('us-inl', 'mss', [line('rifle', 10)]);
+    await submit(first, [...world(), gift]);
+    await submit(first, [reversal(gift.id!)]);
+
+    // The read ahead of the page answers nothing (a store that answered in part); the fold must not go on without the target.
+    const byIds: string[][] = [];
+    const paged = Object.create(real) as EventStore;
+    Object.assign(paged, {
+      readForFold: undefined,
+      readPageForFold: async (after: number, limit: number) => real.readForFold!(after, limit),
+      readByIds: async (ids: string[]) => {
+        byIds.push(ids);
+        return byIds.length === 1 ? [] : real.readByIds(ids);
+      },
+    });
+    const fresh = await writer(paged);
+    t.equal(bookFacts(fresh.book), bookFacts(first.book), 'the same book as the writer that recorded it');
+    t.equal(onHand(fresh.book, 'mss', 'rifle'), 0, 'the reversal folded against its target');
+    t.ok(fresh.book.reversed.has(gift.id!));
+    t.same(byIds, [[gift.id], [gift.id]], 'the target read again, on its own, when the read-ahead had missed it');
+  },
+);

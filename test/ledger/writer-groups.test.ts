@@ -140,6 +140,18 @@ t.test('clients answered together come back together: the first back waits for t
   t.equal(new Set(answers.map((a) => a.events[0]!.globalPosition)).size, 5, 'each was answered with its own event');
 });
 
+t.test('the first back keeps waiting while the others come back one turn apart', async (t) => {
+  const { writer, appends } = await watchedWriter(t, { gatherMs: 60_000 });
+  await Promise.all(Array.from({ length: 11 }, () => submit(writer, gifts(1)))); // a group of 1, then one of 10
+  const answers: ReturnType<typeof submit>[] = [];
+  for (let i = 0; i < 5; i++) {
+    answers.push(submit(writer, gifts(1)));
+    await nextTurn();
+  }
+  await Promise.all(answers);
+  t.same(appends, [1, 10, 5], 'no group of the first two: the wait ended when the fifth arrived');
+});
+
 t.test('a group of four is large enough to wait for two of its clients back; a group of three is not', async (t) => {
   const four = await watchedWriter(t, { gatherMs: 60_000 });
   await Promise.all(Array.from({ length: 5 }, () => submit(four.writer, gifts(1))));
