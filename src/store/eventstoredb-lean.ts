@@ -1,6 +1,6 @@
 /**
- * Lean $all reads for the EventStoreDB adapter's long catch-ups (a first start, a rebuild, the id
- * index on open). `@eventstore/db-client` v6 decodes every ReadResp into google-protobuf objects,
+ * Lean $all reads and subscriptions for the EventStoreDB adapter: its long catch-ups (a first start,
+ * a rebuild, the id index on open) and its live subscriptions, which bring every appended event back. `@eventstore/db-client` v6 decodes every ReadResp into google-protobuf objects,
  * then into a resolved event whose data and metadata it JSON-parses, and its `readAll` cannot ask
  * the server for a filter. Here the same Read call goes over the client's own channel (its
  * connection handling, credentials and reconnects) with a server-side filter in the request, and
@@ -15,7 +15,8 @@
  * ReadResp.event = 1 → ReadEvent.event = 1 → RecordedEvent { id = 1 (UUID: structured = 1 |
  * string = 2), stream_identifier = 2 (stream_name = 3), stream_revision = 3, prepare_position = 4,
  * commit_position = 5, metadata = 6 (map<string, string>: type, content-type, created), custom_metadata = 7,
- * data = 8 }. Any other content (a checkpoint, a caught-up) decodes to undefined.
+ * data = 8 }; confirmation = 2, caught_up = 8, fell_behind = 9 are a subscription's signals. Any
+ * other content (a checkpoint) decodes to undefined.
  */
 import { Readable, Transform, type TransformCallback } from 'node:stream';
 import { convertToCommandError, type EventStoreDBClient } from '@eventstore/db-client';
@@ -88,9 +89,9 @@ function readCall<T>(
   debugName: string,
   request: InstanceType<typeof streamsPb.ReadReq>,
   decode: (bytes: Buffer) => T,
-): () => Promise<Readable & { cancel(): void }> {
+): () => Promise<Call> {
   const internals = client as unknown as ClientInternals;
-  return internals.GRPCStreamCreator(streamsGrpc.StreamsClient, debugName, (grpcClient) =>
+  return internals.GRPCStreamCreator(streamsGrpc.StreamsClient, debugName, (grpcClient): Call =>
     grpcClient.makeServerStreamRequest(
       READ_PATH,
       (value) => Buffer.from(value.serializeBinary()),
@@ -212,10 +213,10 @@ export class LeanSubscription extends Transform {
 
   constructor(client: EventStoreDBClient, from: number | 'start', filter: LeanFilter) {
     super({ objectMode: true });
-    readCall(client, 'subscribeToAllLean', readRequest(from, 'subscribe', filter), decodeSubscriptionResp)().then(
+    readCall(client, 'subscribeToAllLean', readRequest(from, 'subscribe', filter), decodeResponse)().then(
       (call) => {
-        this.call = call as Call;
-        if (this.destroyed) return this.call.cancel();
+        this.call = call;
+        if (this.destroyed) return call.cancel();
         call
           .on('error', (error: Error) => {
             // Our own unsubscribe: the stream ends as the client's own subscription does, quietly.
@@ -323,8 +324,8 @@ function seekMessage(field: number, end: number): number | undefined {
   return undefined;
 }
 
-/** A subscription's ReadResp: its event, or what it signals; undefined for a checkpoint or anything else. */
-function decodeSubscriptionResp(message: Buffer): LeanRecord | Signal | undefined {
+/** A ReadResp: its event, or what it signals; undefined for a checkpoint or anything else. */
+function decodeResponse(message: Buffer): LeanRecord | Signal | undefined {
   bytes = message;
   at = 0;
   while (at < message.length) {
@@ -349,14 +350,8 @@ function decodeSubscriptionResp(message: Buffer): LeanRecord | Signal | undefine
 
 /** A ReadResp's event, or undefined for any other content (confirmation, checkpoint, caught-up …). */
 export function decodeReadResp(message: Buffer): LeanRecord | undefined {
-  bytes = message;
-  at = 0;
-  for (;;) {
-    const readEventEnd = seekMessage(1, message.length);
-    if (readEventEnd === undefined) return undefined;
-    const recordEnd = seekMessage(1, readEventEnd);
-    if (recordEnd !== undefined) return decodeRecordedEvent(recordEnd);
-  }
+  const content = decodeResponse(message);
+  return typeof content === 'object' ? content : undefined;
 }
 
 const EMPTY = Buffer.alloc(0);
