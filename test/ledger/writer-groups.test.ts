@@ -152,22 +152,20 @@ t.test('the first back keeps waiting while the others come back one turn apart',
   t.same(appends, [1, 10, 5], 'no group of the first two: the wait ended when the fifth arrived');
 });
 
-t.test('a group of four is large enough to wait for two of its clients back; a group of three is not', async (t) => {
-  const four = await watchedWriter(t, { gatherMs: 60_000 });
-  await Promise.all(Array.from({ length: 5 }, () => submit(four.writer, gifts(1))));
-  const first = submit(four.writer, gifts(1));
+/** A group of `size` (after a first submission alone), then one client back, and a second two turns later: the appends made. */
+async function twoBackAfterAGroupOf(t: Test, size: number): Promise<number[]> {
+  const { writer, appends } = await watchedWriter(t, { gatherMs: 60_000 });
+  await Promise.all(Array.from({ length: size + 1 }, () => submit(writer, gifts(1))));
+  const first = submit(writer, gifts(1));
   await nextTurn();
   await nextTurn();
-  await Promise.all([first, submit(four.writer, gifts(1))]);
-  t.same(four.appends, [1, 4, 2], 'after a group of 4 the first back waited for a second');
+  await Promise.all([first, submit(writer, gifts(1))]);
+  return appends;
+}
 
-  const three = await watchedWriter(t, { gatherMs: 60_000 });
-  await Promise.all(Array.from({ length: 4 }, () => submit(three.writer, gifts(1))));
-  const alone = submit(three.writer, gifts(1));
-  await nextTurn();
-  await nextTurn();
-  await Promise.all([alone, submit(three.writer, gifts(1))]);
-  t.same(three.appends, [1, 3, 1, 1], 'after a group of 3 nobody waits: half of it is one client');
+t.test('a group of four is large enough to wait for two of its clients back; a group of three is not', async (t) => {
+  t.same(await twoBackAfterAGroupOf(t, 4), [1, 4, 2], 'after a group of 4 the first back waited for a second');
+  t.same(await twoBackAfterAGroupOf(t, 3), [1, 3, 1, 1], 'after a group of 3 nobody waits: half of it is one client');
 });
 
 t.test('the first back does not wait when as many as it would wait for are there already', async (t) => {
