@@ -39,21 +39,24 @@ const sameMutant = (file, m) => (e) =>
   e.mutator === m.mutatorName &&
   e.replacement === (m.replacement ?? '');
 
+/** A row of the table before any mutant is counted in it. */
+const emptyRow = (file) => ({
+  file,
+  killed: 0,
+  byHand: 0,
+  timeout: 0,
+  survived: 0,
+  noCoverage: 0,
+  equivalent: 0,
+  errors: 0,
+  ignored: 0,
+});
+
 const rows = [];
 const survivors = [];
 const matched = new Set();
 for (const [file, { mutants }] of Object.entries(report.files).sort(([a], [b]) => a.localeCompare(b))) {
-  const row = {
-    file,
-    killed: 0,
-    byHand: 0,
-    timeout: 0,
-    survived: 0,
-    noCoverage: 0,
-    equivalent: 0,
-    errors: 0,
-    ignored: 0,
-  };
+  const row = emptyRow(file);
   for (const m of mutants) {
     if (m.status === 'Killed') row.killed++;
     else if (m.status === 'Timeout') row.timeout++;
@@ -93,13 +96,10 @@ const score = (r) => {
   return total === 0 ? 'n/a' : ((100 * detected) / total).toFixed(1);
 };
 const sum = (list) =>
-  list.reduce(
-    (s, r) => {
-      for (const k of Object.keys(s)) if (k !== 'file') s[k] += r[k];
-      return s;
-    },
-    { file: '', killed: 0, byHand: 0, timeout: 0, survived: 0, noCoverage: 0, equivalent: 0, errors: 0, ignored: 0 },
-  );
+  list.reduce((s, r) => {
+    for (const k of Object.keys(s)) if (k !== 'file') s[k] += r[k];
+    return s;
+  }, emptyRow(''));
 const folders = new Map();
 for (const r of rows) {
   // The targets: projections/ counts its time-index/ too; the store is one file.
