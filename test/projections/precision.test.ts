@@ -12,7 +12,7 @@ import { evolveInventory, inventoryView } from '../../projections/inventory.js';
 import { evolvePersonnel, personnelView } from '../../projections/personnel.js';
 import { sumBounds } from '../../events/precision.js';
 import { applyDeltas } from '../../events/counters.js';
-import { deployed, donation, line, newId, reversal, transfer, world } from '../support/fixtures.js';
+import { departed, deployed, donation, line, newId, reversal, transfer, world } from '../support/fixtures.js';
 import { foldAll } from '../support/fold.js';
 import { record } from '../support/given.js';
 
@@ -103,6 +103,26 @@ t.test("handing on part of an estimate: the giver's bounds narrow honestly, the 
   // The mission had 20–99 and gave away 10–30: it keeps between 20−30 (never below 0) and 99−10.
   t.match(holding(view, 'mss', 'rounds'), { quantity: 10, precision: 'approximate', lower: 0, upper: 89 });
   t.match(holding(view, 'hnp', 'rounds'), { quantity: 10, precision: 'approximate', lower: 10, upper: 30 });
+});
+
+t.test('handing on or losing "at least N" leaves the giver\'s lower bound open, not at the counted rest', async (t) => {
+  const atLeast600 = { value: 600, precision: 'at-least' as const };
+  const onward = {
+    ...transfer('mss', 'hnp', []),
+    data: { from: 'mss', to: 'hnp', lines: [{ itemType: 'rifle', quantity: atLeast600 }] },
+  } as IncomingEvent;
+  const view = inventoryOf([...world(), gift('mss', 'rifle', { value: 1000, precision: 'exact' }), onward]);
+  // The mission had exactly 1,000 and gave away 600 or more: it keeps at most 400, perhaps none.
+  t.match(holding(view, 'mss', 'rifle'), { quantity: 400, precision: 'at-least', lower: 0, upper: 400 });
+  t.match(holding(view, 'hnp', 'rifle'), { quantity: 600, precision: 'at-least', lower: 600, upper: null });
+
+  const left: IncomingEvent = {
+    ...departed('kenya', 1),
+    data: { country: 'kenya', role: 'police', count: { value: 50, precision: 'at-least' } },
+  } as IncomingEvent;
+  const personnel = personnelOf([deployed('kenya', 200), left]);
+  // 200 came and 50 or more left: at most 150 remain; how few is open (personnel keeps no floor at 0).
+  t.match(personnel.byCountry, [{ country: 'kenya', deployed: 150, precision: 'at-least', lower: null, upper: 150 }]);
 });
 
 t.test('reversing an inexact entry restores exactness and the exact bounds', async (t) => {
