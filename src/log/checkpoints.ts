@@ -11,6 +11,7 @@
  * own. A `:memory:` store keeps them in memory.
  */
 import Database from 'better-sqlite3';
+import { StoreFault } from '../store/faults.js';
 
 export interface IssuedCheckpoint {
   treeSize: number;
@@ -36,7 +37,7 @@ export interface CheckpointStorage {
   readonly where: string;
   /** The SQLite file the checkpoints are kept in, when it is one: the store's, whose group transactions then write them. */
   readonly file?: string;
-  load(): Maybe<{ checkpoints: IssuedCheckpoint[]; cosignatures: StoredCosignature[] }>;
+  load(): Maybe<CheckpointTables>;
   add(checkpoint: IssuedCheckpoint): Maybe<void>;
   addCosignature(cosignature: StoredCosignature): Maybe<void>;
   close(): Maybe<void>;
@@ -66,6 +67,46 @@ CREATE TRIGGER IF NOT EXISTS log_cosignatures_no_delete BEFORE DELETE ON log_cos
 BEGIN SELECT RAISE(ABORT, 'cosignatures are append-only: DELETE refused'); END;
 `;
 
+export interface CheckpointTables {
+  checkpoints: IssuedCheckpoint[];
+  cosignatures: StoredCosignature[];
+}
+
+/** Both tables, in tree-size order, from a SQLite database that has them (none where they were never made). */
+export function readCheckpointTables(db: Database.Database): CheckpointTables {
+  const made = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'log_checkpoints'").get();
+  if (made === undefined) return { checkpoints: [], cosignatures: [] };
+  const checkpoints = (
+    db.prepare('SELECT tree_size, root_hash, issued_at, note FROM log_checkpoints ORDER BY tree_size').raw().all() as [
+      number,
+      string,
+      string,
+      string,
+    ][]
+  ).map(([treeSize, rootHash, issuedAt, note]) => ({ treeSize, rootHash, issuedAt, note }));
+  const cosignatures = (
+    db.prepare('SELECT tree_size, witness, line, received_at FROM log_cosignatures ORDER BY tree_size').raw().all() as [
+      number,
+      string,
+      string,
+      string,
+    ][]
+  ).map(([treeSize, witness, line, receivedAt]) => ({ treeSize, witness, line, receivedAt }));
+  return { checkpoints, cosignatures };
+}
+
+/**
+ * The checkpoints of a store that cannot be written, read once: a copy of a file on a read-only
+ * mount (SQLite cannot open it in place there). They are what the file holds, so the history
+ * signed before is still verified as signed; anything that would add to them is refused.
+ */
+export function readOnlyCheckpoints(where: string, tables: CheckpointTables): CheckpointStorage {
+  const refuse = (): never => {
+    throw new StoreFault('store-read-only', `the checkpoints in ${where} cannot be written`);
+  };
+  return { where, load: () => tables, add: refuse, addCosignature: refuse, close() {} };
+}
+
 export function sqliteCheckpoints(file: string): CheckpointStorage {
   const db = new Database(file);
   db.pragma('journal_mode = WAL');
@@ -82,21 +123,7 @@ export function sqliteCheckpoints(file: string): CheckpointStorage {
   return {
     where: `table log_checkpoints in ${file}`,
     file,
-    load() {
-      const checkpoints = (
-        db
-          .prepare('SELECT tree_size, root_hash, issued_at, note FROM log_checkpoints ORDER BY tree_size')
-          .raw()
-          .all() as [number, string, string, string][]
-      ).map(([treeSize, rootHash, issuedAt, note]) => ({ treeSize, rootHash, issuedAt, note }));
-      const cosignatures = (
-        db
-          .prepare('SELECT tree_size, witness, line, received_at FROM log_cosignatures ORDER BY tree_size')
-          .raw()
-          .all() as [number, string, string, string][]
-      ).map(([treeSize, witness, line, receivedAt]) => ({ treeSize, witness, line, receivedAt }));
-      return { checkpoints, cosignatures };
-    },
+    load: () => readCheckpointTables(db),
     add(c) {
       insert.run(c.treeSize, c.rootHash, c.issuedAt, c.note);
     },

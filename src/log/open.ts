@@ -4,9 +4,11 @@ import path from 'node:path';
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import type { EventStore } from '../store/port.js';
+import type { SqliteEventStore } from '../store/sqlite.js';
 import {
   eventStoreDbCheckpoints,
   memoryCheckpoints,
+  readOnlyCheckpoints,
   sqliteCheckpoints,
   type CheckpointStorage,
 } from './checkpoints.js';
@@ -14,11 +16,22 @@ import { loadSigner, parseWitnessKeys } from './keys.js';
 import { LedgerLog } from './ledger-log.js';
 import { loadTree } from './tree-file.js';
 
-/** The store's own file, or EventStoreDB's stream (checkpoints.ts); memory for a `:memory:` store. */
+const isSnapshot = (store: EventStore): store is SqliteEventStore & { snapshotOf: string } =>
+  typeof (store as Partial<SqliteEventStore>).snapshotOf === 'string';
+
+/**
+ * The store's own file, or EventStoreDB's stream (checkpoints.ts); memory for a `:memory:` store.
+ * A store read into memory from a read-only mount keeps the checkpoints its file holds, read-only.
+ */
 export const checkpointStorageFor = async (
   store: EventStore,
   connectionString?: string,
 ): Promise<CheckpointStorage> => {
+  if (isSnapshot(store))
+    return readOnlyCheckpoints(
+      `table log_checkpoints in a read-only copy of ${store.snapshotOf}`,
+      store.checkpointTables(),
+    );
   if (store.file && store.file !== ':memory:') return sqliteCheckpoints(store.file);
   if (connectionString) return eventStoreDbCheckpoints(connectionString);
   return memoryCheckpoints();

@@ -17,7 +17,8 @@ export type DataDir =
 
 const codeOf = (error: unknown) => (error as { code?: string }).code ?? String(error);
 
-const isWritable = (target: string): string | undefined => {
+/** Why this process may not write `target` (the error code: EACCES, EROFS…), or undefined if it may. */
+export const writeProblem = (target: string): string | undefined => {
   try {
     accessSync(target, constants.W_OK);
     return undefined;
@@ -53,8 +54,8 @@ export function checkDataDir(dir: string): DataDir {
   } catch {
     hasLedger = false;
   }
-  const dirProblem = isWritable(dir);
-  const fileProblem = hasLedger ? isWritable(ledgerFile) : undefined;
+  const dirProblem = writeProblem(dir);
+  const fileProblem = hasLedger ? writeProblem(ledgerFile) : undefined;
   if (!dirProblem && !fileProblem) return { dir, ledgerFile, writable: true, hasLedger };
   if (!hasLedger)
     throw new StartupError(

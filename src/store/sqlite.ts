@@ -13,7 +13,7 @@
  * that needs file permissions and backups, not SQL.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import type { EventMetadata, RecordedEvent, StoredEvent } from '../../events/index.js';
 import {
@@ -28,7 +28,9 @@ import {
   type SubscribeHandlers,
   type Subscription,
 } from './port.js';
+import { writeProblem } from './data-dir.js';
 import { sqliteFault, StoreFault } from './faults.js';
+import { readCheckpointTables, type CheckpointTables } from '../log/checkpoints.js';
 import { canonicalJson, exportLineOf } from '../log/leaf.js';
 
 export interface SqliteStoreOptions {
@@ -87,6 +89,10 @@ export interface SqliteEventStore extends EventStore {
   readonly durability: SqliteDurability;
   /** Writes each group's checkpoint in the group's transaction; the table `log_checkpoints` must exist. */
   sealGroupsWith(sealer: GroupSealer): void;
+  /** For a store read into memory (`readonly: 'snapshot'`), the file it was read from: its `file` is `:memory:`. */
+  readonly snapshotOf?: string;
+  /** The verifiable log's checkpoints and cosignatures as this store holds them (a snapshot's can be read no other way). */
+  checkpointTables(): CheckpointTables;
 }
 
 const SUBSCRIPTION_PAGE = 1000;
@@ -262,11 +268,15 @@ function openDatabase(options: SqliteStoreOptions): Database.Database {
     checkLayout(db);
     return db;
   }
+  // Asked before SQLite opens it: SQLite opens a file it may not write read-only without a word (and
+  // better-sqlite3's `readonly` only echoes the option), failing at the first write instead.
+  const cannotWrite = readonly || !existsSync(options.file) ? undefined : writeProblem(options.file);
+  if (cannotWrite)
+    throw new StoreFault('store-read-only', `the store file ${options.file} cannot be written (${cannotWrite})`);
   const db = new Database(options.file, readonly ? { readonly: true, fileMustExist: true } : {});
   try {
     if (readonly) checkLayout(db);
     else {
-      if (db.readonly) throw new StoreFault('store-read-only', `the store file ${options.file} cannot be written`);
       db.pragma('journal_mode = WAL');
       db.pragma('synchronous = FULL');
       migrate(db);
@@ -525,7 +535,13 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteEventStore {
     engine: 'sqlite',
     // A snapshot has no file another thread could open.
     file: readonly === 'snapshot' ? ':memory:' : options.file,
+    ...(readonly === 'snapshot' ? { snapshotOf: options.file } : {}),
     durability,
+
+    checkpointTables() {
+      ensureOpen();
+      return reading(() => readCheckpointTables(db));
+    },
 
     sealGroupsWith(seal) {
       ensureOpen();

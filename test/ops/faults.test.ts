@@ -13,6 +13,7 @@ import os from 'node:os';
 import path from 'node:path';
 import t, { type Test } from 'tap';
 import { newId } from '../support/fixtures.js';
+import { readOnlyFile } from '../support/read-only-file.js';
 import {
   agent,
   freePort,
@@ -172,6 +173,12 @@ t.test('a read-only store starts, serves reads and refuses writes with a problem
   const reader = await running(t, envFor(dir, port), port, 503);
   const ready = JSON.parse((await request(port, 'GET', '/ready')).body) as { problems: string[] };
   t.match(ready.problems.join(' '), /read-only/, `/ready says why: ${ready.problems.join('; ')}`);
+  t.notMatch(ready.problems.join(' '), /signed checkpoint/, 'and does not call the signed history an unsigned tail');
+  const checkpoint = await request(port, 'GET', '/v1/log/checkpoint', undefined, auth);
+  t.equal(checkpoint.status, 200, 'the checkpoint signed before is served');
+  t.equal(checkpoint.body.split('\n')[1], '40', 'covering the seeds and the event recorded before');
+  const proof = await request(port, 'GET', '/v1/log/proof/inclusion?position=40&treeSize=40', undefined, auth);
+  t.equal(proof.status, 200, 'with proofs against it');
   const inventory = await request(port, 'GET', '/v1/inventory', undefined, auth);
   t.equal(inventory.status, 200, 'reads are served');
   const events = JSON.parse((await request(port, 'GET', '/v1/events?type=PartyRegistered', undefined, auth)).body) as {
@@ -188,6 +195,31 @@ t.test('a read-only store starts, serves reads and refuses writes with a problem
   t.ok(Number(post.headers['retry-after']) > 0, 'with Retry-After');
   reader.child.kill('SIGTERM');
   t.equal(await reader.exited, 0, 'stops cleanly without writing a checkpoint');
+});
+
+t.test('a read-only store file: /ready says so from the start, and writes are refused with a problem', async (t) => {
+  const dir = tempDir(t, 'mss-faults-ro-file-');
+  const port = await freePort();
+  const writer = await running(t, envFor(dir, port), port);
+  t.equal((await request(port, 'POST', '/v1/events', party('before-ro-file'), auth)).status, 201);
+  writer.child.kill('SIGTERM');
+  t.equal(await writer.exited, 0);
+  if (!readOnlyFile(t, path.join(dir, 'ledger.sqlite')))
+    return t.plan(0, 'cannot make the file read-only here (a bind mount needs root and mount)');
+
+  const reader = await running(t, envFor(dir, port), port, 503);
+  const ready = JSON.parse((await request(port, 'GET', '/ready')).body) as { problems: string[] };
+  t.match(
+    ready.problems.join(' '),
+    /read-only.*ledger\.sqlite cannot be written/,
+    `/ready says why: ${ready.problems}`,
+  );
+  t.equal((await request(port, 'GET', '/v1/inventory', undefined, auth)).status, 200, 'reads are served');
+  const post = await request(port, 'POST', '/v1/events', party('during-ro-file'), auth);
+  t.equal(post.status, 503);
+  t.equal(problemOf(post.body).type, 'urn:mss-ledger:fault:store-read-only');
+  reader.child.kill('SIGTERM');
+  t.equal(await reader.exited, 0);
 });
 
 t.test(

@@ -15,6 +15,7 @@ import t, { type Test } from 'tap';
 import { StoreFault } from '../../src/store/faults.js';
 import type { Subscription } from '../../src/store/port.js';
 import { openSqliteStore } from '../../src/store/sqlite.js';
+import { readOnlyFile } from '../support/read-only-file.js';
 import { events } from './contract.js';
 
 async function tempDir(t: Test) {
@@ -51,6 +52,28 @@ t.test('a snapshot reads the file as it was when opened, refuses writes and name
   t.type(refused, StoreFault, 'an append is refused as a store fault');
   t.equal((refused as StoreFault).fault, 'store-read-only');
   t.equal(await snapshot.headPosition(), 3);
+});
+
+t.test('a file the process may not write is refused for writing, naming it, and opens for reading', async (t) => {
+  const file = join(await tempDir(t), 'events.db');
+  const before = openSqliteStore({ file });
+  await before.append('ledger', events(2), 'no-stream');
+  await before.close();
+  if (!readOnlyFile(t, file))
+    return t.plan(0, 'cannot make the file read-only here (a bind mount needs root and mount)');
+  const refused = (() => {
+    try {
+      return openSqliteStore({ file });
+    } catch (error) {
+      return error;
+    }
+  })();
+  t.type(refused, StoreFault, 'opening it to write is refused as a store fault');
+  t.equal((refused as StoreFault).fault, 'store-read-only');
+  t.match((refused as StoreFault).message, `the store file ${file} cannot be written (E`);
+  const reader = openSqliteStore({ file, readonly: true });
+  t.teardown(() => reader.close());
+  t.equal(await reader.headPosition(), 2, 'a reader opens it');
 });
 
 t.test('a snapshot of a file that is not a store is refused', async (t) => {
