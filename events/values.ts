@@ -55,6 +55,11 @@ export const Quantity = z
   .refine((q) => q.upTo === undefined || q.upTo >= q.value, {
     message: 'upTo must not be below value',
     path: ['upTo'],
+  })
+  // An exact figure has no range: an upTo beside it would be stored and exported, yet no bound would use it.
+  .refine((q) => q.upTo === undefined || q.precision !== 'exact', {
+    message: 'upTo is only for an inexact figure (precision approximate or at-least)',
+    path: ['upTo'],
   });
 export type Quantity = z.infer<typeof Quantity>;
 

@@ -104,6 +104,23 @@ t.test('bad input: a clear 4xx naming field and rule, and the store untouched', 
     rule: 'schema-invalid',
     field: 'data.lines[0].quantity.value',
   });
+  const withQuantity = (quantity: object) =>
+    ({
+      ...transfer('mss', 'hnp', []),
+      data: { from: 'mss', to: 'hnp', lines: [{ itemType: 'rifle', quantity }] },
+    }) as never;
+  for (const [quantity, message] of [
+    [{ value: 10, precision: 'approximate', upTo: 5 }, /upTo must not be below value/],
+    [{ value: 10, upTo: 20 }, /upTo is only for an inexact figure/],
+    [{ value: 10, precision: 'exact', upTo: 10 }, /upTo is only for an inexact figure/],
+  ] as const) {
+    const refused = await expectRefusedUnchanged(t, app, store, withQuantity(quantity), {
+      status: 400,
+      rule: 'schema-invalid',
+      field: 'data.lines[0].quantity.upTo',
+    });
+    t.match(refused.detail, message, `${JSON.stringify(quantity)}: ${refused.detail}`);
+  }
   await expectRefusedUnchanged(
     t,
     app,
