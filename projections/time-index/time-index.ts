@@ -162,10 +162,6 @@ export class TimeIndex {
     return this.occurred.length;
   }
 
-  get keyCount(): number {
-    return this.keyNames.length;
-  }
-
   add(fact: IndexedFact): void {
     if (fact.deltas.length === 0) return;
     const index = this.occurred.length;

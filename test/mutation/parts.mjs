@@ -53,6 +53,7 @@ export const parts = {
     mutate: ['projections/time-index/*.ts'],
     tests: [
       'test/projections/time-index.test.ts',
+      'test/projections/time-index-facts.test.ts',
       'test/projections/column.test.ts',
       'test/projections/keyed-log.test.ts',
       'test/projections/sorted-blocks.test.ts',
