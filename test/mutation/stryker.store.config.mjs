@@ -11,7 +11,8 @@ const base = JSON.parse(readFileSync(new URL('../../stryker.config.json', import
 export default {
   ...base,
   mutate: ['src/store/sqlite.ts'],
-  tap: { ...base.tap, testFiles: ['test/store/sqlite*.test.ts'] },
+  // The log's read-only test holds what a snapshot store tells the log (snapshotOf).
+  tap: { ...base.tap, testFiles: ['test/store/sqlite*.test.ts', 'test/log/read-only.test.ts'] },
   incrementalFile: 'test/mutation/stryker-incremental.store.json',
   tempDirName: '.stryker-tmp-store',
   concurrency: 1,
