@@ -54,6 +54,7 @@ export const parts = {
     tests: [
       'test/projections/time-index.test.ts',
       'test/projections/time-index-facts.test.ts',
+      'test/projections/business-sums.test.ts',
       'test/projections/column.test.ts',
       'test/projections/keyed-log.test.ts',
       'test/projections/sorted-blocks.test.ts',
