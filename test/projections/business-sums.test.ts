@@ -2,8 +2,8 @@
  * The business-time sums under the time index (projections/time-index/business-sums.ts), against a
  * plain model: buckets closed at rising boundaries, facts added to a closed bucket afterwards
  * (backdated), and the sums before any boundary equal to adding up the buckets below it. The
- * nodes stay in the sparse form a checkpoint stores (each key once, ascending, none that sums to
- * zero when cut), and a node survives export and restore.
+ * nodes stay in the sorted form a checkpoint stores (each key once, ascending), and the sums
+ * survive export and restore.
  */
 import fc from 'fast-check';
 import t from 'tap';
