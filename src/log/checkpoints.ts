@@ -72,25 +72,21 @@ export interface CheckpointTables {
   cosignatures: StoredCosignature[];
 }
 
+/** Both tables' rows have the same shape: a tree size, then three strings. */
+type Row = [number, string, string, string];
+const rowsOf = (db: Database.Database, sql: string) => db.prepare(sql).raw().all() as Row[];
+
 /** Both tables, in tree-size order, from a SQLite database that has them (none where they were never made). */
 export function readCheckpointTables(db: Database.Database): CheckpointTables {
   const made = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'log_checkpoints'").get();
   if (made === undefined) return { checkpoints: [], cosignatures: [] };
-  const checkpoints = (
-    db.prepare('SELECT tree_size, root_hash, issued_at, note FROM log_checkpoints ORDER BY tree_size').raw().all() as [
-      number,
-      string,
-      string,
-      string,
-    ][]
+  const checkpoints = rowsOf(
+    db,
+    'SELECT tree_size, root_hash, issued_at, note FROM log_checkpoints ORDER BY tree_size',
   ).map(([treeSize, rootHash, issuedAt, note]) => ({ treeSize, rootHash, issuedAt, note }));
-  const cosignatures = (
-    db.prepare('SELECT tree_size, witness, line, received_at FROM log_cosignatures ORDER BY tree_size').raw().all() as [
-      number,
-      string,
-      string,
-      string,
-    ][]
+  const cosignatures = rowsOf(
+    db,
+    'SELECT tree_size, witness, line, received_at FROM log_cosignatures ORDER BY tree_size',
   ).map(([treeSize, witness, line, receivedAt]) => ({ treeSize, witness, line, receivedAt }));
   return { checkpoints, cosignatures };
 }
