@@ -1,0 +1,156 @@
+/**
+ * Corners of the time index the main property tests pass over: answers hold no counter whose facts
+ * cancel out (the main tests drop zeros before comparing, and `naive` shares the same naming
+ * step, so they cannot tell); the order by occurrence for times the radix sort must not take
+ * (fractions of a ms, ranges of 2^48 ms and more, spans across zero); and a bulk catch-up whose
+ * column of occurrences fills exactly one chunk (32,768 facts), where reading one fact past the
+ * end throws instead of reading a spare zero.
+ */
+import fc from 'fast-check';
+import t from 'tap';
+import { sortByOccurrence, TimeIndex, type IndexedFact } from '../../projections/time-index/time-index.js';
+
+const DAY = 24 * 60 * 60 * 1000;
+const START = Date.parse('2024-06-01T00:00:00Z');
+const KEYS = ['held|mss|rifle', 'held|hnp|rifle', 'transit|s1|apc'];
+
+/** Facts on a grid of days, few keys and small values, so that sums often come back to zero. */
+const gridHistory = fc
+  .array(
+    fc.record({
+      gap: fc.integer({ min: 0, max: 1 }),
+      lag: fc.oneof({ weight: 3, arbitrary: fc.constant(0) }, { weight: 2, arbitrary: fc.integer({ min: 1, max: 4 }) }),
+      deltas: fc.array(
+        fc.record({
+          key: fc.constantFrom(...KEYS),
+          value: fc.integer({ min: -2, max: 2 }),
+          inexact: fc.constantFrom(0 as const, 1 as const),
+        }),
+        { minLength: 1, maxLength: 2 },
+      ),
+    }),
+    { minLength: 1, maxLength: 50 },
+  )
+  .map((steps) => {
+    let day = 0;
+    return steps.map((step, i): IndexedFact => {
+      day += step.gap;
+      return {
+        recorded: START + day * DAY,
+        occurred: START + (day - step.lag) * DAY,
+        position: i + 1,
+        deltas: step.deltas,
+      };
+    });
+  });
+
+/** A plain model: the sums of the facts that occurred by asOf and were recorded by knownAt, zeros left out. */
+function model(facts: readonly IndexedFact[], asOf: number, knownAt: number) {
+  const sums = new Map<string, { value: number; inexact: number }>();
+  for (const fact of facts)
+    if (fact.occurred <= asOf && fact.position <= knownAt)
+      for (const d of fact.deltas) {
+        const sum = sums.get(d.key) ?? { value: 0, inexact: 0 };
+        sums.set(d.key, { value: sum.value + d.value, inexact: sum.inexact + d.inexact });
+      }
+  return [...sums].filter(([, s]) => s.value !== 0 || s.inexact !== 0).sort(([a], [b]) => a.localeCompare(b));
+}
+
+/** Every entry of an answer as it is, zeros included: a counter that nets to zero must not be there. */
+const entries = (counters: Map<string, { value: number; inexact: number }>) =>
+  [...counters]
+    .map(([k, c]): [string, { value: number; inexact: number }] => [k, { value: c.value, inexact: c.inexact }])
+    .sort(([a], [b]) => a.localeCompare(b));
+
+t.test('an answer holds no counter whose facts cancel out, on every path of a query', async (t) => {
+  fc.assert(
+    fc.property(
+      gridHistory,
+      fc.array(fc.tuple(fc.integer({ min: -2, max: 40 }), fc.integer({ min: 0, max: 51 })), {
+        minLength: 1,
+        maxLength: 12,
+      }),
+      fc.integer({ min: 1, max: 6 }),
+      fc.boolean(),
+      (facts, queries, snapshotEvery, inBulk) => {
+        const index = new TimeIndex({ snapshotEvery, lateAfterMs: DAY });
+        if (inBulk) index.beginBulk();
+        for (const fact of facts) index.add(fact);
+        if (inBulk) index.endBulk();
+        for (const [asOfDay, knownAt] of queries) {
+          const asOf = START + asOfDay * DAY;
+          // The time of the last fact recorded by knownAt: what the projector passes with it.
+          const knownAtTime = facts[Math.min(knownAt, facts.length) - 1]?.recorded ?? START - DAY;
+          const want = JSON.stringify(model(facts, asOf, knownAt));
+          for (const [how, answer] of [
+            ['query', index.query(asOf, knownAt, knownAtTime)],
+            ['naive', index.naive(asOf, knownAt)],
+          ] as const) {
+            const got = JSON.stringify(entries(answer));
+            if (got !== want) throw new Error(`${how} asOf day ${asOfDay} knownAt ${knownAt}: ${got} != ${want}`);
+          }
+        }
+      },
+    ),
+    { numRuns: 300 },
+  );
+  t.pass('300 random histories: answers as the model, zeros absent');
+});
+
+t.test('a counter that came back to zero is absent from a concrete answer', async (t) => {
+  const index = new TimeIndex({ snapshotEvery: 2, lateAfterMs: DAY });
+  const fact = (position: number, day: number, key: string, value: number): IndexedFact => ({
+    recorded: START + position * DAY,
+    occurred: START + day * DAY,
+    position,
+    deltas: [{ key, value, inexact: 0 }],
+  });
+  index.add(fact(1, 1, 'held|mss|rifle', 5));
+  index.add(fact(2, 2, 'held|hnp|rifle', 3));
+  index.add(fact(3, 3, 'held|mss|rifle', -5));
+  index.add(fact(4, 4, 'held|hnp|rifle', 1));
+  const everything = Number.MAX_SAFE_INTEGER;
+  t.same(entries(index.query(everything, everything, everything)), [['held|hnp|rifle', { value: 4, inexact: 0 }]]);
+  t.same(entries(index.query(START + 3 * DAY, 3, START + 3 * DAY)), [['held|hnp|rifle', { value: 3, inexact: 0 }]]);
+  t.same(entries(index.naive(START + 3 * DAY, 3)), [['held|hnp|rifle', { value: 3, inexact: 0 }]]);
+});
+
+t.test('times the radix sort must not take are still ordered by occurrence, ties in recording order', async (t) => {
+  const cases: [string, number[]][] = [
+    ['fractions of a millisecond', [START + 1.5, START + 1.25, START + 1, START + 1.25]],
+    ['a range of exactly 2^48 ms', [START + 2 ** 48, START, START + 5]],
+    ['a range beyond 2^48 ms', [START + 2 ** 50, START, START + 2 ** 40]],
+    ['a range across zero, wider than 2^48 ms', [2 ** 50, -(2 ** 50), 0]],
+    ['a range across zero', [5, -5, 0, -5]],
+  ];
+  for (const [name, occurred] of cases) {
+    const expected = occurred.map((_, i) => i).sort((a, b) => occurred[a]! - occurred[b]! || a - b);
+    t.same([...sortByOccurrence(occurred)], expected, name);
+  }
+});
+
+t.test('a bulk catch-up of exactly one column chunk (32,768 facts) sorts and answers', async (t) => {
+  const count = 2 ** 15;
+  const facts: IndexedFact[] = [];
+  for (let i = 0; i < count; i++) {
+    const day = Math.floor(i / 64);
+    facts.push({
+      recorded: START + day * DAY,
+      occurred: START + (day - (i % 3)) * DAY, // some backdated: the sort has work to do
+      position: i + 1,
+      deltas: [{ key: KEYS[i % KEYS.length]!, value: (i % 7) - 3, inexact: 0 }],
+    });
+  }
+  const index = new TimeIndex({ snapshotEvery: 9, lateAfterMs: DAY });
+  index.beginBulk();
+  for (const fact of facts) index.add(fact);
+  index.endBulk();
+  t.equal(index.size, count);
+  const last = facts.at(-1)!;
+  for (const [asOf, knownAt] of [
+    [START + 100 * DAY, count],
+    [START + 300 * DAY, 20_000],
+    [last.occurred, count - 5],
+  ] as const)
+    t.same(entries(index.query(asOf, knownAt, facts[knownAt - 1]!.recorded)), model(facts, asOf, knownAt));
+});
