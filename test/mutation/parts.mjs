@@ -52,8 +52,7 @@ export const parts = {
   'time-index': {
     mutate: ['projections/time-index/*.ts'],
     tests: [
-      'test/projections/time-index.test.ts',
-      'test/projections/time-index-facts.test.ts',
+      'test/projections/time-index*.test.ts',
       'test/projections/business-sums.test.ts',
       'test/projections/column.test.ts',
       'test/projections/keyed-log.test.ts',
