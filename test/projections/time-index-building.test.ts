@@ -10,6 +10,7 @@
 import fc from 'fast-check';
 import { deserialize, serialize } from 'node:v8';
 import t from 'tap';
+import { mergedInBulk } from '../support/time-index-grid.js';
 import { TimeIndex, type IndexedFact, type TimeIndexExport } from '../../projections/time-index/time-index.js';
 
 const HOUR = 60 * 60 * 1000;
@@ -81,13 +82,7 @@ t.test('bulk halves merged answer as one index, where the late and early lists a
       fc.array(fc.boolean(), { minLength: 40, maxLength: 40 }),
       fc.integer({ min: 1, max: 9 }),
       (facts, toWorker, snapshotEvery) => {
-        const main = new TimeIndex({ snapshotEvery, lateAfterMs: DAY });
-        const worker = new TimeIndex({ snapshotEvery, lateAfterMs: DAY });
-        main.beginBulk();
-        worker.beginBulk();
-        facts.forEach((fact, i) => (toWorker[i] ? worker : main).add(fact));
-        main.mergeBulk(worker.export());
-        main.endBulk();
+        const main = mergedInBulk(facts, toWorker, { snapshotEvery, lateAfterMs: DAY });
         const whole = new TimeIndex({ snapshotEvery, lateAfterMs: DAY });
         for (const fact of facts) whole.add(fact);
         agreesEverywhere(main, whole, facts);

@@ -7,41 +7,10 @@
  */
 import fc from 'fast-check';
 import t from 'tap';
+import { DAY, dayGridHistory, GRID_KEYS as KEYS, START } from '../support/time-index-grid.js';
 import { TimeIndex, type IndexedFact } from '../../projections/time-index/time-index.js';
 
-const DAY = 24 * 60 * 60 * 1000;
-const START = Date.parse('2024-06-01T00:00:00Z');
-const KEYS = ['held|mss|rifle', 'held|hnp|rifle', 'transit|s1|apc'];
-
-/** Facts in recording order on a grid of days: several a day, some backdated by whole days. */
-const gridHistory = fc
-  .array(
-    fc.record({
-      gap: fc.integer({ min: 0, max: 1 }),
-      lag: fc.oneof({ weight: 3, arbitrary: fc.constant(0) }, { weight: 2, arbitrary: fc.integer({ min: 1, max: 6 }) }),
-      deltas: fc.array(
-        fc.record({
-          key: fc.constantFrom(...KEYS),
-          value: fc.integer({ min: -9, max: 9 }),
-          inexact: fc.constantFrom(0 as const, 1 as const),
-        }),
-        { minLength: 1, maxLength: 3 },
-      ),
-    }),
-    { minLength: 1, maxLength: 60 },
-  )
-  .map((steps) => {
-    let day = 0;
-    return steps.map((step, i): IndexedFact => {
-      day += step.gap;
-      return {
-        recorded: START + day * DAY,
-        occurred: START + (day - step.lag) * DAY,
-        position: i + 1,
-        deltas: step.deltas,
-      };
-    });
-  });
+const gridHistory = dayGridHistory({ maxLength: 60, maxLagDays: 6, maxValue: 9, maxDeltas: 3 });
 
 const indexOf = (facts: readonly IndexedFact[], inBulk: boolean, snapshotEvery: number) => {
   const index = new TimeIndex({ snapshotEvery, lateAfterMs: DAY });

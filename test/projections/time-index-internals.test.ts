@@ -8,41 +8,10 @@
  */
 import fc from 'fast-check';
 import t from 'tap';
+import { DAY, dayGridHistory, GRID_KEYS as KEYS, START } from '../support/time-index-grid.js';
 import { sortByOccurrence, TimeIndex, type IndexedFact } from '../../projections/time-index/time-index.js';
 
-const DAY = 24 * 60 * 60 * 1000;
-const START = Date.parse('2024-06-01T00:00:00Z');
-const KEYS = ['held|mss|rifle', 'held|hnp|rifle', 'transit|s1|apc'];
-
-/** Facts on a grid of days, few keys and small values, so that sums often come back to zero. */
-const gridHistory = fc
-  .array(
-    fc.record({
-      gap: fc.integer({ min: 0, max: 1 }),
-      lag: fc.oneof({ weight: 3, arbitrary: fc.constant(0) }, { weight: 2, arbitrary: fc.integer({ min: 1, max: 4 }) }),
-      deltas: fc.array(
-        fc.record({
-          key: fc.constantFrom(...KEYS),
-          value: fc.integer({ min: -2, max: 2 }),
-          inexact: fc.constantFrom(0 as const, 1 as const),
-        }),
-        { minLength: 1, maxLength: 2 },
-      ),
-    }),
-    { minLength: 1, maxLength: 50 },
-  )
-  .map((steps) => {
-    let day = 0;
-    return steps.map((step, i): IndexedFact => {
-      day += step.gap;
-      return {
-        recorded: START + day * DAY,
-        occurred: START + (day - step.lag) * DAY,
-        position: i + 1,
-        deltas: step.deltas,
-      };
-    });
-  });
+const gridHistory = dayGridHistory({ maxLength: 50, maxLagDays: 4, maxValue: 2, maxDeltas: 2 });
 
 /** A plain model: the sums of the facts that occurred by asOf and were recorded by knownAt, zeros left out. */
 function model(facts: readonly IndexedFact[], asOf: number, knownAt: number) {

@@ -7,6 +7,7 @@
 import fc from 'fast-check';
 import { deserialize, serialize } from 'node:v8';
 import t from 'tap';
+import { mergedInBulk } from '../support/time-index-grid.js';
 import { sortByOccurrence, TimeIndex, type IndexedFact } from '../../projections/time-index/time-index.js';
 
 const DAY = 24 * 60 * 60 * 1000;
@@ -370,13 +371,7 @@ t.test('facts recorded in bulk by two indexes and merged answer as one index tha
       fc.integer({ min: 1, max: 9 }),
       (facts, toWorker, queries, snapshotEvery) => {
         // Two threads' shares of one log, each in recording order; the key numbering of each is its own.
-        const main = new TimeIndex({ snapshotEvery, lateAfterMs: DAY });
-        const worker = new TimeIndex({ snapshotEvery, lateAfterMs: DAY });
-        main.beginBulk();
-        worker.beginBulk();
-        facts.forEach((fact, i) => (toWorker[i] ? worker : main).add(fact));
-        main.mergeBulk(worker.export());
-        main.endBulk();
+        const main = mergedInBulk(facts, toWorker, { snapshotEvery, lateAfterMs: DAY });
         const whole = new TimeIndex({ snapshotEvery, lateAfterMs: DAY });
         for (const fact of facts) whole.add(fact);
         if (JSON.stringify(asObject(main.currentCounters())) !== JSON.stringify(asObject(whole.currentCounters())))
