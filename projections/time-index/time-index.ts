@@ -364,7 +364,7 @@ export class TimeIndex {
     this.tailCount = size - rank;
   }
 
-  /** The counters as of `asOf` (ms, inclusive), as known at `knownAt` (a position, inclusive). */
+  /** The counters as of `asOf` (ms, inclusive), as known at `knownAt` (a position, inclusive): the last position recorded by `knownAtTime`, as the projector and the timeline give it (the paths below rely on it). */
   query(asOf: number, knownAt: number, knownAtTime: number): Counters {
     if (this.size === 0 || knownAt < this.position.at(0)) return new Map(); // nothing was known yet
     const headPosition = this.position.at(this.size - 1);
