@@ -48,7 +48,12 @@ export const Quantity = z
       .positive('must be greater than zero')
       .max(1_000_000_000_000, 'is implausibly large'),
     precision: z.enum(['exact', 'at-least', 'approximate']).default('exact'),
-    upTo: z.number().int().positive().optional().describe('upper bound, for an approximate figure'),
+    upTo: z
+      .number()
+      .int()
+      .positive()
+      .optional()
+      .describe('upper bound of an inexact figure (approximate or at-least); refused beside an exact one'),
     reported: z.string().max(200).optional().describe("the source's own words for the figure"),
   })
   .strict()

@@ -367,7 +367,7 @@ export interface components {
             precision: 'exact' | 'at-least' | 'approximate';
             /** @description the source's own words for the figure */
             reported?: string;
-            /** @description upper bound, for an approximate figure */
+            /** @description upper bound of an inexact figure (approximate or at-least); refused beside an exact one */
             upTo?: number;
             value: number;
           };
@@ -433,7 +433,7 @@ export interface components {
             precision: 'exact' | 'at-least' | 'approximate';
             /** @description the source's own words for the figure */
             reported?: string;
-            /** @description upper bound, for an approximate figure */
+            /** @description upper bound of an inexact figure (approximate or at-least); refused beside an exact one */
             upTo?: number;
             value: number;
           };
@@ -809,7 +809,7 @@ export interface components {
             precision: 'exact' | 'at-least' | 'approximate';
             /** @description the source's own words for the figure */
             reported?: string;
-            /** @description upper bound, for an approximate figure */
+            /** @description upper bound of an inexact figure (approximate or at-least); refused beside an exact one */
             upTo?: number;
             value: number;
           };
@@ -878,7 +878,7 @@ export interface components {
             precision: 'exact' | 'at-least' | 'approximate';
             /** @description the source's own words for the figure */
             reported?: string;
-            /** @description upper bound, for an approximate figure */
+            /** @description upper bound of an inexact figure (approximate or at-least); refused beside an exact one */
             upTo?: number;
             value: number;
           };
@@ -943,7 +943,7 @@ export interface components {
             precision: 'exact' | 'at-least' | 'approximate';
             /** @description the source's own words for the figure */
             reported?: string;
-            /** @description upper bound, for an approximate figure */
+            /** @description upper bound of an inexact figure (approximate or at-least); refused beside an exact one */
             upTo?: number;
             value: number;
           };
@@ -1163,7 +1163,7 @@ export interface components {
           precision: 'exact' | 'at-least' | 'approximate';
           /** @description the source's own words for the figure */
           reported?: string;
-          /** @description upper bound, for an approximate figure */
+          /** @description upper bound of an inexact figure (approximate or at-least); refused beside an exact one */
           upTo?: number;
           value: number;
         };
@@ -1221,7 +1221,7 @@ export interface components {
           precision: 'exact' | 'at-least' | 'approximate';
           /** @description the source's own words for the figure */
           reported?: string;
-          /** @description upper bound, for an approximate figure */
+          /** @description upper bound of an inexact figure (approximate or at-least); refused beside an exact one */
           upTo?: number;
           value: number;
         };
@@ -1279,7 +1279,7 @@ export interface components {
           precision: 'exact' | 'at-least' | 'approximate';
           /** @description the source's own words for the figure */
           reported?: string;
-          /** @description upper bound, for an approximate figure */
+          /** @description upper bound of an inexact figure (approximate or at-least); refused beside an exact one */
           upTo?: number;
           value: number;
         };
@@ -1452,7 +1452,7 @@ export interface components {
             precision: 'exact' | 'at-least' | 'approximate';
             /** @description the source's own words for the figure */
             reported?: string;
-            /** @description upper bound, for an approximate figure */
+            /** @description upper bound of an inexact figure (approximate or at-least); refused beside an exact one */
             upTo?: number;
             value: number;
           };
@@ -1520,7 +1520,7 @@ export interface components {
             precision: 'exact' | 'at-least' | 'approximate';
             /** @description the source's own words for the figure */
             reported?: string;
-            /** @description upper bound, for an approximate figure */
+            /** @description upper bound of an inexact figure (approximate or at-least); refused beside an exact one */
             upTo?: number;
             value: number;
           };
