@@ -1,6 +1,7 @@
 /**
  * Lean $all reads and subscriptions for the EventStoreDB adapter: its long catch-ups (a first start,
- * a rebuild, the id index on open) and its live subscriptions, which bring every appended event back. `@eventstore/db-client` v6 decodes every ReadResp into google-protobuf objects,
+ * a rebuild, the id index on open) and its live subscriptions, which bring every appended event
+ * back. `@eventstore/db-client` v6 decodes every ReadResp into google-protobuf objects,
  * then into a resolved event whose data and metadata it JSON-parses, and its `readAll` cannot ask
  * the server for a filter. Here the same Read call goes over the client's own channel (its
  * connection handling, credentials and reconnects) with a server-side filter in the request, and
