@@ -214,3 +214,42 @@ export function leafHashBinaryOfLine(line: string): string {
 
 /** RFC 9162 §2.1.1: SHA-256(0x00 ‖ the event's export line). */
 export const leafHashOfEvent = (event: RecordedEvent): Buffer => Buffer.from(leafHashBinaryOfEvent(event), 'latin1');
+
+/**
+ * An append's events as the store wrote their rows, packed flat for the leaf thread (leaf-thread.ts):
+ * the stream and the time they were recorded, then for each event, in this order, its id, type,
+ * schemaVersion, occurredAt, recordedBy, globalPosition, streamRevision, and the JSON its row holds
+ * for data and for metadata. A flat array of strings and numbers crosses to a worker cheaply.
+ */
+export type StoredAppend = (string | number)[];
+
+/** Values an event takes in a StoredAppend. */
+export const STORED_APPEND_FIELDS = 9;
+
+/**
+ * The leaf hashes of a StoredAppend's events, each as `leafHashBinaryOfEvent`, one after another in
+ * one binary string (32 characters an event). The leaf is made from the rows' JSON parsed back, as
+ * the export makes its lines: what an auditor recomputes from an export is what is hashed here.
+ */
+export function leafHashesOfStored(append: StoredAppend): string {
+  const stream = append[0] as string;
+  const recordedAt = append[1] as string;
+  let hashes = '';
+  for (let at = 2; at < append.length; at += STORED_APPEND_FIELDS) {
+    const event: RecordedEvent = {
+      data: JSON.parse(append[at + 7] as string) as unknown,
+      globalPosition: append[at + 5] as number,
+      id: append[at] as string,
+      metadata: JSON.parse(append[at + 8] as string) as RecordedEvent['metadata'],
+      occurredAt: append[at + 3] as string,
+      recordedAt,
+      recordedBy: append[at + 4] as string,
+      schemaVersion: append[at + 2] as number,
+      stream,
+      streamRevision: append[at + 6] as number,
+      type: append[at + 1] as string,
+    };
+    hashes += leafHashBinaryOfEvent(event);
+  }
+  return hashes;
+}

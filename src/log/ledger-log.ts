@@ -7,9 +7,10 @@
 import { existsSync } from 'node:fs';
 import type { RecordedEvent } from '../../events/index.js';
 import type { EventStore } from '../store/port.js';
-import type { GroupSealer, SqliteEventStore } from '../store/sqlite.js';
+import type { GroupSealer, RowsJson, SqliteEventStore } from '../store/sqlite.js';
 import type { CheckpointStorage, IssuedCheckpoint, StoredCosignature } from './checkpoints.js';
-import { leafHashBinaryOfEvent, leafHashBinaryOfLine } from './leaf.js';
+import { leafHashBinaryOfEvent, leafHashBinaryOfLine, type StoredAppend } from './leaf.js';
+import { LeafThread } from './leaf-thread.js';
 import { consistencyProof, inclusionProof, MerkleTree } from './merkle.js';
 import { saveTree, storeFileStamp, type SavedTree } from './tree-file.js';
 import {
@@ -117,6 +118,23 @@ export interface LedgerLogOptions {
   treeFile?: string;
   /** The tree saved at the last clean stop, loaded before the store was opened (`loadTree`). */
   savedTree?: SavedTree | undefined;
+  /**
+   * Whether large batches are hashed on a second thread (leaf-thread.ts). `auto` (the default)
+   * starts it once batches have brought LEAF_THREAD_AFTER events; `always` at the first batch
+   * (tests); `never` hashes everything on the main thread.
+   */
+  leafThread?: 'auto' | 'always' | 'never';
+}
+
+/** The fewest events an append must have for its leaves to be hashed on the leaf thread. */
+export const LEAF_THREAD_MIN_BATCH = 256;
+/** How many events appends of that size must have brought before the leaf thread is started. */
+const LEAF_THREAD_AFTER = 2000;
+
+/** An append sent to the leaf thread: the ticket that takes its answer, and how many leaves it brings. */
+interface SentAppend {
+  ticket: number;
+  count: number;
 }
 
 const sealable = (store: EventStore): store is EventStore & Pick<SqliteEventStore, 'sealGroupsWith'> =>
@@ -308,8 +326,67 @@ export class LedgerLog {
     this.lastState = undefined;
   }
 
-  /** The leaf hashes of the group being stored, as each of its appends lands (undefined: one could not be hashed). */
-  private hashed: string[] | undefined = [];
+  /**
+   * The leaf hashes of the group being stored, as each of its appends lands, or the append sent to
+   * the leaf thread for them (undefined: one could not be hashed).
+   */
+  private hashed: (string | SentAppend)[] | undefined = [];
+
+  /** The runs of the append being written that were sent to the leaf thread (undefined: one could not be). */
+  private writing: SentAppend[] | undefined = [];
+
+  /** The second thread large batches are hashed on, once started. */
+  private leafThread: LeafThread | undefined;
+  /** Events brought by appends large enough for the leaf thread, before it was started. */
+  private largeAppendEvents = 0;
+
+  /** Whether an append of `count` events is hashed here (from its export lines) or on the leaf thread. */
+  private hashesHere(count: number): boolean {
+    const mode = this.options.leafThread ?? 'auto';
+    if (mode === 'never' || count < LEAF_THREAD_MIN_BATCH) return true;
+    if (!this.leafThread) {
+      this.largeAppendEvents += count;
+      if (mode === 'always' || this.largeAppendEvents >= LEAF_THREAD_AFTER)
+        this.leafThread = LeafThread.start() ?? this.leafThread;
+    }
+    return this.leafThread?.usable !== true;
+  }
+
+  /** Leaves the seal took from the leaf thread's answers (a group it hashed itself counts none). */
+  private leavesFromThread = 0;
+
+  /** The leaf thread's use so far, once it is started: runs of rows sent, leaves signed from its answers, and why it was given up. */
+  get leafThreadUse(): { runsSent: number; leavesSigned: number; problem: string | undefined } | undefined {
+    const thread = this.leafThread;
+    return thread && { runsSent: thread.appendsSent, leavesSigned: this.leavesFromThread, problem: thread.problem };
+  }
+
+  /** Resolves once the leaf thread, if started, can take appends (tests wait for it). */
+  async leafThreadReady(): Promise<boolean> {
+    await this.leafThread?.ready;
+    return this.leafThread?.usable === true;
+  }
+
+  /** The group's leaf hashes, taking the leaf thread's answers in order; undefined if one is missing. */
+  private leavesOf(hashed: readonly (string | SentAppend)[]): string[] | undefined {
+    const leaves: string[] = [];
+    let missing = false;
+    let fromThread = 0;
+    for (const item of hashed) {
+      if (typeof item === 'string') {
+        leaves.push(item);
+        continue;
+      }
+      // Every answer is taken, even after one is missing, so none is left for the next group.
+      const answer = this.leafThread?.take(item.ticket);
+      if (answer === undefined || answer.length !== 32 * item.count) missing = true;
+      else for (let at = 0; at < answer.length; at += 32) leaves.push(answer.slice(at, at + 32));
+      fromThread += item.count;
+    }
+    if (missing) return undefined;
+    this.leavesFromThread += fromThread;
+    return leaves;
+  }
 
   /** The checkpoint `sealer` signed inside a group's transaction, until the transaction settles. */
   private sealing: { sizeBefore: number; issued: IssuedCheckpoint } | undefined;
@@ -323,19 +400,37 @@ export class LedgerLog {
    * `afterAppend`, after the commit, as before.
    */
   readonly sealer: GroupSealer = {
+    begin: (count) => {
+      this.writing = [];
+      return this.hashesHere(count) ? 'lines' : 'rows';
+    },
+    written: (events, rows) => {
+      if (this.status.state !== 'verified' || this.writing === undefined) return;
+      try {
+        this.writing.push(this.sendToLeafThread(events, rows));
+      } catch {
+        this.writing = undefined; // seal hashes the group itself
+      }
+    },
     stored: (events, lines) => {
       if (this.status.state !== 'verified' || this.hashed === undefined) return;
       try {
-        for (let i = 0; i < events.length; i++) {
-          const line = lines[i];
-          this.hashed.push(line === undefined ? leafHashBinaryOfEvent(events[i]!) : leafHashBinaryOfLine(line));
-        }
+        if (lines === undefined) {
+          const runs = this.writing;
+          const sent = runs?.reduce((sum, r) => sum + r.count, 0);
+          if (runs === undefined || sent !== events.length) throw new Error('not every run reached the leaf thread');
+          for (const r of runs) this.hashed.push(r);
+        } else
+          for (let i = 0; i < events.length; i++) {
+            const line = lines[i];
+            this.hashed.push(line === undefined ? leafHashBinaryOfEvent(events[i]!) : leafHashBinaryOfLine(line));
+          }
       } catch {
         this.hashed = undefined; // seal hashes the group again, and meets the same error there
       }
     },
     seal: (events) => {
-      const hashed = this.hashed;
+      const hashed = this.hashed === undefined ? undefined : this.leavesOf(this.hashed);
       this.hashed = [];
       const first = events[0];
       if (this.status.state !== 'verified' || this.sealing || !first) return undefined;
@@ -360,6 +455,7 @@ export class LedgerLog {
     },
     settled: (committed) => {
       this.hashed = [];
+      this.leafThread?.drain(); // answers for a group that was never sealed
       const sealed = this.sealing;
       this.sealing = undefined;
       if (!sealed) return;
@@ -368,6 +464,30 @@ export class LedgerLog {
       this.status = { state: 'verified', treeSize: this.tree.size };
     },
   };
+
+  /** Sends an append's rows to the leaf thread, packed as a StoredAppend; throws if it cannot take them. */
+  private sendToLeafThread(events: readonly RecordedEvent[], rows: RowsJson): SentAppend {
+    const thread = this.leafThread;
+    if (!thread?.usable) throw new Error(thread?.problem ?? 'no leaf thread');
+    // One append's events share their stream and the time they were recorded.
+    const first = events[0]!;
+    const append: StoredAppend = [first.stream, first.recordedAt];
+    for (let i = 0; i < events.length; i++) {
+      const e = events[i]!;
+      append.push(
+        e.id,
+        e.type,
+        e.schemaVersion,
+        e.occurredAt,
+        e.recordedBy,
+        e.globalPosition,
+        e.streamRevision,
+        rows.data[i]!,
+        rows.metadata[i]!,
+      );
+    }
+    return { ticket: thread.send(append), count: events.length };
+  }
 
   /** An operator looked at the unsigned tail and vouches for it: it is signed now. */
   async acceptTail(): Promise<IssuedCheckpoint | undefined> {
@@ -553,6 +673,7 @@ export class LedgerLog {
   /** Closes the checkpoints' storage, then saves the tree beside an embedded store for the next start. */
   async close(): Promise<void> {
     await this.stopChecking();
+    await this.leafThread?.close();
     await this.options.storage.close();
     const file = this.store.file;
     if (!this.options.treeFile || !file || file === ':memory:' || this.status.state === 'tampered') return;

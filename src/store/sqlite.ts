@@ -65,6 +65,12 @@ export interface CheckpointRow {
   note: string;
 }
 
+/** The JSON a run of rows holds for its events' data and metadata, as written for a log that is off. */
+export interface RowsJson {
+  data: readonly string[];
+  metadata: readonly string[];
+}
+
 /**
  * The verifiable log's hook into a group commit (src/log/ledger-log.ts): the
  * checkpoint covering a group is written in the group's own transaction, so
@@ -72,12 +78,25 @@ export interface CheckpointRow {
  */
 export interface GroupSealer {
   /**
-   * Inside the transaction, after each append that adds events: those events and beside each its
-   * export line (src/log/leaf.ts), put together from the canonical JSON the store wrote for its
-   * data and metadata (undefined where that could not be made). The sealer hashes them at once, so
-   * a large group's lines die young instead of all living until the group is sealed.
+   * Inside the append's savepoint, before its events are written: whether the sealer wants each
+   * event's export line handed to `stored` ('lines'), or each run of rows handed to `written` as
+   * soon as it is written ('rows'), to hash it on another thread while the rest are written.
    */
-  stored(events: readonly RecordedEvent[], lines: readonly (string | undefined)[]): void;
+  begin(count: number): 'lines' | 'rows';
+  /**
+   * An append begun as 'rows': each run of its events (at most ROWS_RUN), as soon as their rows are
+   * written, with the JSON the rows hold, written as for a log that is off. The append may still
+   * be rolled back: its runs count only once `stored` follows.
+   */
+  written(events: readonly RecordedEvent[], rows: RowsJson): void;
+  /**
+   * Inside the transaction, after each append that adds events, once its savepoint is released:
+   * those events and, for an append begun as 'lines', beside each its export line (src/log/leaf.ts),
+   * put together from the canonical JSON the store wrote for its data and metadata (undefined where
+   * that could not be made). The sealer hashes them at once, so a large group's lines die young
+   * instead of all living until the group is sealed.
+   */
+  stored(events: readonly RecordedEvent[], lines: readonly (string | undefined)[] | undefined): void;
   /** Inside the transaction, after its appends: the events it adds, in order; the checkpoint to write with them, if any. */
   seal(events: RecordedEvent[]): CheckpointRow | undefined;
   /** After the transaction: whether what `seal` returned was committed (false: rolled back). */
@@ -96,6 +115,9 @@ export interface SqliteEventStore extends EventStore {
 }
 
 const SUBSCRIPTION_PAGE = 1000;
+
+/** The most events a run handed to GroupSealer.written has: small enough that the last one is hashed soon. */
+export const ROWS_RUN = 64;
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS events (
@@ -385,10 +407,11 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteEventStore {
   }
 
   let sealer: { seal: GroupSealer; insert: Database.Statement } | undefined;
-  /** The export lines of the batch `insertBatch` last stored, while the log seals groups. */
-  let batchLines: (string | undefined)[] | undefined;
+  /** How the batch `insertBatch` last stored was handed to the sealer (and its lines), while the log seals groups. */
+  let batchSealed: { lines: (string | undefined)[] | undefined } | undefined;
 
   function insertBatch(stream: string, events: EventToAppend[], expected: ExpectedRevision): AppendResult {
+    batchSealed = undefined;
     // A retry repeats its first id: only then is every id looked up. Otherwise an id
     // stored already makes the insert fail below, and the batch is classified then.
     if (stmt.byId.get(events[0]!.id) !== undefined) {
@@ -403,16 +426,22 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteEventStore {
     // Each event is bound and inserted as it is built, and its RecordedEvent built once beside it:
     // the stored event is the appended one, nothing is parsed back.
     const recorded: RecordedEvent[] = new Array<RecordedEvent>(events.length);
-    // While the log seals groups, data and metadata are written as RFC 8785 JSON, and the log's
-    // leaf is put together from those two strings instead of serializing the event again.
-    const lines = sealer ? new Array<string | undefined>(events.length) : undefined;
+    // While the log seals groups, either data and metadata are written as RFC 8785 JSON, and the
+    // log's leaf is put together from those two strings instead of serializing the event again, or
+    // (a large batch) runs of rows' JSON go to the sealer as they are written, for another thread.
+    const seal = sealer?.seal;
+    const form = seal?.begin(events.length);
+    const lines = form === 'lines' ? new Array<string | undefined>(events.length) : undefined;
+    let run = form === 'rows' ? { from: 0, data: [] as string[], metadata: [] as string[] } : undefined;
     try {
       for (let i = 0; i < events.length; i++) {
         const event = events[i]!;
         position++;
         revision++;
-        const data = lines ? canonicalJson(event.data) : undefined;
-        const metadata = lines ? canonicalJson(event.metadata) : undefined;
+        const canonicalData = lines ? canonicalJson(event.data) : undefined;
+        const canonicalMetadata = lines ? canonicalJson(event.metadata) : undefined;
+        const data = canonicalData ?? JSON.stringify(event.data) ?? 'null';
+        const metadata = canonicalMetadata ?? JSON.stringify(event.metadata);
         stmt.insert.run(
           position,
           event.id,
@@ -423,9 +452,13 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteEventStore {
           event.occurredAt,
           recordedAt,
           event.recordedBy,
-          data ?? JSON.stringify(event.data) ?? 'null',
-          metadata ?? JSON.stringify(event.metadata),
+          data,
+          metadata,
         );
+        if (run) {
+          run.data.push(data);
+          run.metadata.push(metadata);
+        }
         const stored: RecordedEvent = {
           id: event.id,
           type: event.type,
@@ -441,9 +474,16 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteEventStore {
         };
         recorded[i] = stored;
         if (lines)
-          lines[i] = data !== undefined && metadata !== undefined ? exportLineOf(stored, data, metadata) : undefined;
+          lines[i] =
+            canonicalData !== undefined && canonicalMetadata !== undefined
+              ? exportLineOf(stored, canonicalData, canonicalMetadata)
+              : undefined;
+        if (run && seal && (run.data.length === ROWS_RUN || i === events.length - 1)) {
+          seal.written(recorded.slice(run.from, i + 1), run);
+          run = { from: i + 1, data: [], metadata: [] };
+        }
       }
-      batchLines = lines;
+      batchSealed = form ? { lines } : undefined;
     } catch (error) {
       findReplay(stream, events); // throws IdempotencyConflictError when a later id was stored already
       throw error;
@@ -457,10 +497,9 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteEventStore {
   const commitGroup = db.transaction((group: PendingAppend[]): Outcome[] => {
     const outcomes = group.map((p): Outcome => {
       try {
-        batchLines = undefined;
         const result = appendInSavepoint(p.stream, p.events, p.expected);
         // Only once its savepoint is released: a batch rolled back is never hashed.
-        if (batchLines && !result.replayed) sealer?.seal.stored(result.events, batchLines);
+        if (batchSealed && !result.replayed) sealer?.seal.stored(result.events, batchSealed.lines);
         return { ok: true, result };
       } catch (error) {
         // Some errors (disk full, I/O) make SQLite roll back the whole transaction; then the

@@ -14,7 +14,7 @@ import Database from 'better-sqlite3';
 import t, { type Test } from 'tap';
 import { StoreFault } from '../../src/store/faults.js';
 import type { Subscription } from '../../src/store/port.js';
-import { openSqliteStore } from '../../src/store/sqlite.js';
+import { openSqliteStore, ROWS_RUN } from '../../src/store/sqlite.js';
 import { readOnlyFile } from '../support/read-only-file.js';
 import { events } from './contract.js';
 
@@ -265,8 +265,13 @@ t.test(
     const sealed: string[][] = [];
     const settledWith: boolean[] = [];
     store.sealGroupsWith({
+      begin: () => 'lines',
+      written: () => undefined,
       stored: (added, lines) =>
-        void stored.push({ ids: added.map((e) => e.id), lines: lines.filter((l) => typeof l === 'string').length }),
+        void stored.push({
+          ids: added.map((e) => e.id),
+          lines: lines?.filter((l) => typeof l === 'string').length ?? -1,
+        }),
       seal: (added) => {
         sealed.push(added.map((e) => e.id));
         return undefined;
@@ -284,11 +289,63 @@ t.test(
   },
 );
 
+t.test(
+  'a signer that wants rows for a batch is handed them in runs as they are written, with the JSON each row holds, then the batch',
+  async (t) => {
+    const store = await sealableStore(t);
+    const begun: number[] = [];
+    const runs: { ids: string[]; data: readonly string[]; metadata: readonly string[] }[] = [];
+    const stored: { ids: string[]; lines: boolean }[] = [];
+    store.sealGroupsWith({
+      begin: (count) => {
+        begun.push(count);
+        return count < 3 ? 'lines' : 'rows';
+      },
+      written: (added, rows) => void runs.push({ ids: added.map((e) => e.id), ...rows }),
+      stored: (added, lines) => void stored.push({ ids: added.map((e) => e.id), lines: lines !== undefined }),
+      seal: () => undefined,
+      settled: () => undefined,
+    });
+    const small = events(2);
+    const large = events(ROWS_RUN + 3);
+    await store.append('ledger', small, 'any');
+    await store.append('ledger', large, 'any');
+    t.same(begun, [2, ROWS_RUN + 3], 'asked once an append, with its size');
+    t.same(
+      runs.map((r) => r.ids),
+      [large.slice(0, ROWS_RUN).map((e) => e.id), large.slice(ROWS_RUN).map((e) => e.id)],
+      'only the batch it wanted as rows comes in runs: a full run, then the rest',
+    );
+    t.same(stored, [
+      { ids: small.map((e) => e.id), lines: true },
+      { ids: large.map((e) => e.id), lines: false },
+    ]);
+    const raw = new Database(store.file, { readonly: true });
+    t.teardown(() => raw.close());
+    const rows = raw.prepare('SELECT data, metadata FROM events WHERE position > 2 ORDER BY position').all() as {
+      data: string;
+      metadata: string;
+    }[];
+    t.same(
+      runs.flatMap((r) => r.data),
+      rows.map((r) => r.data),
+      'the data column, as written',
+    );
+    t.same(
+      runs.flatMap((r) => r.metadata),
+      rows.map((r) => r.metadata),
+      'the metadata column, as written',
+    );
+  },
+);
+
 t.test('a group whose checkpoint cannot be made fails with the signer’s own error, and stores nothing', async (t) => {
   const store = await sealableStore(t);
   const bug = new Error('the signer has a bug');
   const settledWith: boolean[] = [];
   store.sealGroupsWith({
+    begin: () => 'lines',
+    written: () => undefined,
     stored: () => undefined,
     seal: () => {
       throw bug;
