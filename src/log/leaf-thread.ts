@@ -1,9 +1,9 @@
 /**
- * A second thread for the leaves of large batches. A batch of events costs the main thread about
- * 30 µs an event to take in and store; hashing each one's RFC 8785 line costs 5–8 µs more, a
- * quarter of it. Handed the rows' JSON as each append's savepoint lands, a worker hashes append
- * k while the main thread stores append k + 1, and the seal, which needs every leaf to sign the
- * group's checkpoint before the commit, waits only for the last append's.
+ * A second thread for the leaves of large batches. A batched event costs the main thread about
+ * 30 µs to take in and store; hashing its RFC 8785 line costs 5–8 µs more, a quarter of it.
+ * Handed each run of rows' JSON just before the run is inserted, a worker hashes run k while the
+ * main thread inserts it and the runs after it, and the seal, which needs every leaf to sign the
+ * group's checkpoint before the commit, waits at most for the last run's.
  *
  * The seal runs inside a synchronous SQLite transaction, so the answers are taken synchronously:
  * the worker counts each answer in a shared Int32Array after posting it, the main thread waits on

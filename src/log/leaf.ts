@@ -16,7 +16,6 @@ import { hash } from 'node:crypto';
 import canonicalize from 'canonicalize';
 import type { RecordedEvent } from '../../events/index.js';
 import { isWellFormed } from '../../events/text.js';
-import { leafHash } from './merkle.js';
 
 /** The reference serializer (the `canonicalize` package), for what the fast path does not take. */
 export function referenceLine(value: unknown): string {
@@ -109,7 +108,8 @@ const ENVELOPE_KEYS = [
   'type',
 ] as const;
 
-const isEnvelope = (event: RecordedEvent): boolean => {
+/** An envelope with exactly its keys, of their types (its strings may still be ill-formed). */
+const isEnvelopeShape = (event: RecordedEvent): boolean => {
   const keys = Object.keys(event);
   if (keys.length !== ENVELOPE_KEYS.length) return false;
   for (const key of ENVELOPE_KEYS) if (!Object.hasOwn(event, key)) return false;
@@ -125,15 +125,25 @@ const isEnvelope = (event: RecordedEvent): boolean => {
     Number.isFinite(event.globalPosition) &&
     Number.isFinite(event.schemaVersion) &&
     event.data !== undefined &&
-    event.metadata !== undefined &&
-    isWellFormed(event.id) &&
-    isWellFormed(event.type) &&
-    isWellFormed(event.stream) &&
-    isWellFormed(event.occurredAt) &&
-    isWellFormed(event.recordedAt) &&
-    isWellFormed(event.recordedBy)
+    event.metadata !== undefined
   );
 };
+
+const isEnvelope = (event: RecordedEvent): boolean =>
+  isEnvelopeShape(event) &&
+  isWellFormed(event.id) &&
+  isWellFormed(event.type) &&
+  isWellFormed(event.stream) &&
+  isWellFormed(event.occurredAt) &&
+  isWellFormed(event.recordedAt) &&
+  isWellFormed(event.recordedBy);
+
+/** Printable ASCII but `"` and `\\`: what JSON (and RFC 8785) writes between quotes as it is. */
+const PLAIN_TEXT = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
+
+/** A string's RFC 8785 form, or undefined for one that is not well-formed (RFC 8785 has no form for it). */
+const quoted = (text: string): string | undefined =>
+  PLAIN_TEXT.test(text) ? `"${text}"` : isWellFormed(text) ? JSON.stringify(text) : undefined;
 
 /** An envelope's line: its keys written in their known sorted order, by one native JSON.stringify. */
 const envelopeLine = (e: RecordedEvent): string =>
@@ -169,9 +179,24 @@ export function canonicalJson(value: unknown): string | undefined {
  * bytes `exportLine` writes, the envelope's fields written around the two in their sorted order.
  */
 export function exportLineOf(event: RecordedEvent, data: string, metadata: string): string {
-  if (!isEnvelope(event)) return exportLine(event);
-  const q = JSON.stringify;
-  return `{"data":${data},"globalPosition":${event.globalPosition},"id":${q(event.id)},"metadata":${metadata},"occurredAt":${q(event.occurredAt)},"recordedAt":${q(event.recordedAt)},"recordedBy":${q(event.recordedBy)},"schemaVersion":${event.schemaVersion},"stream":${q(event.stream)},"streamRevision":${event.streamRevision},"type":${q(event.type)}}`;
+  if (!isEnvelopeShape(event)) return exportLine(event);
+  // The envelope's strings are mostly ids, dates and names in plain ASCII: quoted as they are.
+  const id = quoted(event.id);
+  const occurredAt = quoted(event.occurredAt);
+  const recordedAt = quoted(event.recordedAt);
+  const recordedBy = quoted(event.recordedBy);
+  const stream = quoted(event.stream);
+  const type = quoted(event.type);
+  if (
+    id === undefined ||
+    occurredAt === undefined ||
+    recordedAt === undefined ||
+    recordedBy === undefined ||
+    stream === undefined ||
+    type === undefined
+  )
+    return exportLine(event); // the reference decides (and refuses) what RFC 8785 cannot write
+  return `{"data":${data},"globalPosition":${event.globalPosition},"id":${id},"metadata":${metadata},"occurredAt":${occurredAt},"recordedAt":${recordedAt},"recordedBy":${recordedBy},"schemaVersion":${event.schemaVersion},"stream":${stream},"streamRevision":${event.streamRevision},"type":${type}}`;
 }
 
 /** One line of GET /v1/events/export, without its newline: the event's RFC 8785 JSON (undefined fields dropped, as JSON does). */
@@ -191,26 +216,17 @@ export const leafOfEvent = (event: RecordedEvent): Buffer => Buffer.from(exportL
 /** The leaf bytes of an export line: the line itself. */
 export const leafOfLine = (line: string): Buffer => Buffer.from(line, 'utf8');
 
-/** One buffer for the 0x00 prefix and the line's UTF-8, reused: a leaf is hashed in one call, with no allocation but the hash. */
-let leafInput = Buffer.alloc(4096);
-
 /**
  * RFC 9162 §2.1.1: SHA-256(0x00 ‖ the event's export line), as a 32-character binary (latin1) string
  * for `MerkleTree.appendBinary`: a string costs the GC far less than a Buffer.
  */
 export const leafHashBinaryOfEvent = (event: RecordedEvent): string => leafHashBinaryOfLine(exportLine(event));
 
-/** RFC 9162 §2.1.1: SHA-256(0x00 ‖ an export line), as `leafHashBinaryOfEvent`. */
-export function leafHashBinaryOfLine(line: string): string {
-  // UTF-8 takes at most 3 bytes per UTF-16 code unit.
-  if (1 + 3 * line.length > leafInput.length) {
-    if (line.length > 1 << 20) return leafHash(leafOfLine(line)).toString('latin1');
-    leafInput = Buffer.alloc(2 * (1 + 3 * line.length));
-  }
-  leafInput[0] = 0x00;
-  const length = 1 + leafInput.write(line, 1, 'utf8');
-  return hash('sha256', leafInput.subarray(0, length), 'binary');
-}
+/**
+ * RFC 9162 §2.1.1: SHA-256(0x00 ‖ an export line), as `leafHashBinaryOfEvent`. U+0000 is the byte 0x00
+ * in UTF-8, so the prefix goes in the string, and the line is encoded once, by the hash itself.
+ */
+export const leafHashBinaryOfLine = (line: string): string => hash('sha256', `\u0000${line}`, 'binary');
 
 /** RFC 9162 §2.1.1: SHA-256(0x00 ‖ the event's export line). */
 export const leafHashOfEvent = (event: RecordedEvent): Buffer => Buffer.from(leafHashBinaryOfEvent(event), 'latin1');

@@ -79,14 +79,14 @@ export interface RowsJson {
 export interface GroupSealer {
   /**
    * Inside the append's savepoint, before its events are written: whether the sealer wants each
-   * event's export line handed to `stored` ('lines'), or each run of rows handed to `written` as
-   * soon as it is written ('rows'), to hash it on another thread while the rest are written.
+   * event's export line handed to `stored` ('lines'), or each run of rows handed to `written` just
+   * before the run is inserted ('rows'), to hash it on another thread while the rows are inserted.
    */
   begin(count: number): 'lines' | 'rows';
   /**
-   * An append begun as 'rows': each run of its events (at most ROWS_RUN), as soon as their rows are
-   * written, with the JSON the rows hold, written as for a log that is off. The append may still
-   * be rolled back: its runs count only once `stored` follows.
+   * An append begun as 'rows': each run of its events (at most ROWS_RUN), just before their rows
+   * are inserted, with the JSON the rows get, written as for a log that is off. The append may still
+   * fail or be rolled back: its runs count only once `stored` follows.
    */
   written(events: readonly RecordedEvent[], rows: RowsJson): void;
   /**
@@ -410,6 +410,21 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteEventStore {
   /** How the batch `insertBatch` last stored was handed to the sealer (and its lines), while the log seals groups. */
   let batchSealed: { lines: (string | undefined)[] | undefined } | undefined;
 
+  const insertRow = (e: RecordedEvent, data: string, metadata: string): void =>
+    void stmt.insert.run(
+      e.globalPosition,
+      e.id,
+      e.stream,
+      e.streamRevision,
+      e.type,
+      e.schemaVersion,
+      e.occurredAt,
+      e.recordedAt,
+      e.recordedBy,
+      data,
+      metadata,
+    );
+
   function insertBatch(stream: string, events: EventToAppend[], expected: ExpectedRevision): AppendResult {
     batchSealed = undefined;
     // A retry repeats its first id: only then is every id looked up. Otherwise an id
@@ -442,23 +457,6 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteEventStore {
         const canonicalMetadata = lines ? canonicalJson(event.metadata) : undefined;
         const data = canonicalData ?? JSON.stringify(event.data) ?? 'null';
         const metadata = canonicalMetadata ?? JSON.stringify(event.metadata);
-        stmt.insert.run(
-          position,
-          event.id,
-          stream,
-          revision,
-          event.type,
-          event.schemaVersion,
-          event.occurredAt,
-          recordedAt,
-          event.recordedBy,
-          data,
-          metadata,
-        );
-        if (run) {
-          run.data.push(data);
-          run.metadata.push(metadata);
-        }
         const stored: RecordedEvent = {
           id: event.id,
           type: event.type,
@@ -473,13 +471,22 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteEventStore {
           metadata: event.metadata,
         };
         recorded[i] = stored;
-        if (lines)
-          lines[i] =
-            canonicalData !== undefined && canonicalMetadata !== undefined
-              ? exportLineOf(stored, canonicalData, canonicalMetadata)
-              : undefined;
-        if (run && seal && (run.data.length === ROWS_RUN || i === events.length - 1)) {
+        if (!run) {
+          insertRow(stored, data, metadata);
+          if (lines)
+            lines[i] =
+              canonicalData !== undefined && canonicalMetadata !== undefined
+                ? exportLineOf(stored, canonicalData, canonicalMetadata)
+                : undefined;
+          continue;
+        }
+        // A run goes to the sealer before its rows are inserted: its leaves are hashed while they are.
+        run.data.push(data);
+        run.metadata.push(metadata);
+        if (seal && (run.data.length === ROWS_RUN || i === events.length - 1)) {
           seal.written(recorded.slice(run.from, i + 1), run);
+          for (let k = run.from; k <= i; k++)
+            insertRow(recorded[k]!, run.data[k - run.from]!, run.metadata[k - run.from]!);
           run = { from: i + 1, data: [], metadata: [] };
         }
       }

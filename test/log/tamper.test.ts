@@ -184,6 +184,8 @@ t.test('tampering with a copy of the store', async (t) => {
     t.match(ready.json<{ problems: string[] }>().problems.join(), /beyond the last signed checkpoint/);
     const refused = await service.inject('recorder', { method: 'POST', url: '/v1/events', payload: transfer(9) });
     t.equal(refused.statusCode, 503);
+    t.match(refused.body, /log-not-verified/, 'refused at the door, saying why');
+    t.equal(await service.store.headPosition(), head + 1, 'and nothing was stored');
     await service.close();
 
     const env = { ...process.env, DATA_DIR: r.copy, NODE_ENV: 'test', LOG_LEVEL: 'silent' };

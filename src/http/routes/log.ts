@@ -4,7 +4,13 @@
  * witnesses' cosignatures. Proofs reveal no event content, so viewers may
  * read them as auditors do.
  */
-import type { FastifyInstance, FastifyPluginAsync, FastifyReply, onSendHookHandler } from 'fastify';
+import type {
+  FastifyInstance,
+  FastifyPluginAsync,
+  FastifyReply,
+  onSendHookHandler,
+  preHandlerHookHandler,
+} from 'fastify';
 import fp from 'fastify-plugin';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
@@ -194,6 +200,10 @@ export const logRoutes: FastifyPluginAsync<LedgerDeps & { log: LedgerLog }> = as
  * `X-Ledger-Root`), from the position the handler answered for; and no
  * event is recorded while the store does not match what was signed.
  */
+/** A route's hooks of one kind with one more after them. */
+const withHook = <H>(existing: H | H[] | undefined, hook: H): H[] =>
+  existing === undefined ? [hook] : Array.isArray(existing) ? [...existing, hook] : [existing, hook];
+
 export const logHooksPlugin = fp<{ log: LedgerLog; readOnly?: string | undefined }>(
   async (app: FastifyInstance, { log, readOnly }) => {
     const stampTree: onSendHookHandler = (request, reply, payload, done) => {
@@ -203,25 +213,8 @@ export const logHooksPlugin = fp<{ log: LedgerLog; readOnly?: string | undefined
       }
       done(null, payload);
     };
-    // On the projection routes only, known when each is registered: no per-answer look-up of the route's config.
-    app.addHook('onRoute', (route) => {
-      if (!(route.config as { projection?: boolean } | undefined)?.projection) return;
-      const existing = route.onSend;
-      route.onSend =
-        existing === undefined
-          ? [stampTree]
-          : Array.isArray(existing)
-            ? [...existing, stampTree]
-            : [existing, stampTree];
-    });
-    app.addHook('preHandler', (request, reply, done) => {
-      // A read-only store refuses every write anyway, and says why more plainly.
-      if (
-        !readOnly &&
-        request.method === 'POST' &&
-        request.routeOptions.config.access === 'record' &&
-        log.status.state !== 'verified'
-      )
+    const refuseWhileNotVerified: preHandlerHookHandler = (request, reply, done) => {
+      if (log.status.state !== 'verified')
         return void sendFault(
           reply,
           new StoreFault(
@@ -231,6 +224,16 @@ export const logHooksPlugin = fp<{ log: LedgerLog; readOnly?: string | undefined
           request.url,
         );
       done();
+    };
+    // Each hook on the routes it is for, known when each is registered: no per-answer look-up of the
+    // route's config, and no hook at all on the others.
+    app.addHook('onRoute', (route) => {
+      const config = route.config as { projection?: boolean; access?: string } | undefined;
+      if (config?.projection) route.onSend = withHook(route.onSend, stampTree);
+      // A read-only store refuses every write anyway, and says why more plainly.
+      const methods = Array.isArray(route.method) ? route.method : [route.method];
+      if (!readOnly && config?.access === 'record' && methods.includes('POST'))
+        route.preHandler = withHook(route.preHandler, refuseWhileNotVerified);
     });
   },
   // The position an answer reflects (request.seenPosition) is the freshness hooks'.
