@@ -242,6 +242,31 @@ export type StoredAppend = (string | number)[];
 /** Values an event takes in a StoredAppend. */
 export const STORED_APPEND_FIELDS = 9;
 
+/** An append's events (one stream, one recording time) and the JSON their rows hold, packed as a StoredAppend. */
+export function storedAppendOf(
+  events: readonly RecordedEvent[],
+  data: readonly string[],
+  metadata: readonly string[],
+): StoredAppend {
+  const first = events[0]!;
+  const append: StoredAppend = [first.stream, first.recordedAt];
+  for (let i = 0; i < events.length; i++) {
+    const e = events[i]!;
+    append.push(
+      e.id,
+      e.type,
+      e.schemaVersion,
+      e.occurredAt,
+      e.recordedBy,
+      e.globalPosition,
+      e.streamRevision,
+      data[i]!,
+      metadata[i]!,
+    );
+  }
+  return append;
+}
+
 /**
  * The leaf hashes of a StoredAppend's events, each as `leafHashBinaryOfEvent`, one after another in
  * one binary string (32 characters an event). The leaf is made from the rows' JSON parsed back, as

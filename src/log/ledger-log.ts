@@ -9,7 +9,7 @@ import type { RecordedEvent } from '../../events/index.js';
 import type { EventStore } from '../store/port.js';
 import type { GroupSealer, RowsJson, SqliteEventStore } from '../store/sqlite.js';
 import type { CheckpointStorage, IssuedCheckpoint, StoredCosignature } from './checkpoints.js';
-import { leafHashBinaryOfEvent, leafHashBinaryOfLine, type StoredAppend } from './leaf.js';
+import { leafHashBinaryOfEvent, leafHashBinaryOfLine, storedAppendOf } from './leaf.js';
 import { LeafThread } from './leaf-thread.js';
 import { consistencyProof, inclusionProof, MerkleTree } from './merkle.js';
 import { saveTree, storeFileStamp, type SavedTree } from './tree-file.js';
@@ -469,24 +469,7 @@ export class LedgerLog {
   private sendToLeafThread(events: readonly RecordedEvent[], rows: RowsJson): SentAppend {
     const thread = this.leafThread;
     if (!thread?.usable) throw new Error(thread?.problem ?? 'no leaf thread');
-    // One append's events share their stream and the time they were recorded.
-    const first = events[0]!;
-    const append: StoredAppend = [first.stream, first.recordedAt];
-    for (let i = 0; i < events.length; i++) {
-      const e = events[i]!;
-      append.push(
-        e.id,
-        e.type,
-        e.schemaVersion,
-        e.occurredAt,
-        e.recordedBy,
-        e.globalPosition,
-        e.streamRevision,
-        rows.data[i]!,
-        rows.metadata[i]!,
-      );
-    }
-    return { ticket: thread.send(append), count: events.length };
+    return { ticket: thread.send(storedAppendOf(events, rows.data, rows.metadata)), count: events.length };
   }
 
   /** An operator looked at the unsigned tail and vouches for it: it is signed now. */

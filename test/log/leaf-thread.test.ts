@@ -9,7 +9,7 @@ import path from 'node:path';
 import t, { type Test } from 'tap';
 import type { RecordedEvent } from '../../events/index.js';
 import { sqliteCheckpoints } from '../../src/log/checkpoints.js';
-import { leafHashBinaryOfEvent, leafHashesOfStored, type StoredAppend } from '../../src/log/leaf.js';
+import { leafHashBinaryOfEvent, leafHashesOfStored, storedAppendOf, type StoredAppend } from '../../src/log/leaf.js';
 import { LeafThread } from '../../src/log/leaf-thread.js';
 import { LEAF_THREAD_MIN_BATCH, LedgerLog, recomputeTree } from '../../src/log/ledger-log.js';
 import { openCheckpoint, parseVerifierKey, signerFromSeed } from '../../src/log/note.js';
@@ -33,22 +33,13 @@ const events = (n: number) =>
     metadata: { source: { reference: `r${i}`, document: 'doc' }, occurredPrecision: 'day' as const },
   }));
 
-/** An append packed as the log sends it, from events as they were stored. */
-const packed = (stored: readonly RecordedEvent[]): StoredAppend => [
-  stored[0]!.stream,
-  stored[0]!.recordedAt,
-  ...stored.flatMap((e) => [
-    e.id,
-    e.type,
-    e.schemaVersion,
-    e.occurredAt,
-    e.recordedBy,
-    e.globalPosition,
-    e.streamRevision,
-    JSON.stringify(e.data),
-    JSON.stringify(e.metadata),
-  ]),
-];
+/** An append packed as the log sends it, from events as they were stored and the JSON of their rows. */
+const packed = (stored: readonly RecordedEvent[]): StoredAppend =>
+  storedAppendOf(
+    stored,
+    stored.map((e) => JSON.stringify(e.data)),
+    stored.map((e) => JSON.stringify(e.metadata)),
+  );
 
 const recorded = (n: number, firstPosition: number): RecordedEvent[] =>
   events(n).map((e, i) => ({

@@ -12,7 +12,11 @@ export default {
   ...base,
   mutate: ['src/store/sqlite.ts'],
   // The log's read-only test holds what a snapshot store tells the log (snapshotOf).
-  tap: { ...base.tap, testFiles: ['test/store/sqlite*.test.ts', 'test/log/read-only.test.ts'] },
+  // The leaf thread's test holds how a large batch is handed to the log in runs (begin/written).
+  tap: {
+    ...base.tap,
+    testFiles: ['test/store/sqlite*.test.ts', 'test/log/read-only.test.ts', 'test/log/leaf-thread.test.ts'],
+  },
   incrementalFile: 'test/mutation/stryker-incremental.store.json',
   tempDirName: '.stryker-tmp-store',
   concurrency: 1,
