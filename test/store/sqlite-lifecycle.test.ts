@@ -6,7 +6,7 @@
  * transaction SQLite abandons, a signer that fails, a read the driver refuses.
  */
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -52,6 +52,25 @@ t.test('a snapshot reads the file as it was when opened, refuses writes and name
   t.type(refused, StoreFault, 'an append is refused as a store fault');
   t.equal((refused as StoreFault).fault, 'store-read-only');
   t.equal(await snapshot.headPosition(), 3);
+});
+
+t.test('a reader leaves the store file as it found it, even with commits still in the write-ahead log', async (t) => {
+  const dir = await tempDir(t);
+  const file = join(dir, 'events.db');
+  const writer = openSqliteStore({ file });
+  await writer.append('ledger', events(5), 'no-stream');
+  // The files as a crash would leave them: the commits in the WAL, not yet in the main file.
+  const copy = join(dir, 'copy.db');
+  await copyFile(file, copy);
+  await copyFile(`${file}-wal`, `${copy}-wal`);
+  await writer.close();
+  const before = { main: await readFile(copy), wal: await readFile(`${copy}-wal`) };
+  t.ok(before.wal.length > 0, 'the commits are in the WAL');
+  const reader = openSqliteStore({ file: copy, readonly: true });
+  t.equal(await reader.headPosition(), 5, 'the reader sees them');
+  await reader.close();
+  t.same(await readFile(copy), before.main, 'the main file is untouched: no checkpoint folded the WAL into it');
+  t.same(await readFile(`${copy}-wal`), before.wal, 'and the WAL is where it was');
 });
 
 t.test('a file the process may not write is refused for writing, naming it, and opens for reading', async (t) => {
