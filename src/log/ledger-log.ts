@@ -337,28 +337,60 @@ export class LedgerLog {
 
   /** The second thread large batches are hashed on, once started. */
   private leafThread: LeafThread | undefined;
-  /** Events brought by appends large enough for the leaf thread, before it was started. */
-  private largeAppendEvents = 0;
+  /** Events appends brought before the leaf thread was started. */
+  private appendedEvents = 0;
 
-  /** Whether an append of `count` events is hashed here (from its export lines) or on the leaf thread. */
+  /**
+   * Whether an append of `count` events is hashed here (from its export lines) or on the leaf
+   * thread; starts the thread once appends have brought LEAF_THREAD_AFTER events (it also signs
+   * the checkpoints of groups hashed here, see `presign`).
+   */
   private hashesHere(count: number): boolean {
     const mode = this.options.leafThread ?? 'auto';
-    if (mode === 'never' || count < LEAF_THREAD_MIN_BATCH) return true;
+    if (mode === 'never') return true;
     if (!this.leafThread) {
-      this.largeAppendEvents += count;
-      if (mode === 'always' || this.largeAppendEvents >= LEAF_THREAD_AFTER)
-        this.leafThread = LeafThread.start() ?? this.leafThread;
+      this.appendedEvents += count;
+      if (mode === 'always' || this.appendedEvents >= LEAF_THREAD_AFTER)
+        this.leafThread = LeafThread.start(this.options.signer) ?? this.leafThread;
     }
-    return this.leafThread?.usable !== true;
+    return count < LEAF_THREAD_MIN_BATCH || this.leafThread?.usable !== true;
+  }
+
+  /**
+   * A group's only append, hashed here, put in the tree before its rows are inserted, and its
+   * checkpoint sent to the leaf thread to be signed while they are (`presign`); `seal` takes it.
+   */
+  private presigned:
+    { sizeBefore: number; count: number; ticket: number; rootHash: Buffer; stored: boolean } | undefined;
+
+  /** The leaves `presign` put in the tree leave it: the append they were for did not land. */
+  private dropPresigned(): void {
+    const presigned = this.presigned;
+    this.presigned = undefined;
+    if (presigned) this.rewind(presigned.sizeBefore);
   }
 
   /** Leaves the seal took from the leaf thread's answers (a group it hashed itself counts none). */
   private leavesFromThread = 0;
 
-  /** The leaf thread's use so far, once it is started: runs of rows sent, leaves signed from its answers, and why it was given up. */
-  get leafThreadUse(): { runsSent: number; leavesSigned: number; problem: string | undefined } | undefined {
+  /** Checkpoints sealed with the note the leaf thread signed (`presign`). */
+  private notesFromThread = 0;
+
+  /**
+   * The leaf thread's use so far, once it is started: jobs sent, leaves signed from its answers,
+   * checkpoints it signed, and why it was given up.
+   */
+  get leafThreadUse():
+    { jobsSent: number; leavesSigned: number; checkpointsSigned: number; problem: string | undefined } | undefined {
     const thread = this.leafThread;
-    return thread && { runsSent: thread.appendsSent, leavesSigned: this.leavesFromThread, problem: thread.problem };
+    return (
+      thread && {
+        jobsSent: thread.appendsSent,
+        leavesSigned: this.leavesFromThread,
+        checkpointsSigned: this.notesFromThread,
+        problem: thread.problem,
+      }
+    );
   }
 
   /** Resolves once the leaf thread, if started, can take appends (tests wait for it). */
@@ -404,6 +436,26 @@ export class LedgerLog {
       this.writing = [];
       return this.hashesHere(count) ? 'lines' : 'rows';
     },
+    presign: (events, lines) => {
+      this.dropPresigned();
+      const thread = this.leafThread;
+      const first = events[0];
+      if (!thread?.usable || !thread.signs || this.status.state !== 'verified' || this.sealing || !first) return;
+      if (this.hashed?.length !== 0 || !this.followsOn(first)) return;
+      const sizeBefore = this.tree.size;
+      try {
+        for (let i = 0; i < events.length; i++) {
+          const line = lines[i];
+          this.tree.appendBinary(line === undefined ? leafHashBinaryOfEvent(events[i]!) : leafHashBinaryOfLine(line));
+          this.positions.push(events[i]!.globalPosition);
+        }
+        const rootHash = Buffer.from(this.tree.root());
+        const ticket = thread.sendCheckpoint(this.origin, this.tree.size, rootHash);
+        this.presigned = { sizeBefore, count: events.length, ticket, rootHash, stored: false };
+      } catch {
+        this.rewind(sizeBefore); // hashed again when stored, which meets the same error
+      }
+    },
     written: (events, rows) => {
       if (this.status.state !== 'verified' || this.writing === undefined) return;
       try {
@@ -414,6 +466,15 @@ export class LedgerLog {
     },
     stored: (events, lines) => {
       if (this.status.state !== 'verified' || this.hashed === undefined) return;
+      const presigned = this.presigned;
+      if (
+        presigned &&
+        events.length === presigned.count &&
+        events[0]?.globalPosition === this.positions.values[presigned.sizeBefore]
+      ) {
+        presigned.stored = true; // its leaves are in the tree already
+        return;
+      }
       try {
         if (lines === undefined) {
           const runs = this.writing;
@@ -430,13 +491,18 @@ export class LedgerLog {
       }
     },
     seal: (events) => {
+      const presigned = this.presigned;
+      if (presigned?.stored && events.length === presigned.count && this.hashed?.length === 0 && !this.sealing) {
+        this.presigned = undefined;
+        this.hashed = [];
+        return this.sealPresigned(presigned);
+      }
+      this.dropPresigned();
       const hashed = this.hashed === undefined ? undefined : this.leavesOf(this.hashed);
       this.hashed = [];
       const first = events[0];
       if (this.status.state !== 'verified' || this.sealing || !first) return undefined;
-      const followsOn =
-        first.globalPosition === this.positions.last + 1 || (this.positions.count === 0 && first.globalPosition === 1);
-      if (!followsOn) return undefined;
+      if (!this.followsOn(first)) return undefined;
       const sizeBefore = this.tree.size;
       try {
         if (hashed?.length === events.length)
@@ -454,6 +520,7 @@ export class LedgerLog {
       }
     },
     settled: (committed) => {
+      this.dropPresigned(); // presigned for an append that never reached the seal
       this.hashed = [];
       this.leafThread?.drain(); // answers for a group that was never sealed
       const sealed = this.sealing;
@@ -464,6 +531,33 @@ export class LedgerLog {
       this.status = { state: 'verified', treeSize: this.tree.size };
     },
   };
+
+  /** Whether events starting at `first` follow straight on from the tree's last leaf. */
+  private followsOn(first: RecordedEvent): boolean {
+    return (
+      first.globalPosition === this.positions.last + 1 || (this.positions.count === 0 && first.globalPosition === 1)
+    );
+  }
+
+  /**
+   * The checkpoint of a group whose leaves `presign` put in the tree: the note the leaf thread
+   * signed, once it is seen to be for this tree size and root; else signed here.
+   */
+  private sealPresigned(presigned: NonNullable<LedgerLog['presigned']>): IssuedCheckpoint | undefined {
+    const treeSize = this.tree.size;
+    const rootHash = presigned.rootHash.toString('base64');
+    try {
+      const note = this.leafThread?.take(presigned.ticket);
+      const signedThere = note?.startsWith(`${this.origin}\n${treeSize}\n${rootHash}\n`) === true;
+      const issued = signedThere ? { treeSize, rootHash, issuedAt: this.clock().toISOString(), note } : this.sign();
+      if (signedThere) this.notesFromThread++;
+      this.sealing = { sizeBefore: presigned.sizeBefore, issued };
+      return issued;
+    } catch {
+      this.rewind(presigned.sizeBefore); // afterAppend tries again after the commit, and reports what fails
+      return undefined;
+    }
+  }
 
   /** Sends an append's rows to the leaf thread, packed as a StoredAppend; throws if it cannot take them. */
   private sendToLeafThread(events: readonly RecordedEvent[], rows: RowsJson): SentAppend {

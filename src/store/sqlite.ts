@@ -90,6 +90,13 @@ export interface GroupSealer {
    */
   written(events: readonly RecordedEvent[], rows: RowsJson): void;
   /**
+   * An append begun as 'lines' that is its group's only one (as the writer's groups are): all its
+   * events and their lines, before any of its rows is inserted, so the sealer can have the group's
+   * checkpoint signed on another thread while they are. The append may still fail: only `stored`
+   * following says it landed.
+   */
+  presign?(events: readonly RecordedEvent[], lines: readonly (string | undefined)[]): void;
+  /**
    * Inside the transaction, after each append that adds events, once its savepoint is released:
    * those events and, for an append begun as 'lines', beside each its export line (src/log/leaf.ts),
    * put together from the canonical JSON the store wrote for its data and metadata (undefined where
@@ -407,6 +414,8 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteEventStore {
   }
 
   let sealer: { seal: GroupSealer; insert: Database.Statement } | undefined;
+  /** Whether the append `insertBatch` is writing is its group's only one. */
+  let soleAppend = false;
   /** How the batch `insertBatch` last stored was handed to the sealer (and its lines), while the log seals groups. */
   let batchSealed: { lines: (string | undefined)[] | undefined } | undefined;
 
@@ -448,6 +457,9 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteEventStore {
     const form = seal?.begin(events.length);
     const lines = form === 'lines' ? new Array<string | undefined>(events.length) : undefined;
     let run = form === 'rows' ? { from: 0, data: [] as string[], metadata: [] as string[] } : undefined;
+    // A group's only append in 'lines' is handed to `presign` whole before its rows are inserted.
+    const deferred =
+      lines && soleAppend && seal?.presign ? { data: [] as string[], metadata: [] as string[] } : undefined;
     try {
       for (let i = 0; i < events.length; i++) {
         const event = events[i]!;
@@ -472,7 +484,10 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteEventStore {
         };
         recorded[i] = stored;
         if (!run) {
-          insertRow(stored, data, metadata);
+          if (deferred) {
+            deferred.data.push(data);
+            deferred.metadata.push(metadata);
+          } else insertRow(stored, data, metadata);
           if (lines)
             lines[i] =
               canonicalData !== undefined && canonicalMetadata !== undefined
@@ -490,6 +505,10 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteEventStore {
           run = { from: i + 1, data: [], metadata: [] };
         }
       }
+      if (deferred && lines) {
+        seal?.presign?.(recorded, lines);
+        for (let k = 0; k < recorded.length; k++) insertRow(recorded[k]!, deferred.data[k]!, deferred.metadata[k]!);
+      }
       batchSealed = form ? { lines } : undefined;
     } catch (error) {
       findReplay(stream, events); // throws IdempotencyConflictError when a later id was stored already
@@ -502,6 +521,7 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteEventStore {
   const appendInSavepoint = db.transaction(insertBatch);
 
   const commitGroup = db.transaction((group: PendingAppend[]): Outcome[] => {
+    soleAppend = group.length === 1;
     const outcomes = group.map((p): Outcome => {
       try {
         const result = appendInSavepoint(p.stream, p.events, p.expected);

@@ -154,7 +154,7 @@ t.test(
       'the clashing batch alone is refused',
     );
     const after = log.leafThreadUse!;
-    const runs = after.runsSent - before.runsSent;
+    const runs = after.jobsSent - before.jobsSent;
     t.ok(runs > (2 * 300) / ROWS_RUN, `the batches went to the thread in runs (${runs})`);
     t.equal(after.leavesSigned - before.leavesSigned, 600, 'the leaves of the two stored batches came from the thread');
     t.equal(after.problem, undefined);
@@ -186,9 +186,57 @@ t.test('a thread whose answers do not come costs speed, not a signature: the gro
 t.test('a thread that is gone is not sent to: later groups are hashed here', async (t) => {
   const { store, log, signer } = await threadedLog(t);
   await log['leafThread']!.close();
-  const sentBefore = log.leafThreadUse!.runsSent;
+  const sentBefore = log.leafThreadUse!.jobsSent;
   await Promise.all([store.append('ledger', events(400), 'any'), store.append('ledger', events(300), 'any')]);
-  t.equal(log.leafThreadUse!.runsSent, sentBefore, 'nothing more was sent');
+  t.equal(log.leafThreadUse!.jobsSent, sentBefore, 'nothing more was sent');
   t.match(log.leafThreadUse!.problem, /closed/);
   await sameAsStore(t, log, signer.verifierKey, store);
 });
+
+t.test('a group of one append (as the writer makes them) has its checkpoint signed on the thread', async (t) => {
+  const { store, log, signer } = await threadedLog(t);
+  const before = log.leafThreadUse!;
+  for (let group = 0; group < 6; group++) await store.append('ledger', events(37), 'any');
+  const after = log.leafThreadUse!;
+  t.equal(after.checkpointsSigned - before.checkpointsSigned, 6, 'each group’s note came from the thread');
+  t.equal(log.checkpoints.length, 7);
+  await sameAsStore(t, log, signer.verifierKey, store);
+});
+
+t.test('an append that fails after its checkpoint went to be signed leaves no leaf behind', async (t) => {
+  const { store, log, signer } = await threadedLog(t);
+  const first = events(20);
+  await store.append('ledger', first, 'any');
+  const signedBefore = log.leafThreadUse!.checkpointsSigned;
+  const checkpointsBefore = log.checkpoints.length;
+  const clash = events(20);
+  clash[10] = { ...clash[10]!, id: first[0]!.id }; // met at its insert, after the append was presigned
+  const refused = await store.append('ledger', clash, 'any').then(
+    () => undefined,
+    (error: unknown) => error,
+  );
+  t.ok(refused, 'the clashing append is refused');
+  t.equal(log.checkpoints.length, checkpointsBefore, 'no checkpoint for it');
+  t.equal(log.tree.size, await store.headPosition(), 'its leaves left the tree');
+  await store.append('ledger', events(20), 'any');
+  t.equal(log.leafThreadUse!.checkpointsSigned, signedBefore + 1, 'the next group is signed on the thread again');
+  await sameAsStore(t, log, signer.verifierKey, store);
+});
+
+t.test(
+  'a note from the thread that is missing or for another tree is not used: the group is signed here',
+  async (t) => {
+    const { store, log, signer } = await threadedLog(t);
+    const thread = log['leafThread']!;
+    const take = thread.take.bind(thread);
+    await store.append('ledger', events(5), 'any');
+    const sample = log.latest!.note; // a good note, for the tree as it was
+    thread.take = (ticket) => (take(ticket), undefined);
+    await store.append('ledger', events(5), 'any');
+    thread.take = (ticket) => (take(ticket), sample);
+    await store.append('ledger', events(5), 'any');
+    t.not(log.latest!.note, sample, 'a note for an older tree is not taken');
+    t.equal(log.leafThreadUse!.checkpointsSigned, 1, 'only the first group’s note came from the thread');
+    await sameAsStore(t, log, signer.verifierKey, store);
+  },
+);
