@@ -447,19 +447,19 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteEventStore {
     const recordedAt = clock().toISOString();
     let position = headSync();
     let revision = actual ?? -1;
-    // Each event is bound and inserted as it is built, and its RecordedEvent built once beside it:
-    // the stored event is the appended one, nothing is parsed back.
+    // Each event's row and its RecordedEvent are built once, side by side: the stored event is the
+    // appended one, nothing is parsed back.
     const recorded: RecordedEvent[] = new Array<RecordedEvent>(events.length);
     // While the log seals groups, either data and metadata are written as RFC 8785 JSON, and the
     // log's leaf is put together from those two strings instead of serializing the event again, or
-    // (a large batch) runs of rows' JSON go to the sealer as they are written, for another thread.
+    // (a large batch) runs of rows' JSON go to the sealer, for another thread.
     const seal = sealer?.seal;
     const form = seal?.begin(events.length);
     const lines = form === 'lines' ? new Array<string | undefined>(events.length) : undefined;
-    let run = form === 'rows' ? { from: 0, data: [] as string[], metadata: [] as string[] } : undefined;
-    // A group's only append in 'lines' is handed to `presign` whole before its rows are inserted.
-    const deferred =
-      lines && soleAppend && seal?.presign ? { data: [] as string[], metadata: [] as string[] } : undefined;
+    // Rows held back and handed to the sealer before they are inserted, so another thread works while
+    // they are: runs of ROWS_RUN for `written`, or a group's only append in 'lines' whole for `presign`.
+    const handOver = form === 'rows' ? 'written' : lines && soleAppend && seal?.presign ? 'presign' : undefined;
+    let held = { from: 0, data: [] as string[], metadata: [] as string[] };
     try {
       for (let i = 0; i < events.length; i++) {
         const event = events[i]!;
@@ -483,31 +483,24 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteEventStore {
           metadata: event.metadata,
         };
         recorded[i] = stored;
-        if (!run) {
-          if (deferred) {
-            deferred.data.push(data);
-            deferred.metadata.push(metadata);
-          } else insertRow(stored, data, metadata);
-          if (lines)
-            lines[i] =
-              canonicalData !== undefined && canonicalMetadata !== undefined
-                ? exportLineOf(stored, canonicalData, canonicalMetadata)
-                : undefined;
+        if (lines)
+          lines[i] =
+            canonicalData !== undefined && canonicalMetadata !== undefined
+              ? exportLineOf(stored, canonicalData, canonicalMetadata)
+              : undefined;
+        if (!handOver) {
+          insertRow(stored, data, metadata);
           continue;
         }
-        // A run goes to the sealer before its rows are inserted: its leaves are hashed while they are.
-        run.data.push(data);
-        run.metadata.push(metadata);
-        if (seal && (run.data.length === ROWS_RUN || i === events.length - 1)) {
-          seal.written(recorded.slice(run.from, i + 1), run);
-          for (let k = run.from; k <= i; k++)
-            insertRow(recorded[k]!, run.data[k - run.from]!, run.metadata[k - run.from]!);
-          run = { from: i + 1, data: [], metadata: [] };
-        }
-      }
-      if (deferred && lines) {
-        seal?.presign?.(recorded, lines);
-        for (let k = 0; k < recorded.length; k++) insertRow(recorded[k]!, deferred.data[k]!, deferred.metadata[k]!);
+        held.data.push(data);
+        held.metadata.push(metadata);
+        const last = i === events.length - 1;
+        if (!last && (handOver === 'presign' || held.data.length < ROWS_RUN)) continue;
+        if (handOver === 'written') seal?.written(recorded.slice(held.from, i + 1), held);
+        else if (lines) seal?.presign?.(recorded, lines);
+        for (let k = held.from; k <= i; k++)
+          insertRow(recorded[k]!, held.data[k - held.from]!, held.metadata[k - held.from]!);
+        held = { from: i + 1, data: [], metadata: [] };
       }
       batchSealed = form ? { lines } : undefined;
     } catch (error) {
