@@ -195,15 +195,15 @@ export const logRoutes: FastifyPluginAsync<LedgerDeps & { log: LedgerLog }> = as
   );
 };
 
+/** A route's hooks of one kind with one more after them. */
+const withHook = <H>(existing: H | H[] | undefined, hook: H): H[] =>
+  existing === undefined ? [hook] : Array.isArray(existing) ? [...existing, hook] : [existing, hook];
+
 /**
  * Every projection answer names the tree it reflects (`X-Ledger-Tree-Size`,
  * `X-Ledger-Root`), from the position the handler answered for; and no
  * event is recorded while the store does not match what was signed.
  */
-/** A route's hooks of one kind with one more after them. */
-const withHook = <H>(existing: H | H[] | undefined, hook: H): H[] =>
-  existing === undefined ? [hook] : Array.isArray(existing) ? [...existing, hook] : [existing, hook];
-
 export const logHooksPlugin = fp<{ log: LedgerLog; readOnly?: string | undefined }>(
   async (app: FastifyInstance, { log, readOnly }) => {
     const stampTree: onSendHookHandler = (request, reply, payload, done) => {
