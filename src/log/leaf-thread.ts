@@ -107,13 +107,13 @@ export class LeafThread {
     }
   }
 
-  /** Whether an append sent now will be hashed there (else it must be hashed on the main thread). */
+  /** Whether a job sent now will be done there (else the main thread must do it). */
   get usable(): boolean {
     return this.isReady && this.failure === undefined;
   }
 
-  /** How many appends were sent to it. */
-  get appendsSent(): number {
+  /** How many jobs (appends to hash, checkpoints to sign) were sent to it. */
+  get jobsSent(): number {
     return this.sent;
   }
 
@@ -128,7 +128,7 @@ export class LeafThread {
     return ++this.sent;
   }
 
-  /** Sends a checkpoint to be signed (`signsCheckpoints` only); its ticket takes the signed note. */
+  /** Sends a checkpoint to be signed (when `signs`); its ticket takes the signed note. */
   sendCheckpoint(origin: string, treeSize: number, rootHash: Uint8Array): number {
     const job: LeafJob = { checkpoint: { origin, treeSize, rootHash } };
     this.port.postMessage(job);
@@ -137,7 +137,7 @@ export class LeafThread {
 
   /**
    * The answer to `ticket`, waiting for it; answers to earlier tickets not taken are dropped.
-   * Undefined when the append could not be hashed or the thread was given up.
+   * Undefined when the job could not be done or the thread was given up.
    */
   take(ticket: number): LeafAnswer {
     let answer: LeafAnswer;

@@ -1,7 +1,7 @@
 /**
- * The leaf thread's body (leaf-thread.ts): hashes each append it is sent, in the order sent, and
- * counts each answer in the shared state after posting it, so a main thread blocked at a group's
- * seal wakes knowing the answer is there to take.
+ * The leaf thread's body (leaf-thread.ts): hashes each append and signs each checkpoint it is sent,
+ * in the order sent, and counts each answer in the shared state after posting it, so a main thread
+ * blocked at a group's seal wakes knowing the answer is there to take.
  */
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import { leafHashesOfStored } from './leaf.js';

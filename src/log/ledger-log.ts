@@ -119,16 +119,16 @@ export interface LedgerLogOptions {
   /** The tree saved at the last clean stop, loaded before the store was opened (`loadTree`). */
   savedTree?: SavedTree | undefined;
   /**
-   * Whether large batches are hashed on a second thread (leaf-thread.ts). `auto` (the default)
-   * starts it once batches have brought LEAF_THREAD_AFTER events; `always` at the first batch
-   * (tests); `never` hashes everything on the main thread.
+   * Whether a second thread (leaf-thread.ts) hashes large batches and signs single appends'
+   * checkpoints. `auto` (the default) starts it once appends have brought LEAF_THREAD_AFTER events;
+   * `always` at the first append (tests); `never` does everything on the main thread.
    */
   leafThread?: 'auto' | 'always' | 'never';
 }
 
 /** The fewest events an append must have for its leaves to be hashed on the leaf thread. */
 export const LEAF_THREAD_MIN_BATCH = 256;
-/** How many events appends of that size must have brought before the leaf thread is started. */
+/** How many events appends must have brought before the leaf thread is started: a ledger under write load. */
 const LEAF_THREAD_AFTER = 2000;
 
 /** An append sent to the leaf thread: the ticket that takes its answer, and how many leaves it brings. */
@@ -136,6 +136,10 @@ interface SentAppend {
   ticket: number;
   count: number;
 }
+
+/** An event's leaf hash, from the export line the store put together for it when there is one. */
+const leafHashOf = (event: RecordedEvent, line: string | undefined): string =>
+  line === undefined ? leafHashBinaryOfEvent(event) : leafHashBinaryOfLine(line);
 
 const sealable = (store: EventStore): store is EventStore & Pick<SqliteEventStore, 'sealGroupsWith'> =>
   typeof (store as Partial<SqliteEventStore>).sealGroupsWith === 'function';
@@ -385,7 +389,7 @@ export class LedgerLog {
     const thread = this.leafThread;
     return (
       thread && {
-        jobsSent: thread.appendsSent,
+        jobsSent: thread.jobsSent,
         leavesSigned: this.leavesFromThread,
         checkpointsSigned: this.notesFromThread,
         problem: thread.problem,
@@ -445,8 +449,7 @@ export class LedgerLog {
       const sizeBefore = this.tree.size;
       try {
         for (let i = 0; i < events.length; i++) {
-          const line = lines[i];
-          this.tree.appendBinary(line === undefined ? leafHashBinaryOfEvent(events[i]!) : leafHashBinaryOfLine(line));
+          this.tree.appendBinary(leafHashOf(events[i]!, lines[i]));
           this.positions.push(events[i]!.globalPosition);
         }
         const rootHash = Buffer.from(this.tree.root());
@@ -481,11 +484,7 @@ export class LedgerLog {
           const sent = runs?.reduce((sum, r) => sum + r.count, 0);
           if (runs === undefined || sent !== events.length) throw new Error('not every run reached the leaf thread');
           for (const r of runs) this.hashed.push(r);
-        } else
-          for (let i = 0; i < events.length; i++) {
-            const line = lines[i];
-            this.hashed.push(line === undefined ? leafHashBinaryOfEvent(events[i]!) : leafHashBinaryOfLine(line));
-          }
+        } else for (let i = 0; i < events.length; i++) this.hashed.push(leafHashOf(events[i]!, lines[i]));
       } catch {
         this.hashed = undefined; // seal hashes the group again, and meets the same error there
       }

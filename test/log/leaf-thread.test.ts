@@ -174,11 +174,11 @@ t.test('groups after groups: every one signed, each by the root of all before it
 t.test('a thread whose answers do not come costs speed, not a signature: the group is hashed here', async (t) => {
   const { store, log, signer } = await threadedLog(t);
   const thread = log['leafThread']!;
-  const sentBefore = thread.appendsSent;
+  const sentBefore = thread.jobsSent;
   // As a thread that died after its runs were sent: every answer comes back empty.
   thread.take = () => undefined;
   await Promise.all([store.append('ledger', events(400), 'any'), store.append('ledger', events(300), 'any')]);
-  t.ok(thread.appendsSent > sentBefore, 'the group was sent in runs');
+  t.ok(thread.jobsSent > sentBefore, 'the group was sent in runs');
   t.equal(log.leafThreadUse!.leavesSigned, 0, 'and none of its leaves came from the thread');
   await sameAsStore(t, log, signer.verifierKey, store);
 });
