@@ -390,6 +390,13 @@ t.test(
     t.equal(await store.headPosition(), 4, 'and the rows are inserted after');
     await Promise.all([store.append('ledger', events(2), 'any'), store.append('ledger', events(2), 'any')]);
     t.equal(presigned.length, 1, 'two appends in one group: neither is presigned');
+    const long = events(ROWS_RUN + 2);
+    await store.append('ledger', long, 'any');
+    t.same(
+      presigned.slice(1).map((p) => p.ids),
+      [long.map((e) => e.id)],
+      'an append longer than a run of rows is still handed over once, whole',
+    );
   },
 );
 
