@@ -702,6 +702,19 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteEventStore {
 
 /** Lets close() called from inside onEvent skip waiting for that very handler call. */
 const inHandler = new AsyncLocalStorage<AllSubscription>();
+let deliveriesRunning = 0;
+
+/**
+ * Runs a delivery in its subscription's async context. On Node 20 an enabled AsyncLocalStorage
+ * runs an async hook for every promise and tick in the process: about 2 µs of the 14 a cached
+ * GET's 304 costs. So it is enabled only while a delivery runs, and disabled when none does.
+ */
+function inDeliveryContext(subscription: AllSubscription, deliver: () => Promise<void>): Promise<void> {
+  deliveriesRunning++;
+  return inHandler.run(subscription, deliver).finally(() => {
+    if (--deliveriesRunning === 0) inHandler.disable();
+  });
+}
 
 /**
  * Catch-up then live, in one loop: read pages after the last delivered
@@ -727,7 +740,7 @@ class AllSubscription implements Subscription {
     if (this.closed || this.running) return;
     this.running = true;
     // The whole delivery runs in this subscription's async context, so close() called from a handler knows it.
-    this.done = inHandler.run(this, () => this.pump()).catch((error: unknown) => this.fail(error));
+    this.done = inDeliveryContext(this, () => this.pump()).catch((error: unknown) => this.fail(error));
   }
 
   private async pump(): Promise<void> {

@@ -184,6 +184,40 @@ t.test(
   },
 );
 
+t.test(
+  'a handler still closes its own subscription without deadlock after another subscription has finished delivering',
+  async (t) => {
+    // The handler context is switched off whenever no delivery runs: one subscription finishing
+    // must not switch it off under another whose handler is still at work.
+    const file = join(await tempDir(t), 'events.db');
+    const store = openSqliteStore({ file });
+    t.teardown(() => store.close());
+    await store.append('ledger', events(2), 'no-stream');
+    let release = () => {};
+    const slow: number[] = [];
+    const self: { subscription?: Subscription } = {};
+    self.subscription = store.subscribeToAll(0, {
+      onEvent: async (e) => {
+        slow.push(e.globalPosition);
+        await new Promise<void>((resolve) => (release = resolve));
+        await self.subscription!.close();
+        closedFromInside = true;
+      },
+    });
+    let closedFromInside = false;
+    await until(() => slow.length === 1);
+    const quick: number[] = [];
+    const other = store.subscribeToAll(0, { onEvent: (e) => void quick.push(e.globalPosition) });
+    await until(() => quick.length === 2);
+    await tick(); // the quick subscription's delivery has ended
+    release();
+    await until(() => closedFromInside);
+    t.ok(closedFromInside, "the slow handler's close() returned");
+    t.same(slow, [1], 'and nothing more came');
+    await other.close();
+  },
+);
+
 t.test('a replay while a subscriber catches up across pages: it still gets every event', async (t) => {
   const file = join(await tempDir(t), 'events.db');
   const store = openSqliteStore({ file });
