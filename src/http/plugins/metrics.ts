@@ -14,7 +14,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Registry, type Metric } from 'prom-client';
 import type { LedgerDeps } from '../deps.js';
 
 declare module 'fastify' {
@@ -35,20 +35,91 @@ function processMetrics(): Registry {
   return processRegistry;
 }
 
+/** One method and route's answers: counts by status, and a histogram of durations (counts per bucket, not cumulative). */
+interface RouteFigures {
+  readonly method: string;
+  readonly route: string;
+  readonly statuses: Map<number, number>;
+  readonly buckets: Float64Array;
+  sum: number;
+  count: number;
+}
+
+/**
+ * Every answer's count and duration, kept in plain maps and arrays and handed to prom-client only
+ * when /metrics is read. prom-client's own `inc` and `observe` build, check and hash a label set on
+ * every call: about 1.2 µs of the 12 µs a cached GET's 304 costs.
+ */
+export class RequestFigures {
+  private readonly byRoute = new Map<string, Map<string, RouteFigures>>();
+
+  observe(method: string, route: string, status: number, seconds: number): void {
+    let byMethod = this.byRoute.get(route);
+    if (byMethod === undefined) this.byRoute.set(route, (byMethod = new Map()));
+    let figures = byMethod.get(method);
+    if (figures === undefined) {
+      figures = { method, route, statuses: new Map(), buckets: new Float64Array(BUCKETS.length), sum: 0, count: 0 };
+      byMethod.set(method, figures);
+    }
+    figures.statuses.set(status, (figures.statuses.get(status) ?? 0) + 1);
+    figures.count++;
+    figures.sum += seconds;
+    // Past the last bound it is counted in +Inf only, which is `count`.
+    for (let i = 0; i < BUCKETS.length; i++)
+      if (seconds <= BUCKETS[i]!) {
+        figures.buckets[i]!++;
+        break;
+      }
+  }
+
+  *[Symbol.iterator](): IterableIterator<RouteFigures> {
+    for (const byMethod of this.byRoute.values()) yield* byMethod.values();
+  }
+
+  clear(): void {
+    this.byRoute.clear();
+  }
+}
+
+/** `mss_http_request_duration_seconds` as prom-client's registry reads a histogram: buckets (cumulative), +Inf, sum, count. */
+function durationHistogram(name: string, help: string, figures: RequestFigures) {
+  const metric = {
+    name,
+    help,
+    type: 'histogram',
+    aggregator: 'sum',
+    async get() {
+      const values: { labels: Record<string, string | number>; value: number; metricName: string }[] = [];
+      for (const { method, route, buckets, sum, count } of figures) {
+        let cumulative = 0;
+        for (let i = 0; i < BUCKETS.length; i++) {
+          cumulative += buckets[i]!;
+          values.push({ labels: { le: BUCKETS[i]!, method, route }, value: cumulative, metricName: `${name}_bucket` });
+        }
+        values.push({ labels: { le: '+Inf', method, route }, value: count, metricName: `${name}_bucket` });
+        values.push({ labels: { method, route }, value: sum, metricName: `${name}_sum` });
+        values.push({ labels: { method, route }, value: count, metricName: `${name}_count` });
+      }
+      return { name, help, type: metric.type, aggregator: metric.aggregator, values };
+    },
+    reset: () => figures.clear(),
+  };
+  return metric;
+}
+
 export class Metrics {
   readonly registry = new Registry();
+  private readonly figures = new RequestFigures();
   private readonly requests = new Counter({
     name: 'mss_http_requests_total',
     help: 'HTTP requests answered, by method, route and status.',
     labelNames: ['method', 'route', 'status'] as const,
     registers: [this.registry],
-  });
-  private readonly durations = new Histogram({
-    name: 'mss_http_request_duration_seconds',
-    help: 'Time to answer, by method and route.',
-    labelNames: ['method', 'route'] as const,
-    buckets: BUCKETS,
-    registers: [this.registry],
+    collect: () => {
+      this.requests.reset();
+      for (const { method, route, statuses } of this.figures)
+        for (const [status, count] of statuses) this.requests.inc({ method, route, status: String(status) }, count);
+    },
   });
   private readonly rejections = new Counter({
     name: 'mss_ledger_rejections_total',
@@ -78,6 +149,16 @@ export class Metrics {
     'Events stored but not yet folded into the projections.',
   );
   private counts = { appends: 0, appendedEvents: 0, replays: 0 };
+
+  constructor() {
+    // Not a prom-client Histogram: its figures are kept by RequestFigures; the registry only reads them.
+    const durations = durationHistogram(
+      'mss_http_request_duration_seconds',
+      'Time to answer, by method and route.',
+      this.figures,
+    );
+    this.registry.registerMetric(durations as unknown as Metric);
+  }
 
   private counter(name: string, help: string) {
     return new Counter({ name, help, registers: [this.registry] });
@@ -111,8 +192,7 @@ export class Metrics {
   }
 
   observeRequest(method: string, route: string, status: number, seconds: number): void {
-    this.requests.inc({ method, route, status: String(status) });
-    this.durations.observe({ method, route }, seconds);
+    this.figures.observe(method, route, status, seconds);
   }
 
   observeRejection(rule: string): void {
