@@ -12,6 +12,7 @@ export function internStrings<T>(value: T, table = new Map<string, string>()): T
     return s;
   };
   const seen = new Set<object>();
+  // Strings and objects are told apart before a call: a checkpoint holds millions of each.
   const visit = (v: unknown): unknown => {
     if (typeof v === 'string') return intern(v);
     if (typeof v !== 'object' || v === null || ArrayBuffer.isView(v) || seen.has(v)) return v;
@@ -19,14 +20,23 @@ export function internStrings<T>(value: T, table = new Map<string, string>()): T
     if (Array.isArray(v)) {
       for (let i = 0; i < v.length; i++) {
         const item = v[i] as unknown;
-        if (typeof item === 'string' || (typeof item === 'object' && item !== null)) v[i] = visit(item);
+        if (typeof item === 'string') v[i] = intern(item);
+        else if (typeof item === 'object' && item !== null) visit(item);
       }
       return v;
     }
     if (v instanceof Map) {
-      const entries = [...v] as [unknown, unknown][];
+      // Its keys are replaced too, so it is filled again, in the same order (no [key, value] pair per entry).
+      const size = v.size;
+      const keys = new Array<unknown>(size);
+      const items = new Array<unknown>(size);
+      let i = 0;
+      for (const [key, item] of v as Map<unknown, unknown>) {
+        keys[i] = key;
+        items[i++] = item;
+      }
       v.clear();
-      for (const [key, item] of entries) v.set(visit(key), visit(item));
+      for (let j = 0; j < size; j++) v.set(visit(keys[j]), visit(items[j]));
       return v;
     }
     if (v instanceof Set) {
@@ -38,7 +48,8 @@ export function internStrings<T>(value: T, table = new Map<string, string>()): T
     const record = v as Record<string, unknown>;
     for (const key of Object.keys(record)) {
       const item = record[key];
-      if (typeof item === 'string' || (typeof item === 'object' && item !== null)) record[key] = visit(item);
+      if (typeof item === 'string') record[key] = intern(item);
+      else if (typeof item === 'object' && item !== null) visit(item);
     }
     return v;
   };
