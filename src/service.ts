@@ -12,7 +12,8 @@ import type { IncomingEvent } from '../events/index.js';
 import { syntheticHistory } from '../seeds/synthetic.js';
 import type { Config } from './config.js';
 import { toProposal } from './http/routes/events.js';
-import { LEDGER_STREAM, type Book } from './ledger/book.js';
+import { bookFromCheckpoint, bookToCheckpoint, type BookCheckpoint } from './ledger/book-checkpoint.js';
+import { LEDGER_STREAM } from './ledger/book.js';
 import { LedgerWriter, type WriterOptions } from './ledger/writer.js';
 import type { LedgerLog } from './log/ledger-log.js';
 import { openLog, savedTreeFor } from './log/open.js';
@@ -67,7 +68,7 @@ export const saveProjectorCheckpoint = (file: string, projector: Projector, stor
   saveCheckpoint(file, PROJECTOR_CHECKPOINT, projector.state.position, projector.export(), store);
 
 const saveBookCheckpoint = (file: string, writer: LedgerWriter, store: EventStore) =>
-  saveCheckpoint(bookFile(file), BOOK_CHECKPOINT, writer.book.position, writer.book, store);
+  saveCheckpoint(bookFile(file), BOOK_CHECKPOINT, writer.book.position, bookToCheckpoint(writer.book), store);
 
 export interface StartOptions {
   clock?: () => Date;
@@ -142,7 +143,7 @@ export async function startLedger(store: EventStore, options: StartOptions = {})
     const log = logger ? (line: string) => logger.warn(line) : undefined;
     const checkpoint = await loadCheckpoint<ProjectorExport>(file, PROJECTOR_CHECKPOINT, store, log ? { log } : {});
     if (checkpoint) projector.restore(internStrings(checkpoint.state, strings));
-    const book = await loadCheckpoint<Book>(bookFile(file), BOOK_CHECKPOINT, store, log ? { log } : {});
+    const book = await loadCheckpoint<BookCheckpoint>(bookFile(file), BOOK_CHECKPOINT, store, log ? { log } : {});
     // Whether a restart folds a tail or the whole log is the first thing an operator wants to know.
     logger?.info(
       {
@@ -151,7 +152,7 @@ export async function startLedger(store: EventStore, options: StartOptions = {})
       },
       'checkpoints at start',
     );
-    if (book) writer.restore(internStrings(book.state, strings));
+    if (book) writer.restore(bookFromCheckpoint(internStrings(book.state, strings)));
     if (checkpoint) onDisk.projections = checkpoint.position;
     if (book) onDisk.book = book.position;
   }

@@ -24,8 +24,9 @@ import type { EventStore } from '../store/port.js';
  * 7: the header line with the body's SHA-256 and length.
  * 8: bound companions of inexact sums; shipment lines keep their precision.
  * 9: the time index keeps business time as a Fenwick tree of bucket sums (TimeIndexExport 2).
+ * 10: the writer's book keeps its shipments as rows (src/ledger/book-checkpoint.ts).
  */
-export const CHECKPOINT_VERSION = 9;
+export const CHECKPOINT_VERSION = 10;
 const MAGIC = 'MSS-LEDGER-CHECKPOINT';
 /** Longer than any header this code writes; a file without a newline by then is not a checkpoint. */
 const MAX_HEADER = 128;
