@@ -18,6 +18,7 @@ import { LedgerWriter, type WriterOptions } from './ledger/writer.js';
 import type { LedgerLog } from './log/ledger-log.js';
 import { openLog, savedTreeFor } from './log/open.js';
 import { loadCheckpoint, saveCheckpoint } from './read/checkpoint.js';
+import { digestThreadsGone } from './read/digest-thread.js';
 import { internStrings } from './read/intern.js';
 import { Projector, type ProjectorExport } from './read/projector.js';
 import { checkDataDir, StartupError, type DataDir } from './store/data-dir.js';
@@ -153,6 +154,8 @@ export async function startLedger(store: EventStore, options: StartOptions = {})
       'checkpoints at start',
     );
     if (book) writer.restore(bookFromCheckpoint(internStrings(book.state, strings)));
+    // The file's bytes are garbage only once the threads that hashed them are gone (main.ts collects next).
+    await digestThreadsGone();
     if (checkpoint) onDisk.projections = checkpoint.position;
     if (book) onDisk.book = book.position;
   }

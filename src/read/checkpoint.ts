@@ -8,16 +8,17 @@
  *     MSS-LEDGER-CHECKPOINT <version> sha256:<hex of the body> <bytes of the body>\n
  *
  * A checkpoint is trusted only when the body has exactly that length and
- * digest (a truncated or bit-flipped file is detected, never deserialised),
+ * digest (a truncated or bit-flipped file is detected, and what it holds is
+ * never used; a large body is deserialised while its digest is taken),
  * and only for the store it was made from (same first event, position not
  * beyond the store's head) and the same format version. Anything else is
  * logged in one line and ignored: the state is rebuilt from the log.
  */
-import { createHash } from 'node:crypto';
 import * as nodeFs from 'node:fs';
 import path from 'node:path';
 import { DefaultDeserializer, serialize } from 'node:v8';
 import type { EventStore } from '../store/port.js';
+import { readShared, sha256Hex, sha256OffThread, type DigestThreadOptions } from './digest-thread.js';
 
 /**
  * Bump when a fold or the file's layout changes meaning: older checkpoints are then rebuilt, never misread.
@@ -62,10 +63,19 @@ export class CheckpointSaveError extends Error {
 }
 
 const header = (digest: string, length: number) => `${MAGIC} ${CHECKPOINT_VERSION} sha256:${digest} ${length}\n`;
-const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
 
 /** The body of a checkpoint file, or why it cannot be trusted. */
 export function verifiedBody(bytes: Buffer): { body: Buffer } | { problem: string } {
+  const parsed = parsedFile(bytes);
+  if ('problem' in parsed) return parsed;
+  if (sha256Hex(parsed.body) !== parsed.digest) return { problem: CHECKSUM_PROBLEM };
+  return { body: parsed.body };
+}
+
+const CHECKSUM_PROBLEM = 'the checksum does not match: the file is damaged';
+
+/** The body and the digest its header names, or why the file is not a checkpoint of this format; the digest is not checked. */
+function parsedFile(bytes: Buffer): { body: Buffer; digest: string } | { problem: string } {
   const newline = bytes.subarray(0, MAX_HEADER).indexOf(10);
   if (newline < 0) return { problem: 'no checkpoint header (an older format, or not a checkpoint)' };
   const line = bytes.subarray(0, newline).toString('latin1');
@@ -79,8 +89,7 @@ export function verifiedBody(bytes: Buffer): { body: Buffer } | { problem: strin
   if (header(digest, Number(length)) !== `${line}\n`) return { problem: 'the header is damaged' };
   if (body.length !== Number(length))
     return { problem: `the body has ${body.length} bytes, the header says ${length} (truncated?)` };
-  if (sha256(body) !== digest) return { problem: 'the checksum does not match: the file is damaged' };
-  return { body };
+  return { body, digest };
 }
 /**
  * Node's deserializer returns typed arrays as views into the file's buffer: one kept array would
@@ -138,7 +147,7 @@ export async function saveCheckpoint<T>(
     state,
   };
   const body = serialize(checkpoint);
-  const head = Buffer.from(header(sha256(body), body.length), 'latin1');
+  const head = Buffer.from(header(sha256Hex(body), body.length), 'latin1');
   const temporary = `${file}.tmp`;
   let created = false;
   try {
@@ -165,10 +174,14 @@ function writeAll(fs: CheckpointFs, fd: number, bytes: Uint8Array): void {
   for (let offset = 0; offset < bytes.length;) offset += fs.writeSync(fd, bytes, offset, bytes.length - offset);
 }
 
-export interface LoadOptions {
+export interface LoadOptions extends DigestThreadOptions {
   /** Where the one line saying why a checkpoint was ignored goes; stderr by default. */
   log?: (line: string) => void;
+  /** Bodies this large have their digest taken on a second thread. Default 16 MiB: below it a thread costs more than it saves. */
+  offThreadDigestBytes?: number;
 }
+
+const OFF_THREAD_DIGEST_BYTES = 16 * 1024 * 1024;
 
 const toStderr = (line: string) => {
   process.stderr.write(`${line}\n`);
@@ -187,20 +200,27 @@ export async function loadCheckpoint<T>(
   };
   let bytes: Buffer;
   try {
-    bytes = nodeFs.readFileSync(file);
+    const large = nodeFs.statSync(file).size >= (options.offThreadDigestBytes ?? OFF_THREAD_DIGEST_BYTES);
+    bytes = large ? readShared(file) : nodeFs.readFileSync(file);
   } catch (error) {
     // No checkpoint yet is the normal first start, not worth a line.
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     return ignore(`unreadable (${(error as Error).message})`);
   }
-  const verified = verifiedBody(bytes);
-  if ('problem' in verified) return ignore(verified.problem);
-  let checkpoint: Checkpoint<T>;
+  const parsed = parsedFile(bytes);
+  if ('problem' in parsed) return ignore(parsed.problem);
+  // The digest is taken (on a second thread for a large body) while the body is deserialised; the
+  // state is used only if it matches.
+  const digest = sha256OffThread(parsed.body, options);
+  let checkpoint: Checkpoint<T> | undefined;
+  let failure: Error | undefined;
   try {
-    checkpoint = deserialize(verified.body) as Checkpoint<T>;
+    checkpoint = deserialize(parsed.body) as Checkpoint<T>;
   } catch (error) {
-    return ignore(`its body does not deserialise (${(error as Error).message})`);
+    failure = error as Error;
   }
+  if ((await digest) !== parsed.digest) return ignore(CHECKSUM_PROBLEM);
+  if (failure) return ignore(`its body does not deserialise (${failure.message})`);
   if (checkpoint?.format !== 'mss-ledger-checkpoint' || checkpoint.version !== CHECKPOINT_VERSION)
     return ignore('its body is not a checkpoint of this format');
   if (checkpoint.kind !== kind) return ignore(`it holds a ${checkpoint.kind}, not a ${kind}`);

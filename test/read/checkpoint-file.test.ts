@@ -35,10 +35,20 @@ function tempDir(t: Test) {
   return dir;
 }
 
-/** Loads, keeping the lines logged. */
+/**
+ * Loads, keeping the lines logged; twice, the digest taken on this thread and then on a second one
+ * (as for a large file), which must come to the same answer and the same line.
+ */
 async function load(file: string, kind: string, store: EventStore) {
   const lines: string[] = [];
   const checkpoint = await loadCheckpoint<unknown>(file, kind, store, { log: (line) => lines.push(line) });
+  const offThreadLines: string[] = [];
+  const offThread = await loadCheckpoint<unknown>(file, kind, store, {
+    log: (line) => offThreadLines.push(line),
+    offThreadDigestBytes: 0,
+  });
+  if (JSON.stringify([checkpoint, lines]) !== JSON.stringify([offThread, offThreadLines]))
+    throw new Error(`the digest on a second thread changed the answer: ${JSON.stringify([offThread, offThreadLines])}`);
   return { checkpoint, lines };
 }
 
