@@ -162,3 +162,26 @@ t.test('configuration: defaults, and one line per problem', async (t) => {
     loadConfig({ NODE_ENV: 'production', API_KEYS_FILE: '/etc/mss/keys.json', SIGNING_KEY_FILE: '/etc/mss/log.key' }),
   );
 });
+
+t.test(
+  '/metrics counts every answer once: under its route, a HEAD under its own method, the unrouted as unmatched',
+  async (t) => {
+    const { app, inject } = await testLedger(t);
+    await inject('viewer', { method: 'GET', url: '/v1/inventory' });
+    await inject('viewer', { method: 'HEAD', url: '/v1/inventory' });
+    await inject('viewer', { method: 'GET', url: '/v1/shipments/none-such' });
+    await app.inject({ method: 'GET', url: '/no/such/route' });
+    await app.inject({ method: 'GET', url: '/ready' });
+    const text = (await app.inject({ method: 'GET', url: '/metrics' })).body;
+    const counts = [...text.matchAll(/^mss_http_requests_total\{(.*)\} (\d+)$/gm)].map(
+      ([, labels, n]) => `${labels} ${n}`,
+    );
+    t.same(counts.sort(), [
+      'method="GET",route="/ready",status="200" 1',
+      'method="GET",route="/v1/inventory",status="200" 1',
+      'method="GET",route="/v1/shipments/:shipmentId",status="404" 1',
+      'method="GET",route="unmatched",status="404" 1',
+      'method="HEAD",route="/v1/inventory",status="200" 1',
+    ]);
+  },
+);
