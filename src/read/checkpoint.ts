@@ -219,7 +219,7 @@ export async function loadCheckpoint<T>(
   } catch (error) {
     failure = error as Error;
   }
-  if ((await digest) !== parsed.digest) return ignore(CHECKSUM_PROBLEM);
+  if ((await digest).hex !== parsed.digest) return ignore(CHECKSUM_PROBLEM);
   if (failure) return ignore(`its body does not deserialise (${failure.message})`);
   if (checkpoint?.format !== 'mss-ledger-checkpoint' || checkpoint.version !== CHECKPOINT_VERSION)
     return ignore('its body is not a checkpoint of this format');

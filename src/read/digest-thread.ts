@@ -9,7 +9,7 @@
  * time: the digest is then taken on the main thread.
  */
 import { createHash } from 'node:crypto';
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import * as nodeFs from 'node:fs';
 import { Worker } from 'node:worker_threads';
 
 export const sha256Hex = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
@@ -22,21 +22,29 @@ const { buffer, offset, length } = workerData;
 parentPort.postMessage(createHash('sha256').update(new Uint8Array(buffer, offset, length)).digest('hex'));
 `;
 
+/** The file operations readShared uses; a test passes ones that read short. */
+export interface SharedReadFs {
+  openSync(file: string, flags: 'r'): number;
+  fstatSync(fd: number): { size: number };
+  readSync(fd: number, buffer: Uint8Array, offset: number, length: number, position: number): number;
+  closeSync(fd: number): void;
+}
+
 /** A file's bytes in memory another thread can read. */
-export function readShared(file: string): Buffer {
-  const fd = openSync(file, 'r');
+export function readShared(file: string, fs: SharedReadFs = nodeFs): Buffer {
+  const fd = fs.openSync(file, 'r');
   try {
-    const size = fstatSync(fd).size;
+    const size = fs.fstatSync(fd).size;
     const bytes = Buffer.from(new SharedArrayBuffer(size));
     let offset = 0;
     while (offset < size) {
-      const read = readSync(fd, bytes, offset, size - offset, offset);
+      const read = fs.readSync(fd, bytes, offset, size - offset, offset);
       if (read === 0) break; // shorter than it was a moment ago: the header's length check will say so
       offset += read;
     }
     return offset === size ? bytes : bytes.subarray(0, offset);
   } finally {
-    closeSync(fd);
+    fs.closeSync(fd);
   }
 }
 
@@ -58,15 +66,21 @@ export interface DigestThreadOptions {
 const startEvalWorker = (source: string, workerData: unknown) =>
   new Worker(source, { eval: true, workerData, execArgv: [] });
 
-/** The hex SHA-256 of `bytes`, from a second thread when they are shared memory, else from this one. */
-export function sha256OffThread(bytes: Uint8Array, options: DigestThreadOptions = {}): Promise<string> {
-  if (!(bytes.buffer instanceof SharedArrayBuffer)) return Promise.resolve(sha256Hex(bytes));
+/** A digest, and whether the second thread took it or this one did. */
+export interface Digest {
+  hex: string;
+  thread: 'second' | 'this';
+}
+
+/** The SHA-256 of `bytes`, from a second thread when they are shared memory, else from this one. */
+export function sha256OffThread(bytes: Uint8Array, options: DigestThreadOptions = {}): Promise<Digest> {
+  if (!(bytes.buffer instanceof SharedArrayBuffer)) return Promise.resolve({ hex: sha256Hex(bytes), thread: 'this' });
   return new Promise((resolve) => {
     let settled = false;
     const onThisThread = () => {
       if (settled) return;
       settled = true;
-      resolve(sha256Hex(bytes));
+      resolve({ hex: sha256Hex(bytes), thread: 'this' });
     };
     let worker: Worker;
     try {
@@ -87,7 +101,7 @@ export function sha256OffThread(bytes: Uint8Array, options: DigestThreadOptions 
       if (settled) return;
       if (typeof digest !== 'string') return onThisThread();
       settled = true;
-      resolve(digest);
+      resolve({ hex: digest, thread: 'second' });
     });
     worker.once('error', onThisThread);
     worker.once('exit', onThisThread);

@@ -81,6 +81,13 @@ t.test('a save writes one header line naming format, digest and length, then the
   const savedAt = Date.parse(checkpoint!.savedAt);
   t.ok(savedAt >= before - 1000 && savedAt <= Date.now() + 1000, 'savedAt is when it was saved');
   t.same(verifiedBody(bytes), { body }, 'the body is what follows the header line');
+  const flipped = Buffer.from(bytes);
+  flipped[flipped.length - 1]! ^= 1;
+  t.same(
+    verifiedBody(flipped),
+    { problem: 'the checksum does not match: the file is damaged' },
+    'one bit off: refused',
+  );
 });
 
 t.test('a save over an earlier checkpoint replaces it whole', async (t) => {

@@ -4,12 +4,19 @@
  * when the thread cannot start, fails or goes away without an answer.
  */
 import { randomBytes } from 'node:crypto';
+import * as fs from 'node:fs';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import t from 'tap';
-import { digestThreadsGone, readShared, sha256Hex, sha256OffThread } from '../../src/read/digest-thread.js';
+import {
+  digestThreadsGone,
+  readShared,
+  sha256Hex,
+  sha256OffThread,
+  type SharedReadFs,
+} from '../../src/read/digest-thread.js';
 
 function sharedCopy(bytes: Uint8Array): Buffer {
   const shared = Buffer.from(new SharedArrayBuffer(bytes.length));
@@ -28,6 +35,47 @@ t.test('a file read into shared memory holds its bytes', async (t) => {
     t.ok(read.buffer instanceof SharedArrayBuffer, `${size} bytes: shared`);
     t.ok(read.equals(bytes), `${size} bytes: the same bytes`);
   }
+  // Reads that come back short, as they may: the rest is read where the last one stopped.
+  const file = path.join(dir, 'short');
+  const bytes = randomBytes(10_000);
+  writeFileSync(file, bytes);
+  const closed: number[] = [];
+  const shortReads = {
+    ...fs,
+    readSync: (fd: number, buffer: Uint8Array, offset: number, length: number, position: number) =>
+      fs.readSync(fd, buffer, offset, Math.min(length, 999), position),
+    closeSync: (fd: number) => {
+      closed.push(fd);
+      fs.closeSync(fd);
+    },
+  } satisfies SharedReadFs;
+  t.ok(readShared(file, shortReads).equals(bytes), 'short reads: every byte, in place');
+  t.equal(closed.length, 1, 'and the file is closed');
+  // A file that ends before the size it had when opened: what there is, not zeros after it.
+  const shrinking = {
+    ...fs,
+    readSync: (fd: number, buffer: Uint8Array, offset: number, length: number, position: number) =>
+      position >= 4_000 ? 0 : fs.readSync(fd, buffer, offset, Math.min(length, 4_000 - position), position),
+    closeSync: (fd: number) => {
+      closed.push(fd);
+      fs.closeSync(fd);
+    },
+  } satisfies SharedReadFs;
+  const part = readShared(file, shrinking);
+  t.ok(part.equals(bytes.subarray(0, 4_000)), 'a file that came up short: its first 4,000 bytes and no more');
+  t.equal(closed.length, 2, 'closed too');
+  const failing = {
+    ...fs,
+    readSync: () => {
+      throw new Error('EIO');
+    },
+    closeSync: (fd: number) => {
+      closed.push(fd);
+      fs.closeSync(fd);
+    },
+  } satisfies SharedReadFs;
+  t.throws(() => readShared(file, failing), /EIO/, 'a read that fails throws');
+  t.equal(closed.length, 3, 'and still closes the file');
 });
 
 t.test('the second thread gives the digest this thread gives, of the part asked for', async (t) => {
@@ -39,21 +87,21 @@ t.test('the second thread gives the digest this thread gives, of the part asked 
     [0, 0],
   ] as const) {
     const part = bytes.subarray(start, end);
-    t.equal(await sha256OffThread(part), sha256Hex(part), `bytes ${start}..${end}`);
+    t.same(await sha256OffThread(part), { hex: sha256Hex(part), thread: 'second' }, `bytes ${start}..${end}`);
   }
   const unshared = randomBytes(1000);
-  t.equal(await sha256OffThread(unshared), sha256Hex(unshared), 'memory not shared: taken here');
+  t.same(await sha256OffThread(unshared), { hex: sha256Hex(unshared), thread: 'this' }, 'memory not shared: here');
 });
 
 t.test('a thread that cannot start, fails or goes without an answer: the digest is taken here', async (t) => {
   const bytes = sharedCopy(randomBytes(200_000));
-  const expected = sha256Hex(bytes);
+  const expected = { hex: sha256Hex(bytes), thread: 'this' };
   const started: string[] = [];
   const worker = (source: string) => (_: string, workerData: unknown) => {
     started.push(source);
     return new Worker(source, { eval: true, workerData, execArgv: [] });
   };
-  t.equal(
+  t.same(
     await sha256OffThread(bytes, {
       startWorker: () => {
         throw new Error('no more threads');
@@ -62,9 +110,9 @@ t.test('a thread that cannot start, fails or goes without an answer: the digest 
     expected,
     'cannot start',
   );
-  t.equal(await sha256OffThread(bytes, { startWorker: worker('throw new Error("broken")') }), expected, 'fails');
-  t.equal(await sha256OffThread(bytes, { startWorker: worker('process.exit(0)') }), expected, 'exits');
-  t.equal(
+  t.same(await sha256OffThread(bytes, { startWorker: worker('throw new Error("broken")') }), expected, 'fails');
+  t.same(await sha256OffThread(bytes, { startWorker: worker('process.exit(0)') }), expected, 'exits');
+  t.same(
     await sha256OffThread(bytes, {
       startWorker: worker('require("node:worker_threads").parentPort.postMessage(42)'),
     }),
@@ -86,7 +134,7 @@ t.test('digestThreadsGone waits until every thread that hashed has exited', asyn
       return worker;
     },
   });
-  t.equal(digest, sha256Hex(bytes), 'the answer came first');
+  t.same(digest, { hex: sha256Hex(bytes), thread: 'second' }, 'the answer came first');
   t.equal(exited, false, 'while the thread still runs');
   await digestThreadsGone();
   t.equal(exited, true, 'and it has exited once digestThreadsGone resolves');

@@ -38,6 +38,33 @@ function sameInOrder(a: unknown, b: unknown): boolean {
   return x.length === y.length && x.every((item, i) => sameInOrder(item, y[i]));
 }
 
+/**
+ * Every string in a value, found by a walk of its own: Maps' keys and values, Sets' and arrays'
+ * items, objects' values, at any depth. (An object's own keys are not interned: V8 already keeps
+ * one copy of each property name.)
+ */
+function stringsIn(v: unknown, found = new Set<string>()): Set<string> {
+  if (typeof v === 'string') found.add(v);
+  else if (typeof v === 'object' && v !== null && !ArrayBuffer.isView(v)) {
+    const parts = v instanceof Map ? [...v].flat() : v instanceof Set ? [...v] : Object.values(v);
+    for (const part of parts) stringsIn(part, found);
+  }
+  return found;
+}
+
+t.test('every string of a value goes through the table, at any depth', async (t) => {
+  fc.assert(
+    fc.property(value, (original) => {
+      const expected = [...stringsIn(original)].sort();
+      const table = new Map<string, string>();
+      internStrings(original, table);
+      return JSON.stringify([...table.keys()].sort()) === JSON.stringify(expected);
+    }),
+    { numRuns: 2000 },
+  );
+  t.pass('2,000 arbitrary values');
+});
+
 t.test('interning changes no value, no order and no typed array, in place', async (t) => {
   fc.assert(
     fc.property(value, (original) => {
