@@ -60,7 +60,12 @@ export const parts = {
     ],
   },
   checkpoint: {
-    mutate: ['src/read/checkpoint.ts'],
-    tests: ['test/read/checkpoint-file.test.ts', 'test/read/checkpoint.test.ts'],
+    mutate: ['src/read/checkpoint.ts', 'src/read/digest-thread.ts', 'src/read/intern.ts'],
+    tests: [
+      'test/read/checkpoint-file.test.ts',
+      'test/read/checkpoint.test.ts',
+      'test/read/digest-thread.test.ts',
+      'test/read/intern.test.ts',
+    ],
   },
 };
