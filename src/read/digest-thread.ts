@@ -5,8 +5,8 @@
  * 1.4 s restart. The bytes are shared (a SharedArrayBuffer), never copied.
  * The state is used only once the digest matches (see checkpoint.ts).
  *
- * A thread that cannot start, fails or exits without an answer costs only
- * time: the digest is then taken on the main thread.
+ * A thread that cannot start, fails, exits without an answer or takes too
+ * long costs only time: the digest is then taken on the main thread.
  */
 import { createHash } from 'node:crypto';
 import * as nodeFs from 'node:fs';
@@ -61,7 +61,15 @@ export async function digestThreadsGone(): Promise<void> {
 export interface DigestThreadOptions {
   /** Starts the thread; tests pass one that fails. */
   startWorker?: (source: string, workerData: unknown) => Worker;
+  /**
+   * How long the thread may take before it is stopped and the digest taken here: a start must
+   * never hang on it. Default 60 s (it hashes about 1 GB a second; the largest checkpoint, at ten
+   * million events, is 1.3 GB).
+   */
+  answerWithinMs?: number;
 }
+
+const ANSWER_WITHIN_MS = 60_000;
 
 const startEvalWorker = (source: string, workerData: unknown) =>
   new Worker(source, { eval: true, workerData, execArgv: [] });
@@ -77,9 +85,11 @@ export function sha256OffThread(bytes: Uint8Array, options: DigestThreadOptions 
   if (!(bytes.buffer instanceof SharedArrayBuffer)) return Promise.resolve({ hex: sha256Hex(bytes), thread: 'this' });
   return new Promise((resolve) => {
     let settled = false;
+    const waiting: { timer?: NodeJS.Timeout } = {};
     const onThisThread = () => {
       if (settled) return;
       settled = true;
+      clearTimeout(waiting.timer);
       resolve({ hex: sha256Hex(bytes), thread: 'this' });
     };
     let worker: Worker;
@@ -97,10 +107,15 @@ export function sha256OffThread(bytes: Uint8Array, options: DigestThreadOptions 
       exiting.delete(gone);
     });
     exiting.add(gone);
+    waiting.timer = setTimeout(() => {
+      void worker.terminate().catch(() => undefined);
+      onThisThread();
+    }, options.answerWithinMs ?? ANSWER_WITHIN_MS);
     worker.once('message', (digest: unknown) => {
       if (settled) return;
       if (typeof digest !== 'string') return onThisThread();
       settled = true;
+      clearTimeout(waiting.timer);
       resolve({ hex: digest, thread: 'second' });
     });
     worker.once('error', onThisThread);

@@ -139,3 +139,19 @@ t.test('digestThreadsGone waits until every thread that hashed has exited', asyn
   await digestThreadsGone();
   t.equal(exited, true, 'and it has exited once digestThreadsGone resolves');
 });
+
+t.test('a thread that never answers is stopped, the digest taken here, and the start goes on', async (t) => {
+  const bytes = sharedCopy(randomBytes(50_000));
+  let exited = false;
+  const digest = await sha256OffThread(bytes, {
+    answerWithinMs: 200,
+    startWorker: (_source, workerData) => {
+      const worker = new Worker('setInterval(() => {}, 1000);', { eval: true, workerData, execArgv: [] });
+      worker.once('exit', () => (exited = true));
+      return worker;
+    },
+  });
+  t.same(digest, { hex: sha256Hex(bytes), thread: 'this' });
+  await digestThreadsGone();
+  t.equal(exited, true, 'the silent thread was stopped');
+});
