@@ -2,8 +2,9 @@
  * The book as its checkpoint keeps it. Shipments, tens of thousands on a long
  * ledger, are kept as rows (arrays) rather than objects: V8's deserializer
  * builds an object property by property, and a row holds no property names.
- * On a million events this halves the file (13.9 → 6.8 MB) and takes the
- * book's restore from about 300 ms to about 170 ms, interning included.
+ * On a million events the file went from 13.7 to 6.0 MB, and a restart to
+ * ready from 1.42–1.50 s to 1.35–1.36 s (the book's restore, interning
+ * included, from about 300 ms to about 170 ms in a bench of it alone).
  */
 import type { ShipmentLedger } from '../../events/postings.js';
 import type { Book } from './book.js';
