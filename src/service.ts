@@ -336,15 +336,29 @@ export async function openLedger(config: Config, logger?: Logger, options: OpenL
     dataDir = options.dataDir ?? checkDataDir(config.DATA_DIR);
     ({ store, readOnly } = openEmbeddedStore(dataDir, logger));
   }
-  const log = await openLogUnlessReadOnly(store, config, logger, readOnly, savedTree);
-  const started = await startLedger(store, {
-    checkpointFile: checkpointFile(config),
-    storeTimeoutMs: config.STORE_TIMEOUT_MS,
-    ...(readOnly ? { readOnly } : {}),
-    ...(dataDir ? { dataDir: dataDir.dir } : {}),
-    ...(logger ? { logger } : {}),
-    ...(log ? { afterAppend: log.afterAppend } : {}),
-  });
+  // The log's tree and the projections are made from the store at the same time: on a large store
+  // the tree is recomputed on a second thread while this one folds the projections and the book.
+  // Nothing is appended before both are done (the writer takes no request until this returns).
+  const opening: { log?: LedgerLog | undefined } = {};
+  const [opened, caughtUp] = await Promise.allSettled([
+    openLogUnlessReadOnly(store, config, logger, readOnly, savedTree),
+    startLedger(store, {
+      checkpointFile: checkpointFile(config),
+      storeTimeoutMs: config.STORE_TIMEOUT_MS,
+      ...(readOnly ? { readOnly } : {}),
+      ...(dataDir ? { dataDir: dataDir.dir } : {}),
+      ...(logger ? { logger } : {}),
+      afterAppend: (events) => opening.log?.afterAppend(events) ?? Promise.resolve(),
+    }),
+  ]);
+  if (opened.status === 'rejected' || caughtUp.status === 'rejected') {
+    // One failed: what the other opened is closed before the failure is reported.
+    if (opened.status === 'fulfilled') await opened.value?.close().catch(() => undefined);
+    if (caughtUp.status === 'fulfilled') await caughtUp.value.close().catch(() => undefined);
+    throw opened.status === 'rejected' ? opened.reason : (caughtUp as PromiseRejectedResult).reason;
+  }
+  const log = (opening.log = opened.value);
+  const started = caughtUp.value;
   const ledger: Ledger = log
     ? {
         ...started,

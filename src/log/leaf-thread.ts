@@ -14,12 +14,11 @@
  * does not answer in time, fails or exits is given up for good, and the sealer hashes on the main
  * thread as it does for small appends: a slower ledger, never a stuck one.
  */
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
 import type { KeyObject } from 'node:crypto';
 import type { StoredAppend } from './leaf.js';
 import type { Signer } from './note.js';
+import { workerEntry } from './worker-entry.js';
 
 /** The index in the shared state of the count of answers posted. */
 export const ANSWERED = 0;
@@ -38,19 +37,6 @@ export type LeafJob =
 
 /** How long the seal waits for one answer before it gives the thread up. */
 const ANSWER_TIMEOUT_MS = 5000;
-
-/**
- * The worker's file beside this one: `.js` once built, started as it is; `.ts` when run through tsx
- * (`npm start`, the tests), whose hooks a worker does not inherit on Node 20: a two-line script
- * registers them first.
- */
-function workerEntry(): { entry: URL | string; eval: boolean } {
-  const file = new URL(`./leaf-worker${path.extname(fileURLToPath(import.meta.url))}`, import.meta.url);
-  if (!file.pathname.endsWith('.ts')) return { entry: file, eval: false };
-  const tsx = import.meta.resolve('tsx/esm/api');
-  const script = `import(${JSON.stringify(tsx)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(file.href)}); });`;
-  return { entry: script, eval: true };
-}
 
 export class LeafThread {
   private sent = 0;
@@ -92,7 +78,7 @@ export class LeafThread {
     try {
       const state = new Int32Array(new SharedArrayBuffer(4));
       const { port1, port2 } = new MessageChannel();
-      const { entry, eval: isScript } = workerEntry();
+      const { entry, eval: isScript } = workerEntry('leaf-worker');
       const worker = new Worker(entry, { eval: isScript, workerData: { port: port2, state }, transferList: [port2] });
       worker.unref();
       const thread = new LeafThread(worker, port1, state);

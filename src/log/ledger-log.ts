@@ -14,6 +14,13 @@ import { LeafThread } from './leaf-thread.js';
 import { consistencyProof, inclusionProof, MerkleTree } from './merkle.js';
 import { saveTree, storeFileStamp, type SavedTree } from './tree-file.js';
 import {
+  PositionColumn,
+  READ_PAGE,
+  recomputeTree,
+  recomputeTreeOffThread,
+  type RecomputedTree,
+} from './tree-of-store.js';
+import {
   openCheckpoint,
   parseNote,
   parseVerifierKey,
@@ -36,78 +43,6 @@ export type LogStatus =
       reason: string;
     };
 
-/** A growable column of positions: leaf index → global position. */
-class PositionColumn {
-  values = new Float64Array(1024);
-  count = 0;
-  static from(saved: Float64Array): PositionColumn {
-    const column = new PositionColumn();
-    column.values = new Float64Array(Math.max(1024, Math.ceil(saved.length * 1.25)));
-    column.values.set(saved);
-    column.count = saved.length;
-    return column;
-  }
-  push(position: number): void {
-    if (this.count === this.values.length) {
-      const grown = new Float64Array(this.values.length * 2);
-      grown.set(this.values);
-      this.values = grown;
-    }
-    this.values[this.count++] = position;
-  }
-  get last(): number {
-    return this.count === 0 ? 0 : this.values[this.count - 1]!;
-  }
-  /** How many leaves have a position <= `position`. */
-  countUpTo(position: number): number {
-    let lo = 0;
-    let hi = this.count;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (this.values[mid]! <= position) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo;
-  }
-  indexOf(position: number): number {
-    const n = this.countUpTo(position);
-    return n > 0 && this.values[n - 1] === position ? n - 1 : -1;
-  }
-}
-
-const PAGE = 1000;
-
-/** The tree of the store as it is now, and the first place its streams' revisions do not follow on. */
-export async function recomputeTree(store: EventStore, stop: () => boolean = () => false) {
-  const tree = new MerkleTree();
-  const positions = new PositionColumn();
-  const revisions = new Map<string, number>();
-  let structural: { leafIndex: number; position: number; id: string; reason: string } | undefined;
-  let after = 0;
-  for (;;) {
-    const page = await store.readAll({ after, limit: PAGE });
-    for (const event of page) {
-      const expected = (revisions.get(event.stream) ?? -1) + 1;
-      if (structural === undefined && event.streamRevision !== expected)
-        structural = {
-          leafIndex: tree.size,
-          position: event.globalPosition,
-          id: event.id,
-          reason: `stream ${event.stream} jumps from revision ${expected - 1} to ${event.streamRevision}: an event was removed, moved or inserted`,
-        };
-      revisions.set(event.stream, event.streamRevision);
-      tree.appendBinary(leafHashBinaryOfEvent(event));
-      positions.push(event.globalPosition);
-      after = event.globalPosition;
-    }
-    if (page.length < PAGE || stop()) break;
-    // A page's reads resolve as microtasks: without a turn of the event loop between pages, a
-    // background check at start would hold back every socket and timer until the last leaf.
-    await new Promise<void>((resume) => setImmediate(resume));
-  }
-  return { tree, positions, structural };
-}
-
 export interface LedgerLogOptions {
   signer: Signer;
   storage: CheckpointStorage;
@@ -124,7 +59,18 @@ export interface LedgerLogOptions {
    * `always` at the first append (tests); `never` does everything on the main thread.
    */
   leafThread?: 'auto' | 'always' | 'never';
+  /**
+   * Whether the tree is recomputed from the store on a second thread (tree-of-store.ts). `auto`
+   * (the default) does so for an embedded store of TREE_THREAD_FROM events or more; `always` for any
+   * embedded store (tests); `never` recomputes it on the main thread.
+   */
+  treeThread?: 'auto' | 'always' | 'never';
+  /** Told why a tree thread was given up, before the tree is recomputed on the main thread. */
+  onTreeThreadFallback?: (why: string) => void;
 }
+
+/** The fewest events in the store for its tree to be recomputed on a second thread: below, starting one costs more than it saves. */
+export const TREE_THREAD_FROM = 100_000;
 
 /** The fewest events an append must have for its leaves to be hashed on the leaf thread. */
 export const LEAF_THREAD_MIN_BATCH = 256;
@@ -143,6 +89,29 @@ const leafHashOf = (event: RecordedEvent, line: string | undefined): string =>
 
 const sealable = (store: EventStore): store is EventStore & Pick<SqliteEventStore, 'sealGroupsWith'> =>
   typeof (store as Partial<SqliteEventStore>).sealGroupsWith === 'function';
+
+/**
+ * The store's tree, recomputed on a second thread for a large embedded store (see tree-of-store.ts),
+ * else on this one.
+ */
+async function recomputeTreeOf(
+  store: EventStore,
+  options: LedgerLogOptions,
+  stop?: () => boolean,
+): Promise<RecomputedTree> {
+  const mode = options.treeThread ?? 'auto';
+  const file = store.file;
+  const offThread =
+    mode !== 'never' &&
+    file !== undefined &&
+    file !== ':memory:' &&
+    (mode === 'always' || (await store.headPosition()) >= TREE_THREAD_FROM);
+  if (!offThread) return recomputeTree(store, stop);
+  return recomputeTreeOffThread(store, file, {
+    ...(stop ? { stop } : {}),
+    ...(options.onTreeThreadFallback ? { onFallback: options.onTreeThreadFallback } : {}),
+  });
+}
 
 export class TamperedLogError extends Error {
   override readonly name = 'TamperedLogError';
@@ -189,7 +158,7 @@ export class LedgerLog {
       log.source = 'saved-tree';
       await log.catchUp([{ globalPosition: Number.MAX_SAFE_INTEGER } as RecordedEvent], true);
     } else {
-      const recomputed = await recomputeTree(store);
+      const recomputed = await recomputeTreeOf(store, options);
       structural = recomputed.structural;
       log = new LedgerLog(store, recomputed.tree, recomputed.positions, options);
     }
@@ -588,7 +557,7 @@ export class LedgerLog {
     }
     // Otherwise (non-contiguous positions, another replica's appends in between) read the store up to the group's end.
     while (this.positions.last < last.globalPosition) {
-      const page = await this.store.readAll({ after: this.positions.last, limit: PAGE });
+      const page = await this.store.readAll({ after: this.positions.last, limit: READ_PAGE });
       if (page.length === 0) break;
       for (const event of page) if (event.globalPosition <= last.globalPosition) this.add(event);
     }
@@ -717,7 +686,7 @@ export class LedgerLog {
    * difference makes the log tampered, naming the first event that differs.
    */
   async verifyAgainstStore(): Promise<LogStatus> {
-    const { tree, positions } = await recomputeTree(this.store, () => this.closing);
+    const { tree, positions } = await recomputeTreeOf(this.store, this.options, () => this.closing);
     if (this.closing) return this.status;
     const upTo = Math.min(tree.size, this.tree.size);
     let first = -1;

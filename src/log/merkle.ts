@@ -203,7 +203,7 @@ class HashColumn {
   }
   private room(): void {
     if ((this.count + 1) * HASH_SIZE > this.buf.length) {
-      const grown = Buffer.allocUnsafe(this.buf.length * 2);
+      const grown = Buffer.allocUnsafe(Math.max(this.buf.length * 2, 1024 * HASH_SIZE));
       this.buf.copy(grown, 0, 0, this.count * HASH_SIZE);
       this.buf = grown;
     }
@@ -302,6 +302,32 @@ export class MerkleTree implements SubtreeHashes {
   /** Every level's hashes, for a checkpoint file: restoring is then a copy, not a million hashes. */
   exportLevels(): Buffer[] {
     return this.levels.map((c) => Buffer.from(c.buf.subarray(0, c.count * HASH_SIZE)));
+  }
+
+  /**
+   * Every level's buffer as it is, spare room included, each the whole of its own ArrayBuffer, and
+   * how many hashes it holds: for moving the tree to another thread (`adoptLevels`), not copying it.
+   * The tree must not be used after.
+   */
+  releaseLevels(): { bytes: Uint8Array; count: number }[] {
+    return this.levels.map((c) => {
+      const whole = c.buf.byteOffset === 0 && c.buf.byteLength === c.buf.buffer.byteLength;
+      return { bytes: whole ? c.buf : new Uint8Array(c.buf.subarray(0, c.count * HASH_SIZE)), count: c.count };
+    });
+  }
+
+  /** A tree over levels given up by `releaseLevels` (moved from another thread): taken over, not copied. */
+  static adoptLevels(levels: readonly { bytes: Uint8Array; count: number }[]): MerkleTree {
+    const tree = new MerkleTree();
+    if (levels.length === 0) return tree;
+    tree.levels = levels.map(({ bytes, count }) => {
+      if (bytes.length < count * HASH_SIZE) throw new RangeError(`a level of ${count} hashes in ${bytes.length} bytes`);
+      const column = new HashColumn(0);
+      column.buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+      column.count = count;
+      return column;
+    });
+    return tree;
   }
 
   static fromLevels(levels: readonly Uint8Array[]): MerkleTree {

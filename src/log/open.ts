@@ -13,7 +13,7 @@ import {
   type CheckpointStorage,
 } from './checkpoints.js';
 import { loadSigner, parseWitnessKeys } from './keys.js';
-import { LedgerLog } from './ledger-log.js';
+import { LedgerLog, type LedgerLogOptions } from './ledger-log.js';
 import { loadTree } from './tree-file.js';
 
 const isSnapshot = (store: EventStore): store is SqliteEventStore & { snapshotOf: string } =>
@@ -57,6 +57,7 @@ export async function openLog(
   logger?: Logger,
   clock?: () => Date,
   savedTree?: Awaited<ReturnType<typeof savedTreeFor>>,
+  threads: Pick<LedgerLogOptions, 'treeThread'> = {},
 ): Promise<LedgerLog> {
   const signer = loadSigner(config, (message) => process.stderr.write(`\n${message}\n`));
   const log = await LedgerLog.open(store, {
@@ -66,6 +67,9 @@ export async function openLog(
     ...(store.file && store.file !== ':memory:' ? { treeFile: treeFileFor(store.file) } : {}),
     savedTree,
     ...(clock ? { clock } : {}),
+    ...threads,
+    onTreeThreadFallback: (why) =>
+      logger?.warn({ why }, 'the log tree is recomputed on the main thread: its second thread was given up'),
   });
   // A saved tree is a cache: every leaf is recomputed from the store in the background after start.
   if (log.source === 'saved-tree')

@@ -32,6 +32,7 @@ import { writeProblem } from './data-dir.js';
 import { sqliteFault, StoreFault } from './faults.js';
 import { readCheckpointTables, type CheckpointTables } from '../log/checkpoints.js';
 import { canonicalJson, exportLineOf } from '../log/leaf.js';
+import { COLUMNS, fromRawRow, type RawEventRow } from './sqlite-rows.js';
 
 export interface SqliteStoreOptions {
   /** Path of the database file (`:memory:` works but is not durable). */
@@ -157,9 +158,6 @@ WHEN EXISTS (SELECT 1 FROM events WHERE position = NEW.position)
 BEGIN SELECT RAISE(ABORT, 'events are append-only: insert would replace a stored event'); END;
 `;
 
-const COLUMNS = `position, id, stream, stream_revision, type, schema_version, occurred_at,
-  recorded_at, recorded_by, data, metadata`;
-
 interface EventRow {
   position: number;
   id: string;
@@ -197,23 +195,6 @@ const toRecorded = (row: EventRow): RecordedEvent => ({
   schemaVersion: row.schema_version,
   data: JSON.parse(row.data) as unknown,
   metadata: JSON.parse(row.metadata) as EventMetadata,
-});
-
-/** A row of COLUMNS as an array: better-sqlite3's raw mode makes no object per row, a sixth of a catch-up's reading. */
-type RawEventRow = [number, string, string, number, string, number, string, string, string, string, string];
-
-const fromRawRow = (row: RawEventRow): RecordedEvent => ({
-  id: row[1],
-  type: row[4],
-  stream: row[2],
-  streamRevision: row[3],
-  globalPosition: row[0],
-  occurredAt: row[6],
-  recordedAt: row[7],
-  recordedBy: row[8],
-  schemaVersion: row[5],
-  data: JSON.parse(row[9]) as unknown,
-  metadata: JSON.parse(row[10]) as EventMetadata,
 });
 
 /** What folds read (StoredEvent): no id, metadata or recorder, so none is read or parsed. */

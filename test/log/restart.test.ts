@@ -3,7 +3,7 @@
  * runs in the background after start is stopped before the store closes, so the stop reports no
  * failure, and the tree saved again is the one the next start takes up.
  */
-import { statSync } from 'node:fs';
+import { existsSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
@@ -13,7 +13,7 @@ import { loadConfig } from '../../src/config.js';
 import { toProposal } from '../../src/http/routes/events.js';
 import { LEDGER_STREAM } from '../../src/ledger/book.js';
 import { treeFileFor } from '../../src/log/open.js';
-import { openLedger, seedSynthetic } from '../../src/service.js';
+import { checkpointFile, openLedger, seedSynthetic } from '../../src/service.js';
 import { openSqliteStore } from '../../src/store/sqlite.js';
 import { tempDir } from './support.js';
 
@@ -81,4 +81,19 @@ t.test('a stop rewrites the saved tree only when it changed', async (t) => {
   t.equal(after.log?.source, 'saved-tree', 'and taken up at the next start');
   t.equal(after.log?.tree.size, size + recorded);
   await after.close();
+});
+
+t.test('a log that cannot be opened: the start fails with its error, and what was caught up is closed', async (t) => {
+  const dir = tempDir(t);
+  const config = loadConfig({ DATA_DIR: dir, NODE_ENV: 'test', LOG_LEVEL: 'silent', SEED_ON_EMPTY: 'true' });
+  await (await openLedger(config)).close();
+  const checkpoint = checkpointFile(config);
+  rmSync(checkpoint);
+  // The log and the projections are opened side by side; the log fails on its missing key.
+  const missingKey = { ...config, SIGNING_KEY_FILE: path.join(dir, 'no-such.key') };
+  await t.rejects(openLedger(missingKey), { code: 'ENOENT' }, "the log's own error");
+  t.ok(existsSync(checkpoint), 'the projections, caught up meanwhile, were closed as a stop closes them');
+  const again = await openLedger(config);
+  t.equal(again.log?.status.state, 'verified', 'the next start, with its key, finds everything in order');
+  await again.close();
 });

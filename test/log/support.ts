@@ -20,7 +20,10 @@ export const tempDir = (t: Test) => {
   return dir;
 };
 
-export async function openLogLedger(dir: string, options: { clock?: () => Date; witnessKeys?: string } = {}) {
+export async function openLogLedger(
+  dir: string,
+  options: { clock?: () => Date; witnessKeys?: string; treeThread?: 'auto' | 'always' | 'never' } = {},
+) {
   const savedTree = await savedTreeFor({ DATA_DIR: dir });
   const store = openSqliteStore({
     file: path.join(dir, 'ledger.sqlite'),
@@ -32,6 +35,7 @@ export async function openLogLedger(dir: string, options: { clock?: () => Date; 
     undefined,
     options.clock,
     savedTree,
+    options.treeThread ? { treeThread: options.treeThread } : {},
   );
   const started = await startLedger(store, {
     afterAppend: log.afterAppend,

@@ -19,6 +19,7 @@ import { LedgerLog, type LogStatus } from '../../src/log/ledger-log.js';
 import type { Signer } from '../../src/log/note.js';
 import { checkpointStorageFor, savedTreeFor, treeFileFor } from '../../src/log/open.js';
 import { storeFileStamp } from '../../src/log/tree-file.js';
+import { recomputeTree, recomputeTreeOffThread } from '../../src/log/tree-of-store.js';
 import { EXIT, VerificationError } from '../../src/log/verify.js';
 import { seedMissionHistory } from '../../src/service.js';
 import { openSqliteStore } from '../../src/store/sqlite.js';
@@ -71,7 +72,17 @@ t.test('tampering with a copy of the store', async (t) => {
     // Opening the store puts the triggers back.
     const savedTree = await savedTreeFor({ DATA_DIR: copy });
     const store = openSqliteStore({ file: path.join(copy, 'ledger.sqlite') });
+    // The tree is made on the second thread, as on a large store; it must be the tree made here.
+    const here = await recomputeTree(store);
+    const there = await recomputeTreeOffThread(store, path.join(copy, 'ledger.sqlite'));
+    t.equal(there.thread, 'second', `${name}: the tree made on the second thread`);
+    t.same(
+      [there.tree.root(), there.structural],
+      [here.tree.root(), here.structural],
+      `${name}: is the tree made here`,
+    );
     const log = await LedgerLog.open(store, {
+      treeThread: 'always',
       savedTree,
       signer: loadSigner({ NODE_ENV: 'test', DATA_DIR: copy }),
       storage: await checkpointStorageFor(store),
@@ -200,7 +211,8 @@ t.test('tampering with a copy of the store', async (t) => {
 
   /** A service started on an edited copy whose saved tree passes at start: the check after start finds the edit. */
   const takenThenCaught = async (t: Test, copy: string, taken: string) => {
-    const service = await openLogLedger(copy);
+    // The check after start recomputes the tree on the second thread, as on a large store.
+    const service = await openLogLedger(copy, { treeThread: 'always' });
     t.equal(service.log.source, 'saved-tree', taken);
     await service.log.background;
     t.equal(service.log.status.state, 'tampered', 'and the check after start finds the edit');

@@ -1,0 +1,237 @@
+/**
+ * The log's tree recomputed from every event in the store: at a start without a saved tree, and in
+ * the background after a start with one (the saved tree is a cache, checked against the store).
+ *
+ * On an embedded store of many events this runs on a second thread (tree-worker.ts) with a
+ * read-only connection of its own, while the main thread catches the projections and the writer's
+ * book up: at a million events each of the two is about 8 s of CPU, and one after the other they
+ * made the first start twice as long as it need be. The worker builds the tree exactly as
+ * `recomputeTree` does (the same TreeBuilder, over the same rows, read by position), and hands back
+ * its levels. A worker that cannot start, fails, exits without an answer, or goes quiet costs only
+ * time: the tree is then recomputed here.
+ */
+import { Worker } from 'node:worker_threads';
+import type { RecordedEvent } from '../../events/index.js';
+import type { EventStore } from '../store/port.js';
+import { leafHashBinaryOfEvent } from './leaf.js';
+import { MerkleTree } from './merkle.js';
+import { workerEntry } from './worker-entry.js';
+
+/** How many events a recompute reads at a time. */
+export const READ_PAGE = 1000;
+
+/** A growable column of positions: leaf index → global position. */
+export class PositionColumn {
+  values = new Float64Array(1024);
+  count = 0;
+  /** A column over `values` (moved from another thread), its first `count` filled: taken over, not copied. */
+  static adopt(values: Float64Array<ArrayBuffer>, count: number): PositionColumn {
+    if (count > values.length) throw new RangeError(`${count} positions in a column of ${values.length}`);
+    const column = new PositionColumn();
+    column.values = values.length > 0 ? values : new Float64Array(1024);
+    column.count = count;
+    return column;
+  }
+  static from(saved: Float64Array): PositionColumn {
+    const column = new PositionColumn();
+    column.values = new Float64Array(Math.max(1024, Math.ceil(saved.length * 1.25)));
+    column.values.set(saved);
+    column.count = saved.length;
+    return column;
+  }
+  push(position: number): void {
+    if (this.count === this.values.length) {
+      const grown = new Float64Array(this.values.length * 2);
+      grown.set(this.values);
+      this.values = grown;
+    }
+    this.values[this.count++] = position;
+  }
+  get last(): number {
+    return this.count === 0 ? 0 : this.values[this.count - 1]!;
+  }
+  /** How many leaves have a position <= `position`. */
+  countUpTo(position: number): number {
+    let lo = 0;
+    let hi = this.count;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.values[mid]! <= position) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+  indexOf(position: number): number {
+    const n = this.countUpTo(position);
+    return n > 0 && this.values[n - 1] === position ? n - 1 : -1;
+  }
+}
+
+/** The first event whose stream revision does not follow on from the one before it in its stream. */
+export interface StructuralBreak {
+  leafIndex: number;
+  position: number;
+  id: string;
+  reason: string;
+}
+
+/** A tree recomputed from the store. */
+export interface RecomputedTree {
+  tree: MerkleTree;
+  positions: PositionColumn;
+  structural: StructuralBreak | undefined;
+}
+
+/** Folds events, in global order, into the tree, its positions, and the first structural break. */
+export class TreeBuilder {
+  readonly tree = new MerkleTree();
+  readonly positions = new PositionColumn();
+  structural: StructuralBreak | undefined;
+  private readonly revisions = new Map<string, number>();
+
+  add(event: RecordedEvent): void {
+    const expected = (this.revisions.get(event.stream) ?? -1) + 1;
+    if (this.structural === undefined && event.streamRevision !== expected)
+      this.structural = {
+        leafIndex: this.tree.size,
+        position: event.globalPosition,
+        id: event.id,
+        reason: `stream ${event.stream} jumps from revision ${expected - 1} to ${event.streamRevision}: an event was removed, moved or inserted`,
+      };
+    this.revisions.set(event.stream, event.streamRevision);
+    this.tree.appendBinary(leafHashBinaryOfEvent(event));
+    this.positions.push(event.globalPosition);
+  }
+
+  get result(): RecomputedTree {
+    return { tree: this.tree, positions: this.positions, structural: this.structural };
+  }
+}
+
+/** The tree of the store as it is now, and the first place its streams' revisions do not follow on. */
+export async function recomputeTree(store: EventStore, stop: () => boolean = () => false): Promise<RecomputedTree> {
+  const builder = new TreeBuilder();
+  let after = 0;
+  for (;;) {
+    const page = await store.readAll({ after, limit: READ_PAGE });
+    for (const event of page) builder.add(event);
+    if (page.length > 0) after = page[page.length - 1]!.globalPosition;
+    if (page.length < READ_PAGE || stop()) break;
+    // A page's reads resolve as microtasks: without a turn of the event loop between pages, a
+    // background check at start would hold back every socket and timer until the last leaf.
+    await new Promise<void>((resume) => setImmediate(resume));
+  }
+  return builder.result;
+}
+
+/** What the tree worker posts: progress now and then, then the tree, or why it could not make one. */
+export type TreeWorkerMessage =
+  | { progress: number }
+  | {
+      /** The tree's levels and positions, their buffers moved here rather than copied. */
+      levels: { bytes: Uint8Array; count: number }[];
+      positions: { values: Float64Array<ArrayBuffer>; count: number };
+      structural: StructuralBreak | undefined;
+      stopped: boolean;
+    }
+  | { failed: string };
+
+/** What the tree worker is given. */
+export interface TreeWorkerData {
+  file: string;
+  /** Set to 1 to make it stop at its next page (and answer with what it has, `stopped`). */
+  stop: Int32Array;
+  /** Events between progress messages. */
+  progressEvery: number;
+}
+
+/** The index in `stop` the worker reads. */
+export const STOP = 0;
+
+export interface TreeThreadOptions {
+  /** Asked at each progress message: true makes the worker stop (a background check at close). */
+  stop?: () => boolean;
+  /** How long the worker may stay silent before it is given up. Default 30 s (it reports every 20,000 events). */
+  silentForMs?: number;
+  /** Events between the worker's progress messages (the stop is asked at each). Default 20,000. */
+  progressEvery?: number;
+  /** Starts the worker; tests pass one that fails or never answers. */
+  startWorker?: (data: TreeWorkerData) => Worker;
+  /** Told why the worker was given up, before the tree is recomputed here. */
+  onFallback?: (why: string) => void;
+}
+
+const PROGRESS_EVERY = 20_000;
+const SILENT_FOR_MS = 30_000;
+
+const startTreeWorker = (data: TreeWorkerData): Worker => {
+  const { entry, eval: isScript } = workerEntry('tree-worker');
+  return new Worker(entry, { eval: isScript, workerData: data });
+};
+
+/** Whether the tree came from the second thread, and, if not, why. */
+export type TreeThreadOutcome =
+  (RecomputedTree & { thread: 'second' }) | (RecomputedTree & { thread: 'this'; why: string });
+
+/**
+ * `recomputeTree` on a second thread reading `file`, the store's, or here when that thread cannot do
+ * it. The worker reads through its own connection, so the store must not be written to meanwhile
+ * for the two to agree: the caller runs this before the first append (at start), or compares only
+ * the leaves both have (the background check).
+ */
+export function recomputeTreeOffThread(
+  store: EventStore,
+  file: string,
+  options: TreeThreadOptions = {},
+): Promise<TreeThreadOutcome> {
+  const stop = options.stop ?? (() => false);
+  const silentForMs = options.silentForMs ?? SILENT_FOR_MS;
+  return new Promise<(RecomputedTree & { thread: 'second' }) | { why: string }>((resolve) => {
+    let settled = false;
+    let timer: NodeJS.Timeout | undefined;
+    let worker: Worker;
+    const data: TreeWorkerData = {
+      file,
+      stop: new Int32Array(new SharedArrayBuffer(4)),
+      progressEvery: options.progressEvery ?? PROGRESS_EVERY,
+    };
+    const settle = (outcome: (RecomputedTree & { thread: 'second' }) | { why: string }) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      if ('why' in outcome) void worker?.terminate().catch(() => undefined);
+      resolve(outcome);
+    };
+    const watch = () => {
+      clearTimeout(timer);
+      timer = setTimeout(() => settle({ why: `it was silent for ${silentForMs} ms` }), silentForMs);
+    };
+    try {
+      worker = (options.startWorker ?? startTreeWorker)(data);
+    } catch (error) {
+      return settle({ why: `it could not start: ${error instanceof Error ? error.message : String(error)}` });
+    }
+    watch();
+    worker.on('message', (message: TreeWorkerMessage) => {
+      if ('progress' in message) {
+        if (stop()) Atomics.store(data.stop, STOP, 1);
+        return watch();
+      }
+      if ('failed' in message) return settle({ why: message.failed });
+      try {
+        const tree = MerkleTree.adoptLevels(message.levels);
+        const positions = PositionColumn.adopt(message.positions.values, message.positions.count);
+        if (positions.count !== tree.size) return settle({ why: 'its tree and its positions differ in length' });
+        settle({ tree, positions, structural: message.structural, thread: 'second' });
+      } catch (error) {
+        settle({ why: `its tree was not whole: ${error instanceof Error ? error.message : String(error)}` });
+      }
+    });
+    worker.once('error', (error) => settle({ why: `it failed: ${error.message}` }));
+    worker.once('exit', (code) => settle({ why: `it exited (code ${code}) without a tree` }));
+  }).then(async (outcome) => {
+    if (!('why' in outcome)) return outcome;
+    options.onFallback?.(outcome.why);
+    return { ...(await recomputeTree(store, stop)), thread: 'this', why: outcome.why };
+  });
+}

@@ -1,0 +1,146 @@
+/**
+ * The log's tree recomputed from a large embedded store on a second thread (src/log/tree-of-store.ts)
+ * must be the tree the main thread makes, leaf for leaf, with the same positions and the same first
+ * structural break; and a thread that cannot do it must cost time, never a wrong or missing tree.
+ */
+import { randomBytes } from 'node:crypto';
+import path from 'node:path';
+import { Worker } from 'node:worker_threads';
+import Database from 'better-sqlite3';
+import t, { type Test } from 'tap';
+import { sqliteCheckpoints } from '../../src/log/checkpoints.js';
+import { LedgerLog } from '../../src/log/ledger-log.js';
+import { signerFromSeed } from '../../src/log/note.js';
+import { recomputeTree, recomputeTreeOffThread, type RecomputedTree } from '../../src/log/tree-of-store.js';
+import { openSqliteStore } from '../../src/store/sqlite.js';
+import { events } from '../store/contract.js';
+import { tempDir } from './support.js';
+
+/** A store of `n` events over three streams, with data that needs escaping and sorting. */
+async function storeOf(t: Test, n: number) {
+  const file = path.join(tempDir(t), 'ledger.sqlite');
+  const store = openSqliteStore({ file });
+  t.teardown(() => store.close());
+  const streams = ['ledger', 'shipment-1', 'custody-é'];
+  for (let at = 0; at < n; at += 500) {
+    const batch = events(Math.min(500, n - at)).map((e, i) => ({
+      ...e,
+      data: { z: at + i, a: `crate “${at + i}”\n`, nested: { y: [1.5, null, true], b: 'x' } },
+    }));
+    await store.append(streams[(at / 500) % 3]!, batch, 'any');
+  }
+  return { store, file };
+}
+
+const sameTree = (t: Test, got: RecomputedTree, want: RecomputedTree) => {
+  t.equal(got.tree.size, want.tree.size, 'as many leaves');
+  t.same(got.tree.root(), want.tree.root(), 'the same root');
+  t.same(
+    Array.from(got.positions.values.subarray(0, got.positions.count)),
+    Array.from(want.positions.values.subarray(0, want.positions.count)),
+    'the same positions',
+  );
+  t.same(got.structural, want.structural, 'the same first structural break');
+};
+
+t.test('the second thread makes the tree the main thread makes', async (t) => {
+  const { store, file } = await storeOf(t, 4321);
+  const here = await recomputeTree(store);
+  const there = await recomputeTreeOffThread(store, file, { progressEvery: 1000 });
+  t.equal(there.thread, 'second', 'made on the second thread');
+  sameTree(t, there, here);
+  t.equal(here.tree.size, 4321);
+});
+
+t.test('an empty store: an empty tree from the second thread', async (t) => {
+  const { store, file } = await storeOf(t, 0);
+  const there = await recomputeTreeOffThread(store, file);
+  t.equal(there.thread, 'second');
+  sameTree(t, there, await recomputeTree(store));
+});
+
+t.test('a stream whose revisions jump is named the same way on either thread', async (t) => {
+  const { store, file } = await storeOf(t, 3000);
+  await store.close();
+  const db = new Database(file);
+  db.exec('DROP TRIGGER IF EXISTS events_no_delete');
+  db.prepare('DELETE FROM events WHERE position = ?').run(1700);
+  db.close();
+  const reopened = openSqliteStore({ file });
+  t.teardown(() => reopened.close());
+  const here = await recomputeTree(reopened);
+  t.equal(here.structural?.position, 1701, 'the event after the deleted one');
+  const there = await recomputeTreeOffThread(reopened, file);
+  t.equal(there.thread, 'second');
+  sameTree(t, there, here);
+});
+
+t.test('a thread that cannot do it: the tree is made here, and the reason told', async (t) => {
+  const { store, file } = await storeOf(t, 1200);
+  const here = await recomputeTree(store);
+  const cases: [string, Parameters<typeof recomputeTreeOffThread>[2], RegExp][] = [
+    [
+      'it cannot start',
+      {
+        startWorker: () => {
+          throw new Error('no threads here');
+        },
+      },
+      /could not start: no threads here/,
+    ],
+    [
+      'it exits without a tree',
+      { startWorker: () => new Worker('process.exit(3)', { eval: true }) },
+      /exited \(code 3\) without a tree/,
+    ],
+    ['it throws', { startWorker: () => new Worker('throw new Error("boom")', { eval: true }) }, /failed: boom/],
+    [
+      'it goes quiet',
+      { startWorker: () => new Worker('setInterval(() => {}, 1000)', { eval: true }), silentForMs: 200 },
+      /silent for 200 ms/,
+    ],
+  ];
+  for (const [name, options, why] of cases) {
+    const told: string[] = [];
+    const outcome = await recomputeTreeOffThread(store, file, { ...options, onFallback: (w) => told.push(w) });
+    t.equal(outcome.thread, 'this', `${name}: made here`);
+    if (outcome.thread === 'this') t.match(outcome.why, why, `${name}: ${outcome.why}`);
+    t.same(told.length, 1, `${name}: told once`);
+    sameTree(t, outcome, here);
+  }
+});
+
+t.test('a store file the thread cannot open: the tree is made here from the store', async (t) => {
+  const { store } = await storeOf(t, 600);
+  const outcome = await recomputeTreeOffThread(store, path.join(tempDir(t), 'absent.sqlite'));
+  t.equal(outcome.thread, 'this');
+  if (outcome.thread === 'this') t.match(outcome.why, /could not read the store/);
+  sameTree(t, outcome, await recomputeTree(store));
+});
+
+t.test('asked to stop, the thread stops at its next page', async (t) => {
+  const { store, file } = await storeOf(t, 6000);
+  const outcome = await recomputeTreeOffThread(store, file, { stop: () => true, progressEvery: 1000 });
+  t.equal(outcome.thread, 'second');
+  t.ok(outcome.tree.size < 6000, `stopped after ${outcome.tree.size} of 6,000 leaves`);
+  t.equal(outcome.positions.count, outcome.tree.size);
+});
+
+t.test('a log opened with its tree made on the second thread is the log made here', async (t) => {
+  const { store, file } = await storeOf(t, 2500);
+  const signer = signerFromSeed('test.example/log', randomBytes(32));
+  const opened = [];
+  for (const treeThread of ['never', 'always'] as const) {
+    const log = await LedgerLog.open(store, { signer, storage: sqliteCheckpoints(file), treeThread });
+    opened.push({ root: log.tree.root(), size: log.tree.size, status: log.status });
+    // Appended without a log: every event is beyond the last (absent) checkpoint.
+    t.match(log.status, { state: 'unsigned-tail', treeSize: 2500, signedSize: 0 }, `${treeThread}: an unsigned tail`);
+    t.same(
+      await log.verifyAgainstStore(),
+      log.status,
+      `${treeThread}: the check against the store finds no other fault`,
+    );
+    await log.stopChecking();
+  }
+  t.same(opened[1], opened[0]);
+});
