@@ -311,9 +311,10 @@ async function openLogUnlessReadOnly(
   logger: Logger | undefined,
   readOnly: string | undefined,
   savedTree: Awaited<ReturnType<typeof savedTreeFor>>,
+  checkAfter: Promise<unknown>,
 ): Promise<LedgerLog | undefined> {
   try {
-    return await openLog(store, config, logger, undefined, savedTree);
+    return await openLog(store, config, logger, undefined, savedTree, { checkAfter });
   } catch (error) {
     if (!readOnly) throw error;
     logger?.warn(
@@ -340,16 +341,17 @@ export async function openLedger(config: Config, logger?: Logger, options: OpenL
   // the tree is recomputed on a second thread while this one folds the projections and the book.
   // Nothing is appended before both are done (the writer takes no request until this returns).
   const opening: { log?: LedgerLog | undefined } = {};
+  const starting = startLedger(store, {
+    checkpointFile: checkpointFile(config),
+    storeTimeoutMs: config.STORE_TIMEOUT_MS,
+    ...(readOnly ? { readOnly } : {}),
+    ...(dataDir ? { dataDir: dataDir.dir } : {}),
+    ...(logger ? { logger } : {}),
+    afterAppend: (events) => opening.log?.afterAppend(events) ?? Promise.resolve(),
+  });
   const [opened, caughtUp] = await Promise.allSettled([
-    openLogUnlessReadOnly(store, config, logger, readOnly, savedTree),
-    startLedger(store, {
-      checkpointFile: checkpointFile(config),
-      storeTimeoutMs: config.STORE_TIMEOUT_MS,
-      ...(readOnly ? { readOnly } : {}),
-      ...(dataDir ? { dataDir: dataDir.dir } : {}),
-      ...(logger ? { logger } : {}),
-      afterAppend: (events) => opening.log?.afterAppend(events) ?? Promise.resolve(),
-    }),
+    openLogUnlessReadOnly(store, config, logger, readOnly, savedTree, starting),
+    starting,
   ]);
   if (opened.status === 'rejected' || caughtUp.status === 'rejected') {
     // One failed: what the other opened is closed before the failure is reported.

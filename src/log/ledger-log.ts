@@ -686,6 +686,7 @@ export class LedgerLog {
    * difference makes the log tampered, naming the first event that differs.
    */
   async verifyAgainstStore(): Promise<LogStatus> {
+    if (this.closing) return this.status;
     const { tree, positions } = await recomputeTreeOf(this.store, this.options, () => this.closing);
     if (this.closing) return this.status;
     const upTo = Math.min(tree.size, this.tree.size);

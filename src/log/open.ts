@@ -57,7 +57,13 @@ export async function openLog(
   logger?: Logger,
   clock?: () => Date,
   savedTree?: Awaited<ReturnType<typeof savedTreeFor>>,
-  threads: Pick<LedgerLogOptions, 'treeThread'> = {},
+  more: Pick<LedgerLogOptions, 'treeThread'> & {
+    /**
+     * The background check of a saved tree starts once this settles: a restart hands it the
+     * projections' restore, so the check's thread does not compete with the restore for the CPU.
+     */
+    checkAfter?: Promise<unknown>;
+  } = {},
 ): Promise<LedgerLog> {
   const signer = loadSigner(config, (message) => process.stderr.write(`\n${message}\n`));
   const log = await LedgerLog.open(store, {
@@ -67,19 +73,24 @@ export async function openLog(
     ...(store.file && store.file !== ':memory:' ? { treeFile: treeFileFor(store.file) } : {}),
     savedTree,
     ...(clock ? { clock } : {}),
-    ...threads,
+    ...(more.treeThread ? { treeThread: more.treeThread } : {}),
     onTreeThreadFallback: (why) =>
       logger?.warn({ why }, 'the log tree is recomputed on the main thread: its second thread was given up'),
   });
   // A saved tree is a cache: every leaf is recomputed from the store in the background after start.
   if (log.source === 'saved-tree')
-    log.background = log.verifyAgainstStore().then(
-      (status) => {
-        if (status.state === 'tampered')
-          logger?.error({ problems: log.problems() }, 'the store differs from the saved tree');
-      },
-      (error: unknown) => logger?.warn({ err: error }, 'the background check of the saved tree stopped'),
-    );
+    log.background = (more.checkAfter ?? Promise.resolve())
+      .then(
+        () => log.verifyAgainstStore(),
+        () => log.status, // the start failed, and its caller closes the log: nothing to check
+      )
+      .then(
+        (status) => {
+          if (status.state === 'tampered')
+            logger?.error({ problems: log.problems() }, 'the store differs from the saved tree');
+        },
+        (error: unknown) => logger?.warn({ err: error }, 'the background check of the saved tree stopped'),
+      );
   const problems = log.problems();
   if (problems.length > 0) logger?.error({ log: log.status.state, problems }, 'the verifiable log is not verified');
   else

@@ -17,7 +17,7 @@ import { exportLine } from '../../src/log/leaf.js';
 import { devKeyFile, loadSigner } from '../../src/log/keys.js';
 import { LedgerLog, type LogStatus } from '../../src/log/ledger-log.js';
 import type { Signer } from '../../src/log/note.js';
-import { checkpointStorageFor, savedTreeFor, treeFileFor } from '../../src/log/open.js';
+import { checkpointStorageFor, openLog, savedTreeFor, treeFileFor } from '../../src/log/open.js';
 import { storeFileStamp } from '../../src/log/tree-file.js';
 import { recomputeTree, recomputeTreeOffThread } from '../../src/log/tree-of-store.js';
 import { EXIT, VerificationError } from '../../src/log/verify.js';
@@ -221,8 +221,9 @@ t.test('tampering with a copy of the store', async (t) => {
     await service.close();
   };
 
-  await t.test('an edit made together with a forged saved tree is caught by the check after start', async (t) => {
-    const copy = path.join(dir, 'forged-cache');
+  /** A copy whose event at `target` was edited, with the saved tree's stamp rewritten to name the edited file. */
+  const forgedCopy = async (name: string) => {
+    const copy = path.join(dir, name);
     mkdirSync(copy);
     const storeFile = path.join(copy, 'ledger.sqlite');
     copyFileSync(path.join(original, 'ledger.sqlite'), storeFile);
@@ -242,9 +243,41 @@ t.test('tampering with a copy of the store', async (t) => {
     const size = Buffer.alloc(4);
     size.writeUInt32BE(head.length);
     writeFileSync(treeFileFor(storeFile), Buffer.concat([size, head, bytes.subarray(4 + length)]));
+    return copy;
+  };
 
-    await takenThenCaught(t, copy, 'the forged cache is taken at start');
+  await t.test('an edit made together with a forged saved tree is caught by the check after start', async (t) => {
+    await takenThenCaught(t, await forgedCopy('forged-cache'), 'the forged cache is taken at start');
   });
+
+  await t.test(
+    'the check after start waits for the restore it is handed, and is not run when the start fails',
+    async (t) => {
+      for (const outcome of ['restored', 'failed'] as const) {
+        const copy = await forgedCopy(`forged-cache-${outcome}`);
+        const config = { NODE_ENV: 'test' as const, DATA_DIR: copy };
+        const savedTree = await savedTreeFor(config);
+        const store = openSqliteStore({ file: path.join(copy, 'ledger.sqlite') });
+        let settle!: (restored: boolean) => void;
+        const restore = new Promise<void>((resolve, reject) => {
+          settle = (restored) => (restored ? resolve() : reject(new Error('the restore failed')));
+        });
+        const log = await openLog(store, config, undefined, undefined, savedTree, { checkAfter: restore });
+        t.equal(log.source, 'saved-tree', `${outcome}: the forged cache is taken at start`);
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        t.equal(log.status.state, 'verified', `${outcome}: no check while the restore runs`);
+        settle(outcome === 'restored');
+        await log.background;
+        t.equal(
+          log.status.state,
+          outcome === 'restored' ? 'tampered' : 'verified',
+          outcome === 'restored' ? 'the check after the restore finds the edit' : 'no check after a failed start',
+        );
+        await log.close();
+        await store.close();
+      }
+    },
+  );
 
   await t.test(
     'the saved tree is a tripwire on the file’s time: a copy that keeps it starts from the tree, an edit whose time is put back is caught after start',
