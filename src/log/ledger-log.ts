@@ -16,9 +16,12 @@ import { saveTree, storeFileStamp, type SavedTree } from './tree-file.js';
 import {
   PositionColumn,
   READ_PAGE,
+  compareWithStore,
+  compareWithStoreOffThread,
   recomputeTree,
   recomputeTreeOffThread,
   type RecomputedTree,
+  type TreeThreadOptions,
 } from './tree-of-store.js';
 import {
   openCheckpoint,
@@ -94,24 +97,24 @@ const sealable = (store: EventStore): store is EventStore & Pick<SqliteEventStor
  * The store's tree, recomputed on a second thread for a large embedded store (see tree-of-store.ts),
  * else on this one.
  */
-async function recomputeTreeOf(
-  store: EventStore,
-  options: LedgerLogOptions,
-  stop?: () => boolean,
-): Promise<RecomputedTree> {
+async function recomputeTreeOf(store: EventStore, options: LedgerLogOptions): Promise<RecomputedTree> {
+  const file = await treeThreadFile(store, options);
+  if (file === undefined) return recomputeTree(store);
+  return recomputeTreeOffThread(store, file, treeThreadOptions(options));
+}
+
+/** The store's file, when the tree's work on it is to be done on a second thread (see `treeThread`). */
+async function treeThreadFile(store: EventStore, options: LedgerLogOptions): Promise<string | undefined> {
   const mode = options.treeThread ?? 'auto';
   const file = store.file;
-  const offThread =
-    mode !== 'never' &&
-    file !== undefined &&
-    file !== ':memory:' &&
-    (mode === 'always' || (await store.headPosition()) >= TREE_THREAD_FROM);
-  if (!offThread) return recomputeTree(store, stop);
-  return recomputeTreeOffThread(store, file, {
-    ...(stop ? { stop } : {}),
-    ...(options.onTreeThreadFallback ? { onFallback: options.onTreeThreadFallback } : {}),
-  });
+  if (mode === 'never' || file === undefined || file === ':memory:') return undefined;
+  return mode === 'always' || (await store.headPosition()) >= TREE_THREAD_FROM ? file : undefined;
 }
+
+const treeThreadOptions = (options: LedgerLogOptions, stop?: () => boolean): TreeThreadOptions => ({
+  ...(stop ? { stop } : {}),
+  ...(options.onTreeThreadFallback ? { onFallback: options.onTreeThreadFallback } : {}),
+});
 
 export class TamperedLogError extends Error {
   override readonly name = 'TamperedLogError';
@@ -687,14 +690,18 @@ export class LedgerLog {
    */
   async verifyAgainstStore(): Promise<LogStatus> {
     if (this.closing) return this.status;
-    const { tree, positions } = await recomputeTreeOf(this.store, this.options, () => this.closing);
+    // The leaves this process hashed so far; those it adds meanwhile it makes from what it writes.
+    const stop = () => this.closing;
+    const file = await treeThreadFile(this.store, this.options);
+    const bytes = this.tree.size * 32;
+    const leaves = file === undefined ? new Uint8Array(bytes) : new Uint8Array(new SharedArrayBuffer(bytes));
+    this.tree.copyLeaves(leaves, this.tree.size);
+    const { first, position: found } = file
+      ? await compareWithStoreOffThread(this.store, file, leaves, treeThreadOptions(this.options, stop))
+      : await compareWithStore(this.store, leaves, this.tree.size, stop);
     if (this.closing) return this.status;
-    const upTo = Math.min(tree.size, this.tree.size);
-    let first = -1;
-    for (let i = 0; i < upTo && first < 0; i++) if (!tree.leaf(i).equals(this.tree.leaf(i))) first = i;
-    if (first < 0 && tree.size < this.tree.size) first = tree.size;
     if (first >= 0 && this.status.state !== 'tampered') {
-      const position = first < positions.count ? positions.values[first]! : this.positions.last + 1;
+      const position = found ?? this.positions.last + 1;
       const [event] = await this.store.readAll({ after: position - 1, limit: 1 });
       this.status = {
         state: 'tampered',

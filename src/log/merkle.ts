@@ -299,6 +299,12 @@ export class MerkleTree implements SubtreeHashes {
     for (const [k, column] of this.levels.entries()) column.truncate(Math.floor(size / 2 ** k));
   }
 
+  /** Copies the first `count` leaf hashes, 32 bytes each, into `into`. */
+  copyLeaves(into: Uint8Array, count: number): void {
+    if (count > this.size) throw new RangeError(`${count} leaves asked of a tree of ${this.size}`);
+    into.set(this.levels[0]!.buf.subarray(0, count * HASH_SIZE));
+  }
+
   /** Every level's hashes, for a checkpoint file: restoring is then a copy, not a million hashes. */
   exportLevels(): Buffer[] {
     return this.levels.map((c) => Buffer.from(c.buf.subarray(0, c.count * HASH_SIZE)));

@@ -124,7 +124,74 @@ export async function recomputeTree(store: EventStore, stop: () => boolean = () 
   return builder.result;
 }
 
-/** What the tree worker posts: progress now and then, then the tree, or why it could not make one. */
+/** Where the leaves the store gives first differ from a tree's (see `LeafComparer`). */
+export interface LeafComparison {
+  /** How many leaves were read from the store (up to the first difference). */
+  read: number;
+  /** The index of the first leaf that differs, or that the store lacks; -1 when none does. */
+  first: number;
+  /** The global position of the store's event at `first`, when the store has one there. */
+  position: number | undefined;
+}
+
+/**
+ * Compares the leaves the store gives, in order, with the first `count` leaves of a tree (`leaves`,
+ * 32 bytes each): the background check of a saved tree. Only the leaves are made, not the tree
+ * above them, and the reading stops at the first difference: nothing after it changes the answer.
+ */
+export class LeafComparer {
+  private read = 0;
+  private first = -1;
+  private position: number | undefined;
+
+  constructor(
+    private readonly leaves: Uint8Array,
+    private readonly count: number,
+  ) {}
+
+  /** False once the answer is known (a leaf differs, or the tree's leaves are all compared). */
+  add(event: RecordedEvent): boolean {
+    if (this.first >= 0 || this.read >= this.count) return false;
+    const leaf = leafHashBinaryOfEvent(event);
+    const at = this.read * 32;
+    let same = true;
+    for (let i = 0; i < 32 && same; i++) same = leaf.charCodeAt(i) === this.leaves[at + i];
+    if (!same) {
+      this.first = this.read;
+      this.position = event.globalPosition;
+    }
+    this.read++;
+    return this.first < 0 && this.read < this.count;
+  }
+
+  get result(): LeafComparison {
+    // A store with fewer events than the tree has leaves lacks the next one.
+    const first = this.first >= 0 ? this.first : this.read < this.count ? this.read : -1;
+    return { read: this.read, first, position: this.first >= 0 ? this.position : undefined };
+  }
+}
+
+/** `LeafComparer` over the store, read here. A comparison stopped part way (`stop`) answers nothing: its caller is closing. */
+export async function compareWithStore(
+  store: EventStore,
+  leaves: Uint8Array,
+  count: number,
+  stop: () => boolean = () => false,
+): Promise<LeafComparison> {
+  const comparer = new LeafComparer(leaves, count);
+  let after = 0;
+  for (;;) {
+    const page = await store.readAll({ after, limit: READ_PAGE });
+    let going = true;
+    for (const event of page) if (!(going = comparer.add(event))) break;
+    if (page.length > 0) after = page[page.length - 1]!.globalPosition;
+    if (!going || page.length < READ_PAGE || stop()) break;
+    await new Promise<void>((resume) => setImmediate(resume)); // see recomputeTree
+  }
+  return comparer.result;
+}
+
+/** What the tree worker posts: progress now and then, then its answer, or why it could not make one. */
 export type TreeWorkerMessage =
   | { progress: number }
   | {
@@ -134,6 +201,7 @@ export type TreeWorkerMessage =
       structural: StructuralBreak | undefined;
       stopped: boolean;
     }
+  | { compared: LeafComparison }
   | { failed: string };
 
 /** What the tree worker is given. */
@@ -143,6 +211,8 @@ export interface TreeWorkerData {
   stop: Int32Array;
   /** Events between progress messages. */
   progressEvery: number;
+  /** Given, it compares the store's leaves with these (32 bytes each, shared memory) instead of making a tree. */
+  compare?: { leaves: Uint8Array; count: number };
 }
 
 /** The index in `stop` the worker reads. */
@@ -157,7 +227,7 @@ export interface TreeThreadOptions {
   progressEvery?: number;
   /** Starts the worker; tests pass one that fails or never answers. */
   startWorker?: (data: TreeWorkerData) => Worker;
-  /** Told why the worker was given up, before the tree is recomputed here. */
+  /** Told why the worker was given up, before the work is done here. */
   onFallback?: (why: string) => void;
 }
 
@@ -169,24 +239,23 @@ const startTreeWorker = (data: TreeWorkerData): Worker => {
   return new Worker(entry, { eval: isScript, workerData: data });
 };
 
-/** Whether the tree came from the second thread, and, if not, why. */
-export type TreeThreadOutcome =
-  (RecomputedTree & { thread: 'second' }) | (RecomputedTree & { thread: 'this'; why: string });
+/** An answer, and whether the second thread gave it or this one did (and why). */
+export type OffThread<T> = (T & { thread: 'second' }) | (T & { thread: 'this'; why: string });
 
 /**
- * `recomputeTree` on a second thread reading `file`, the store's, or here when that thread cannot do
- * it. The worker reads through its own connection, so the store must not be written to meanwhile
- * for the two to agree: the caller runs this before the first append (at start), or compares only
- * the leaves both have (the background check).
+ * Runs the tree worker on `file` and takes its answer (`take` returns undefined for a message that
+ * is not the answer it waits for), or does the work here (`here`) when the thread cannot.
  */
-export function recomputeTreeOffThread(
-  store: EventStore,
+function onSecondThread<T extends object>(
   file: string,
-  options: TreeThreadOptions = {},
-): Promise<TreeThreadOutcome> {
+  options: TreeThreadOptions,
+  compare: TreeWorkerData['compare'],
+  take: (message: TreeWorkerMessage) => T | string | undefined,
+  here: (stop: () => boolean) => Promise<T>,
+): Promise<OffThread<T>> {
   const stop = options.stop ?? (() => false);
   const silentForMs = options.silentForMs ?? SILENT_FOR_MS;
-  return new Promise<(RecomputedTree & { thread: 'second' }) | { why: string }>((resolve) => {
+  return new Promise<T | { why: string }>((resolve) => {
     let settled = false;
     let timer: NodeJS.Timeout | undefined;
     let worker: Worker;
@@ -194,8 +263,9 @@ export function recomputeTreeOffThread(
       file,
       stop: new Int32Array(new SharedArrayBuffer(4)),
       progressEvery: options.progressEvery ?? PROGRESS_EVERY,
+      ...(compare ? { compare } : {}),
     };
-    const settle = (outcome: (RecomputedTree & { thread: 'second' }) | { why: string }) => {
+    const settle = (outcome: T | { why: string }) => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
@@ -219,19 +289,63 @@ export function recomputeTreeOffThread(
       }
       if ('failed' in message) return settle({ why: message.failed });
       try {
-        const tree = MerkleTree.adoptLevels(message.levels);
-        const positions = PositionColumn.adopt(message.positions.values, message.positions.count);
-        if (positions.count !== tree.size) return settle({ why: 'its tree and its positions differ in length' });
-        settle({ tree, positions, structural: message.structural, thread: 'second' });
+        const answer = take(message);
+        if (answer === undefined) return settle({ why: 'it gave an answer to another question' });
+        settle(typeof answer === 'string' ? { why: answer } : answer);
       } catch (error) {
-        settle({ why: `its tree was not whole: ${error instanceof Error ? error.message : String(error)}` });
+        settle({ why: `its answer was not whole: ${error instanceof Error ? error.message : String(error)}` });
       }
     });
     worker.once('error', (error) => settle({ why: `it failed: ${error.message}` }));
-    worker.once('exit', (code) => settle({ why: `it exited (code ${code}) without a tree` }));
-  }).then(async (outcome) => {
-    if (!('why' in outcome)) return outcome;
+    worker.once('exit', (code) => settle({ why: `it exited (code ${code}) without an answer` }));
+  }).then(async (outcome): Promise<OffThread<T>> => {
+    if (!('why' in outcome)) return { ...outcome, thread: 'second' };
     options.onFallback?.(outcome.why);
-    return { ...(await recomputeTree(store, stop)), thread: 'this', why: outcome.why };
+    return { ...(await here(stop)), thread: 'this', why: outcome.why };
   });
+}
+
+/**
+ * `recomputeTree` on a second thread reading `file`, the store's, or here when that thread cannot do
+ * it. The worker reads through its own connection: the caller runs this before the first append.
+ */
+export function recomputeTreeOffThread(
+  store: EventStore,
+  file: string,
+  options: TreeThreadOptions = {},
+): Promise<OffThread<RecomputedTree>> {
+  return onSecondThread<RecomputedTree>(
+    file,
+    options,
+    undefined,
+    (message) => {
+      if (!('levels' in message)) return undefined;
+      const tree = MerkleTree.adoptLevels(message.levels);
+      const positions = PositionColumn.adopt(message.positions.values, message.positions.count);
+      if (positions.count !== tree.size) return 'its tree and its positions differ in length';
+      return { tree, positions, structural: message.structural };
+    },
+    (stop) => recomputeTree(store, stop),
+  );
+}
+
+/**
+ * `compareWithStore` on a second thread reading `file`, the store's, or here when that thread
+ * cannot do it. `leaves` (32 bytes each) are a copy of the tree's, in shared memory (a
+ * SharedArrayBuffer) for the thread to read without another copy.
+ */
+export function compareWithStoreOffThread(
+  store: EventStore,
+  file: string,
+  leaves: Uint8Array,
+  options: TreeThreadOptions = {},
+): Promise<OffThread<LeafComparison>> {
+  const count = leaves.length / 32;
+  return onSecondThread<LeafComparison>(
+    file,
+    options,
+    { leaves, count },
+    (message) => ('compared' in message ? message.compared : undefined),
+    (stop) => compareWithStore(store, leaves, count, stop),
+  );
 }

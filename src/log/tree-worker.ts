@@ -1,44 +1,59 @@
 /**
  * The tree worker's body (tree-of-store.ts): every event of the store file, read by position
  * through a read-only connection of its own, folded into the log's tree by the same TreeBuilder the
- * main thread uses, then the tree's levels and positions posted back.
+ * main thread uses, then the tree's levels and positions posted back; or, given a tree's leaves,
+ * compared with them by the same LeafComparer, and where they first differ posted back.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import { COLUMNS, fromRawRow, type RawEventRow } from '../store/sqlite-rows.js';
-import { READ_PAGE, STOP, TreeBuilder, type TreeWorkerData, type TreeWorkerMessage } from './tree-of-store.js';
+import {
+  LeafComparer,
+  READ_PAGE,
+  STOP,
+  TreeBuilder,
+  type TreeWorkerData,
+  type TreeWorkerMessage,
+} from './tree-of-store.js';
 
-const { file, stop, progressEvery } = workerData as TreeWorkerData;
+const { file, stop, progressEvery, compare } = workerData as TreeWorkerData;
 const post = (message: TreeWorkerMessage, moved: ArrayBuffer[] = []) => parentPort?.postMessage(message, moved);
 
 try {
   const db = new Database(file, { readonly: true, fileMustExist: true });
   try {
     const page = db.prepare(`SELECT ${COLUMNS} FROM events WHERE position > ? ORDER BY position LIMIT ?`).raw(true);
-    const builder = new TreeBuilder();
+    const builder = compare ? undefined : new TreeBuilder();
+    const comparer = compare ? new LeafComparer(compare.leaves, compare.count) : undefined;
     let after = 0;
     let stopped = false;
     let sinceProgress = 0;
-    for (;;) {
+    for (let going = true; going;) {
       const rows = page.all(after, READ_PAGE) as RawEventRow[];
-      for (const row of rows) builder.add(fromRawRow(row));
+      for (const row of rows) {
+        if (builder) builder.add(fromRawRow(row));
+        else if (!(going = comparer!.add(fromRawRow(row)))) break;
+      }
       if (rows.length > 0) after = rows[rows.length - 1]![0];
       if (rows.length < READ_PAGE) break;
       sinceProgress += rows.length;
       if (sinceProgress >= progressEvery) {
         sinceProgress = 0;
-        post({ progress: builder.tree.size });
+        post({ progress: after });
       }
       if (Atomics.load(stop, STOP) === 1) {
         stopped = true;
         break;
       }
     }
-    // Moved, not copied: at ten million events the levels are 640 MB.
-    const levels = builder.tree.releaseLevels();
-    const positions = { values: builder.positions.values, count: builder.positions.count };
-    const moved = [...levels.map((l) => l.bytes.buffer), positions.values.buffer] as ArrayBuffer[];
-    post({ levels, positions, structural: builder.structural, stopped }, moved);
+    if (comparer) post({ compared: comparer.result });
+    else {
+      // Moved, not copied: at ten million events the levels are 640 MB.
+      const levels = builder!.tree.releaseLevels();
+      const positions = { values: builder!.positions.values, count: builder!.positions.count };
+      const moved = [...levels.map((l) => l.bytes.buffer), positions.values.buffer] as ArrayBuffer[];
+      post({ levels, positions, structural: builder!.structural, stopped }, moved);
+    }
   } finally {
     db.close();
   }

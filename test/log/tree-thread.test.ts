@@ -11,7 +11,13 @@ import t, { type Test } from 'tap';
 import { sqliteCheckpoints } from '../../src/log/checkpoints.js';
 import { LedgerLog } from '../../src/log/ledger-log.js';
 import { signerFromSeed } from '../../src/log/note.js';
-import { recomputeTree, recomputeTreeOffThread, type RecomputedTree } from '../../src/log/tree-of-store.js';
+import {
+  compareWithStore,
+  compareWithStoreOffThread,
+  recomputeTree,
+  recomputeTreeOffThread,
+  type RecomputedTree,
+} from '../../src/log/tree-of-store.js';
 import { openSqliteStore } from '../../src/store/sqlite.js';
 import { events } from '../store/contract.js';
 import { tempDir } from './support.js';
@@ -89,9 +95,9 @@ t.test('a thread that cannot do it: the tree is made here, and the reason told',
       /could not start: no threads here/,
     ],
     [
-      'it exits without a tree',
+      'it exits without an answer',
       { startWorker: () => new Worker('process.exit(3)', { eval: true }) },
-      /exited \(code 3\) without a tree/,
+      /exited \(code 3\) without an answer/,
     ],
     ['it throws', { startWorker: () => new Worker('throw new Error("boom")', { eval: true }) }, /failed: boom/],
     [
@@ -143,4 +149,66 @@ t.test('a log opened with its tree made on the second thread is the log made her
     await log.stopChecking();
   }
   t.same(opened[1], opened[0]);
+});
+
+/** The first `count` leaves of a tree, as the background check hands them over (shared memory). */
+const leavesOf = (tree: RecomputedTree['tree'], count = tree.size, extra = 0) => {
+  const leaves = new Uint8Array(new SharedArrayBuffer((count + extra) * 32));
+  tree.copyLeaves(leaves, count);
+  leaves.fill(7, count * 32);
+  return leaves;
+};
+
+t.test(
+  'the leaves of the store compared with a tree: where they first differ, the same on either thread',
+  async (t) => {
+    const { store, file } = await storeOf(t, 3000);
+    const { tree } = await recomputeTree(store);
+    const fails = {
+      startWorker: () => {
+        throw new Error('no threads here');
+      },
+    };
+    const both = async (leaves: Uint8Array) => {
+      const here = await compareWithStore(store, leaves, leaves.length / 32);
+      const there = await compareWithStoreOffThread(store, file, leaves);
+      const fallen = await compareWithStoreOffThread(store, file, leaves, fails);
+      t.equal(there.thread, 'second');
+      t.equal(fallen.thread, 'this');
+      t.same(
+        [there, fallen].map(({ read, first, position }) => ({ read, first, position })),
+        [here, here],
+      );
+      return here;
+    };
+    t.same(await both(leavesOf(tree)), { read: 3000, first: -1, position: undefined }, 'the same leaves');
+    t.same(
+      await both(leavesOf(tree, 1200)),
+      { read: 1200, first: -1, position: undefined },
+      'a prefix: read no further',
+    );
+    t.same(
+      await both(leavesOf(tree, 3000, 2)),
+      { read: 3000, first: 3000, position: undefined },
+      'a tree with more leaves than the store has events: the store lacks the next one',
+    );
+    const changed = leavesOf(tree);
+    changed[1777 * 32 + 5]! ^= 1;
+    const positions = (await store.readAll({ after: 1777, limit: 1 }))[0]!.globalPosition;
+    t.same(
+      await both(changed),
+      { read: 1778, first: 1777, position: positions },
+      'a leaf that differs: read no further',
+    );
+  },
+);
+
+t.test('the comparison stops when asked to', async (t) => {
+  const { store, file } = await storeOf(t, 6000);
+  const { tree } = await recomputeTree(store);
+  const there = await compareWithStoreOffThread(store, file, leavesOf(tree), { stop: () => true, progressEvery: 1000 });
+  t.equal(there.thread, 'second');
+  t.ok(there.read < 6000, `stopped after ${there.read} of 6,000 leaves`);
+  const here = await compareWithStore(store, leavesOf(tree), 6000, () => true);
+  t.ok(here.read < 6000, `here too, after ${here.read}`);
 });
