@@ -153,7 +153,10 @@ export class LedgerWriter {
 
   /** Folds the stored history into the book, then follows appends made by other writers. */
   async start(): Promise<void> {
-    await this.catchUpInPages();
+    await this.catchUpInPages().catch((error: unknown) => {
+      this.stopped = error instanceof Error ? error : new Error(String(error));
+      throw error;
+    });
     await new Promise<void>((caughtUp, failed) => {
       this.subscription = followStore(this.store, this.book.position, {
         // The book folds the ledger stream alone (EventStoreDB's adapter then serves this from its index's subscription).
@@ -183,13 +186,14 @@ export class LedgerWriter {
   }
 
   /**
-   * Behind on a store over the network (a first start on EventStoreDB): the book folds the log
-   * in the pages the projector's catch-up reads (filtered, decoded lean, reversals' targets read
-   * ahead), then the subscription takes over from the last position. An embedded store is
-   * followed through its subscription alone.
+   * Behind the store (a first start, or a book checkpoint far behind): the book folds the log in
+   * the lean pages the projector's catch-up reads (no id, metadata or recorder decoded; over the
+   * network, reversals' targets read ahead), then the subscription takes over from the last
+   * position. The subscription decodes every event whole: at a million events, the book's
+   * catch-up through it cost the main thread about 4 s more.
    */
   private async catchUpInPages(): Promise<void> {
-    if (this.store.readForFold || !this.store.readPageForFold) return;
+    if (!this.store.readForFold && !this.store.readPageForFold) return;
     const head = await this.store.headPosition();
     if (head <= this.book.position) return;
     const ahead = new TargetsAhead(this.store);
