@@ -233,3 +233,36 @@ t.test('a tree saved as its levels and restored answers the same, and grows on',
   restored.append(leaves[130]!);
   t.equal(hex(restored.root()), hex(whole.root(131)));
 });
+
+t.test('a tree moved to another thread as its levels answers the same there, and grows on', async (t) => {
+  const { MessageChannel, receiveMessageOnPort } = await import('node:worker_threads');
+  const leaves = leavesOf(3000, 5);
+  const whole = treeOf(leaves);
+  for (const size of [0, 1, 2, 1024, 1025, 2047, 2048, 2500]) {
+    const levels = treeOf(leaves.slice(0, size)).releaseLevels();
+    // As the tree thread sends it: each level's buffer moved, not copied.
+    const { port1, port2 } = new MessageChannel();
+    port1.postMessage(
+      levels,
+      levels.map((l) => l.bytes.buffer as ArrayBuffer),
+    );
+    t.equal(levels[0]!.bytes.byteLength, 0, `${size}: the sender's buffers are gone`);
+    const moved = receiveMessageOnPort(port2)!.message as typeof levels;
+    port1.close();
+    const adopted = MerkleTree.adoptLevels(moved);
+    t.equal(adopted.size, size);
+    t.equal(hex(adopted.root()), hex(whole.root(size)), `${size}: the same root`);
+    for (const leaf of leaves.slice(size, size + 1100)) adopted.append(leaf);
+    const grown = Math.min(size + 1100, leaves.length);
+    t.equal(hex(adopted.root()), hex(whole.root(grown)), `${size}: grows on to ${grown}`);
+    const copied = new Uint8Array(grown * 32);
+    adopted.copyLeaves(copied, grown);
+    t.same(copied, Buffer.concat(Array.from({ length: grown }, (_, i) => whole.leaf(i))), `${size}: its leaves`);
+  }
+  t.throws(
+    () => MerkleTree.adoptLevels([{ bytes: new Uint8Array(32), count: 2 }]),
+    RangeError,
+    'a level short of its count',
+  );
+  t.throws(() => whole.copyLeaves(new Uint8Array(32 * 3001), 3001), RangeError, 'more leaves than it has');
+});
