@@ -287,6 +287,30 @@ t.test('a history the book cannot fold stops the writer: start fails and says wh
   await w.close();
 });
 
+t.test('an event the book cannot fold arriving through the feed after start stops the writer', async (t) => {
+  const { real, writer } = await setUp(t);
+  const w = await writer();
+  await submit(w, world());
+  t.equal(w.stopped, undefined);
+  await real.append(LEDGER_STREAM, [{ ...asAppended(party('y', 'donor')), type: 'NoSuchEvent' }], 'any');
+  for (let i = 0; i < 300 && w.stopped === undefined; i++) await new Promise((r) => setTimeout(r, 10));
+  t.match(w.stopped?.message, /unknown event type NoSuchEvent/, 'stopped names the error');
+});
+
+t.test('a store fault while the book catches up fails the start and stops the writer', async (t) => {
+  const { real, writer } = await setUp(t);
+  await submit(await writer(), world());
+  const fault = new StoreFault('store-unavailable', 'the disk went away');
+  const broken = Object.create(real) as EventStore;
+  broken.readForFold = () => {
+    throw fault;
+  };
+  const w = new LedgerWriter(broken);
+  t.equal(await w.start().catch((e: unknown) => e), fault, 'start fails with the fault');
+  t.equal(w.stopped, fault, 'stopped names it');
+  await w.close();
+});
+
 t.test('a first start on a store read in pages (EventStoreDB’s way) folds the history from the pages', async (t) => {
   const { real, writer } = await setUp(t);
   const first = await writer();
