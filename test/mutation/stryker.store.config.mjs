@@ -10,7 +10,8 @@ const base = JSON.parse(readFileSync(new URL('../../stryker.config.json', import
 
 export default {
   ...base,
-  mutate: ['src/store/sqlite.ts'],
+  // sqlite-rows.ts: how a row becomes an event, shared with the log's tree thread.
+  mutate: ['src/store/sqlite.ts', 'src/store/sqlite-rows.ts'],
   // The log's read-only test holds what a snapshot store tells the log (snapshotOf).
   // The leaf thread's test holds how a large batch is handed to the log in runs (begin/written).
   tap: {
