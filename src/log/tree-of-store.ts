@@ -109,14 +109,14 @@ export class TreeBuilder {
 }
 
 /** The tree of the store as it is now, and the first place its streams' revisions do not follow on. */
-export async function recomputeTree(store: EventStore, stop: () => boolean = () => false): Promise<RecomputedTree> {
+export async function recomputeTree(store: EventStore): Promise<RecomputedTree> {
   const builder = new TreeBuilder();
   let after = 0;
   for (;;) {
     const page = await store.readAll({ after, limit: READ_PAGE });
     for (const event of page) builder.add(event);
     if (page.length > 0) after = page[page.length - 1]!.globalPosition;
-    if (page.length < READ_PAGE || stop()) break;
+    if (page.length < READ_PAGE) break;
     // A page's reads resolve as microtasks: without a turn of the event loop between pages, a
     // background check at start would hold back every socket and timer until the last leaf.
     await new Promise<void>((resume) => setImmediate(resume));
@@ -199,7 +199,6 @@ export type TreeWorkerMessage =
       levels: { bytes: Uint8Array; count: number }[];
       positions: { values: Float64Array<ArrayBuffer>; count: number };
       structural: StructuralBreak | undefined;
-      stopped: boolean;
     }
   | { compared: LeafComparison }
   | { failed: string };
@@ -207,7 +206,7 @@ export type TreeWorkerMessage =
 /** What the tree worker is given. */
 export interface TreeWorkerData {
   file: string;
-  /** Set to 1 to make it stop at its next page (and answer with what it has, `stopped`). */
+  /** Set to 1 to make a comparison stop at its next page (and answer with what it has); a tree is always made whole. */
   stop: Int32Array;
   /** Events between progress messages. */
   progressEvery: number;
@@ -219,7 +218,7 @@ export interface TreeWorkerData {
 export const STOP = 0;
 
 export interface TreeThreadOptions {
-  /** Asked at each progress message: true makes the worker stop (a background check at close). */
+  /** Asked at each progress message: true makes a comparison stop (a background check at close). */
   stop?: () => boolean;
   /** How long the worker may stay silent before it is given up. Default 30 s (it reports every 20,000 events). */
   silentForMs?: number;
@@ -312,7 +311,7 @@ function onSecondThread<T extends object>(
 export function recomputeTreeOffThread(
   store: EventStore,
   file: string,
-  options: TreeThreadOptions = {},
+  options: Omit<TreeThreadOptions, 'stop'> = {},
 ): Promise<OffThread<RecomputedTree>> {
   return onSecondThread<RecomputedTree>(
     file,
@@ -325,7 +324,7 @@ export function recomputeTreeOffThread(
       if (positions.count !== tree.size) return 'its tree and its positions differ in length';
       return { tree, positions, structural: message.structural };
     },
-    (stop) => recomputeTree(store, stop),
+    () => recomputeTree(store),
   );
 }
 

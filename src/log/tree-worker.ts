@@ -26,7 +26,6 @@ try {
     const builder = compare ? undefined : new TreeBuilder();
     const comparer = compare ? new LeafComparer(compare.leaves, compare.count) : undefined;
     let after = 0;
-    let stopped = false;
     let sinceProgress = 0;
     for (let going = true; going;) {
       const rows = page.all(after, READ_PAGE) as RawEventRow[];
@@ -41,10 +40,8 @@ try {
         sinceProgress = 0;
         post({ progress: after });
       }
-      if (Atomics.load(stop, STOP) === 1) {
-        stopped = true;
-        break;
-      }
+      // Only a comparison is ever stopped (a check at close): a tree made part way is no tree.
+      if (comparer && Atomics.load(stop, STOP) === 1) break;
     }
     if (comparer) post({ compared: comparer.result });
     else {
@@ -52,7 +49,7 @@ try {
       const levels = builder!.tree.releaseLevels();
       const positions = { values: builder!.positions.values, count: builder!.positions.count };
       const moved = [...levels.map((l) => l.bytes.buffer), positions.values.buffer] as ArrayBuffer[];
-      post({ levels, positions, structural: builder!.structural, stopped }, moved);
+      post({ levels, positions, structural: builder!.structural }, moved);
     }
   } finally {
     db.close();

@@ -16,8 +16,11 @@ import {
   compareWithStoreOffThread,
   recomputeTree,
   recomputeTreeOffThread,
+  STOP,
   type RecomputedTree,
+  type TreeWorkerData,
 } from '../../src/log/tree-of-store.js';
+import { workerEntry } from '../../src/log/worker-entry.js';
 import { openSqliteStore } from '../../src/store/sqlite.js';
 import { events } from '../store/contract.js';
 import { tempDir } from './support.js';
@@ -124,12 +127,24 @@ t.test('a store file the thread cannot open: the tree is made here from the stor
   sameTree(t, outcome, await recomputeTree(store));
 });
 
-t.test('asked to stop, the thread stops at its next page', async (t) => {
+t.test('a tree is always made whole: a stop raised before the thread starts stops only a comparison', async (t) => {
   const { store, file } = await storeOf(t, 6000);
-  const outcome = await recomputeTreeOffThread(store, file, { stop: () => true, progressEvery: 1000 });
+  // The worker is given a stop flag already raised: a comparison would stop at its first page.
+  const raised = (data: TreeWorkerData) => {
+    Atomics.store(data.stop, STOP, 1);
+    const { entry, eval: isScript } = workerEntry('tree-worker');
+    return new Worker(entry, { eval: isScript, workerData: data });
+  };
+  const outcome = await recomputeTreeOffThread(store, file, { startWorker: raised, progressEvery: 1000 });
   t.equal(outcome.thread, 'second');
-  t.ok(outcome.tree.size < 6000, `stopped after ${outcome.tree.size} of 6,000 leaves`);
-  t.equal(outcome.positions.count, outcome.tree.size);
+  sameTree(t, outcome, await recomputeTree(store));
+  const { tree } = await recomputeTree(store);
+  const compared = await compareWithStoreOffThread(store, file, leavesOf(tree), {
+    startWorker: raised,
+    progressEvery: 1000,
+  });
+  t.equal(compared.thread, 'second');
+  t.ok(compared.read < 6000, `the comparison stopped after ${compared.read} of 6,000 leaves`);
 });
 
 t.test('a log opened with its tree made on the second thread is the log made here', async (t) => {
