@@ -17,10 +17,12 @@ import { LEDGER_STREAM } from './ledger/book.js';
 import { LedgerWriter, type WriterOptions } from './ledger/writer.js';
 import type { LedgerLog } from './log/ledger-log.js';
 import { openLog, savedTreeFor } from './log/open.js';
+import { SharedFoldReads } from './read/catch-up.js';
 import { loadCheckpoint, saveCheckpoint } from './read/checkpoint.js';
 import { digestThreadsGone } from './read/digest-thread.js';
 import { internStrings } from './read/intern.js';
 import { Projector, type ProjectorExport } from './read/projector.js';
+import { MAIN_MARK } from './read/split-fold.js';
 import { checkDataDir, StartupError, type DataDir } from './store/data-dir.js';
 import { isStoreFault, sqliteFault, within, type StoreFault } from './store/faults.js';
 import type { EventStore } from './store/port.js';
@@ -107,6 +109,24 @@ async function hasRoom(dir: string): Promise<boolean> {
   return ((await freeBytes(dir)) ?? 0) >= ROOM_AFTER_FULL_BYTES;
 }
 
+/**
+ * One read of the log for the book's and the projections' catch-ups when both start from the same
+ * place (a first start, or both checkpoints at the same position far behind) on a store that can
+ * mark its pages. A store that cannot answer now shares nothing: the catch-ups meet its fault.
+ */
+async function sharedReadsAtStart(
+  store: EventStore,
+  writer: LedgerWriter,
+  projector: Projector,
+): Promise<SharedFoldReads | undefined> {
+  const from = writer.book.position;
+  const readMarked = store.readForFoldMarked?.bind(store);
+  if (!readMarked || projector.state.position !== from) return undefined;
+  const head = await store.headPosition().catch(() => undefined);
+  if (head === undefined || head <= from) return undefined;
+  return new SharedFoldReads(readMarked, from, head, MAIN_MARK);
+}
+
 /** Starts writer and projector on a store; both have caught up when this resolves. */
 export async function startLedger(store: EventStore, options: StartOptions = {}): Promise<Ledger> {
   const logger = options.logger;
@@ -159,7 +179,8 @@ export async function startLedger(store: EventStore, options: StartOptions = {})
     if (checkpoint) onDisk.projections = checkpoint.position;
     if (book) onDisk.book = book.position;
   }
-  await Promise.all([writer.start(), projector.start()]);
+  const [bookReads, projectionReads] = (await sharedReadsAtStart(store, writer, projector))?.readers() ?? [];
+  await Promise.all([writer.start(bookReads), projector.start(projectionReads)]);
   return {
     store,
     writer,

@@ -12,7 +12,7 @@
 import type { FoldableEvent, RecordedEvent, StoredEvent } from '../../events/index.js';
 import { upcast } from '../../events/index.js';
 import { isStoreFault, StoreFault, type FaultName } from '../store/faults.js';
-import { catchUp, TargetsAhead } from '../read/catch-up.js';
+import { catchUp, TargetsAhead, type SharedReader } from '../read/catch-up.js';
 import { followStore } from '../store/follow.js';
 import {
   contentKey,
@@ -151,9 +151,13 @@ export class LedgerWriter {
     this.book = book;
   }
 
-  /** Folds the stored history into the book, then follows appends made by other writers. */
-  async start(): Promise<void> {
-    await this.catchUpInPages().catch((error: unknown) => {
+  /**
+   * Folds the stored history into the book, then follows appends made by other writers. `shared`:
+   * the log's pages as read once for the book and the projections (a first start), used when the
+   * book starts where they do.
+   */
+  async start(shared?: SharedReader): Promise<void> {
+    await this.catchUpInPages(shared).catch((error: unknown) => {
       this.stopped = error instanceof Error ? error : new Error(String(error));
       throw error;
     });
@@ -192,7 +196,17 @@ export class LedgerWriter {
    * position. The subscription decodes every event whole: at a million events, the book's
    * catch-up through it cost the main thread about 4 s more.
    */
-  private async catchUpInPages(): Promise<void> {
+  private async catchUpInPages(shared?: SharedReader): Promise<void> {
+    const mine = shared?.from === this.book.position ? shared : undefined;
+    if (!mine) shared?.leave();
+    try {
+      await this.catchUpInPagesFrom(mine);
+    } finally {
+      shared?.leave(); // read or not, nothing more is kept for the book
+    }
+  }
+
+  private async catchUpInPagesFrom(shared: SharedReader | undefined): Promise<void> {
     if (!this.store.readForFold && !this.store.readPageForFold) return;
     const head = await this.store.headPosition();
     if (head <= this.book.position) return;
@@ -205,7 +219,8 @@ export class LedgerWriter {
       if (target) return this.fold({ ...event, target: upcast(target) });
       return resolveTarget(this.store, event).then((foldable) => this.fold(foldable));
     };
-    await catchUp(this.store, this.book.position, head, foldStored, undefined, ahead.prepare);
+    if (shared) await shared.catchUp(foldStored);
+    else await catchUp(this.store, this.book.position, head, foldStored, undefined, ahead.prepare);
   }
 
   /** A feed item for an event of the group being decided, folded (and decoded) only if the book does not hold it. */

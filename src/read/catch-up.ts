@@ -6,7 +6,7 @@
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { upcast, type RecordedEvent, type StoredEvent } from '../../events/index.js';
 import { LEDGER_STREAM } from '../ledger/book.js';
-import type { EventStore, FoldReadFilter } from '../store/port.js';
+import type { EventStore, FoldMark, FoldReadFilter, MarkedFoldPage } from '../store/port.js';
 
 /** Small pages: a page's events are garbage once folded, and young garbage is cheap to collect. */
 const PAGE = 1000;
@@ -110,5 +110,118 @@ export class TargetsAhead {
     const target = this.byId.get(id);
     if (target) this.byId.delete(id);
     return target;
+  }
+}
+
+/** Pages one reader may be ahead of the other and still have them kept: past it, the other reads its own. */
+const KEPT_AT_MOST = 8;
+
+/**
+ * One read of the log for the two catch-ups of a first start, which begin at the same position: the
+ * writer's book folds every event, the projections' main-thread share only the marked ones (the
+ * worker folds the rest's sums). Each page is read and parsed once, by whichever reader comes to
+ * it first, and kept until the other takes it. Both read the same pages (the same start, head and
+ * page size), so a page is found by the position it follows. The log is append-only: a kept page is
+ * the page the other would have read. Keeping is only ever a saving: a reader that finds nothing
+ * kept reads the page itself.
+ */
+export class SharedFoldReads {
+  private readonly kept = new Map<number, MarkedFoldPage>();
+  private present = 2;
+
+  constructor(
+    /** The store's `readForFoldMarked`. */
+    private readonly readMarked: (after: number, limit: number, mark: FoldMark) => MarkedFoldPage,
+    /** The position both start after, and the last they fold (the subscriptions take over after it). */
+    readonly from: number,
+    readonly head: number,
+    readonly mark: FoldMark,
+  ) {}
+
+  /** How many pages are kept for a reader behind. */
+  get keeping(): number {
+    return this.kept.size;
+  }
+
+  /** The two readers: the book's (every event) and the projections' (the marked). */
+  readers(): [SharedReader, SharedReader] {
+    return [new SharedReader(this, 'every'), new SharedReader(this, 'marked')];
+  }
+
+  /** @internal the page after `after`, kept for the other reader while it is still reading. */
+  page(after: number): MarkedFoldPage {
+    const kept = this.kept.get(after);
+    if (kept) {
+      this.kept.delete(after);
+      return kept;
+    }
+    const page = this.readMarked(after, PAGE, this.mark);
+    if (this.present === 2 && this.kept.size < KEPT_AT_MOST) this.kept.set(after, page);
+    return page;
+  }
+
+  /** @internal */
+  left(): void {
+    this.present--;
+    // The one still reading takes what it needs of the kept pages; those it kept for the other are garbage.
+    if (this.present === 0) this.kept.clear();
+  }
+}
+
+export class SharedReader {
+  private gone = false;
+
+  constructor(
+    private readonly reads: SharedFoldReads,
+    readonly takes: 'every' | 'marked',
+  ) {}
+
+  get from(): number {
+    return this.reads.from;
+  }
+
+  get head(): number {
+    return this.reads.head;
+  }
+
+  /** The rule the marked reader's events meet. */
+  get mark(): FoldMark {
+    return this.reads.mark;
+  }
+
+  /**
+   * Folds (from, head] as `catchUp` does, from the shared pages; then leaves. Resolves to the last
+   * position folded.
+   */
+  async catchUp(onEvent: (event: StoredEvent) => void | Promise<void>): Promise<number> {
+    let after = this.reads.from;
+    let position = after;
+    const head = this.reads.head;
+    try {
+      while (after < head) {
+        const { events, marked } = this.reads.page(after);
+        if (events.length === 0) break;
+        for (let i = 0; i < events.length; i++) {
+          const event = events[i]!;
+          if (event.globalPosition > head) return position; // the subscription delivers the rest, once
+          if (this.takes === 'marked' && !marked[i]) continue;
+          const pending = onEvent(event);
+          if (pending !== undefined) await pending;
+          position = event.globalPosition;
+        }
+        after = events[events.length - 1]!.globalPosition;
+        await nextTurn();
+      }
+      return position;
+    } finally {
+      this.leave();
+    }
+  }
+
+  /** Done, or not reading after all: the other reader then keeps nothing more for this one. */
+  leave(): void {
+    if (this.gone) return;
+    this.gone = true;
+    this.reads.left();
   }
 }

@@ -34,9 +34,9 @@ import { LEDGER_STREAM } from '../ledger/book.js';
 import type { FoldEvent, ShipmentLookup } from '../../events/postings.js';
 import { resolveTarget } from '../ledger/writer.js';
 import type { EventStore, Subscription } from '../store/port.js';
-import { catchUp, TargetsAhead } from './catch-up.js';
+import { catchUp, TargetsAhead, type SharedReader } from './catch-up.js';
 import { RecordingTimes, type RecordingTimesExport } from './recording-times.js';
-import { foldSumsAside, MAIN_READS, SELF_CONTAINED_TYPES } from './split-fold.js';
+import { foldSumsAside, MAIN_MARK, MAIN_READS, SELF_CONTAINED_TYPES } from './split-fold.js';
 import { occurredOf, sumDeltas, SUMS, type SumName } from './sums.js';
 
 /** Events behind the head from which a catch-up indexes in bulk. */
@@ -157,14 +157,22 @@ export class Projector {
     this.restoredFrom = data.state.position;
   }
 
-  /** Resolves once everything stored at start is folded in; live events follow. */
-  async start(): Promise<void> {
-    // A long way behind (a rebuild, a first start): index in bulk, order and snapshot once at the end.
-    const head = await this.store.headPosition();
-    this.bulk = head - this.state.position >= this.bulkCatchUp;
-    if (this.bulk) {
-      for (const name of SUMS) this.indexes[name].beginBulk();
-      await this.catchUpInBulk(head);
+  /**
+   * Resolves once everything stored at start is folded in; live events follow. `shared`: the log's
+   * pages as read once for the writer's book and the projections (a first start), used when the
+   * fold is shared with the sums thread from where they start.
+   */
+  async start(shared?: SharedReader): Promise<void> {
+    try {
+      // A long way behind (a rebuild, a first start): index in bulk, order and snapshot once at the end.
+      const head = await this.store.headPosition();
+      this.bulk = head - this.state.position >= this.bulkCatchUp;
+      if (this.bulk) {
+        for (const name of SUMS) this.indexes[name].beginBulk();
+        await this.catchUpInBulk(head, shared);
+      }
+    } finally {
+      shared?.leave(); // read or not, nothing more is kept for the projections
     }
     return new Promise((resolve, reject) => {
       this.subscription = followStore(this.store, this.state.position, {
@@ -190,10 +198,14 @@ export class Projector {
   }
 
   /** Folds (position, head] through the store's lean reads, sharing the work with a worker thread where it can. */
-  private async catchUpInBulk(head: number): Promise<void> {
+  private async catchUpInBulk(head: number, shared: SharedReader | undefined): Promise<void> {
     const file = this.store.file;
-    const shared = this.state.position === 0 && file !== undefined && file !== ':memory:' && this.store.readForFold;
-    if (!shared) {
+    const split = this.state.position === 0 && file !== undefined && file !== ':memory:' && this.store.readForFold;
+    // The pages the book reads too, when they are the ones read here (the same start, head and rule): read once.
+    const together =
+      split && shared?.takes === 'marked' && shared.mark === MAIN_MARK && shared.from === 0 && shared.head === head;
+    if (!together) shared?.leave();
+    if (!split) {
       const ahead = (this.targetsAhead = new TargetsAhead(this.store));
       try {
         await catchUp(this.store, this.state.position, head, (event) => this.apply(event), undefined, ahead.prepare);
@@ -206,7 +218,9 @@ export class Projector {
     this.sharedCatchUp = true;
     try {
       const [, aside] = await Promise.all([
-        catchUp(this.store, 0, head, (event) => this.apply(event), MAIN_READS),
+        together
+          ? shared.catchUp((event) => this.apply(event))
+          : catchUp(this.store, 0, head, (event) => this.apply(event), MAIN_READS),
         foldSumsAside({ file, head, index: this.indexOptions }),
       ]);
       for (const name of SUMS) this.indexes[name].mergeBulk(aside.indexes[name]);

@@ -15,7 +15,7 @@ import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { TimeIndexExport, TimeIndexOptions } from '../../projections/time-index/time-index.js';
-import type { FoldReadFilter } from '../store/port.js';
+import type { FoldMark, FoldReadFilter } from '../store/port.js';
 import type { RecordingTimesExport } from './recording-times.js';
 import type { SumName } from './sums.js';
 
@@ -37,9 +37,8 @@ export const WORKER_READS: FoldReadFilter = {
  * What the main thread reads: every event but the worker's, and those of the worker's whose stored
  * text has a `"serials"` key (JSON escapes a quote inside a string, so only a key matches).
  */
-export const MAIN_READS: FoldReadFilter = {
-  except: { types: [...SELF_CONTAINED_TYPES], unlessContains: '"serials"' },
-};
+export const MAIN_MARK: FoldMark = { types: [...SELF_CONTAINED_TYPES], unlessContains: '"serials"' };
+export const MAIN_READS: FoldReadFilter = { except: MAIN_MARK };
 
 export interface SumsJob {
   file: string;

@@ -46,6 +46,15 @@ export interface FoldReadFilter {
   except?: { types: readonly string[]; unlessContains: string };
 }
 
+/** For `readForFoldMarked`: the rule of FoldReadFilter's `except`, as a mark instead of a filter. */
+export type FoldMark = NonNullable<FoldReadFilter['except']>;
+
+/** A page of every event, and for each whether its mark's rule holds (same index). */
+export interface MarkedFoldPage {
+  events: StoredEvent[];
+  marked: boolean[];
+}
+
 export interface Subscription {
   /** Stops delivery; resolves when no handler call is in flight. */
   close(): Promise<void>;
@@ -89,6 +98,13 @@ export interface EventStore {
    * it is caught up through `subscribeToAll` alone. See FoldReadFilter for reading less still.
    */
   readForFold?(after: number, limit: number, filter?: FoldReadFilter): StoredEvent[];
+
+  /**
+   * Optional, with `readForFold`: every event of a `readForFold` page, each marked with whether
+   * `mark` (an `except` filter) would have it read. One read then serves a fold of every event (the
+   * writer's book) and one of the marked (the projections' share) at a first start.
+   */
+  readForFoldMarked?(after: number, limit: number, mark: FoldMark): MarkedFoldPage;
 
   /**
    * Optional, for a long catch-up from a store over the network (EventStoreDB): one page of up to

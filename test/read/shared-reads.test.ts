@@ -1,0 +1,216 @@
+/**
+ * At a first start the writer's book and the projections catch up from the same position. Their
+ * pages are read once (`SharedFoldReads`): the book folds every event, the projections' main
+ * thread the marked ones. What each folds must be what it would fold reading on its own; and
+ * however far one runs ahead, or if one never reads, the other still gets every page.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { isDeepStrictEqual } from 'node:util';
+import t, { type Test } from 'tap';
+import type { StoredEvent } from '../../events/index.js';
+import { bookToCheckpoint } from '../../src/ledger/book-checkpoint.js';
+import { LedgerWriter } from '../../src/ledger/writer.js';
+import { SharedFoldReads } from '../../src/read/catch-up.js';
+import { Projector } from '../../src/read/projector.js';
+import { MAIN_MARK, MAIN_READS } from '../../src/read/split-fold.js';
+import { seedSynthetic, startLedger } from '../../src/service.js';
+import type { EventStore, FoldMark, MarkedFoldPage } from '../../src/store/port.js';
+import { openSqliteStore, type SqliteEventStore } from '../../src/store/sqlite.js';
+
+const tempDir = (t: Test) => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'mss-ledger-shared-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+};
+
+/** A store file holding `count` synthetic events (transfers with serials, reversals and all), closed. */
+async function historyFile(t: Test, count: number): Promise<string> {
+  const file = path.join(tempDir(t), 'ledger.sqlite');
+  const ledger = await startLedger(openSqliteStore({ file }));
+  await seedSynthetic(ledger.writer, count, 20261202);
+  await ledger.close();
+  return file;
+}
+
+/** Counts what the store reads for folds: pages, and rows. */
+function counted(store: SqliteEventStore) {
+  const reads = { filtered: 0, marked: 0, markedRows: 0 };
+  const readForFold = store.readForFold.bind(store);
+  const readForFoldMarked = store.readForFoldMarked.bind(store);
+  store.readForFold = (after, limit, filter) => {
+    reads.filtered++;
+    return readForFold(after, limit, filter);
+  };
+  store.readForFoldMarked = (after, limit, mark) => {
+    const page = readForFoldMarked(after, limit, mark);
+    reads.marked++;
+    reads.markedRows += page.events.length;
+    return page;
+  };
+  return reads;
+}
+
+// As a checkpoint holds them (Maps and all), compared deeply: the same values are the same fold.
+const sameFold = (t: Test, a: LedgerWriter | Projector, b: LedgerWriter | Projector, message: string) =>
+  t.ok(isDeepStrictEqual(exported(a), exported(b)), message);
+const exported = (side: LedgerWriter | Projector) =>
+  side instanceof LedgerWriter ? bookToCheckpoint(side.book) : side.export();
+
+t.test('the store marks every event of a page as the filtered read would read it', async (t) => {
+  const store = openSqliteStore({ file: await historyFile(t, 1500) });
+  t.teardown(() => store.close());
+  const head = await store.headPosition();
+  const every: StoredEvent[] = [];
+  const marked: number[] = [];
+  for (let after = 0; after < head;) {
+    const page = store.readForFoldMarked(after, 400, MAIN_MARK);
+    t.same(page.events, store.readForFold(after, 400), `the page after ${after} is the unfiltered page`);
+    page.events.forEach((e, i) => page.marked[i] && marked.push(e.globalPosition));
+    every.push(...page.events);
+    after = page.events.at(-1)!.globalPosition;
+  }
+  t.equal(every.length, head);
+  const filtered = store.readForFold(0, head, MAIN_READS).map((e) => e.globalPosition);
+  t.same(marked, filtered, 'the marked are exactly what the main thread reads');
+  t.ok(marked.length > 0 && marked.length < head, `${marked.length} of ${head} marked: both kinds are there`);
+  t.ok(
+    store
+      .readForFold(0, head)
+      .some((e) => MAIN_MARK.types.includes(e.type) && JSON.stringify(e.data).includes('"serials"')),
+    "some events of the worker's types carry serials (and are marked for the main thread)",
+  );
+});
+
+t.test('a book and projections that catch up together equal those that catch up alone', async (t) => {
+  const file = await historyFile(t, 2500);
+  const alone = openSqliteStore({ file, readonly: true });
+  t.teardown(() => alone.close());
+  const soloWriter = new LedgerWriter(alone);
+  const soloProjector = new Projector(alone, { bulkCatchUp: 1 });
+  await soloWriter.start();
+  await soloProjector.start();
+  t.teardown(() => Promise.all([soloWriter.close(), soloProjector.close()]));
+
+  const store = openSqliteStore({ file, readonly: true });
+  t.teardown(() => store.close());
+  const reads = counted(store);
+  const head = await store.headPosition();
+  const [bookReads, projectionReads] = new SharedFoldReads(
+    (after, limit, mark) => store.readForFoldMarked(after, limit, mark),
+    0,
+    head,
+    MAIN_MARK,
+  ).readers();
+  const writer = new LedgerWriter(store);
+  const projector = new Projector(store, { bulkCatchUp: 1 });
+  await Promise.all([writer.start(bookReads), projector.start(projectionReads)]);
+  t.teardown(() => Promise.all([writer.close(), projector.close()]));
+
+  t.ok(projector.sharedCatchUp, 'the projections shared their fold with the sums thread');
+  sameFold(t, writer, soloWriter, 'the same book');
+  sameFold(t, projector, soloProjector, 'the same projections');
+  t.equal(reads.filtered, 0, 'neither read a page of its own');
+  t.equal(reads.markedRows, head, `each of the ${head} events read once`);
+});
+
+/** A log of `count` events in memory, every third marked, and its reads counted. */
+function fakeLog(count: number) {
+  const events = Array.from({ length: count }, (_, i): StoredEvent => ({
+    type: 'Fake',
+    stream: 'ledger',
+    streamRevision: i,
+    globalPosition: i + 1,
+    occurredAt: '2025-01-01T00:00:00.000Z',
+    recordedAt: '2025-01-01T00:00:00.000Z',
+    schemaVersion: 1,
+    data: null,
+  }));
+  const log = { pages: 0 };
+  const readMarked = (after: number, limit: number, _mark: FoldMark): MarkedFoldPage => {
+    log.pages++;
+    const page = events.slice(after, after + limit);
+    return { events: page, marked: page.map((e) => e.globalPosition % 3 === 0) };
+  };
+  const shared = (head = count) => new SharedFoldReads(readMarked, 0, head, MAIN_MARK);
+  const all = events.map((e) => e.globalPosition);
+  return { log, shared, all, marked: all.filter((p) => p % 3 === 0) };
+}
+
+const positionsFolded = () => {
+  const seen: number[] = [];
+  return { seen, fold: (e: StoredEvent) => void seen.push(e.globalPosition) };
+};
+
+t.test('one reader far ahead of the other: only a few pages are kept, the other reads the rest itself', async (t) => {
+  const { log, shared, all, marked } = fakeLog(25_500); // 26 pages of 1,000
+  const reads = shared();
+  const [book, projections] = reads.readers();
+  const a = positionsFolded();
+  const b = positionsFolded();
+  t.equal(await book.catchUp(a.fold), 25_500, 'resolves to the last position folded');
+  t.equal(log.pages, 26);
+  t.equal(reads.keeping, 8, 'eight pages kept for the reader behind, no more');
+  t.equal(await projections.catchUp(b.fold), 25_500);
+  t.equal(log.pages, 26 + 18, 'the reader behind read the 18 pages not kept');
+  t.same(a.seen, all, 'every event, in order');
+  t.same(b.seen, marked, 'the marked, in order');
+  t.equal(reads.keeping, 0, 'nothing kept once both are done');
+});
+
+t.test('side by side, each page is read once; a reader that leaves has nothing more kept for it', async (t) => {
+  const { log, shared, all, marked } = fakeLog(9_999);
+  const [book, projections] = shared().readers();
+  const a = positionsFolded();
+  const b = positionsFolded();
+  await Promise.all([book.catchUp(a.fold), projections.catchUp(b.fold)]);
+  t.equal(log.pages, 10, 'ten pages, each read once');
+  t.same(a.seen, all);
+  t.same(b.seen, marked);
+
+  const alone = fakeLog(9_999);
+  const reads = alone.shared();
+  const [only, absent] = reads.readers();
+  absent.leave();
+  absent.leave(); // idempotent: the one still reading is not counted out
+  const c = positionsFolded();
+  await only.catchUp(c.fold);
+  t.equal(alone.log.pages, 10);
+  t.equal(reads.keeping, 0, 'nothing kept for a reader that left');
+  t.same(c.seen, alone.all);
+});
+
+t.test('a head short of the log: neither folds past it', async (t) => {
+  const { shared, all } = fakeLog(3_000);
+  const [book, projections] = shared(2_500).readers();
+  const a = positionsFolded();
+  const b = positionsFolded();
+  await Promise.all([book.catchUp(a.fold), projections.catchUp(b.fold)]);
+  t.same(a.seen, all.slice(0, 2_500));
+  t.same(
+    b.seen,
+    all.slice(0, 2_500).filter((p) => p % 3 === 0),
+  );
+});
+
+t.test('a first start of a long log reads it once for the book and the projections', async (t) => {
+  // Past BULK_CATCH_UP (10,000): the projections catch up in bulk, sharing with the sums thread.
+  const file = await historyFile(t, 10_200);
+  const store = openSqliteStore({ file });
+  const reads = counted(store);
+  const head = await store.headPosition();
+  const ledger = await startLedger(store);
+  t.teardown(() => ledger.close());
+  t.ok(ledger.projector.sharedCatchUp);
+  t.equal(reads.filtered, 0, 'no page read for one of them alone');
+  t.equal(reads.markedRows, head, `each of the ${head} events read once`);
+
+  // The same start on a store that cannot mark its pages reads for each on its own, and ends the same.
+  const apart = openSqliteStore({ file, readonly: true }) as Partial<SqliteEventStore> & EventStore;
+  delete apart.readForFoldMarked;
+  const separate = await startLedger(apart);
+  t.teardown(() => separate.close());
+  sameFold(t, ledger.writer, separate.writer, 'the same book');
+  sameFold(t, ledger.projector, separate.projector, 'the same projections');
+});
