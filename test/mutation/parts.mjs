@@ -6,7 +6,8 @@
 export const parts = {
   writer: {
     mutate: ['src/ledger/writer.ts'],
-    tests: ['test/ledger/writer*.test.ts', 'test/ledger/book-undo.test.ts'],
+    // shared-reads: the book's catch-up from the pages it shares with the projections at a first start.
+    tests: ['test/ledger/writer*.test.ts', 'test/ledger/book-undo.test.ts', 'test/read/shared-reads.test.ts'],
   },
   ledger: {
     mutate: ['src/ledger/{book,decide,rules,shipments,limits}.ts'],

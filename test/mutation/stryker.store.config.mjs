@@ -14,9 +14,15 @@ export default {
   mutate: ['src/store/sqlite.ts', 'src/store/sqlite-rows.ts'],
   // The log's read-only test holds what a snapshot store tells the log (snapshotOf).
   // The leaf thread's test holds how a large batch is handed to the log in runs (begin/written).
+  // The shared reads' test holds how a page is marked (readForFoldMarked).
   tap: {
     ...base.tap,
-    testFiles: ['test/store/sqlite*.test.ts', 'test/log/read-only.test.ts', 'test/log/leaf-thread.test.ts'],
+    testFiles: [
+      'test/store/sqlite*.test.ts',
+      'test/log/read-only.test.ts',
+      'test/log/leaf-thread.test.ts',
+      'test/read/shared-reads.test.ts',
+    ],
   },
   incrementalFile: 'test/mutation/stryker-incremental.store.json',
   tempDirName: '.stryker-tmp-store',
