@@ -18,7 +18,7 @@ import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from '
 import type { KeyObject } from 'node:crypto';
 import type { StoredAppend } from './leaf.js';
 import type { Signer } from './note.js';
-import { workerEntry } from './worker-entry.js';
+import { workerEntry } from '../worker-entry.js';
 
 /** The index in the shared state of the count of answers posted. */
 export const ANSWERED = 0;
@@ -78,7 +78,7 @@ export class LeafThread {
     try {
       const state = new Int32Array(new SharedArrayBuffer(4));
       const { port1, port2 } = new MessageChannel();
-      const { entry, eval: isScript } = workerEntry('leaf-worker');
+      const { entry, eval: isScript } = workerEntry('leaf-worker', import.meta.url);
       const worker = new Worker(entry, { eval: isScript, workerData: { port: port2, state }, transferList: [port2] });
       worker.unref();
       const thread = new LeafThread(worker, port1, state);

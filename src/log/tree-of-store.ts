@@ -15,7 +15,7 @@ import type { RecordedEvent } from '../../events/index.js';
 import type { EventStore } from '../store/port.js';
 import { leafHashBinaryOfEvent } from './leaf.js';
 import { MerkleTree } from './merkle.js';
-import { workerEntry } from './worker-entry.js';
+import { workerEntry } from '../worker-entry.js';
 
 /** How many events a recompute reads at a time. */
 export const READ_PAGE = 1000;
@@ -234,7 +234,7 @@ const PROGRESS_EVERY = 20_000;
 const SILENT_FOR_MS = 30_000;
 
 const startTreeWorker = (data: TreeWorkerData): Worker => {
-  const { entry, eval: isScript } = workerEntry('tree-worker');
+  const { entry, eval: isScript } = workerEntry('tree-worker', import.meta.url);
   return new Worker(entry, { eval: isScript, workerData: data });
 };
 

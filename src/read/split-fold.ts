@@ -11,11 +11,10 @@
  * then merged, by position, into the main thread's, which end up as if one thread had folded the
  * whole log.
  */
-import { extname } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { TimeIndexExport, TimeIndexOptions } from '../../projections/time-index/time-index.js';
 import type { FoldMark, FoldReadFilter } from '../store/port.js';
+import { workerEntry } from '../worker-entry.js';
 import type { RecordingTimesExport } from './recording-times.js';
 import type { SumName } from './sums.js';
 
@@ -64,18 +63,10 @@ export function transferablesOf(value: unknown, found = new Set<ArrayBuffer>()):
   return [...found];
 }
 
-// The worker is beside this file, as TypeScript source (tsx, tap) or compiled.
-const fromSource = extname(fileURLToPath(import.meta.url)) === '.ts';
-const workerUrl = new URL(`./sums-worker${fromSource ? '.ts' : '.js'}`, import.meta.url);
-
-/** Node 20 does not hand the parent's module hooks to a worker: from source, the worker registers tsx itself. */
-const startWorker = (job: SumsJob) =>
-  fromSource
-    ? new Worker(
-        `import('tsx/esm/api').then(({ register }) => { register(); return import(${JSON.stringify(workerUrl.href)}); })`,
-        { eval: true, workerData: job },
-      )
-    : new Worker(workerUrl, { workerData: job });
+const startWorker = (job: SumsJob) => {
+  const { entry, eval: isScript } = workerEntry('sums-worker', import.meta.url);
+  return new Worker(entry, { eval: isScript, workerData: job });
+};
 
 /**
  * Folds the sums of the self-contained events in (0, head] in a worker thread. A thread rather than

@@ -20,7 +20,7 @@ import {
   type RecomputedTree,
   type TreeWorkerData,
 } from '../../src/log/tree-of-store.js';
-import { workerEntry } from '../../src/log/worker-entry.js';
+import { workerEntry } from '../../src/worker-entry.js';
 import { openSqliteStore } from '../../src/store/sqlite.js';
 import { events } from '../store/contract.js';
 import { tempDir } from './support.js';
@@ -132,7 +132,10 @@ t.test('a tree is always made whole: a stop raised before the thread starts stop
   // The worker is given a stop flag already raised: a comparison would stop at its first page.
   const raised = (data: TreeWorkerData) => {
     Atomics.store(data.stop, STOP, 1);
-    const { entry, eval: isScript } = workerEntry('tree-worker');
+    const { entry, eval: isScript } = workerEntry(
+      'tree-worker',
+      new URL('../../src/log/tree-of-store.ts', import.meta.url).href,
+    );
     return new Worker(entry, { eval: isScript, workerData: data });
   };
   const outcome = await recomputeTreeOffThread(store, file, { startWorker: raised, progressEvery: 1000 });
