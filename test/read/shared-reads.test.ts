@@ -8,9 +8,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
+import { deserialize, serialize } from 'node:v8';
 import t, { type Test } from 'tap';
 import type { StoredEvent } from '../../events/index.js';
-import { bookToCheckpoint } from '../../src/ledger/book-checkpoint.js';
+import { bookFromCheckpoint, bookToCheckpoint } from '../../src/ledger/book-checkpoint.js';
 import { LedgerWriter } from '../../src/ledger/writer.js';
 import { SharedFoldReads } from '../../src/read/catch-up.js';
 import { Projector } from '../../src/read/projector.js';
@@ -113,6 +114,36 @@ t.test('a book and projections that catch up together equal those that catch up 
   sameFold(t, projector, soloProjector, 'the same projections');
   t.equal(reads.filtered, 0, 'neither read a page of its own');
   t.equal(reads.markedRows, head, `each of the ${head} events read once`);
+});
+
+t.test('a book restored elsewhere than the shared pages start reads its own, and leaves at once', async (t) => {
+  const file = path.join(tempDir(t), 'ledger.sqlite');
+  const first = await startLedger(openSqliteStore({ file }));
+  await seedSynthetic(first.writer, 600, 7);
+  // The book as it stood part way: a checkpoint behind the head.
+  const partWay = bookFromCheckpoint(deserialize(serialize(bookToCheckpoint(first.writer.book))) as never);
+  await seedSynthetic(first.writer, 600, 8);
+  const whole = first.writer;
+  await first.close();
+
+  const store = openSqliteStore({ file, readonly: true });
+  t.teardown(() => store.close());
+  const reads = new SharedFoldReads(
+    (after, limit, mark) => store.readForFoldMarked(after, limit, mark),
+    0,
+    await store.headPosition(),
+    MAIN_MARK,
+  );
+  const [bookReads, projectionReads] = reads.readers();
+  const writer = new LedgerWriter(store);
+  writer.restore(partWay);
+  const starting = writer.start(bookReads);
+  // The projections' first page is read now: nothing is kept for a book that will not read it.
+  const folding = projectionReads.catchUp(() => undefined);
+  t.equal(reads.keeping, 0, 'the book left before the projections read their first page');
+  await Promise.all([starting, folding]);
+  t.teardown(() => writer.close());
+  sameFold(t, writer, whole, 'the book caught up from its own position: the same book as one that folded everything');
 });
 
 /** A log of `count` events in memory, every third marked, and its reads counted. */
