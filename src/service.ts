@@ -124,7 +124,7 @@ async function sharedReadsAtStart(
   if (!readMarked || projector.state.position !== from) return undefined;
   const head = await store.headPosition().catch(() => undefined);
   if (head === undefined || head <= from) return undefined;
-  return new SharedFoldReads(readMarked, from, head, MAIN_MARK);
+  return new SharedFoldReads(readMarked, from, head, MAIN_MARK, (ids) => store.readByIds(ids));
 }
 
 /** Starts writer and projector on a store; both have caught up when this resolves. */

@@ -215,7 +215,7 @@ export class LedgerWriter {
       if (stored.stream !== LEDGER_STREAM) return;
       const event = upcast(stored);
       if (event.type !== 'EntryReversed') return this.fold(event);
-      const target = ahead.take(event.data.eventId);
+      const target = ahead.take(event.data.eventId) ?? shared?.target(event.data.eventId);
       if (target) return this.fold({ ...event, target: upcast(target) });
       return resolveTarget(this.store, event).then((foldable) => this.fold(foldable));
     };

@@ -83,6 +83,17 @@ export async function catchUp(
   return position;
 }
 
+/** The events a page's reversals point at, by id. */
+function reversalTargetIds(page: readonly StoredEvent[]): string[] {
+  const ids: string[] = [];
+  for (const stored of page) {
+    if (stored.stream !== LEDGER_STREAM || stored.type !== 'EntryReversed') continue;
+    const event = upcast(stored);
+    if (event.type === 'EntryReversed') ids.push(event.data.eventId);
+  }
+  return ids;
+}
+
 /**
  * Reversals' targets read ahead for the pages of a catch-up over the network (`prepare` of
  * catchUp): a page's targets in one readByIds, whose reads go out together, while the page
@@ -95,12 +106,7 @@ export class TargetsAhead {
   constructor(private readonly store: EventStore) {}
 
   readonly prepare = async (page: readonly StoredEvent[]): Promise<void> => {
-    const ids: string[] = [];
-    for (const stored of page) {
-      if (stored.stream !== LEDGER_STREAM || stored.type !== 'EntryReversed') continue;
-      const event = upcast(stored);
-      if (event.type === 'EntryReversed') ids.push(event.data.eventId);
-    }
+    const ids = reversalTargetIds(page);
     if (ids.length === 0) return;
     for (const target of await this.store.readByIds(ids)) this.byId.set(target.id, target);
   };
@@ -126,7 +132,7 @@ const KEPT_AT_MOST = 8;
  * kept reads the page itself.
  */
 export class SharedFoldReads {
-  private readonly kept = new Map<number, MarkedFoldPage>();
+  private readonly kept = new Map<number, SharedPage>();
   private present = 2;
 
   constructor(
@@ -136,6 +142,11 @@ export class SharedFoldReads {
     readonly from: number,
     readonly head: number,
     readonly mark: FoldMark,
+    /**
+     * The store's `readByIds`: a page's reversals' targets are then read with the page, in one read,
+     * for both readers (both fold every reversal). Without it each reversal reads its own, twice.
+     */
+    private readonly readTargets?: (ids: readonly string[]) => Promise<RecordedEvent[]>,
   ) {}
 
   /** How many pages are kept for a reader behind. */
@@ -149,13 +160,17 @@ export class SharedFoldReads {
   }
 
   /** @internal the page after `after`, kept for the other reader while it is still reading. */
-  page(after: number): MarkedFoldPage {
+  page(after: number): SharedPage {
     const kept = this.kept.get(after);
     if (kept) {
       this.kept.delete(after);
       return kept;
     }
-    const page = this.readMarked(after, PAGE, this.mark);
+    const page: SharedPage = this.readMarked(after, PAGE, this.mark);
+    const ids = this.readTargets ? reversalTargetIds(page.events) : [];
+    // Awaited at once by the reader that read the page (SharedReader.catchUp), and by the other when it takes it.
+    if (ids.length > 0)
+      page.targets = this.readTargets!(ids).then((found) => new Map(found.map((target) => [target.id, target])));
     if (this.present === 2 && this.kept.size < KEPT_AT_MOST) this.kept.set(after, page);
     return page;
   }
@@ -168,8 +183,15 @@ export class SharedFoldReads {
   }
 }
 
+/** A shared page, and its reversals' targets when they are read with it. */
+interface SharedPage extends MarkedFoldPage {
+  targets?: Promise<ReadonlyMap<string, RecordedEvent>>;
+}
+
 export class SharedReader {
   private gone = false;
+  /** The targets read with the page being folded. */
+  private targets: ReadonlyMap<string, RecordedEvent> | undefined;
 
   constructor(
     private readonly reads: SharedFoldReads,
@@ -199,8 +221,10 @@ export class SharedReader {
     const head = this.reads.head;
     try {
       while (after < head) {
-        const { events, marked } = this.reads.page(after);
+        const page = this.reads.page(after);
+        const { events, marked } = page;
         if (events.length === 0) break;
+        this.targets = page.targets ? await page.targets : undefined;
         for (let i = 0; i < events.length; i++) {
           const event = events[i]!;
           if (event.globalPosition > head) return position; // the subscription delivers the rest, once
@@ -218,10 +242,19 @@ export class SharedReader {
     }
   }
 
+  /**
+   * The event a reversal of the page being folded points at, when it was read with the page; else
+   * undefined, and the fold reads it itself (as it does without shared reads).
+   */
+  target(id: string): RecordedEvent | undefined {
+    return this.targets?.get(id);
+  }
+
   /** Done, or not reading after all: the other reader then keeps nothing more for this one. */
   leave(): void {
     if (this.gone) return;
     this.gone = true;
+    this.targets = undefined;
     this.reads.left();
   }
 }

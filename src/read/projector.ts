@@ -104,6 +104,8 @@ export class Projector {
   private sumsAside: ReadonlySet<string> | undefined;
   /** Reversals' targets read ahead for the pages of a catch-up over the network. */
   private targetsAhead: TargetsAhead | undefined;
+  /** The shared reads being folded, whose pages may come with their reversals' targets. */
+  private sharedReads: SharedReader | undefined;
   private shipments: ShipmentLookups;
   /** The fold's shipment lookup, made once: a closure per event costs a million allocations. */
   private readonly lookup: ShipmentLookup = (id) => this.shipments.get(id);
@@ -216,6 +218,7 @@ export class Projector {
     }
     this.sumsAside = SELF_CONTAINED_TYPES;
     this.sharedCatchUp = true;
+    if (together) this.sharedReads = shared;
     try {
       const [, aside] = await Promise.all([
         together
@@ -230,6 +233,7 @@ export class Projector {
       if (last !== undefined) this.reached(last);
     } finally {
       this.sumsAside = undefined;
+      this.sharedReads = undefined;
     }
   }
 
@@ -287,7 +291,7 @@ export class Projector {
     if (recorded.stream === LEDGER_STREAM) {
       const event = upcast(recorded);
       if (event.type === 'EntryReversed') {
-        const ahead = this.targetsAhead?.take(event.data.eventId);
+        const ahead = this.targetsAhead?.take(event.data.eventId) ?? this.sharedReads?.target(event.data.eventId);
         if (ahead) {
           this.fold({ ...event, target: upcast(ahead) }, recordedAt);
           this.advance(recorded, recordedAt);

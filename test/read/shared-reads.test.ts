@@ -10,10 +10,10 @@ import path from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import { deserialize, serialize } from 'node:v8';
 import t, { type Test } from 'tap';
-import type { StoredEvent } from '../../events/index.js';
+import type { RecordedEvent, StoredEvent } from '../../events/index.js';
 import { bookFromCheckpoint, bookToCheckpoint } from '../../src/ledger/book-checkpoint.js';
 import { LedgerWriter } from '../../src/ledger/writer.js';
-import { SharedFoldReads } from '../../src/read/catch-up.js';
+import { SharedFoldReads, type SharedReader } from '../../src/read/catch-up.js';
 import { Projector } from '../../src/read/projector.js';
 import { MAIN_MARK, MAIN_READS } from '../../src/read/split-fold.js';
 import { seedSynthetic, startLedger } from '../../src/service.js';
@@ -35,11 +35,17 @@ async function historyFile(t: Test, count: number): Promise<string> {
   return file;
 }
 
-/** Counts what the store reads for folds: pages, and rows. */
+/** Counts what the store reads for folds: pages, rows, and reversals' targets (reads, and ids asked). */
 function counted(store: SqliteEventStore) {
-  const reads = { filtered: 0, marked: 0, markedRows: 0 };
+  const reads = { filtered: 0, marked: 0, markedRows: 0, targetReads: 0, targetIds: [] as string[] };
   const readForFold = store.readForFold.bind(store);
   const readForFoldMarked = store.readForFoldMarked.bind(store);
+  const readByIds = store.readByIds.bind(store);
+  store.readByIds = (ids) => {
+    reads.targetReads++;
+    reads.targetIds.push(...ids);
+    return readByIds(ids);
+  };
   store.readForFold = (after, limit, filter) => {
     reads.filtered++;
     return readForFold(after, limit, filter);
@@ -51,6 +57,14 @@ function counted(store: SqliteEventStore) {
     return page;
   };
   return reads;
+}
+
+/** What the log's reversals point at, each once, and how many pages of 1,000 hold a reversal. */
+function reversalsOf(store: SqliteEventStore, head: number) {
+  const reversals = store.readForFold(0, head).filter((e) => e.type === 'EntryReversed');
+  const targets = reversals.map((e) => (e.data as { eventId: string }).eventId);
+  const pages = new Set(reversals.map((e) => Math.floor((e.globalPosition - 1) / 1000))).size;
+  return { targets, pages };
 }
 
 // As a checkpoint holds them (Maps and all), compared deeply: the same values are the same fold.
@@ -96,13 +110,15 @@ t.test('a book and projections that catch up together equal those that catch up 
 
   const store = openSqliteStore({ file, readonly: true });
   t.teardown(() => store.close());
-  const reads = counted(store);
   const head = await store.headPosition();
+  const reversals = reversalsOf(store, head);
+  const reads = counted(store);
   const [bookReads, projectionReads] = new SharedFoldReads(
     (after, limit, mark) => store.readForFoldMarked(after, limit, mark),
     0,
     head,
     MAIN_MARK,
+    (ids) => store.readByIds(ids),
   ).readers();
   const writer = new LedgerWriter(store);
   const projector = new Projector(store, { bulkCatchUp: 1 });
@@ -114,6 +130,9 @@ t.test('a book and projections that catch up together equal those that catch up 
   sameFold(t, projector, soloProjector, 'the same projections');
   t.equal(reads.filtered, 0, 'neither read a page of its own');
   t.equal(reads.markedRows, head, `each of the ${head} events read once`);
+  t.ok(reversals.targets.length > 0, `the history holds reversals (${reversals.targets.length})`);
+  t.same(reads.targetIds, reversals.targets, "every reversal's target read once, for both, in log order");
+  t.equal(reads.targetReads, reversals.pages, 'one read of targets per page that holds a reversal');
 });
 
 t.test('a book restored elsewhere than the shared pages start reads its own, and leaves at once', async (t) => {
@@ -225,17 +244,87 @@ t.test('a head short of the log: neither folds past it', async (t) => {
   );
 });
 
+/** A log of 2,500 events in which every 500th reverses the event before it; its reversals' targets are read by `readTargets`. */
+function reversingLog(readTargets: (ids: readonly string[]) => Promise<RecordedEvent[]>) {
+  const idOf = (position: number) => `018f0000-0000-7000-8000-${String(position).padStart(12, '0')}`;
+  const events = Array.from({ length: 2_500 }, (_, i): StoredEvent => {
+    const position = i + 1;
+    const reverses = position % 500 === 0;
+    return {
+      type: reverses ? 'EntryReversed' : 'Fake',
+      stream: 'ledger',
+      streamRevision: i,
+      globalPosition: position,
+      occurredAt: '2025-01-01T00:00:00.000Z',
+      recordedAt: '2025-01-01T00:00:00.000Z',
+      schemaVersion: 1,
+      data: reverses ? { eventId: idOf(position - 1), reason: 'entered twice' } : null,
+    };
+  });
+  const readMarked = (after: number, limit: number): MarkedFoldPage => {
+    const page = events.slice(after, after + limit);
+    return { events: page, marked: page.map(() => true) };
+  };
+  return { idOf, shared: () => new SharedFoldReads(readMarked, 0, events.length, MAIN_MARK, readTargets) };
+}
+
+t.test("a page's reversals' targets are read with it, once, and both readers find them", async (t) => {
+  const asked: string[][] = [];
+  const { idOf, shared } = reversingLog(async (ids) => {
+    asked.push([...ids]);
+    return ids.map((id) => ({ id }) as RecordedEvent);
+  });
+  const [book, projections] = shared().readers();
+  const found = { book: [] as (string | undefined)[], projections: [] as (string | undefined)[] };
+  const folding = (reader: SharedReader, into: (string | undefined)[]) => (e: StoredEvent) => {
+    if (e.type !== 'EntryReversed') return;
+    const target = (e.data as { eventId: string }).eventId;
+    into.push(reader.target(target)?.id);
+    t.equal(reader.target(idOf(1)), undefined, 'an event no reversal of the page points at is not there');
+  };
+  await Promise.all([
+    book.catchUp(folding(book, found.book)),
+    projections.catchUp(folding(projections, found.projections)),
+  ]);
+  const targets = [499, 999, 1499, 1999, 2499].map(idOf);
+  t.same(asked, [[targets[0], targets[1]], [targets[2], targets[3]], [targets[4]]], 'one read per page, each id once');
+  t.same(found.book, targets, 'the book found every target');
+  t.same(found.projections, targets, 'the projections found every target');
+  t.equal(book.target(targets[4]!), undefined, 'nothing held once the reader is done');
+});
+
+t.test(
+  "a failed read of a page's targets fails each reader that comes to the page, before it folds any of it",
+  async (t) => {
+    const { shared } = reversingLog(() => Promise.reject(new Error('disk I/O error')));
+    const [book, projections] = shared().readers();
+    const folded = { book: 0, projections: 0 };
+    await t.rejects(
+      book.catchUp(() => void folded.book++),
+      /disk I\/O error/,
+    );
+    await t.rejects(
+      projections.catchUp(() => void folded.projections++),
+      /disk I\/O error/,
+      'the page kept for the other carries the same failure',
+    );
+    t.same(folded, { book: 0, projections: 0 }, 'nothing of the page was folded by either');
+  },
+);
+
 t.test('a first start of a long log reads it once for the book and the projections', async (t) => {
   // Past BULK_CATCH_UP (10,000): the projections catch up in bulk, sharing with the sums thread.
   const file = await historyFile(t, 10_200);
   const store = openSqliteStore({ file });
-  const reads = counted(store);
   const head = await store.headPosition();
+  const reversals = reversalsOf(store, head);
+  const reads = counted(store);
   const ledger = await startLedger(store);
   t.teardown(() => ledger.close());
   t.ok(ledger.projector.sharedCatchUp);
   t.equal(reads.filtered, 0, 'no page read for one of them alone');
   t.equal(reads.markedRows, head, `each of the ${head} events read once`);
+  t.same(reads.targetIds, reversals.targets, "every reversal's target read once, with its page");
 
   // The same start on a store that cannot mark its pages reads for each on its own, and ends the same.
   const apart = openSqliteStore({ file, readonly: true }) as Partial<SqliteEventStore> & EventStore;
