@@ -358,11 +358,13 @@ export function startBaseline(
   ctx: BenchContext,
   name: string,
   env: Record<string, string | undefined> = {},
+  /** The child's own name, when one baseline script runs twice in a scenario (with different env). */
+  as = name,
 ): Promise<ChildHandle> {
   return startChild(ctx, {
-    name,
+    name: as,
     script: `bench/baselines/${name}.ts`,
-    env: { DATA_DIR: freshDir(ctx, name), ...env },
+    env: { DATA_DIR: freshDir(ctx, as), ...env },
     readyPath: '/ready',
   });
 }

@@ -1,11 +1,15 @@
 /**
  * GET /v1/inventory on the freshly seeded store, beside a bare Fastify route
- * answering the very same bytes (bench/baselines/bare-fastify.ts).
+ * answering the very same bytes (bench/baselines/bare-fastify.ts): the floor,
+ * with its content type alone; and the same route sending our answer's whole
+ * header block too (security headers, ETag, position, the log's tree): like for
+ * like, the same answer without the ledger. The target is on the floor.
  */
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { freshDir, startBaseline, startService, withChildren } from '../lib/child.js';
 import { compareLoads, latencyRows } from '../lib/compare.js';
+import { writeHeaderBlock } from '../lib/header-block.js';
 import { probe } from '../lib/load.js';
 import { row, type Row, type Scenario } from '../lib/types.js';
 
@@ -15,40 +19,54 @@ export const TARGET_SHARE_OF_BARE = 0.8;
 const PATH = '/v1/inventory';
 const TITLE = 'GET /v1/inventory';
 const BASELINE = 'bare fastify, same bytes';
+const LIKE_FOR_LIKE = 'bare fastify, same bytes and headers';
 
 export const get: Scenario = {
   id: 'get',
   title: TITLE,
   async run(ctx) {
-    const bodyFile = path.join(freshDir(ctx, 'inventory'), 'inventory.json');
+    const dir = freshDir(ctx, 'inventory');
+    const bodyFile = path.join(dir, 'inventory.json');
+    const headersFile = path.join(dir, 'headers.json');
     let answer: { body: Buffer; contentType: string | null } | undefined;
+    let headerCount = 0;
     const load = { path: PATH, connections: ctx.connections };
     const measured = await withChildren(
       [
         async () => {
           const service = await startService(ctx, { name: 'service-get' });
-          answer = await probe(`${service.url}${PATH}`, {}, [200]);
-          writeFileSync(bodyFile, answer.body);
+          const full = await probe(`${service.url}${PATH}`, {}, [200]);
+          answer = full;
+          writeFileSync(bodyFile, full.body);
+          headerCount = writeHeaderBlock(headersFile, full.headers);
           return service;
         },
-        () =>
-          startBaseline(ctx, 'bare-fastify', {
-            BODY_FILE: bodyFile,
-            CONTENT_TYPE: answer?.contentType ?? 'application/json; charset=utf-8',
-          }),
+        ...[{}, { HEADERS_FILE: headersFile }].map(
+          (env, i) => () =>
+            startBaseline(
+              ctx,
+              'bare-fastify',
+              { BODY_FILE: bodyFile, CONTENT_TYPE: answer?.contentType ?? 'application/json; charset=utf-8', ...env },
+              i === 0 ? 'bare-fastify' : 'bare-fastify-headers',
+            ),
+        ),
       ],
-      async ([service, bare]) => {
-        const same = await probe(`${bare!.url}${PATH}`, {}, [200]);
-        if (!same.body.equals(answer!.body)) throw new Error('get: the bare route does not answer the same bytes');
-        ctx.log(`get: both answer the same ${same.body.length} bytes`);
+      async ([service, bare, likeForLike]) => {
+        for (const baseline of [bare!, likeForLike!]) {
+          const same = await probe(`${baseline.url}${PATH}`, {}, [200]);
+          if (!same.body.equals(answer!.body)) throw new Error('get: a bare route does not answer the same bytes');
+        }
+        ctx.log(`get: all three answer the same ${answer!.body.length} bytes; ${headerCount} headers of ours copied`);
         return compareLoads(ctx, 'get', [
           { key: 'ours', server: service!, load },
           { key: 'bare-fastify', server: bare!, load },
+          { key: 'bare-fastify-headers', server: likeForLike!, load },
         ]);
       },
     );
     const ours = measured.ours!;
     const bare = measured['bare-fastify']!;
+    const likeForLike = measured['bare-fastify-headers']!;
     const baseline = (value: number) => ({ name: BASELINE, value });
     const rows: Row[] = [
       row({
@@ -69,10 +87,28 @@ export const get: Scenario = {
         target: { op: '>=', value: TARGET_SHARE_OF_BARE, on: 'ratio' },
       }),
       ...latencyRows(TITLE, BASELINE, ours, bare),
+      // Like for like: what the ledger costs beyond sending the same answer with the same headers.
+      row({
+        scenario: TITLE,
+        metric: 'requests/s, like for like',
+        unit: '/s',
+        ours: ours.okPerSec,
+        baseline: { name: LIKE_FOR_LIKE, value: likeForLike.okPerSec },
+      }),
+      ...latencyRows(TITLE, LIKE_FOR_LIKE, ours, likeForLike)
+        .filter((r) => r.metric === 'server CPU per request')
+        .map((r) => ({ ...r, metric: 'server CPU per request, like for like' })),
     ];
     return {
       rows,
-      details: { responseBytes: answer?.body.length, contentType: answer?.contentType, ours, bare },
+      details: {
+        responseBytes: answer?.body.length,
+        contentType: answer?.contentType,
+        headersCopied: headerCount,
+        ours,
+        bare,
+        likeForLike,
+      },
     };
   },
 };

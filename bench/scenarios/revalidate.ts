@@ -5,6 +5,10 @@
  * the very bytes our service answers (bench/baselines/bare-fastify.ts), taking turns. A 304 skips
  * validation, the handler and the body, so it should be at least as fast as the bare route.
  *
+ * A third server is the same bare route sending our 200's whole header block with the bytes (like
+ * for like: what a 304 saves against the very answer it stands for, without the ledger); the
+ * target stays on the bare route.
+ *
  * Nothing writes to the service during the run, so the ETag stays current; every answer must be a
  * 304 (any 200 fails the run), and the ETag is checked again afterwards. Our plain 200 beside the
  * same bare route is the `get` scenario.
@@ -13,6 +17,7 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { freshDir, startBaseline, startService, withChildren } from '../lib/child.js';
 import { compareLoads, latencyRows } from '../lib/compare.js';
+import { writeHeaderBlock } from '../lib/header-block.js';
 import { probe } from '../lib/load.js';
 import { row, type Row, type Scenario } from '../lib/types.js';
 
@@ -21,12 +26,15 @@ export const TARGET_SHARE_OF_BARE = 1;
 const PATH = '/v1/inventory';
 const TITLE = 'GET /v1/inventory, If-None-Match → 304';
 const BASELINE = 'bare fastify 200, same bytes';
+const LIKE_FOR_LIKE = 'bare fastify 200, same bytes and headers';
 
 export const revalidate: Scenario = {
   id: 'revalidate',
   title: TITLE,
   async run(ctx) {
-    const bodyFile = path.join(freshDir(ctx, 'revalidate'), 'inventory.json');
+    const dir = freshDir(ctx, 'revalidate');
+    const bodyFile = path.join(dir, 'inventory.json');
+    const headersFile = path.join(dir, 'headers.json');
     let answer: { body: Buffer; contentType: string | null } | undefined;
     let etag = '';
     const measured = await withChildren(
@@ -38,25 +46,32 @@ export const revalidate: Scenario = {
           etag = full.headers.get('etag') ?? '';
           if (!etag) throw new Error(`revalidate: ${PATH} answered no ETag`);
           writeFileSync(bodyFile, full.body);
+          writeHeaderBlock(headersFile, full.headers);
           return service;
         },
-        () =>
-          startBaseline(ctx, 'bare-fastify', {
-            BODY_FILE: bodyFile,
-            CONTENT_TYPE: answer?.contentType ?? 'application/json; charset=utf-8',
-          }),
+        ...[{}, { HEADERS_FILE: headersFile }].map(
+          (env, i) => () =>
+            startBaseline(
+              ctx,
+              'bare-fastify',
+              { BODY_FILE: bodyFile, CONTENT_TYPE: answer?.contentType ?? 'application/json; charset=utf-8', ...env },
+              i === 0 ? 'bare-fastify' : 'bare-fastify-headers',
+            ),
+        ),
       ],
-      async ([service, bare]) => {
-        const same = await probe(`${bare!.url}${PATH}`, {}, [200]);
-        if (!same.body.equals(answer!.body))
-          throw new Error('revalidate: the bare route does not answer the same bytes');
+      async ([service, bare, likeForLike]) => {
+        let same = answer!.body;
+        for (const baseline of [bare!, likeForLike!]) {
+          same = (await probe(`${baseline.url}${PATH}`, {}, [200])).body;
+          if (!same.equals(answer!.body)) throw new Error('revalidate: a bare route does not answer the same bytes');
+        }
         const check = async () => {
           const notModified = await probe(`${service!.url}${PATH}`, { headers: { 'if-none-match': etag } }, [304]);
           if (notModified.headers.get('etag') !== etag)
             throw new Error(`revalidate: the 304 carries ETag ${notModified.headers.get('etag')}, not ${etag}`);
         };
         await check();
-        ctx.log(`revalidate: ETag ${etag}; a 304 against the bare route's ${same.body.length}-byte 200`);
+        ctx.log(`revalidate: ETag ${etag}; a 304 against the bare routes' ${same.length}-byte 200`);
         const loads = await compareLoads(ctx, 'revalidate', [
           {
             key: 'ours-304',
@@ -69,6 +84,7 @@ export const revalidate: Scenario = {
             },
           },
           { key: 'bare-fastify', server: bare!, load: { path: PATH, connections: ctx.connections } },
+          { key: 'bare-fastify-headers', server: likeForLike!, load: { path: PATH, connections: ctx.connections } },
         ]);
         await check(); // still current: the run measured revalidations, not a changing ledger
         return loads;
@@ -76,6 +92,7 @@ export const revalidate: Scenario = {
     );
     const ours = measured['ours-304']!;
     const bare = measured['bare-fastify']!;
+    const likeForLike = measured['bare-fastify-headers']!;
     const baseline = (value: number) => ({ name: BASELINE, value });
     const rows: Row[] = [
       row({
@@ -87,10 +104,27 @@ export const revalidate: Scenario = {
         target: { op: '>=', value: TARGET_SHARE_OF_BARE, on: 'ratio' },
       }),
       ...latencyRows(TITLE, BASELINE, ours, bare),
+      row({
+        scenario: TITLE,
+        metric: 'requests/s, like for like',
+        unit: '/s',
+        ours: ours.okPerSec,
+        baseline: { name: LIKE_FOR_LIKE, value: likeForLike.okPerSec },
+      }),
+      ...latencyRows(TITLE, LIKE_FOR_LIKE, ours, likeForLike)
+        .filter((r) => r.metric === 'server CPU per request')
+        .map((r) => ({ ...r, metric: 'server CPU per request, like for like' })),
     ];
     return {
       rows,
-      details: { etag, bareResponseBytes: answer?.body.length, contentType: answer?.contentType, ours, bare },
+      details: {
+        etag,
+        bareResponseBytes: answer?.body.length,
+        contentType: answer?.contentType,
+        ours,
+        bare,
+        likeForLike,
+      },
     };
   },
 };
