@@ -305,9 +305,14 @@ export class MerkleTree implements SubtreeHashes {
     into.set(this.levels[0]!.buf.subarray(0, count * HASH_SIZE));
   }
 
-  /** Every level's hashes, for a checkpoint file: restoring is then a copy, not a million hashes. */
+  /** Every level's hashes, copied, for a checkpoint file: restoring is then a copy, not a million hashes. */
   exportLevels(): Buffer[] {
-    return this.levels.map((c) => Buffer.from(c.buf.subarray(0, c.count * HASH_SIZE)));
+    return this.levelViews().map((view) => Buffer.from(view));
+  }
+
+  /** Every level's hashes as views of the tree's own memory, for writing out at once: not to be kept. */
+  levelViews(): Uint8Array[] {
+    return this.levels.map((c) => c.buf.subarray(0, c.count * HASH_SIZE));
   }
 
   /**
@@ -337,11 +342,23 @@ export class MerkleTree implements SubtreeHashes {
   }
 
   static fromLevels(levels: readonly Uint8Array[]): MerkleTree {
+    return MerkleTree.readLevels(
+      levels.map((bytes) => bytes.length),
+      (into, level) => into.set(levels[level]!),
+    );
+  }
+
+  /**
+   * A tree whose levels, of `lengths` bytes each, `read` fills in place (from a file, say), each
+   * with room to grow: nothing is read into memory first only to be copied.
+   */
+  static readLevels(lengths: readonly number[], read: (into: Uint8Array, level: number) => void): MerkleTree {
     const tree = new MerkleTree();
-    tree.levels = levels.map((bytes) => {
-      const column = new HashColumn(Math.max(1024, Math.ceil((bytes.length / HASH_SIZE) * 1.25)));
-      column.buf.set(bytes, 0);
-      column.count = bytes.length / HASH_SIZE;
+    tree.levels = lengths.map((length, level) => {
+      if (length % HASH_SIZE !== 0) throw new RangeError(`a level of ${length} bytes is not whole hashes`);
+      const column = new HashColumn(Math.max(1024, Math.ceil((length / HASH_SIZE) * 1.25)));
+      read(column.buf.subarray(0, length), level);
+      column.count = length / HASH_SIZE;
       return column;
     });
     if (tree.levels.length === 0) tree.levels = [new HashColumn()];

@@ -16,7 +16,7 @@
  * recomputing every leaf in the background after it starts, and, above all,
  * the checkpoints auditors and witnesses keep (docs/verification.md).
  */
-import { existsSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { MerkleTree } from './merkle.js';
 
 const MAGIC = 'mss-ledger-log-tree/3';
@@ -45,14 +45,20 @@ export async function saveTree(
 ): Promise<boolean> {
   const fileStamp = storeFileStamp(storeFile);
   if (fileStamp === undefined) return false;
-  const levels = tree.exportLevels();
+  // Written from the tree's own memory, part by part: at 1M events, 72 MB not copied twice at every stop.
+  const levels = tree.levelViews();
   const header: Header = { magic: MAGIC, size: tree.size, fileStamp, levels: levels.map((l) => l.length) };
   const head = Buffer.from(JSON.stringify(header));
   const length = Buffer.alloc(4);
   length.writeUInt32BE(head.length);
-  const body = Buffer.from(positions.buffer, positions.byteOffset, tree.size * 8);
+  const body = new Uint8Array(positions.buffer, positions.byteOffset, tree.size * 8);
   try {
-    writeFileSync(`${file}.tmp`, Buffer.concat([length, head, body, ...levels]));
+    const fd = openSync(`${file}.tmp`, 'w');
+    try {
+      for (const part of [length, head, body, ...levels]) writeWhole(fd, part);
+    } finally {
+      closeSync(fd);
+    }
     renameSync(`${file}.tmp`, file);
   } catch (error) {
     // A half-written temporary file (a full disk) is worth nothing: leave none behind.
@@ -72,23 +78,41 @@ export interface SavedTree {
 /** The saved tree, if the store file is exactly the one it was saved with. */
 export async function loadTree(file: string, storeFile: string): Promise<SavedTree | undefined> {
   if (!existsSync(file)) return undefined;
+  let fd: number | undefined;
   try {
-    const bytes = readFileSync(file);
-    const headLength = bytes.readUInt32BE(0);
-    const header = JSON.parse(bytes.subarray(4, 4 + headLength).toString()) as Header;
+    fd = openSync(file, 'r');
+    // Read straight into where each part lives (the positions, each level with its room to grow): at
+    // 1M events, 72 MB neither read into a buffer of its own first nor copied out of it.
+    let offset = 0;
+    const readNext = (into: Uint8Array) => {
+      readWhole(fd!, into, offset);
+      offset += into.length;
+      return into;
+    };
+    const headLength = Buffer.from(readNext(new Uint8Array(4)).buffer).readUInt32BE(0);
+    const header = JSON.parse(Buffer.from(readNext(new Uint8Array(headLength))).toString()) as Header;
     if (header.magic !== MAGIC) return undefined;
     if (storeFileStamp(storeFile) !== header.fileStamp) return undefined;
-    let offset = 4 + headLength;
     const positions = new Float64Array(header.size);
-    Buffer.from(positions.buffer).set(bytes.subarray(offset, offset + header.size * 8));
-    offset += header.size * 8;
-    const levels = header.levels.map((length) => {
-      const level = bytes.subarray(offset, offset + length);
-      offset += length;
-      return level;
-    });
-    return { tree: MerkleTree.fromLevels(levels), positions, fileStamp: header.fileStamp };
+    readNext(new Uint8Array(positions.buffer));
+    const tree = MerkleTree.readLevels(header.levels, (into) => readNext(into));
+    return { tree, positions, fileStamp: header.fileStamp };
   } catch {
-    return undefined;
+    return undefined; // unreadable, or shorter than its header says: recomputed from the store
+  } finally {
+    if (fd !== undefined) closeSync(fd);
   }
+}
+
+/** Fills `into` from the file at `position`; a file that ends first is an error. */
+function readWhole(fd: number, into: Uint8Array, position: number): void {
+  for (let done = 0; done < into.length;) {
+    const read = readSync(fd, into, done, into.length - done, position + done);
+    if (read === 0) throw new Error('the saved tree ends early');
+    done += read;
+  }
+}
+
+function writeWhole(fd: number, bytes: Uint8Array): void {
+  for (let done = 0; done < bytes.length;) done += writeSync(fd, bytes, done, bytes.length - done);
 }

@@ -1,0 +1,87 @@
+/**
+ * The saved tree (src/log/tree-file.ts) is read straight into the tree's levels. What comes back
+ * must be the tree that was saved, ready to grow; a file that is cut short, or claims a level that
+ * is not whole hashes, must come back as nothing (the tree is then recomputed from the store), never
+ * as a tree with a hole in it.
+ */
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, truncateSync, utimesSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import t, { type Test } from 'tap';
+import { leafHash, MerkleTree } from '../../src/log/merkle.js';
+import { loadTree, saveTree } from '../../src/log/tree-file.js';
+
+const leaf = (i: number) => leafHash(createHash('sha256').update(`event ${i}`).digest());
+
+function treeOf(size: number): { tree: MerkleTree; positions: Float64Array } {
+  const tree = new MerkleTree();
+  const positions = new Float64Array(size);
+  for (let i = 0; i < size; i++) {
+    tree.append(leaf(i));
+    positions[i] = 10 * (i + 1);
+  }
+  return { tree, positions };
+}
+
+function files(t: Test) {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'mss-ledger-tree-file-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const store = path.join(dir, 'ledger.sqlite');
+  writeFileSync(store, 'a store file, stamped by its size and time');
+  return { store, tree: path.join(dir, 'log.tree') };
+}
+
+t.test('a saved tree loads as it was saved, and grows from there as the original does', async (t) => {
+  const { store, tree: file } = files(t);
+  const { tree, positions } = treeOf(3_001);
+  t.ok(await saveTree(file, tree, positions, store));
+  const loaded = await loadTree(file, store);
+  t.ok(loaded, 'loaded');
+  t.equal(loaded!.tree.size, 3_001);
+  t.same(loaded!.tree.root(), tree.root(), 'the same root');
+  t.same(loaded!.tree.exportLevels(), tree.exportLevels(), 'every level, hash for hash');
+  t.same(loaded!.positions, positions, 'the same positions');
+  for (let i = 3_001; i < 5_000; i++) {
+    tree.append(leaf(i));
+    loaded!.tree.append(leaf(i));
+  }
+  t.same(loaded!.tree.root(), tree.root(), 'grown past its room: still the same tree');
+
+  const empty = treeOf(0);
+  t.ok(await saveTree(file, empty.tree, empty.positions, store));
+  t.equal((await loadTree(file, store))?.tree.size, 0, 'an empty tree too');
+});
+
+t.test('a saved tree cut short anywhere, or with a level of broken hashes, is not taken up', async (t) => {
+  const { store, tree: file } = files(t);
+  const { tree, positions } = treeOf(1_000);
+  t.ok(await saveTree(file, tree, positions, store));
+  const whole = readFileSync(file);
+  const headLength = whole.readUInt32BE(0);
+  const positionsEnd = 4 + headLength + 1_000 * 8;
+  for (const [where, length] of [
+    ['in the header', 4 + Math.floor(headLength / 2)],
+    ['in the positions', positionsEnd - 8],
+    ['in the leaves', positionsEnd + 500 * 32],
+    ['one byte short', whole.length - 1],
+  ] as const) {
+    writeFileSync(file, whole);
+    truncateSync(file, length);
+    t.equal(await loadTree(file, store), undefined, `cut ${where}`);
+  }
+
+  // A header that claims a leaf level of 31 bytes more than whole hashes, the file long enough for it.
+  const header = JSON.parse(whole.subarray(4, 4 + headLength).toString()) as { levels: number[] };
+  header.levels[0] = header.levels[0]! - 1;
+  const head = Buffer.from(JSON.stringify(header));
+  const length = Buffer.alloc(4);
+  length.writeUInt32BE(head.length);
+  writeFileSync(file, Buffer.concat([length, head, whole.subarray(4 + headLength)]));
+  t.equal(await loadTree(file, store), undefined, 'a level that is not whole hashes');
+
+  writeFileSync(file, whole);
+  t.ok(await loadTree(file, store), 'the whole file, as saved, is taken up');
+  utimesSync(store, new Date(), new Date(Date.now() - 60_000));
+  t.equal(await loadTree(file, store), undefined, 'not for a store file whose time changed');
+});
