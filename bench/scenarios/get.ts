@@ -5,11 +5,15 @@
  * header block too (security headers, ETag, position, the log's tree): like for
  * like, the same answer without the ledger. The target is on the floor.
  */
-import { writeFileSync } from 'node:fs';
-import path from 'node:path';
-import { freshDir, startBaseline, startService, withChildren } from '../lib/child.js';
+import { freshDir, startService, withChildren } from '../lib/child.js';
 import { compareLoads, latencyRows } from '../lib/compare.js';
-import { writeHeaderBlock } from '../lib/header-block.js';
+import {
+  bareRouteStarters,
+  checkSameBytes,
+  likeForLikeRows,
+  headerBlock,
+  type OurAnswer,
+} from '../lib/header-block.js';
 import { probe } from '../lib/load.js';
 import { row, type Row, type Scenario } from '../lib/types.js';
 
@@ -25,38 +29,22 @@ export const get: Scenario = {
   id: 'get',
   title: TITLE,
   async run(ctx) {
-    const dir = freshDir(ctx, 'inventory');
-    const bodyFile = path.join(dir, 'inventory.json');
-    const headersFile = path.join(dir, 'headers.json');
-    let answer: { body: Buffer; contentType: string | null } | undefined;
-    let headerCount = 0;
+    let answer: OurAnswer | undefined;
     const load = { path: PATH, connections: ctx.connections };
     const measured = await withChildren(
       [
         async () => {
           const service = await startService(ctx, { name: 'service-get' });
-          const full = await probe(`${service.url}${PATH}`, {}, [200]);
-          answer = full;
-          writeFileSync(bodyFile, full.body);
-          headerCount = writeHeaderBlock(headersFile, full.headers);
+          answer = await probe(`${service.url}${PATH}`, {}, [200]);
           return service;
         },
-        ...[{}, { HEADERS_FILE: headersFile }].map(
-          (env, i) => () =>
-            startBaseline(
-              ctx,
-              'bare-fastify',
-              { BODY_FILE: bodyFile, CONTENT_TYPE: answer?.contentType ?? 'application/json; charset=utf-8', ...env },
-              i === 0 ? 'bare-fastify' : 'bare-fastify-headers',
-            ),
-        ),
+        ...bareRouteStarters(ctx, freshDir(ctx, 'inventory'), () => answer),
       ],
       async ([service, bare, likeForLike]) => {
-        for (const baseline of [bare!, likeForLike!]) {
-          const same = await probe(`${baseline.url}${PATH}`, {}, [200]);
-          if (!same.body.equals(answer!.body)) throw new Error('get: a bare route does not answer the same bytes');
-        }
-        ctx.log(`get: all three answer the same ${answer!.body.length} bytes; ${headerCount} headers of ours copied`);
+        await checkSameBytes('get', [bare!, likeForLike!], PATH, answer!.body);
+        ctx.log(
+          `get: all three answer the same ${answer!.body.length} bytes; ${headerBlock(answer!.headers).length} headers of ours copied`,
+        );
         return compareLoads(ctx, 'get', [
           { key: 'ours', server: service!, load },
           { key: 'bare-fastify', server: bare!, load },
@@ -87,24 +75,14 @@ export const get: Scenario = {
         target: { op: '>=', value: TARGET_SHARE_OF_BARE, on: 'ratio' },
       }),
       ...latencyRows(TITLE, BASELINE, ours, bare),
-      // Like for like: what the ledger costs beyond sending the same answer with the same headers.
-      row({
-        scenario: TITLE,
-        metric: 'requests/s, like for like',
-        unit: '/s',
-        ours: ours.okPerSec,
-        baseline: { name: LIKE_FOR_LIKE, value: likeForLike.okPerSec },
-      }),
-      ...latencyRows(TITLE, LIKE_FOR_LIKE, ours, likeForLike)
-        .filter((r) => r.metric === 'server CPU per request')
-        .map((r) => ({ ...r, metric: 'server CPU per request, like for like' })),
+      ...likeForLikeRows(TITLE, LIKE_FOR_LIKE, ours, likeForLike),
     ];
     return {
       rows,
       details: {
         responseBytes: answer?.body.length,
         contentType: answer?.contentType,
-        headersCopied: headerCount,
+        headersCopied: answer ? headerBlock(answer.headers).length : undefined,
         ours,
         bare,
         likeForLike,

@@ -13,11 +13,9 @@
  * 304 (any 200 fails the run), and the ETag is checked again afterwards. Our plain 200 beside the
  * same bare route is the `get` scenario.
  */
-import { writeFileSync } from 'node:fs';
-import path from 'node:path';
-import { freshDir, startBaseline, startService, withChildren } from '../lib/child.js';
+import { freshDir, startService, withChildren } from '../lib/child.js';
 import { compareLoads, latencyRows } from '../lib/compare.js';
-import { writeHeaderBlock } from '../lib/header-block.js';
+import { bareRouteStarters, checkSameBytes, likeForLikeRows, type OurAnswer } from '../lib/header-block.js';
 import { probe } from '../lib/load.js';
 import { row, type Row, type Scenario } from '../lib/types.js';
 
@@ -32,46 +30,28 @@ export const revalidate: Scenario = {
   id: 'revalidate',
   title: TITLE,
   async run(ctx) {
-    const dir = freshDir(ctx, 'revalidate');
-    const bodyFile = path.join(dir, 'inventory.json');
-    const headersFile = path.join(dir, 'headers.json');
-    let answer: { body: Buffer; contentType: string | null } | undefined;
+    let answer: OurAnswer | undefined;
     let etag = '';
     const measured = await withChildren(
       [
         async () => {
           const service = await startService(ctx, { name: 'service-revalidate' });
-          const full = await probe(`${service.url}${PATH}`, {}, [200]);
-          answer = full;
-          etag = full.headers.get('etag') ?? '';
+          answer = await probe(`${service.url}${PATH}`, {}, [200]);
+          etag = answer.headers.get('etag') ?? '';
           if (!etag) throw new Error(`revalidate: ${PATH} answered no ETag`);
-          writeFileSync(bodyFile, full.body);
-          writeHeaderBlock(headersFile, full.headers);
           return service;
         },
-        ...[{}, { HEADERS_FILE: headersFile }].map(
-          (env, i) => () =>
-            startBaseline(
-              ctx,
-              'bare-fastify',
-              { BODY_FILE: bodyFile, CONTENT_TYPE: answer?.contentType ?? 'application/json; charset=utf-8', ...env },
-              i === 0 ? 'bare-fastify' : 'bare-fastify-headers',
-            ),
-        ),
+        ...bareRouteStarters(ctx, freshDir(ctx, 'revalidate'), () => answer),
       ],
       async ([service, bare, likeForLike]) => {
-        let same = answer!.body;
-        for (const baseline of [bare!, likeForLike!]) {
-          same = (await probe(`${baseline.url}${PATH}`, {}, [200])).body;
-          if (!same.equals(answer!.body)) throw new Error('revalidate: a bare route does not answer the same bytes');
-        }
+        await checkSameBytes('revalidate', [bare!, likeForLike!], PATH, answer!.body);
         const check = async () => {
           const notModified = await probe(`${service!.url}${PATH}`, { headers: { 'if-none-match': etag } }, [304]);
           if (notModified.headers.get('etag') !== etag)
             throw new Error(`revalidate: the 304 carries ETag ${notModified.headers.get('etag')}, not ${etag}`);
         };
         await check();
-        ctx.log(`revalidate: ETag ${etag}; a 304 against the bare routes' ${same.length}-byte 200`);
+        ctx.log(`revalidate: ETag ${etag}; a 304 against the bare routes' ${answer!.body.length}-byte 200`);
         const loads = await compareLoads(ctx, 'revalidate', [
           {
             key: 'ours-304',
@@ -104,16 +84,7 @@ export const revalidate: Scenario = {
         target: { op: '>=', value: TARGET_SHARE_OF_BARE, on: 'ratio' },
       }),
       ...latencyRows(TITLE, BASELINE, ours, bare),
-      row({
-        scenario: TITLE,
-        metric: 'requests/s, like for like',
-        unit: '/s',
-        ours: ours.okPerSec,
-        baseline: { name: LIKE_FOR_LIKE, value: likeForLike.okPerSec },
-      }),
-      ...latencyRows(TITLE, LIKE_FOR_LIKE, ours, likeForLike)
-        .filter((r) => r.metric === 'server CPU per request')
-        .map((r) => ({ ...r, metric: 'server CPU per request, like for like' })),
+      ...likeForLikeRows(TITLE, LIKE_FOR_LIKE, ours, likeForLike),
     ];
     return {
       rows,
