@@ -16,7 +16,7 @@
  * recomputing every leaf in the background after it starts, and, above all,
  * the checkpoints auditors and witnesses keep (docs/verification.md).
  */
-import { closeSync, existsSync, openSync, readSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, openSync, readSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { MerkleTree } from './merkle.js';
 
 const MAGIC = 'mss-ledger-log-tree/3';
@@ -89,16 +89,22 @@ export async function loadTree(file: string, storeFile: string): Promise<SavedTr
       offset += into.length;
       return into;
     };
+    const fileLength = fstatSync(fd).size;
     const headLength = Buffer.from(readNext(new Uint8Array(4)).buffer).readUInt32BE(0);
+    if (4 + headLength > fileLength) return undefined;
     const header = JSON.parse(Buffer.from(readNext(new Uint8Array(headLength))).toString()) as Header;
     if (header.magic !== MAGIC) return undefined;
     if (storeFileStamp(storeFile) !== header.fileStamp) return undefined;
+    // Nothing is allocated for what the file does not hold: a damaged header naming billions of
+    // hashes is refused here, not after reserving memory for them.
+    const bodyLength = header.size * 8 + header.levels.reduce((sum, length) => sum + length, 0);
+    if (4 + headLength + bodyLength !== fileLength) return undefined;
     const positions = new Float64Array(header.size);
     readNext(new Uint8Array(positions.buffer));
     const tree = MerkleTree.readLevels(header.levels, (into) => readNext(into));
     return { tree, positions, fileStamp: header.fileStamp };
   } catch {
-    return undefined; // unreadable, or shorter than its header says: recomputed from the store
+    return undefined; // unreadable, or not the length its header says: recomputed from the store
   } finally {
     if (fd !== undefined) closeSync(fd);
   }

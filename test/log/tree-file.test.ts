@@ -80,6 +80,16 @@ t.test('a saved tree cut short anywhere, or with a level of broken hashes, is no
   writeFileSync(file, Buffer.concat([length, head, whole.subarray(4 + headLength)]));
   t.equal(await loadTree(file, store), undefined, 'a level that is not whole hashes');
 
+  // A header naming a billion leaves in front of a file of a thousand: refused before any room is made.
+  const huge = { ...header, levels: [...header.levels], size: 1e9 };
+  huge.levels[0] = 1e9 * 32;
+  const hugeHead = Buffer.from(JSON.stringify(huge));
+  length.writeUInt32BE(hugeHead.length);
+  writeFileSync(file, Buffer.concat([length, hugeHead, whole.subarray(4 + headLength)]));
+  t.equal(await loadTree(file, store), undefined, 'a header that claims more than the file holds');
+  writeFileSync(file, Buffer.concat([whole, Buffer.from('trailing')]));
+  t.equal(await loadTree(file, store), undefined, 'a file longer than its header says');
+
   writeFileSync(file, whole);
   t.ok(await loadTree(file, store), 'the whole file, as saved, is taken up');
   utimesSync(store, new Date(), new Date(Date.now() - 60_000));
