@@ -2,8 +2,8 @@
  * The header block an answer of ours carried, for the like-for-like baseline
  * (bench/baselines/bare-fastify.ts with HEADERS_FILE): every header but those
  * Node writes itself (date, connection, keep-alive, content-length) and the
- * content type (the baseline's own CONTENT_TYPE). Rate-limit headers are left
- * out too: the bench runs the service with the limiter off, so it sends none.
+ * content type (the baseline's own CONTENT_TYPE). The bench runs the service
+ * with the rate limiter off, so there are no rate-limit headers to copy.
  */
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -12,19 +12,13 @@ import { latencyRows, type LoadSummary } from './compare.js';
 import { probe } from './load.js';
 import { row, type BenchContext, type Row } from './types.js';
 
-const NODE_WRITES = new Set([
-  'date',
-  'connection',
-  'keep-alive',
-  'content-length',
-  'transfer-encoding',
-  'content-type',
-]);
+/** Written by Node for every answer, or (the content type) set by the baseline itself. */
+const NOT_COPIED = new Set(['date', 'connection', 'keep-alive', 'content-length', 'transfer-encoding', 'content-type']);
 
 export function headerBlock(headers: Headers): [string, string][] {
   const block: [string, string][] = [];
   headers.forEach((value, name) => {
-    if (!NODE_WRITES.has(name)) block.push([name, value]);
+    if (!NOT_COPIED.has(name)) block.push([name, value]);
   });
   return block;
 }
