@@ -9,7 +9,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { authHeaders, serviceAuthEnv } from './auth.js';
-import { serviceNodeFlags } from './node-flags.js';
+import { serviceLaunch } from './node-flags.js';
 import type { BenchContext } from './types.js';
 
 export const HOST = '127.0.0.1';
@@ -318,7 +318,10 @@ export interface ServiceOptions {
 
 /** Our service on the embedded store: through tsx as `npm start` runs it, or compiled as the Dockerfile does. */
 export function startService(ctx: BenchContext, options: ServiceOptions = {}): Promise<ChildHandle> {
+  // As `npm start` runs it (and the Dockerfile, compiled): the same environment and flags either way.
+  const launch = serviceLaunch(ctx.repoRoot);
   const env: Record<string, string | undefined> = {
+    ...launch.env,
     DATA_DIR: options.dataDir ?? freshDir(ctx, 'ledger'),
     LOG_LEVEL: 'silent',
     SEED_ON_EMPTY: 'true',
@@ -330,8 +333,7 @@ export function startService(ctx: BenchContext, options: ServiceOptions = {}): P
   return startChild(ctx, {
     name: options.name ?? 'service',
     script: options.compiled ? 'dist/src/main.js' : 'src/main.ts',
-    // As `npm start` runs it (and the Dockerfile, compiled): the same flags either way.
-    nodeFlags: serviceNodeFlags(ctx.repoRoot),
+    nodeFlags: launch.flags,
     compiled: options.compiled ?? false,
     env,
     readyPath: '/ready',

@@ -1,13 +1,34 @@
-/** The node flags the service runs with: those of `npm start`, the one place they are written down. */
+/**
+ * How the service is launched: the environment and node flags of `npm start`, the one place they
+ * are written down (the Dockerfile repeats them; test/deploy/node-flags.test.ts holds the two alike).
+ */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 
-export function serviceNodeFlags(repoRoot: string): string[] {
-  const pkg = JSON.parse(readFileSync(path.join(repoRoot, 'package.json'), 'utf8')) as { scripts: { start: string } };
-  const words = pkg.scripts.start.split(/\s+/);
-  // `node <flags> --import tsx src/main.ts`: the flags are what comes before --import.
-  const end = words.indexOf('--import');
-  if (words[0] !== 'node' || end < 0)
-    throw new Error(`npm start is not "node <flags> --import tsx …": ${pkg.scripts.start}`);
-  return words.slice(1, end);
+export interface ServiceLaunch {
+  /** `NAME=value` words before `node` (e.g. GLIBC_TUNABLES). */
+  env: Record<string, string>;
+  /** Node's flags: what comes between `node` and `--import tsx`. */
+  flags: string[];
 }
+
+export function serviceLaunch(repoRoot: string): ServiceLaunch {
+  const pkg = JSON.parse(readFileSync(path.join(repoRoot, 'package.json'), 'utf8')) as { scripts: { start: string } };
+  return parseStartScript(pkg.scripts.start);
+}
+
+/** `[NAME=value …] node <flags> --import tsx <entry>`, taken apart; anything else is an error, never a guess. */
+export function parseStartScript(script: string): ServiceLaunch {
+  const words = script.split(/\s+/);
+  const node = words.indexOf('node');
+  const end = words.indexOf('--import');
+  const assignments = words.slice(0, Math.max(node, 0));
+  if (node < 0 || end < node || !assignments.every((word) => /^[A-Z_][A-Z0-9_]*=\S+$/.test(word)))
+    throw new Error(`npm start is not "[NAME=value …] node <flags> --import tsx …": ${script}`);
+  const env = Object.fromEntries(
+    assignments.map((word) => [word.slice(0, word.indexOf('=')), word.slice(word.indexOf('=') + 1)]),
+  );
+  return { env, flags: words.slice(node + 1, end) };
+}
+
+export const serviceNodeFlags = (repoRoot: string): string[] => serviceLaunch(repoRoot).flags;
