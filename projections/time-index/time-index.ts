@@ -369,14 +369,16 @@ export class TimeIndex {
     if (this.size === 0 || knownAt < this.position.at(0)) return new Map(); // nothing was known yet
     const headPosition = this.position.at(this.size - 1);
     if (knownAt >= headPosition) return this.byTime(asOf);
+    // Summed in the dense scratch (typed arrays by key id), not a map: a query can touch 100,000 facts.
+    const sums = this.scratch;
     if (asOf >= knownAtTime) {
       // Everything known at K occurred by K (+ skew): a prefix in recording order.
-      const state = this.byPosition(knownAt);
+      this.positionInto(sums, knownAt);
       for (let e = 0; e < this.early.length; e++) {
         const i = this.early.at(e);
-        if (this.position.at(i) <= knownAt && this.occurred.at(i) > asOf) this.apply(state, i, -1);
+        if (this.position.at(i) <= knownAt && this.occurred.at(i) > asOf) this.addInto(sums, i, -1);
       }
-      return this.named(state);
+      return this.named(sums);
     }
     // Two ways to the same sum; take the one that touches fewer facts.
     // A: what was known at K, less what occurred after T. A fact known at K
@@ -391,23 +393,23 @@ export class TimeIndex {
     const costA = windowTo - windowFrom;
     const costB = lateOnly ? this.late.length - lateFrom : this.size - recordedBy;
     if (costA <= costB) {
-      const state = this.byPosition(knownAt);
+      this.positionInto(sums, knownAt);
       for (let k = windowFrom; k < windowTo; k++) {
         const i = this.byOccurrence.at(k);
-        if (this.position.at(i) <= knownAt) this.apply(state, i, -1);
+        if (this.position.at(i) <= knownAt) this.addInto(sums, i, -1);
       }
-      return this.named(state);
+      return this.named(sums);
     }
-    const state = this.sparseByTime(asOf);
+    this.timeInto(sums, asOf);
     if (lateOnly) {
       for (let j = lateFrom; j < this.late.length; j++) {
         const i = this.late.at(j);
-        if (this.occurred.at(i) <= asOf) this.apply(state, i, -1);
+        if (this.occurred.at(i) <= asOf) this.addInto(sums, i, -1);
       }
     } else {
-      for (let i = recordedBy; i < this.size; i++) if (this.occurred.at(i) <= asOf) this.apply(state, i, -1);
+      for (let i = recordedBy; i < this.size; i++) if (this.occurred.at(i) <= asOf) this.addInto(sums, i, -1);
     }
-    return this.named(state);
+    return this.named(sums);
   }
 
   /** How many facts were recorded at or before position `knownAt` (facts are in recording order). */
@@ -439,7 +441,9 @@ export class TimeIndex {
     const state: Sparse = new Map();
     for (let i = 0; i < this.size; i++)
       if (this.occurred.at(i) <= asOf && this.position.at(i) <= knownAt) this.apply(state, i, 1);
-    return this.named(state);
+    const counters: Counters = new Map();
+    for (const [id, c] of state) if (c.value !== 0 || c.inexact !== 0) counters.set(this.keyNames[id]!, c);
+    return counters;
   }
 
   /** Facts with occurred in [from, to], with position ≤ knownAt, in business-time order. */
@@ -466,29 +470,28 @@ export class TimeIndex {
   }
 
   private byTime(asOf: number): Counters {
-    return this.named(this.sparseByTime(asOf));
+    this.timeInto(this.scratch, asOf);
+    return this.named(this.scratch);
   }
 
-  private sparseByTime(asOf: number): Sparse {
+  /** Adds into `sums` everything that occurred by `asOf`. */
+  private timeInto(sums: DenseSums, asOf: number): void {
     // Everything that occurred before the last boundary at or before asOf, then the facts from there to asOf.
     const s = this.business.boundariesAtOrBefore(asOf);
-    this.business.prefixInto(s, this.scratch);
+    this.business.prefixInto(s, sums);
     for (let k = s > 0 ? this.lowerBound(this.business.boundary(s)) : 0; k < this.byOccurrence.length; k++) {
       const i = this.byOccurrence.at(k);
       if (this.occurred.at(i) > asOf) break;
-      this.addInto(this.scratch, i);
+      this.addInto(sums, i);
     }
-    const state: Sparse = new Map();
-    this.scratch.drain((key, value, inexact) => state.set(key, { value, inexact }));
-    return state;
   }
 
-  private byPosition(knownAt: number): Sparse {
+  /** Adds into `sums` everything recorded by position `knownAt`: the snapshot before it, then the facts after that. */
+  private positionInto(sums: DenseSums, knownAt: number): void {
     const count = this.countKnownAt(knownAt);
     const snapshot = this.positionSnapshots[Math.floor(count / this.snapshotEvery) - 1];
-    const state = snapshot ? this.thaw(snapshot) : new Map();
-    for (let i = snapshot ? snapshot.factCount : 0; i < count; i++) this.apply(state, i, 1);
-    return state;
+    if (snapshot) sums.addSums(snapshot);
+    for (let i = snapshot ? snapshot.factCount : 0; i < count; i++) this.addInto(sums, i);
   }
 
   private cutOccurrenceSnapshot(): void {
@@ -505,11 +508,11 @@ export class TimeIndex {
     this.tailCount = this.byOccurrence.length - to;
   }
 
-  /** Adds a fact's deltas to scratch sums. */
-  private addInto(sums: DenseSums, i: number): void {
+  /** Adds a fact's deltas to scratch sums (takes them away with `sign` -1). */
+  private addInto(sums: DenseSums, i: number, sign: 1 | -1 = 1): void {
     const end = i + 1 < this.size ? this.deltaStart.at(i + 1) : this.deltaKey.length;
     for (let d = this.deltaStart.at(i); d < end; d++)
-      sums.add(this.deltaKey.at(d), this.deltaValue.at(d), this.deltaInexact.at(d));
+      sums.add(this.deltaKey.at(d), sign * this.deltaValue.at(d), sign * this.deltaInexact.at(d));
   }
 
   private insertByOccurrence(index: number): void {
@@ -567,16 +570,10 @@ export class TimeIndex {
     };
   }
 
-  private thaw(snapshot: Snapshot): Sparse {
-    const state: Sparse = new Map();
-    for (let j = 0; j < snapshot.keys.length; j++)
-      state.set(snapshot.keys[j]!, { value: snapshot.values[j]!, inexact: snapshot.inexact[j]! });
-    return state;
-  }
-
-  private named(state: Sparse): Counters {
+  /** The scratch's sums by key name, leaving it empty. */
+  private named(sums: DenseSums): Counters {
     const counters: Counters = new Map();
-    for (const [id, c] of state) if (c.value !== 0 || c.inexact !== 0) counters.set(this.keyNames[id]!, c);
+    sums.drain((id, value, inexact) => counters.set(this.keyNames[id]!, { value, inexact }));
     return counters;
   }
 }
