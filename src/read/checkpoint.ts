@@ -26,8 +26,9 @@ import { readShared, sha256Hex, sha256OffThread, type DigestThreadOptions } from
  * 8: bound companions of inexact sums; shipment lines keep their precision.
  * 9: the time index keeps business time as a Fenwick tree of bucket sums (TimeIndexExport 2).
  * 10: the writer's book keeps its shipments as rows (src/ledger/book-checkpoint.ts).
+ * 11: the book's shipments and serials as columns over one table of strings.
  */
-export const CHECKPOINT_VERSION = 10;
+export const CHECKPOINT_VERSION = 11;
 const MAGIC = 'MSS-LEDGER-CHECKPOINT';
 /** Longer than any header this code writes; a file without a newline by then is not a checkpoint. */
 const MAX_HEADER = 128;

@@ -1,7 +1,7 @@
 /**
- * The book's checkpoint keeps shipments as rows: through V8's serialiser and
- * back, the book must be the one that was saved, and saving must not change
- * the live book.
+ * The book's checkpoint keeps shipments and serials as columns over a table of
+ * strings: through V8's serialiser and back, the book must be the one that was
+ * saved, and saving must not change the live book.
  */
 import { deserialize, serialize } from 'node:v8';
 import fc from 'fast-check';
@@ -39,16 +39,54 @@ const shipment: fc.Arbitrary<ShipmentLedger> = fc.record(
   { noNullPrototype: true },
 );
 
-t.test('any shipments come back as they were saved, in the same order', async (t) => {
+t.test('any shipments and serials come back as they were saved, in the same order', async (t) => {
+  const ids = fc.string({ maxLength: 6 });
   fc.assert(
-    fc.property(fc.uniqueArray(fc.tuple(fc.string({ maxLength: 6 }), shipment), { selector: ([id]) => id }), (rows) => {
-      const book = { ...initialBook(), shipments: new Map(rows) };
-      const back = throughFile(book);
-      t.same([...back.shipments.keys()], [...book.shipments.keys()]);
-      t.strictSame([...back.shipments.values()], [...book.shipments.values()]);
-    }),
+    fc.property(
+      fc.uniqueArray(fc.tuple(ids, shipment), { selector: ([id]) => id }),
+      fc.uniqueArray(fc.tuple(ids, fc.string({ maxLength: 6 })), { selector: ([serial]) => serial }),
+      (rows, holders) => {
+        const book = { ...initialBook(), shipments: new Map(rows), serials: new Map(holders) };
+        const back = throughFile(book);
+        t.same([...back.shipments.keys()], [...book.shipments.keys()]);
+        t.strictSame([...back.shipments.values()], [...book.shipments.values()]);
+        t.strictSame([...back.serials], [...book.serials]);
+      },
+    ),
     { numRuns: 300 },
   );
+});
+
+t.test('each string the columns repeat is kept once', async (t) => {
+  const line = (itemType: string) => ({ itemType, dispatched: 1, received: 0, writtenOff: 0 });
+  const book = {
+    ...initialBook(),
+    shipments: new Map<string, ShipmentLedger>([
+      [
+        's1',
+        {
+          from: 'usa',
+          to: 'mss',
+          lines: [line('radio'), line('apc')],
+          closed: false,
+          writeOffReason: undefined,
+          activeReceipts: 0,
+        },
+      ],
+      [
+        's2',
+        { from: 'mss', to: 'hnp', lines: [line('radio')], closed: true, writeOffReason: 'lost', activeReceipts: 1 },
+      ],
+    ]),
+    serials: new Map([
+      ['R-1', 'mss'],
+      ['R-2', 'lost'],
+    ]),
+  };
+  const saved = bookToCheckpoint(book);
+  t.same([...saved.strings].sort(), ['apc', 'hnp', 'lost', 'mss', 'radio', 'usa']);
+  t.same(saved.shipments.ids, ['s1', 's2']);
+  t.same(saved.serials.ids, ['R-1', 'R-2']);
 });
 
 t.test("a ledger's book comes back whole, and saving it changes nothing", async (t) => {
