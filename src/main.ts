@@ -1,5 +1,4 @@
 /** The service's entry point: configuration, keys, ledger, HTTP, and a clean shutdown. */
-import v8 from 'node:v8';
 import type { Logger } from 'pino';
 import { developmentKeys, KeyConfigError, KeyRing, parseKeySpec, type KeyEntry } from './auth/keys.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
@@ -7,6 +6,7 @@ import { appOptionsFrom, buildApp } from './http/app.js';
 import { createLogger } from './http/plugins/logger.js';
 import { startBootServer } from './http/boot.js';
 import { openLedger } from './service.js';
+import { settleMemory } from './settle-memory.js';
 import { checkDataDir, StartupError, type DataDir } from './store/data-dir.js';
 import { isStoreFault } from './store/faults.js';
 import { DataDirLockedError, lockDataDir, type DataDirLock } from './store/lock.js';
@@ -41,20 +41,6 @@ function printDevelopmentKeys(fresh: DevelopmentKey[]): void {
       '',
     ].join('\n'),
   );
-}
-
-/**
- * One full collection that also compacts the heap: catching up (or restoring a checkpoint, whose
- * file is read whole) leaves hundreds of MB of garbage, and the pages it fragmented, that an idle
- * service would otherwise keep resident until V8's memory reducer gets to them many seconds later.
- * The start scripts pass --expose-gc; without it this is skipped.
- */
-function settleMemory(): void {
-  const gc = (globalThis as { gc?: () => void }).gc;
-  if (!gc) return;
-  v8.setFlagsFromString('--compact-on-every-full-gc');
-  gc();
-  v8.setFlagsFromString('--no-compact-on-every-full-gc');
 }
 
 /**
@@ -99,7 +85,7 @@ async function main() {
       logger.warn({ attempt, retryInMs, err: fault.message }, 'the store does not answer: trying again');
     },
   });
-  settleMemory();
+  settleMemory(ledger.foldedAtStart);
   const app = await buildApp(ledger, appOptionsFrom(config, logger, auth));
   await boot.close();
   await app.listen({ port: config.PORT, host: config.HOST });

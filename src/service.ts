@@ -38,6 +38,8 @@ export interface Ledger {
   health(): Promise<string[]>;
   /** The verifiable log (Merkle tree and signed checkpoints), when the service runs one. */
   log?: LedgerLog;
+  /** How many events the projections folded to catch up at start: the whole log without a checkpoint, the tail after one. */
+  foldedAtStart: number;
   close(): Promise<void>;
 }
 
@@ -180,11 +182,13 @@ export async function startLedger(store: EventStore, options: StartOptions = {})
     if (book) onDisk.book = book.position;
   }
   const [bookReads, projectionReads] = (await sharedReadsAtStart(store, writer, projector))?.readers() ?? [];
+  const restoredAt = projector.state.position;
   await Promise.all([writer.start(bookReads), projector.start(projectionReads)]);
   return {
     store,
     writer,
     projector,
+    foldedAtStart: projector.state.position - restoredAt,
     ...(readOnly ? { readOnly } : {}),
     async health() {
       const problems: string[] = [];

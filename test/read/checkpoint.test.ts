@@ -43,6 +43,7 @@ t.test('restart from a checkpoint', async (t) => {
 
   const first = await startLedger(openSqliteStore({ file }), { checkpointFile });
   t.equal(first.projector.restoredFrom, undefined, 'no checkpoint on the first start');
+  t.equal(first.foldedAtStart, 0, 'an empty store: nothing folded at start');
   await seedMissionHistory(first);
   await seedSynthetic(first.writer, 3000, 7);
   await first.projector.waitFor(await first.store.headPosition(), 5000);
@@ -51,13 +52,16 @@ t.test('restart from a checkpoint', async (t) => {
 
   // Events recorded while the service was down (another replica, or the seed command).
   const between = await startLedger(openSqliteStore({ file }));
+  t.equal(between.foldedAtStart, saved, 'without a checkpoint, the whole log is folded at start');
   await seedSynthetic(between.writer, 500, 8);
+  const head = await between.store.headPosition();
   await between.close();
 
   const second = await startLedger(openSqliteStore({ file }), { checkpointFile });
   t.teardown(() => second.close());
   t.equal(second.projector.restoredFrom, saved, 'started from the checkpoint');
   t.ok(second.projector.state.position > saved, 'and folded what came after');
+  t.equal(second.foldedAtStart, head - saved, 'only the tail after the checkpoint is folded at start');
   const replay = new Projector(second.store);
   await replay.start();
   t.teardown(() => replay.close());
