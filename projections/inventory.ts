@@ -81,6 +81,12 @@ export interface InventoryView {
   }[];
 }
 
+const appendTo = <T>(lists: Map<string, T[]>, key: string, item: T) => {
+  const list = lists.get(key);
+  if (list) list.push(item);
+  else lists.set(key, [item]);
+};
+
 /** Reads the counters into the inventory view: holders inside the books only; donors and armed groups are elsewhere. */
 export function inventoryView(counters: Counters, catalog: Catalog, filter: { holder?: string } = {}): InventoryView {
   const holders = new Map<string, Amount[]>();
@@ -92,6 +98,13 @@ export function inventoryView(counters: Counters, catalog: Catalog, filter: { ho
   for (const [key, counter] of counters) {
     const [kind, account, itemType] = splitKey(key);
     if (kind !== HELD || account === undefined || itemType === undefined || counter.value === 0) continue;
+    const inTransit = isTransitAccount(account);
+    // Outside the books, or filtered out: skipped before its bounds and amount are worked out.
+    if (!inTransit) {
+      const party = catalog.parties.get(account);
+      if (!party || EXTERNAL_PARTY_KINDS.has(party.kind)) continue;
+      if (filter.holder !== undefined && filter.holder !== account) continue;
+    }
     const item = catalog.itemTypes.get(itemType);
     const bounds = asStock(boundsOf(counters, HELD, key.slice(HELD.length), counter));
     const amount: Amount = {
@@ -103,22 +116,19 @@ export function inventoryView(counters: Counters, catalog: Catalog, filter: { ho
       exact: counter.inexact === 0,
       ...bounds,
     };
-    const total = totals.get(amount.category) ?? { onHand: 0, inTransit: 0, inexact: 0, held: [], moving: [] };
-    if (isTransitAccount(account)) {
+    let total = totals.get(amount.category);
+    if (!total) totals.set(amount.category, (total = { onHand: 0, inTransit: 0, inexact: 0, held: [], moving: [] }));
+    if (inTransit) {
       const shipmentId = account.slice('transit:'.length);
-      transit.set(shipmentId, [...(transit.get(shipmentId) ?? []), amount]);
+      appendTo(transit, shipmentId, amount);
       total.inTransit += counter.value;
       total.moving.push(bounds);
     } else {
-      const party = catalog.parties.get(account);
-      if (!party || EXTERNAL_PARTY_KINDS.has(party.kind)) continue;
-      if (filter.holder !== undefined && filter.holder !== account) continue;
-      holders.set(account, [...(holders.get(account) ?? []), amount]);
+      appendTo(holders, account, amount);
       total.onHand += counter.value;
       total.held.push(bounds);
     }
     total.inexact += counter.inexact;
-    totals.set(amount.category, total);
   }
   const byItem = (a: Amount, b: Amount) => a.itemType.localeCompare(b.itemType);
   return {
