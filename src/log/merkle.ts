@@ -194,36 +194,74 @@ export function verifyConsistency(
   return sn === 0 && equal(fr, firstRoot) && equal(sr, secondRoot);
 }
 
-/** A growable column of 32-byte hashes in one buffer: a million leaves are one 32 MB block, not a million objects. */
+/** Hashes per chunk of a column: 2^15, 1 MiB. */
+export const CHUNK_HASHES = 2 ** 15;
+const CHUNK_BITS = Math.log2(CHUNK_HASHES);
+const CHUNK_BYTES = CHUNK_HASHES * HASH_SIZE;
+const FIRST_CHUNK_HASHES = 1024;
+
+/**
+ * A growable column of 32-byte hashes in chunks of 1 MiB: a million leaves are 31 blocks, not a
+ * million objects. A column never copies what it holds to grow: at ten million events, doubling
+ * one buffer for the leaves meant copying 320 MB while an append waited. Only a column's first
+ * chunk starts small (the upper levels hold a handful of hashes) and doubles up to a whole chunk.
+ */
 class HashColumn {
-  buf: Buffer;
+  /** Whole chunks; only a lone first chunk may have less room than a chunk. */
+  chunks: Buffer[];
   count = 0;
-  constructor(capacity = 1024) {
-    this.buf = Buffer.allocUnsafe(capacity * HASH_SIZE);
+  constructor(capacity = FIRST_CHUNK_HASHES) {
+    this.chunks =
+      capacity <= CHUNK_HASHES
+        ? [Buffer.allocUnsafe(Math.max(capacity, 1) * HASH_SIZE)]
+        : Array.from({ length: Math.ceil(capacity / CHUNK_HASHES) }, () => Buffer.allocUnsafe(CHUNK_BYTES));
   }
-  private room(): void {
-    if ((this.count + 1) * HASH_SIZE > this.buf.length) {
-      const grown = Buffer.allocUnsafe(Math.max(this.buf.length * 2, 1024 * HASH_SIZE));
-      this.buf.copy(grown, 0, 0, this.count * HASH_SIZE);
-      this.buf = grown;
+  /** The chunk the next hash goes into, grown or added first when it is full. */
+  private room(): Buffer {
+    const c = this.count >>> CHUNK_BITS;
+    const offset = (this.count & (CHUNK_HASHES - 1)) * HASH_SIZE;
+    const chunk = this.chunks[c];
+    if (chunk === undefined) {
+      const added = Buffer.allocUnsafe(CHUNK_BYTES);
+      this.chunks.push(added);
+      return added;
     }
+    if (offset + HASH_SIZE <= chunk.length) return chunk;
+    // A first chunk not yet whole (or a short last one adopted): at most 1 MiB copied, once per doubling.
+    const grown = Buffer.allocUnsafe(Math.min(Math.max(chunk.length * 2, FIRST_CHUNK_HASHES * HASH_SIZE), CHUNK_BYTES));
+    chunk.copy(grown, 0, 0, offset);
+    this.chunks[c] = grown;
+    return grown;
   }
   push(hash: Uint8Array): void {
-    this.room();
-    this.buf.set(hash, this.count * HASH_SIZE);
+    this.room().set(hash, (this.count & (CHUNK_HASHES - 1)) * HASH_SIZE);
     this.count++;
   }
   /** A hash as a 32-character binary (latin1) string, as `hash(…, 'binary')` gives it. */
   pushBinary(hash: string): void {
-    this.room();
-    this.buf.write(hash, this.count * HASH_SIZE, HASH_SIZE, 'latin1');
+    this.room().write(hash, (this.count & (CHUNK_HASHES - 1)) * HASH_SIZE, HASH_SIZE, 'latin1');
     this.count++;
   }
   at(i: number): Buffer {
-    return this.buf.subarray(i * HASH_SIZE, (i + 1) * HASH_SIZE);
+    const offset = (i & (CHUNK_HASHES - 1)) * HASH_SIZE;
+    return this.chunks[i >>> CHUNK_BITS]!.subarray(offset, offset + HASH_SIZE);
+  }
+  /** Hashes i and i + 1 (i even: never split between chunks) into `into` at `at`. */
+  copyPair(i: number, into: Buffer, at: number): void {
+    const offset = (i & (CHUNK_HASHES - 1)) * HASH_SIZE;
+    this.chunks[i >>> CHUNK_BITS]!.copy(into, at, offset, offset + 2 * HASH_SIZE);
+  }
+  /** The hashes held, chunk by chunk, as views of the column's own memory. */
+  views(): Uint8Array[] {
+    const views: Uint8Array[] = [];
+    for (let from = 0; from < this.count; from += CHUNK_HASHES)
+      views.push(this.chunks[from >>> CHUNK_BITS]!.subarray(0, Math.min(this.count - from, CHUNK_HASHES) * HASH_SIZE));
+    return views;
   }
   truncate(count: number): void {
     this.count = Math.min(this.count, count);
+    // Chunks past the new end are let go, but the one the next hash goes into is kept.
+    this.chunks.length = Math.min(this.chunks.length, Math.max(1, (this.count >>> CHUNK_BITS) + 1));
   }
 }
 
@@ -264,7 +302,7 @@ export class MerkleTree implements SubtreeHashes {
     let level = 0;
     while (this.levels[level]!.count % 2 === 0) {
       const column = this.levels[level]!;
-      column.buf.copy(NODE_INPUT, 1, (column.count - 2) * HASH_SIZE, column.count * HASH_SIZE);
+      column.copyPair(column.count - 2, NODE_INPUT, 1);
       const parent = hash('sha256', NODE_INPUT, 'binary');
       level++;
       this.levels[level] ??= new HashColumn();
@@ -302,39 +340,52 @@ export class MerkleTree implements SubtreeHashes {
   /** Copies the first `count` leaf hashes, 32 bytes each, into `into`. */
   copyLeaves(into: Uint8Array, count: number): void {
     if (count > this.size) throw new RangeError(`${count} leaves asked of a tree of ${this.size}`);
-    into.set(this.levels[0]!.buf.subarray(0, count * HASH_SIZE));
+    let at = 0;
+    for (const view of this.levels[0]!.views()) {
+      if (at >= count * HASH_SIZE) break;
+      const part = view.subarray(0, Math.min(view.length, count * HASH_SIZE - at));
+      into.set(part, at);
+      at += part.length;
+    }
   }
 
   /** Every level's hashes, copied, for a checkpoint file: restoring is then a copy, not a million hashes. */
   exportLevels(): Buffer[] {
-    return this.levelViews().map((view) => Buffer.from(view));
+    return this.levelViews().map((chunks) => Buffer.concat(chunks));
   }
 
-  /** Every level's hashes as views of the tree's own memory, for writing out at once: not to be kept. */
-  levelViews(): Uint8Array[] {
-    return this.levels.map((c) => c.buf.subarray(0, c.count * HASH_SIZE));
+  /** Every level's hashes, chunk by chunk, as views of the tree's own memory, for writing out at once: not to be kept. */
+  levelViews(): Uint8Array[][] {
+    return this.levels.map((c) => c.views());
   }
 
   /**
-   * Every level's buffer as it is, spare room included, each the whole of its own ArrayBuffer, and
-   * how many hashes it holds: for moving the tree to another thread (`adoptLevels`), not copying it.
-   * The tree must not be used after.
+   * Every level's chunks as they are, spare room included, each the whole of its own ArrayBuffer, and
+   * how many hashes the level holds: for moving the tree to another thread (`adoptLevels`), not
+   * copying it. The tree must not be used after.
    */
-  releaseLevels(): { bytes: Uint8Array; count: number }[] {
-    return this.levels.map((c) => {
-      const whole = c.buf.byteOffset === 0 && c.buf.byteLength === c.buf.buffer.byteLength;
-      return { bytes: whole ? c.buf : new Uint8Array(c.buf.subarray(0, c.count * HASH_SIZE)), count: c.count };
-    });
+  releaseLevels(): { chunks: Uint8Array[]; count: number }[] {
+    return this.levels.map((c) => ({
+      chunks: c.chunks.map((chunk) =>
+        chunk.byteOffset === 0 && chunk.byteLength === chunk.buffer.byteLength ? chunk : new Uint8Array(chunk),
+      ),
+      count: c.count,
+    }));
   }
 
   /** A tree over levels given up by `releaseLevels` (moved from another thread): taken over, not copied. */
-  static adoptLevels(levels: readonly { bytes: Uint8Array; count: number }[]): MerkleTree {
+  static adoptLevels(levels: readonly { chunks: readonly Uint8Array[]; count: number }[]): MerkleTree {
     const tree = new MerkleTree();
     if (levels.length === 0) return tree;
-    tree.levels = levels.map(({ bytes, count }) => {
-      if (bytes.length < count * HASH_SIZE) throw new RangeError(`a level of ${count} hashes in ${bytes.length} bytes`);
+    tree.levels = levels.map(({ chunks, count }) => {
+      const whole = Math.ceil(count / CHUNK_HASHES);
+      const room = chunks.reduce((sum, chunk) => sum + chunk.byteLength, 0);
+      // Every chunk but the last whole: a hash's chunk is then its index's high bits.
+      const shaped = chunks.length > 0 && chunks.slice(0, -1).every((chunk) => chunk.byteLength === CHUNK_BYTES);
+      if (!shaped || room < count * HASH_SIZE || chunks.length < whole)
+        throw new RangeError(`a level of ${count} hashes in ${chunks.length} chunks of ${room} bytes`);
       const column = new HashColumn(0);
-      column.buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+      column.chunks = chunks.map((chunk) => Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
       column.count = count;
       return column;
     });
@@ -344,21 +395,27 @@ export class MerkleTree implements SubtreeHashes {
   static fromLevels(levels: readonly Uint8Array[]): MerkleTree {
     return MerkleTree.readLevels(
       levels.map((bytes) => bytes.length),
-      (into, level) => into.set(levels[level]!),
+      (into, level, offset) => into.set(levels[level]!.subarray(offset, offset + into.length)),
     );
   }
 
   /**
-   * A tree whose levels, of `lengths` bytes each, `read` fills in place (from a file, say), each
-   * with room to grow: nothing is read into memory first only to be copied.
+   * A tree whose levels, of `lengths` bytes each, `read` fills in place (from a file, say), chunk by
+   * chunk in order (`offset` is where in its level each begins): nothing is read into memory first
+   * only to be copied.
    */
-  static readLevels(lengths: readonly number[], read: (into: Uint8Array, level: number) => void): MerkleTree {
+  static readLevels(
+    lengths: readonly number[],
+    read: (into: Uint8Array, level: number, offset: number) => void,
+  ): MerkleTree {
     const tree = new MerkleTree();
     tree.levels = lengths.map((length, level) => {
       if (length % HASH_SIZE !== 0) throw new RangeError(`a level of ${length} bytes is not whole hashes`);
-      const column = new HashColumn(Math.max(1024, Math.ceil((length / HASH_SIZE) * 1.25)));
-      read(column.buf.subarray(0, length), level);
-      column.count = length / HASH_SIZE;
+      const count = length / HASH_SIZE;
+      const column = new HashColumn(Math.max(FIRST_CHUNK_HASHES, count));
+      for (let offset = 0; offset < length; offset += CHUNK_BYTES)
+        read(column.chunks[offset / CHUNK_BYTES]!.subarray(0, Math.min(length - offset, CHUNK_BYTES)), level, offset);
+      column.count = count;
       return column;
     });
     if (tree.levels.length === 0) tree.levels = [new HashColumn()];

@@ -47,7 +47,12 @@ export async function saveTree(
   if (fileStamp === undefined) return false;
   // Written from the tree's own memory, part by part: at 1M events, 72 MB not copied twice at every stop.
   const levels = tree.levelViews();
-  const header: Header = { magic: MAGIC, size: tree.size, fileStamp, levels: levels.map((l) => l.length) };
+  const header: Header = {
+    magic: MAGIC,
+    size: tree.size,
+    fileStamp,
+    levels: levels.map((chunks) => chunks.reduce((sum, chunk) => sum + chunk.length, 0)),
+  };
   const head = Buffer.from(JSON.stringify(header));
   const length = Buffer.alloc(4);
   length.writeUInt32BE(head.length);
@@ -55,7 +60,7 @@ export async function saveTree(
   try {
     const fd = openSync(`${file}.tmp`, 'w');
     try {
-      for (const part of [length, head, body, ...levels]) writeWhole(fd, part);
+      for (const part of [length, head, body, ...levels.flat()]) writeWhole(fd, part);
     } finally {
       closeSync(fd);
     }

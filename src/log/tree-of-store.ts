@@ -196,7 +196,7 @@ export type TreeWorkerMessage =
   | { progress: number }
   | {
       /** The tree's levels and positions, their buffers moved here rather than copied. */
-      levels: { bytes: Uint8Array; count: number }[];
+      levels: { chunks: Uint8Array[]; count: number }[];
       positions: { values: Float64Array<ArrayBuffer>; count: number };
       structural: StructuralBreak | undefined;
     }

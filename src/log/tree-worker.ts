@@ -48,7 +48,10 @@ try {
       // Moved, not copied: at ten million events the levels are 640 MB.
       const levels = builder!.tree.releaseLevels();
       const positions = { values: builder!.positions.values, count: builder!.positions.count };
-      const moved = [...levels.map((l) => l.bytes.buffer), positions.values.buffer] as ArrayBuffer[];
+      const moved = [
+        ...levels.flatMap((l) => l.chunks.map((chunk) => chunk.buffer)),
+        positions.values.buffer,
+      ] as ArrayBuffer[];
       post({ levels, positions, structural: builder!.structural }, moved);
     }
   } finally {

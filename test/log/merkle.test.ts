@@ -7,6 +7,7 @@
 import fc from 'fast-check';
 import t from 'tap';
 import {
+  CHUNK_HASHES,
   consistencyProof,
   EMPTY_ROOT,
   inclusionProof,
@@ -244,9 +245,9 @@ t.test('a tree moved to another thread as its levels answers the same there, and
     const { port1, port2 } = new MessageChannel();
     port1.postMessage(
       levels,
-      levels.map((l) => l.bytes.buffer as ArrayBuffer),
+      levels.flatMap((l) => l.chunks.map((chunk) => chunk.buffer as ArrayBuffer)),
     );
-    t.equal(levels[0]!.bytes.byteLength, 0, `${size}: the sender's buffers are gone`);
+    t.equal(levels[0]!.chunks[0]!.byteLength, 0, `${size}: the sender's buffers are gone`);
     const moved = receiveMessageOnPort(port2)!.message as typeof levels;
     port1.close();
     const adopted = MerkleTree.adoptLevels(moved);
@@ -260,9 +261,51 @@ t.test('a tree moved to another thread as its levels answers the same there, and
     t.same(copied, Buffer.concat(Array.from({ length: grown }, (_, i) => whole.leaf(i))), `${size}: its leaves`);
   }
   t.throws(
-    () => MerkleTree.adoptLevels([{ bytes: new Uint8Array(32), count: 2 }]),
+    () => MerkleTree.adoptLevels([{ chunks: [new Uint8Array(32)], count: 2 }]),
     RangeError,
     'a level short of its count',
   );
+  t.throws(
+    () => MerkleTree.adoptLevels([{ chunks: [new Uint8Array(64), new Uint8Array(CHUNK_HASHES * 32)], count: 3 }]),
+    RangeError,
+    'a chunk before the last that is not whole',
+  );
   t.throws(() => whole.copyLeaves(new Uint8Array(32 * 3001), 3001), RangeError, 'more leaves than it has');
 });
+
+t.test(
+  'a tree of more than one chunk per level: roots and proofs across chunk boundaries, restored and moved alike',
+  async (t) => {
+    // Two and a bit chunks of leaves: the leaf level spans three chunks, level 1 two.
+    const count = 2 * CHUNK_HASHES + 1500;
+    const leaves = leavesOf(count, 9);
+    const whole = treeOf(leaves);
+    const sizes = [CHUNK_HASHES - 1, CHUNK_HASHES, CHUNK_HASHES + 1, 2 * CHUNK_HASHES, 2 * CHUNK_HASHES + 1, count];
+    // The reference: the RFC's recursion over the same leaves, never the levels.
+    const roots = new Map(sizes.map((n) => [n, hex(mth(leaves.slice(0, n)))]));
+    for (const n of sizes) t.equal(hex(whole.root(n)), roots.get(n), `root ${n}`);
+    for (const index of [0, CHUNK_HASHES - 1, CHUNK_HASHES, 2 * CHUNK_HASHES + 7]) {
+      const proof = inclusionProof(whole, index, count);
+      t.ok(verifyInclusion(whole.leaf(index), index, count, proof, whole.root()), `leaf ${index} proved`);
+    }
+    const saved = whole.exportLevels();
+    t.equal(saved[0]!.length, count * 32, 'the leaf level exported whole, across its chunks');
+    const restored = MerkleTree.fromLevels(saved);
+    const moved = MerkleTree.adoptLevels(treeOf(leaves.slice(0, CHUNK_HASHES + 1)).releaseLevels());
+    for (const leaf of leaves.slice(CHUNK_HASHES + 1)) moved.append(leaf);
+    for (const n of sizes) {
+      t.equal(hex(restored.root(n)), roots.get(n), `restored: root ${n}`);
+      t.equal(hex(moved.root(n)), roots.get(n), `moved at ${CHUNK_HASHES + 1} and grown on: root ${n}`);
+    }
+    const copied = new Uint8Array(count * 32);
+    moved.copyLeaves(copied, count);
+    t.same(Buffer.from(copied), saved[0], 'its leaves, copied across chunks');
+    moved.truncate(CHUNK_HASHES - 5);
+    for (const leaf of leaves.slice(CHUNK_HASHES - 5, CHUNK_HASHES + 3)) moved.append(leaf);
+    t.equal(
+      hex(moved.root()),
+      hex(mth(leaves.slice(0, CHUNK_HASHES + 3))),
+      'cut back into its first chunk, and grown past it again',
+    );
+  },
+);

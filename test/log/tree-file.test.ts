@@ -9,7 +9,7 @@ import { mkdtempSync, readFileSync, rmSync, truncateSync, utimesSync, writeFileS
 import os from 'node:os';
 import path from 'node:path';
 import t, { type Test } from 'tap';
-import { leafHash, MerkleTree } from '../../src/log/merkle.js';
+import { CHUNK_HASHES, leafHash, MerkleTree } from '../../src/log/merkle.js';
 import { loadTree, saveTree } from '../../src/log/tree-file.js';
 
 const leaf = (i: number) => leafHash(createHash('sha256').update(`event ${i}`).digest());
@@ -31,6 +31,22 @@ function files(t: Test) {
   writeFileSync(store, 'a store file, stamped by its size and time');
   return { store, tree: path.join(dir, 'log.tree') };
 }
+
+t.test('a tree whose levels span several chunks is written and read chunk by chunk, in order', async (t) => {
+  const { store, tree: file } = files(t);
+  const size = 2 * CHUNK_HASHES + 3;
+  const { tree, positions } = treeOf(size);
+  t.ok(await saveTree(file, tree, positions, store));
+  t.equal(readFileSync(file).length > size * 32 * 2, true, 'every level on file');
+  const loaded = await loadTree(file, store);
+  t.ok(loaded, 'loaded');
+  t.same(loaded!.tree.exportLevels(), tree.exportLevels(), 'every level, hash for hash, across its chunks');
+  for (let i = size; i < size + 40; i++) {
+    tree.append(leaf(i));
+    loaded!.tree.append(leaf(i));
+  }
+  t.same(loaded!.tree.root(), tree.root(), 'and it grows on as the original does');
+});
 
 t.test('a saved tree loads as it was saved, and grows from there as the original does', async (t) => {
   const { store, tree: file } = files(t);
