@@ -22,6 +22,11 @@ export const parts = {
       'test/ledger/book-undo.test.ts',
     ],
   },
+  'book-checkpoint': {
+    // The book as its checkpoint keeps it: columns over a table of strings.
+    mutate: ['src/ledger/book-checkpoint.ts'],
+    tests: ['test/ledger/book-checkpoint.test.ts', 'test/read/checkpoint.test.ts'],
+  },
   inventory: {
     mutate: ['projections/inventory.ts'],
     tests: [
