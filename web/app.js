@@ -232,7 +232,8 @@ async function refresh() {
       syncControls();
       const view = state.view;
       // What this pass draws, fixed before it awaits: the dates may move meanwhile (then `again` is set).
-      const drawn = `${view} ${slice()} ${state.position ?? ''}`;
+      // The language last: a switch re-renders the same view, and a test must tell the two passes apart.
+      const drawn = `${view} ${slice()} ${state.position ?? ''} ${currentLanguage()}`;
       const panel = document.querySelector(`[data-view-panel="${view}"]`);
       try {
         const content = await viewContent(view);

@@ -52,10 +52,16 @@ async function run() {
       )
       .first();
   /** Waits until the page has rendered this view for this slice. */
-  const rendered = (view: string, query = '') =>
-    page.waitForFunction(([v, q]) => document.body.dataset.rendered?.startsWith(`${v} ${q} `), [view, query] as const, {
-      timeout: 5000,
-    });
+  /** Waits until the page says it has drawn `view` for `query` (and, when given, in `language`: `view query position language`). */
+  const rendered = (view: string, query = '', language = '') =>
+    page.waitForFunction(
+      ([v, q, l]) => {
+        const drawn = document.body.dataset.rendered;
+        return drawn?.startsWith(`${v} ${q} `) === true && (l === '' || drawn.endsWith(` ${l}`));
+      },
+      [view, query, language] as const,
+      { timeout: 5000 },
+    );
 
   t.test('sign in with a viewer key: the overview matches the API', async (t) => {
     await page.goto(`${base}/`);
@@ -159,7 +165,8 @@ async function run() {
   t.test('in French: French labels, <html lang>, numbers as 2 500', async (t) => {
     await page.getByRole('button', { name: 'Français' }).click();
     await page.waitForFunction(() => document.documentElement.lang === 'fr');
-    await rendered('overview');
+    // Not the English pass still on the page: the one drawn in French.
+    await rendered('overview', '', 'fr');
     t.equal(await page.locator('[data-view="overview"]').textContent(), "Vue d'ensemble");
     t.equal(
       await page.locator('[data-figure="authorised-strength"]').textContent(),
@@ -168,7 +175,7 @@ async function run() {
     t.match(await page.locator('[data-figure="authorised-strength"]').textContent(), /^2\s500$/u);
     t.match(await page.locator('#showing').textContent(), /aujourd'hui/);
     await page.locator('[data-view="personnel"]').click();
-    await rendered('personnel');
+    await rendered('personnel', '', 'fr');
     t.equal(await page.locator('[data-country="chad"] th').textContent(), 'Tchad', 'country names in French');
     t.equal(await page.locator('[data-pledged="chad"]').textContent(), 'promis, effectif non précisé');
     await shot('personnel-fr');
