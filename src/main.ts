@@ -2,7 +2,6 @@
 import type { Logger } from 'pino';
 import { developmentKeys, KeyConfigError, KeyRing, parseKeySpec, type KeyEntry } from './auth/keys.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
-import { appOptionsFrom, buildApp } from './http/app.js';
 import { createLogger } from './http/plugins/logger.js';
 import { startBootServer } from './http/boot.js';
 import { openLedger } from './service.js';
@@ -78,17 +77,32 @@ async function main() {
   }
   printDevelopmentKeys(fresh);
 
-  const ledger = await openLedger(config, logger, {
+  // The log's background check of a saved tree (a second thread reading the whole store) starts once
+  // the service listens: until then it would compete with the start for the CPU.
+  let listening!: () => void;
+  const opening = openLedger(config, logger, {
     ...(dataDir ? { dataDir } : {}),
+    checkAfter: new Promise<void>((resolve) => (listening = resolve)),
     onConnectAttempt: (attempt, fault, retryInMs) => {
       starting = `the store does not answer (attempt ${attempt}: ${fault.message}); trying again in ${retryInMs} ms`;
       logger.warn({ attempt, retryInMs, err: fault.message }, 'the store does not answer: trying again');
     },
   });
+  // The HTTP app's modules load while the ledger reads its checkpoints and saved tree (off this
+  // thread): at a restart of a large store the two take about as long, and neither needs the other.
+  const [opened, loaded] = await Promise.allSettled([opening, import('./http/app.js')]);
+  if (opened.status === 'rejected') throw opened.reason;
+  const ledger = opened.value;
+  if (loaded.status === 'rejected') {
+    await ledger.close().catch(() => undefined);
+    throw loaded.reason;
+  }
+  const { appOptionsFrom, buildApp } = loaded.value;
   settleMemory(ledger.foldedAtStart);
   const app = await buildApp(ledger, appOptionsFrom(config, logger, auth));
   await boot.close();
   await app.listen({ port: config.PORT, host: config.HOST });
+  listening();
   logger.info(
     {
       engine: ledger.store.engine,

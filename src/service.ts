@@ -18,7 +18,7 @@ import { LedgerWriter, type WriterOptions } from './ledger/writer.js';
 import type { LedgerLog } from './log/ledger-log.js';
 import { openLog, savedTreeFor } from './log/open.js';
 import { SharedFoldReads } from './read/catch-up.js';
-import { loadCheckpoint, saveCheckpoint } from './read/checkpoint.js';
+import { loadCheckpoint, readCheckpointFile, saveCheckpoint, type CheckpointBytes } from './read/checkpoint.js';
 import { digestThreadsGone } from './read/digest-thread.js';
 import { internStrings } from './read/intern.js';
 import { Projector, type ProjectorExport } from './read/projector.js';
@@ -72,6 +72,18 @@ export const idIndexFile = (file: string) => file.replace(/(\.checkpoint)?$/, '.
 export const saveProjectorCheckpoint = (file: string, projector: Projector, store: EventStore) =>
   saveCheckpoint(file, PROJECTOR_CHECKPOINT, projector.state.position, projector.export(), store);
 
+/** The reads of the projections' and the book's checkpoint files. */
+export interface CheckpointReads {
+  projections: Promise<CheckpointBytes>;
+  book: Promise<CheckpointBytes>;
+}
+
+/** Starts reading both checkpoint files, on the thread pool, at once. */
+export const readCheckpoints = (file: string): CheckpointReads => ({
+  projections: readCheckpointFile(file),
+  book: readCheckpointFile(bookFile(file)),
+});
+
 const saveBookCheckpoint = (file: string, writer: LedgerWriter, store: EventStore) =>
   saveCheckpoint(bookFile(file), BOOK_CHECKPOINT, writer.book.position, bookToCheckpoint(writer.book), store);
 
@@ -79,6 +91,8 @@ export interface StartOptions {
   clock?: () => Date;
   /** Where the projections' checkpoint lives; without one every start replays the log. */
   checkpointFile?: string;
+  /** The checkpoint files' reads, when they were started earlier (readCheckpoints); else they are read here. */
+  checkpointReads?: CheckpointReads;
   /** The longest a submission waits for the store (STORE_TIMEOUT_MS). */
   storeTimeoutMs?: number;
   /** Set when the store was opened for reading only: why. */
@@ -130,7 +144,11 @@ async function sharedReadsAtStart(
 }
 
 /** Starts writer and projector on a store; both have caught up when this resolves. */
-export async function startLedger(store: EventStore, options: StartOptions = {}): Promise<Ledger> {
+export async function startLedger(
+  store: EventStore,
+  // Not kept in `options`, which the ledger's methods hold: the files' bytes are garbage once restored.
+  { checkpointReads, ...options }: StartOptions = {},
+): Promise<Ledger> {
   const logger = options.logger;
   const logFault = (fault: StoreFault, during: string) =>
     logger?.warn({ fault: fault.fault, during, err: fault.message }, 'store fault');
@@ -164,9 +182,16 @@ export async function startLedger(store: EventStore, options: StartOptions = {})
     // Both share their names and ids: the projections and the book, as restored, share their strings.
     const strings = new Map<string, string>();
     const log = logger ? (line: string) => logger.warn(line) : undefined;
-    const checkpoint = await loadCheckpoint<ProjectorExport>(file, PROJECTOR_CHECKPOINT, store, log ? { log } : {});
+    const reads = checkpointReads ?? readCheckpoints(file);
+    const checkpoint = await loadCheckpoint<ProjectorExport>(file, PROJECTOR_CHECKPOINT, store, {
+      bytes: reads.projections,
+      ...(log ? { log } : {}),
+    });
     if (checkpoint) projector.restore(internStrings(checkpoint.state, strings));
-    const book = await loadCheckpoint<BookCheckpoint>(bookFile(file), BOOK_CHECKPOINT, store, log ? { log } : {});
+    const book = await loadCheckpoint<BookCheckpoint>(bookFile(file), BOOK_CHECKPOINT, store, {
+      bytes: reads.book,
+      ...(log ? { log } : {}),
+    });
     // Whether a restart folds a tail or the whole log is the first thing an operator wants to know.
     logger?.info(
       {
@@ -298,6 +323,11 @@ export interface OpenLedgerOptions {
   dataDir?: DataDir;
   /** Told of each failed attempt to reach a store that is down, and when the next comes. */
   onConnectAttempt?: (attempt: number, fault: StoreFault, retryInMs: number) => void;
+  /**
+   * The background check of a saved tree waits for this too (main.ts: the service listening), so it
+   * does not slow the start; it stops waiting when the ledger is closed.
+   */
+  checkAfter?: Promise<unknown>;
 }
 
 /**
@@ -336,7 +366,7 @@ async function openLogUnlessReadOnly(
   logger: Logger | undefined,
   readOnly: string | undefined,
   savedTree: Awaited<ReturnType<typeof savedTreeFor>>,
-  checkAfter: Promise<unknown>,
+  checkAfter: Promise<unknown>[],
 ): Promise<LedgerLog | undefined> {
   try {
     return await openLog(store, config, logger, undefined, savedTree, { checkAfter });
@@ -351,6 +381,9 @@ async function openLogUnlessReadOnly(
 }
 
 export async function openLedger(config: Config, logger?: Logger, options: OpenLedgerOptions = {}): Promise<Ledger> {
+  // The checkpoints (114 MB at 1M events) and the saved tree (72 MB) are read on the thread pool,
+  // all at once, while this thread goes on (main.ts loads the HTTP app's modules meanwhile).
+  const checkpointReads = readCheckpoints(checkpointFile(config));
   const savedTree = await savedTreeFor(config); // before the store is opened
   let store: EventStore;
   let readOnly: string | undefined;
@@ -368,6 +401,7 @@ export async function openLedger(config: Config, logger?: Logger, options: OpenL
   const opening: { log?: LedgerLog | undefined } = {};
   const starting = startLedger(store, {
     checkpointFile: checkpointFile(config),
+    checkpointReads,
     storeTimeoutMs: config.STORE_TIMEOUT_MS,
     ...(readOnly ? { readOnly } : {}),
     ...(dataDir ? { dataDir: dataDir.dir } : {}),
@@ -375,7 +409,10 @@ export async function openLedger(config: Config, logger?: Logger, options: OpenL
     afterAppend: (events) => opening.log?.afterAppend(events) ?? Promise.resolve(),
   });
   const [opened, caughtUp] = await Promise.allSettled([
-    openLogUnlessReadOnly(store, config, logger, readOnly, savedTree, starting),
+    openLogUnlessReadOnly(store, config, logger, readOnly, savedTree, [
+      starting,
+      ...(options.checkAfter ? [options.checkAfter] : []),
+    ]),
     starting,
   ]);
   if (opened.status === 'rejected' || caughtUp.status === 'rejected') {

@@ -11,8 +11,6 @@
  * limiter, so a 304 is still counted; the 405 answers come last, once every
  * path is known.
  */
-import { randomUUID } from 'node:crypto';
-import type { IncomingMessage } from 'node:http';
 import cors from '@fastify/cors';
 import rateLimit from '@fastify/rate-limit';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
@@ -36,6 +34,7 @@ import { eventRoutes } from './routes/events.js';
 import { logHooksPlugin, logRoutes } from './routes/log.js';
 import { operationRoutes } from './routes/operations.js';
 import { projectionRoutes } from './routes/projections.js';
+import { requestId } from './request-id.js';
 import { streamRoutes } from './routes/streams.js';
 
 declare module 'fastify' {
@@ -84,19 +83,6 @@ export const appOptionsFrom = (config: Config, logger: FastifyBaseLogger, auth: 
   rateLimitPerMinute: config.RATE_LIMIT_PER_MINUTE,
   trustProxy: config.TRUST_PROXY,
 });
-
-const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
-/** Unique across restarts and replicas (a random prefix per process), cheap per request (a counter). */
-const ID_PREFIX = randomUUID().slice(0, 13);
-let idCounter = 0;
-
-/** A caller's own request id when it is sane, else a fresh one: never a log-injection vector. */
-export function requestId(request: IncomingMessage): string {
-  const given = request.headers['x-request-id'];
-  if (typeof given === 'string' && REQUEST_ID.test(given)) return given;
-  idCounter = (idCounter + 1) % Number.MAX_SAFE_INTEGER;
-  return `${ID_PREFIX}-${idCounter.toString(36)}`;
-}
 
 export async function buildApp(deps: LedgerDeps, options: AppOptions = {}): Promise<FastifyInstance> {
   const app = Fastify({

@@ -7,7 +7,7 @@
  */
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { StartupError } from '../store/data-dir.js';
-import { requestId } from './app.js';
+import { requestId } from './request-id.js';
 import { httpProblem, sendProblem } from './problem.js';
 
 const RETRY_AFTER_SECONDS = 5;

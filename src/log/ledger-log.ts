@@ -5,6 +5,7 @@
  * signed (at start and in `npm run verify -- --store`).
  */
 import { existsSync } from 'node:fs';
+import { setImmediate as yieldToRequests } from 'node:timers/promises';
 import type { RecordedEvent } from '../../events/index.js';
 import type { EventStore } from '../store/port.js';
 import type { GroupSealer, RowsJson, SqliteEventStore } from '../store/sqlite.js';
@@ -120,6 +121,9 @@ export class TamperedLogError extends Error {
   override readonly name = 'TamperedLogError';
 }
 
+/** Leaves copied between two turns of the event loop when the background check starts (2 MB). */
+const COPY_LEAVES_STEP = 65_536;
+
 export class LedgerLog {
   status: LogStatus = { state: 'verified', treeSize: 0 };
   checkpoints: IssuedCheckpoint[] = [];
@@ -128,6 +132,9 @@ export class LedgerLog {
   /** How the tree was made at open: from the tree saved at the last stop, or every leaf from the store. */
   source: 'saved-tree' | 'store' = 'store';
   private closing = false;
+  private stopAsked!: () => void;
+  /** Settles when stopChecking is called: a check still waiting for its turn stops waiting. */
+  readonly stopRequested = new Promise<void>((resolve) => (this.stopAsked = resolve));
   /** The check of a saved tree against the store, running after start. */
   background: Promise<unknown> = Promise.resolve();
 
@@ -693,9 +700,14 @@ export class LedgerLog {
     // The leaves this process hashed so far; those it adds meanwhile it makes from what it writes.
     const stop = () => this.closing;
     const file = await treeThreadFile(this.store, this.options);
-    const bytes = this.tree.size * 32;
-    const leaves = file === undefined ? new Uint8Array(bytes) : new Uint8Array(new SharedArrayBuffer(bytes));
-    this.tree.copyLeaves(leaves, this.tree.size);
+    const size = this.tree.size;
+    const leaves = file === undefined ? new Uint8Array(size * 32) : new Uint8Array(new SharedArrayBuffer(size * 32));
+    // A step at a time, yielding between: 32 MB at 1M events, and requests are answered meanwhile.
+    for (let from = 0; from < size; from += COPY_LEAVES_STEP) {
+      this.tree.copyLeaves(leaves, Math.min(size, from + COPY_LEAVES_STEP), from);
+      await yieldToRequests();
+      if (this.closing) return this.status;
+    }
     const { first, position: found } = file
       ? await compareWithStoreOffThread(this.store, file, leaves, treeThreadOptions(this.options, stop))
       : await compareWithStore(this.store, leaves, this.tree.size, stop);
@@ -720,6 +732,7 @@ export class LedgerLog {
    */
   async stopChecking(): Promise<void> {
     this.closing = true;
+    this.stopAsked();
     await this.background;
   }
 

@@ -337,15 +337,16 @@ export class MerkleTree implements SubtreeHashes {
     for (const [k, column] of this.levels.entries()) column.truncate(Math.floor(size / 2 ** k));
   }
 
-  /** Copies the first `count` leaf hashes, 32 bytes each, into `into`. */
-  copyLeaves(into: Uint8Array, count: number): void {
+  /** Copies leaf hashes `from` to `count` (not included), 32 bytes each, into the same place in `into`. */
+  copyLeaves(into: Uint8Array, count: number, from = 0): void {
     if (count > this.size) throw new RangeError(`${count} leaves asked of a tree of ${this.size}`);
+    const [start, end] = [from * HASH_SIZE, count * HASH_SIZE];
     let at = 0;
     for (const view of this.levels[0]!.views()) {
-      if (at >= count * HASH_SIZE) break;
-      const part = view.subarray(0, Math.min(view.length, count * HASH_SIZE - at));
-      into.set(part, at);
-      at += part.length;
+      if (at >= end) break;
+      const [first, last] = [Math.max(start - at, 0), Math.min(view.length, end - at)];
+      if (first < last) into.set(view.subarray(first, last), at + first);
+      at += view.length;
     }
   }
 

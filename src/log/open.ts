@@ -59,10 +59,12 @@ export async function openLog(
   savedTree?: Awaited<ReturnType<typeof savedTreeFor>>,
   more: Pick<LedgerLogOptions, 'treeThread'> & {
     /**
-     * The background check of a saved tree starts once this settles: a restart hands it the
-     * projections' restore, so the check's thread does not compete with the restore for the CPU.
+     * The background check of a saved tree starts once all of these settle: a restart hands it the
+     * projections' restore and the service's listening, so neither the check's copy of the leaves
+     * nor its thread competes for the CPU with what the service needs to be ready. A stop asked
+     * for first (stopChecking) ends the wait, and the check does not run.
      */
-    checkAfter?: Promise<unknown>;
+    checkAfter?: Promise<unknown>[];
   } = {},
 ): Promise<LedgerLog> {
   const signer = loadSigner(config, (message) => process.stderr.write(`\n${message}\n`));
@@ -79,7 +81,7 @@ export async function openLog(
   });
   // A saved tree is a cache: every leaf is recomputed from the store in the background after start.
   if (log.source === 'saved-tree')
-    log.background = (more.checkAfter ?? Promise.resolve())
+    log.background = Promise.race([Promise.all(more.checkAfter ?? []), log.stopRequested])
       .then(
         () => log.verifyAgainstStore(),
         () => log.status, // the start failed, and its caller closes the log: nothing to check

@@ -16,7 +16,8 @@
  * recomputing every leaf in the background after it starts, and, above all,
  * the checkpoints auditors and witnesses keep (docs/verification.md).
  */
-import { closeSync, existsSync, fstatSync, openSync, readSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, openSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
+import { open, type FileHandle } from 'node:fs/promises';
 import { MerkleTree } from './merkle.js';
 
 const MAGIC = 'mss-ledger-log-tree/3';
@@ -80,48 +81,54 @@ export interface SavedTree {
   fileStamp?: string;
 }
 
-/** The saved tree, if the store file is exactly the one it was saved with. */
+/**
+ * The saved tree, if the store file is exactly the one it was saved with. The reads are the
+ * thread pool's, all issued at once: this thread goes on (a restart loads the HTTP app's modules
+ * meanwhile) and no read waits for this thread to ask for the next.
+ */
 export async function loadTree(file: string, storeFile: string): Promise<SavedTree | undefined> {
   if (!existsSync(file)) return undefined;
-  let fd: number | undefined;
+  let handle: FileHandle | undefined;
   try {
-    fd = openSync(file, 'r');
-    // Read straight into where each part lives (the positions, each level with its room to grow): at
-    // 1M events, 72 MB neither read into a buffer of its own first nor copied out of it.
-    let offset = 0;
-    const readNext = (into: Uint8Array) => {
-      readWhole(fd!, into, offset);
-      offset += into.length;
-      return into;
-    };
-    const fileLength = fstatSync(fd).size;
-    const headLength = Buffer.from(readNext(new Uint8Array(4)).buffer).readUInt32BE(0);
+    handle = await open(file, 'r');
+    const fileLength = (await handle.stat()).size;
+    const headLength = Buffer.from(await readWhole(handle, new Uint8Array(4), 0)).readUInt32BE(0);
     if (4 + headLength > fileLength) return undefined;
-    const header = JSON.parse(Buffer.from(readNext(new Uint8Array(headLength))).toString()) as Header;
+    const header = JSON.parse(Buffer.from(await readWhole(handle, new Uint8Array(headLength), 4)).toString()) as Header;
     if (header.magic !== MAGIC) return undefined;
     if (storeFileStamp(storeFile) !== header.fileStamp) return undefined;
     // Nothing is allocated for what the file does not hold: a damaged header naming billions of
     // hashes is refused here, not after reserving memory for them.
     const bodyLength = header.size * 8 + header.levels.reduce((sum, length) => sum + length, 0);
     if (4 + headLength + bodyLength !== fileLength) return undefined;
+    // Read straight into where each part lives (the positions, each level with its room to grow): at
+    // 1M events, 72 MB neither read into a buffer of its own first nor copied out of it.
+    const reads: Promise<Uint8Array>[] = [];
+    let offset = 4 + headLength;
+    const readNext = (into: Uint8Array) => {
+      reads.push(readWhole(handle!, into, offset));
+      offset += into.length;
+    };
     const positions = new Float64Array(header.size);
     readNext(new Uint8Array(positions.buffer));
-    const tree = MerkleTree.readLevels(header.levels, (into) => readNext(into));
+    const tree = MerkleTree.readLevels(header.levels, readNext);
+    await Promise.all(reads);
     return { tree, positions, fileStamp: header.fileStamp };
   } catch {
     return undefined; // unreadable, or not the length its header says: recomputed from the store
   } finally {
-    if (fd !== undefined) closeSync(fd);
+    await handle?.close().catch(() => undefined);
   }
 }
 
 /** Fills `into` from the file at `position`; a file that ends first is an error. */
-function readWhole(fd: number, into: Uint8Array, position: number): void {
+async function readWhole(handle: FileHandle, into: Uint8Array, position: number): Promise<Uint8Array> {
   for (let done = 0; done < into.length;) {
-    const read = readSync(fd, into, done, into.length - done, position + done);
-    if (read === 0) throw new Error('the saved tree ends early');
-    done += read;
+    const { bytesRead } = await handle.read(into, done, into.length - done, position + done);
+    if (bytesRead === 0) throw new Error('the saved tree ends early');
+    done += bytesRead;
   }
+  return into;
 }
 
 function writeWhole(fd: number, bytes: Uint8Array): void {

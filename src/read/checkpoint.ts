@@ -15,6 +15,7 @@
  * logged in one line and ignored: the state is rebuilt from the log.
  */
 import * as nodeFs from 'node:fs';
+import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { DefaultDeserializer, serialize } from 'node:v8';
 import type { EventStore } from '../store/port.js';
@@ -175,11 +176,32 @@ function writeAll(fs: CheckpointFs, fd: number, bytes: Uint8Array): void {
   for (let offset = 0; offset < bytes.length;) offset += fs.writeSync(fd, bytes, offset, bytes.length - offset);
 }
 
+/** A checkpoint file's bytes, or why they could not be read. */
+export type CheckpointBytes = { bytes: Buffer } | { error: NodeJS.ErrnoException };
+
+/**
+ * Reads a checkpoint file on the thread pool (a large one into shared memory, for its digest's
+ * thread). It never rejects: a start begins these reads early, before it can use them, and a
+ * failed read is an answer to give then, not an unhandled rejection now.
+ */
+export function readCheckpointFile(
+  file: string,
+  offThreadDigestBytes = OFF_THREAD_DIGEST_BYTES,
+): Promise<CheckpointBytes> {
+  const reading = async () => {
+    const large = (await stat(file)).size >= offThreadDigestBytes;
+    return { bytes: large ? await readShared(file) : await readFile(file) };
+  };
+  return reading().catch((error: unknown) => ({ error: error as NodeJS.ErrnoException }));
+}
+
 export interface LoadOptions extends DigestThreadOptions {
   /** Where the one line saying why a checkpoint was ignored goes; stderr by default. */
   log?: (line: string) => void;
   /** Bodies this large have their digest taken on a second thread. Default 16 MiB: below it a thread costs more than it saves. */
   offThreadDigestBytes?: number;
+  /** The file's bytes, when their read was started earlier (readCheckpointFile); else they are read now. */
+  bytes?: Promise<CheckpointBytes>;
 }
 
 const OFF_THREAD_DIGEST_BYTES = 16 * 1024 * 1024;
@@ -199,16 +221,13 @@ export async function loadCheckpoint<T>(
     (options.log ?? toStderr)(`checkpoint ${file} ignored: ${why}; the log is replayed instead`);
     return undefined;
   };
-  let bytes: Buffer;
-  try {
-    const large = nodeFs.statSync(file).size >= (options.offThreadDigestBytes ?? OFF_THREAD_DIGEST_BYTES);
-    bytes = large ? readShared(file) : nodeFs.readFileSync(file);
-  } catch (error) {
+  const read = await (options.bytes ?? readCheckpointFile(file, options.offThreadDigestBytes));
+  if ('error' in read) {
     // No checkpoint yet is the normal first start, not worth a line.
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    return ignore(`unreadable (${(error as Error).message})`);
+    if (read.error.code === 'ENOENT') return undefined;
+    return ignore(`unreadable (${read.error.message})`);
   }
-  const parsed = parsedFile(bytes);
+  const parsed = parsedFile(read.bytes);
   if ('problem' in parsed) return ignore(parsed.problem);
   // The digest is taken (on a second thread for a large body) while the body is deserialised; the
   // state is used only if it matches.

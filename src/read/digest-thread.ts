@@ -9,7 +9,7 @@
  * long costs only time: the digest is then taken on the main thread.
  */
 import { createHash } from 'node:crypto';
-import * as nodeFs from 'node:fs';
+import { open as openFile } from 'node:fs/promises';
 import { Worker } from 'node:worker_threads';
 
 export const sha256Hex = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
@@ -22,29 +22,34 @@ const { buffer, offset, length } = workerData;
 parentPort.postMessage(createHash('sha256').update(new Uint8Array(buffer, offset, length)).digest('hex'));
 `;
 
-/** The file operations readShared uses; a test passes ones that read short. */
-export interface SharedReadFs {
-  openSync(file: string, flags: 'r'): number;
-  fstatSync(fd: number): { size: number };
-  readSync(fd: number, buffer: Uint8Array, offset: number, length: number, position: number): number;
-  closeSync(fd: number): void;
+/** The file operations readShared uses (those of `fs.promises`' FileHandle); a test passes ones that read short. */
+export interface SharedReadFile {
+  stat(): Promise<{ size: number }>;
+  read(buffer: Uint8Array, offset: number, length: number, position: number): Promise<{ bytesRead: number }>;
+  close(): Promise<void>;
 }
 
-/** A file's bytes in memory another thread can read. */
-export function readShared(file: string, fs: SharedReadFs = nodeFs): Buffer {
-  const fd = fs.openSync(file, 'r');
+/**
+ * A file's bytes in memory another thread can read. The read is the thread pool's, so this
+ * thread goes on meanwhile (a restart loads the HTTP app's modules while a 114 MB checkpoint is read).
+ */
+export async function readShared(
+  file: string,
+  open: (file: string) => Promise<SharedReadFile> = (name) => openFile(name, 'r'),
+): Promise<Buffer> {
+  const handle = await open(file);
   try {
-    const size = fs.fstatSync(fd).size;
+    const size = (await handle.stat()).size;
     const bytes = Buffer.from(new SharedArrayBuffer(size));
     let offset = 0;
     while (offset < size) {
-      const read = fs.readSync(fd, bytes, offset, size - offset, offset);
-      if (read === 0) break; // shorter than it was a moment ago: the header's length check will say so
-      offset += read;
+      const { bytesRead } = await handle.read(bytes, offset, size - offset, offset);
+      if (bytesRead === 0) break; // shorter than it was a moment ago: the header's length check will say so
+      offset += bytesRead;
     }
     return offset === size ? bytes : bytes.subarray(0, offset);
   } finally {
-    fs.closeSync(fd);
+    await handle.close();
   }
 }
 

@@ -271,6 +271,28 @@ t.test('a tree moved to another thread as its levels answers the same there, and
     'a chunk before the last that is not whole',
   );
   t.throws(() => whole.copyLeaves(new Uint8Array(32 * 3001), 3001), RangeError, 'more leaves than it has');
+  // A part at a time, as the background check copies them: each part lands where it belongs.
+  const whole3000 = Buffer.concat(Array.from({ length: 3000 }, (_, i) => whole.leaf(i)));
+  for (const step of [1, 7, 1024, 2999]) {
+    const parts = new Uint8Array(3000 * 32);
+    for (let from = 0; from < 3000; from += step) whole.copyLeaves(parts, Math.min(3000, from + step), from);
+    t.same(Buffer.from(parts), whole3000, `copied ${step} leaves at a time`);
+  }
+  const middle = new Uint8Array(3000 * 32);
+  whole.copyLeaves(middle, 2000, 1000);
+  t.same(
+    Buffer.from(middle.subarray(1000 * 32, 2000 * 32)),
+    whole3000.subarray(1000 * 32, 2000 * 32),
+    'leaves 1000 to 2000',
+  );
+  t.ok(
+    middle.subarray(0, 1000 * 32).every((byte) => byte === 0),
+    'and nothing before them',
+  );
+  t.ok(
+    middle.subarray(2000 * 32).every((byte) => byte === 0),
+    'nor after them',
+  );
 });
 
 t.test(
@@ -300,6 +322,11 @@ t.test(
     const copied = new Uint8Array(count * 32);
     moved.copyLeaves(copied, count);
     t.same(Buffer.from(copied), saved[0], 'its leaves, copied across chunks');
+    // In parts that start and end inside chunks and straddle their boundaries, as the background check copies them.
+    const inParts = new Uint8Array(count * 32);
+    const step = CHUNK_HASHES - 1000;
+    for (let from = 0; from < count; from += step) moved.copyLeaves(inParts, Math.min(count, from + step), from);
+    t.same(Buffer.from(inParts), saved[0], `its leaves, copied ${step} at a time across chunks`);
     moved.truncate(CHUNK_HASHES - 5);
     for (const leaf of leaves.slice(CHUNK_HASHES - 5, CHUNK_HASHES + 3)) moved.append(leaf);
     t.equal(

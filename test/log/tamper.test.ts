@@ -262,11 +262,20 @@ t.test('tampering with a copy of the store', async (t) => {
         const restore = new Promise<void>((resolve, reject) => {
           settle = (restored) => (restored ? resolve() : reject(new Error('the restore failed')));
         });
-        const log = await openLog(store, config, undefined, undefined, savedTree, { checkAfter: restore });
+        let listen!: () => void;
+        const listening = new Promise<void>((resolve) => (listen = resolve));
+        const log = await openLog(store, config, undefined, undefined, savedTree, {
+          checkAfter: [restore, listening],
+        });
         t.equal(log.source, 'saved-tree', `${outcome}: the forged cache is taken at start`);
         await new Promise((resolve) => setTimeout(resolve, 300));
         t.equal(log.status.state, 'verified', `${outcome}: no check while the restore runs`);
         settle(outcome === 'restored');
+        if (outcome === 'restored') {
+          await new Promise((resolve) => setTimeout(resolve, 300));
+          t.equal(log.status.state, 'verified', 'restored: no check until the service listens too');
+        }
+        listen();
         await log.background;
         t.equal(
           log.status.state,
@@ -276,6 +285,23 @@ t.test('tampering with a copy of the store', async (t) => {
         await log.close();
         await store.close();
       }
+    },
+  );
+
+  await t.test(
+    'a close while the check still waits for its turn: the check never runs, and the close ends',
+    async (t) => {
+      const copy = await forgedCopy('forged-cache-closed-first');
+      const config = { NODE_ENV: 'test' as const, DATA_DIR: copy };
+      const savedTree = await savedTreeFor(config);
+      const store = openSqliteStore({ file: path.join(copy, 'ledger.sqlite') });
+      const never = new Promise<void>(() => undefined);
+      const log = await openLog(store, config, undefined, undefined, savedTree, { checkAfter: [never] });
+      t.equal(log.source, 'saved-tree', 'the forged cache is taken at start');
+      await log.stopChecking(); // would wait forever if the check still waited for `never`
+      t.equal(log.status.state, 'verified', 'no check ran');
+      await log.close();
+      await store.close();
     },
   );
 

@@ -12,7 +12,7 @@ import { inventoryView } from '../../projections/inventory.js';
 import { personnelView } from '../../projections/personnel.js';
 import { shipmentAt, shipmentIds, shipmentLedgerOf } from '../../projections/shipments.js';
 import { LedgerWriter } from '../../src/ledger/writer.js';
-import { loadCheckpoint, saveCheckpoint } from '../../src/read/checkpoint.js';
+import { loadCheckpoint, readCheckpointFile, saveCheckpoint } from '../../src/read/checkpoint.js';
 import { Projector } from '../../src/read/projector.js';
 import { seedMissionHistory, seedSynthetic, startLedger } from '../../src/service.js';
 import type { EventStore } from '../../src/store/port.js';
@@ -162,4 +162,49 @@ t.test('a checkpoint is refused by a store it does not describe, each guard on i
     undefined,
     'another store, even one holding more events',
   );
+});
+
+t.test('a checkpoint read started early: its bytes are the ones restored, checked as any', async (t) => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'mss-ledger-checkpoint-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const store = openSqliteStore({ file: path.join(dir, 'ledger.sqlite') });
+  t.teardown(() => store.close());
+  await store.append('ledger', events(4), 'any');
+  const file = path.join(dir, 'projections.checkpoint');
+  await saveCheckpoint(file, 'projections', 4, { folded: 4 }, store);
+  const lines: string[] = [];
+  const log = (line: string) => lines.push(line);
+
+  // Read as a start reads it (before the store is opened), then the file goes: what was read is used.
+  for (const shared of [false, true]) {
+    const early = readCheckpointFile(file, shared ? 0 : Number.MAX_SAFE_INTEGER);
+    const read = await early;
+    t.equal('bytes' in read && read.bytes.buffer instanceof SharedArrayBuffer, shared, `shared: ${shared}`);
+    rmSync(`${file}.moved`, { force: true });
+    copyFileSync(file, `${file}.moved`);
+    rmSync(file);
+    t.match(await loadCheckpoint(file, 'projections', store, { bytes: early, log }), {
+      position: 4,
+      state: { folded: 4 },
+    });
+    copyFileSync(`${file}.moved`, file);
+  }
+  // The same guards as a read made then: another kind, damaged bytes.
+  t.equal(await loadCheckpoint(file, 'writer', store, { bytes: readCheckpointFile(file), log }), undefined);
+  const damaged = readCheckpointFile(file).then((read) => {
+    if ('bytes' in read) read.bytes.writeUInt8(read.bytes.readUInt8(read.bytes.length - 1) ^ 1, read.bytes.length - 1);
+    return read;
+  });
+  t.equal(await loadCheckpoint(file, 'projections', store, { bytes: damaged, log }), undefined, 'damaged: ignored');
+  t.match(lines.at(-1), /checksum does not match/, 'with one line saying why');
+
+  // A read that failed: no file is quiet (a first start), any other failure is one line; never a rejection.
+  const missing = readCheckpointFile(path.join(dir, 'none.checkpoint'));
+  t.match(await missing, { error: { code: 'ENOENT' } }, 'a missing file is an answer, not a rejection');
+  const before = lines.length;
+  t.equal(await loadCheckpoint(file, 'projections', store, { bytes: missing, log }), undefined);
+  t.equal(lines.length, before, 'no file: no line');
+  const unreadable = readCheckpointFile(dir); // a directory: EISDIR
+  t.equal(await loadCheckpoint(file, 'projections', store, { bytes: unreadable, log }), undefined);
+  t.match(lines.at(-1), /ignored: unreadable \(EISDIR/, 'unreadable: one line naming the error');
 });

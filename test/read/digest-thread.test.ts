@@ -4,8 +4,8 @@
  * when the thread cannot start, fails or goes away without an answer.
  */
 import { randomBytes } from 'node:crypto';
-import * as fs from 'node:fs';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { open, type FileHandle } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
@@ -15,7 +15,7 @@ import {
   readShared,
   sha256Hex,
   sha256OffThread,
-  type SharedReadFs,
+  type SharedReadFile,
 } from '../../src/read/digest-thread.js';
 
 function sharedCopy(bytes: Uint8Array): Buffer {
@@ -31,7 +31,7 @@ t.test('a file read into shared memory holds its bytes', async (t) => {
     const file = path.join(dir, `f${size}`);
     const bytes = randomBytes(size);
     writeFileSync(file, bytes);
-    const read = readShared(file);
+    const read = await readShared(file);
     t.ok(read.buffer instanceof SharedArrayBuffer, `${size} bytes: shared`);
     t.ok(read.equals(bytes), `${size} bytes: the same bytes`);
   }
@@ -39,43 +39,38 @@ t.test('a file read into shared memory holds its bytes', async (t) => {
   const file = path.join(dir, 'short');
   const bytes = randomBytes(10_000);
   writeFileSync(file, bytes);
-  const closed: number[] = [];
-  const shortReads = {
-    ...fs,
-    readSync: (fd: number, buffer: Uint8Array, offset: number, length: number, position: number) =>
-      fs.readSync(fd, buffer, offset, Math.min(length, 999), position),
-    closeSync: (fd: number) => {
-      closed.push(fd);
-      fs.closeSync(fd);
-    },
-  } satisfies SharedReadFs;
-  t.ok(readShared(file, shortReads).equals(bytes), 'short reads: every byte, in place');
-  t.equal(closed.length, 1, 'and the file is closed');
+  let closed = 0;
+  /** The real file, with its reads changed by `read`, counting closes. */
+  const opening =
+    (read: (handle: FileHandle, ...args: [Uint8Array, number, number, number]) => Promise<{ bytesRead: number }>) =>
+    async (name: string): Promise<SharedReadFile> => {
+      const handle = await open(name, 'r');
+      return {
+        stat: () => handle.stat(),
+        read: (...args) => read(handle, ...args),
+        close: async () => {
+          closed++;
+          await handle.close();
+        },
+      };
+    };
+  const shortReads = opening((handle, buffer, offset, length, position) =>
+    handle.read(buffer, offset, Math.min(length, 999), position),
+  );
+  t.ok((await readShared(file, shortReads)).equals(bytes), 'short reads: every byte, in place');
+  t.equal(closed, 1, 'and the file is closed');
   // A file that ends before the size it had when opened: what there is, not zeros after it.
-  const shrinking = {
-    ...fs,
-    readSync: (fd: number, buffer: Uint8Array, offset: number, length: number, position: number) =>
-      position >= 4_000 ? 0 : fs.readSync(fd, buffer, offset, Math.min(length, 4_000 - position), position),
-    closeSync: (fd: number) => {
-      closed.push(fd);
-      fs.closeSync(fd);
-    },
-  } satisfies SharedReadFs;
-  const part = readShared(file, shrinking);
+  const shrinking = opening((handle, buffer, offset, length, position) =>
+    position >= 4_000
+      ? Promise.resolve({ bytesRead: 0 })
+      : handle.read(buffer, offset, Math.min(length, 4_000 - position), position),
+  );
+  const part = await readShared(file, shrinking);
   t.ok(part.equals(bytes.subarray(0, 4_000)), 'a file that came up short: its first 4,000 bytes and no more');
-  t.equal(closed.length, 2, 'closed too');
-  const failing = {
-    ...fs,
-    readSync: () => {
-      throw new Error('EIO');
-    },
-    closeSync: (fd: number) => {
-      closed.push(fd);
-      fs.closeSync(fd);
-    },
-  } satisfies SharedReadFs;
-  t.throws(() => readShared(file, failing), /EIO/, 'a read that fails throws');
-  t.equal(closed.length, 3, 'and still closes the file');
+  t.equal(closed, 2, 'closed too');
+  const failing = opening(() => Promise.reject(new Error('EIO')));
+  await t.rejects(readShared(file, failing), /EIO/, 'a read that fails rejects');
+  t.equal(closed, 3, 'and still closes the file');
 });
 
 t.test('the second thread gives the digest this thread gives, of the part asked for', async (t) => {
