@@ -7,9 +7,7 @@ import { statfs } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
-import { missionHistory } from '../seeds/mission-history.js';
 import type { IncomingEvent } from '../events/index.js';
-import { syntheticHistory } from '../seeds/synthetic.js';
 import type { Config } from './config.js';
 import { toProposal } from './http/routes/events.js';
 import { bookFromCheckpoint, bookToCheckpoint, type BookCheckpoint } from './ledger/book-checkpoint.js';
@@ -269,8 +267,10 @@ export const SEED_PRINCIPAL = 'seed:mission-history';
  */
 export async function seedMissionHistory(
   ledger: Pick<Ledger, 'writer' | 'store'>,
-  history: readonly IncomingEvent[] = missionHistory,
+  // Loaded when a store is seeded, not at every start.
+  history?: readonly IncomingEvent[],
 ): Promise<{ recorded: number; alreadyRecorded: number }> {
+  history ??= (await import('../seeds/mission-history.js')).missionHistory;
   const stored = new Set((await ledger.store.readByIds(history.flatMap((e) => (e.id ? [e.id] : [])))).map((e) => e.id));
   const book = ledger.writer.book;
   const missing = history.filter(
@@ -477,6 +477,7 @@ export async function seedSynthetic(
     batch = [];
     onProgress?.(recorded);
   };
+  const { syntheticHistory } = await import('../seeds/synthetic.js');
   for (const event of syntheticHistory(count, { seed })) {
     if (alreadyRegistered(writer, event)) continue;
     batch.push(event);

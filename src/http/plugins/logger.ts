@@ -4,8 +4,14 @@
  * debug line happens to include. JSON lines for machines; pino-pretty when a
  * person reads them (NODE_ENV=development, or stdout is a terminal).
  */
+import { createRequire } from 'node:module';
 import pino, { type DestinationStream, type Logger } from 'pino';
-import pretty from 'pino-pretty';
+import type Pretty from 'pino-pretty';
+
+// Loaded only when a person reads the logs: a service writing JSON (production, a container, a
+// pipe) does not load it at every start.
+const prettyStream = (options: Pretty.PrettyOptions) =>
+  (createRequire(import.meta.url)('pino-pretty') as typeof Pretty)(options);
 
 export const REDACT_PATHS = [
   'req.headers.authorization',
@@ -26,7 +32,7 @@ export function createLogger(level: string, destination?: DestinationStream, hum
     // In-process and synchronous: no worker thread, so a line written just before exit is not lost.
     return pino(
       options,
-      pretty({
+      prettyStream({
         sync: true,
         ...(destination ? { destination, colorize: false } : { colorize: process.stdout.isTTY === true }),
         // A request on one line: `request completed GET /v1/inventory 200`, then who, how long, which id.
