@@ -189,6 +189,14 @@ t.test('a checkpoint read started early: its bytes are the ones restored, checke
     });
     copyFileSync(`${file}.moved`, file);
   }
+  // The threshold is inclusive: a file of exactly that many bytes is read into shared memory.
+  const atThreshold = await readCheckpointFile(file, statSync(file).size);
+  t.ok(
+    'bytes' in atThreshold && atThreshold.bytes.buffer instanceof SharedArrayBuffer,
+    'a file at the threshold: shared',
+  );
+  const belowThreshold = await readCheckpointFile(file, statSync(file).size + 1);
+  t.ok('bytes' in belowThreshold && !(belowThreshold.bytes.buffer instanceof SharedArrayBuffer), 'one byte under: not');
   // The same guards as a read made then: another kind, damaged bytes.
   t.equal(await loadCheckpoint(file, 'writer', store, { bytes: readCheckpointFile(file), log }), undefined);
   const damaged = readCheckpointFile(file).then((read) => {
