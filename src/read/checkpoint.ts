@@ -15,11 +15,11 @@
  * logged in one line and ignored: the state is rebuilt from the log.
  */
 import * as nodeFs from 'node:fs';
-import { readFile, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { DefaultDeserializer, serialize } from 'node:v8';
 import type { EventStore } from '../store/port.js';
-import { readShared, sha256Hex, sha256OffThread, type DigestThreadOptions } from './digest-thread.js';
+import { readWholeFile, sha256Hex, sha256OffThread, type DigestThreadOptions } from './digest-thread.js';
 
 /**
  * Bump when a fold or the file's layout changes meaning: older checkpoints are then rebuilt, never misread.
@@ -190,7 +190,7 @@ export function readCheckpointFile(
 ): Promise<CheckpointBytes> {
   const reading = async () => {
     const large = (await stat(file)).size >= offThreadDigestBytes;
-    return { bytes: large ? await readShared(file) : await readFile(file) };
+    return { bytes: await readWholeFile(file, large) };
   };
   return reading().catch((error: unknown) => ({ error: error as NodeJS.ErrnoException }));
 }

@@ -22,7 +22,7 @@ const { buffer, offset, length } = workerData;
 parentPort.postMessage(createHash('sha256').update(new Uint8Array(buffer, offset, length)).digest('hex'));
 `;
 
-/** The file operations readShared uses (those of `fs.promises`' FileHandle); a test passes ones that read short. */
+/** The file operations readWholeFile uses (those of `fs.promises`' FileHandle); a test passes ones that read short. */
 export interface SharedReadFile {
   stat(): Promise<{ size: number }>;
   read(buffer: Uint8Array, offset: number, length: number, position: number): Promise<{ bytesRead: number }>;
@@ -30,17 +30,20 @@ export interface SharedReadFile {
 }
 
 /**
- * A file's bytes in memory another thread can read. The read is the thread pool's, so this
- * thread goes on meanwhile (a restart loads the HTTP app's modules while a 114 MB checkpoint is read).
+ * A file's bytes, read on the thread pool so this thread goes on meanwhile (a restart loads the
+ * HTTP app's modules while a 114 MB checkpoint is read): into memory another thread can read
+ * (`shared`, for a digest taken there), or into a buffer of its own. Both ways read alike, so a
+ * file that cannot be read fails the same way, with the same message, whichever is asked for.
  */
-export async function readShared(
+export async function readWholeFile(
   file: string,
+  shared: boolean,
   open: (file: string) => Promise<SharedReadFile> = (name) => openFile(name, 'r'),
 ): Promise<Buffer> {
   const handle = await open(file);
   try {
     const size = (await handle.stat()).size;
-    const bytes = Buffer.from(new SharedArrayBuffer(size));
+    const bytes = shared ? Buffer.from(new SharedArrayBuffer(size)) : Buffer.allocUnsafeSlow(size);
     let offset = 0;
     while (offset < size) {
       const { bytesRead } = await handle.read(bytes, offset, size - offset, offset);

@@ -12,7 +12,7 @@ import { Worker } from 'node:worker_threads';
 import t from 'tap';
 import {
   digestThreadsGone,
-  readShared,
+  readWholeFile,
   sha256Hex,
   sha256OffThread,
   type SharedReadFile,
@@ -31,9 +31,12 @@ t.test('a file read into shared memory holds its bytes', async (t) => {
     const file = path.join(dir, `f${size}`);
     const bytes = randomBytes(size);
     writeFileSync(file, bytes);
-    const read = await readShared(file);
+    const read = await readWholeFile(file, true);
     t.ok(read.buffer instanceof SharedArrayBuffer, `${size} bytes: shared`);
     t.ok(read.equals(bytes), `${size} bytes: the same bytes`);
+    const own = await readWholeFile(file, false);
+    t.notOk(own.buffer instanceof SharedArrayBuffer, `${size} bytes: or in a buffer of its own`);
+    t.ok(own.equals(bytes), `${size} bytes: the same bytes there too`);
   }
   // Reads that come back short, as they may: the rest is read where the last one stopped.
   const file = path.join(dir, 'short');
@@ -57,7 +60,7 @@ t.test('a file read into shared memory holds its bytes', async (t) => {
   const shortReads = opening((handle, buffer, offset, length, position) =>
     handle.read(buffer, offset, Math.min(length, 999), position),
   );
-  t.ok((await readShared(file, shortReads)).equals(bytes), 'short reads: every byte, in place');
+  t.ok((await readWholeFile(file, true, shortReads)).equals(bytes), 'short reads: every byte, in place');
   t.equal(closed, 1, 'and the file is closed');
   // A file that ends before the size it had when opened: what there is, not zeros after it.
   const shrinking = opening((handle, buffer, offset, length, position) =>
@@ -65,11 +68,11 @@ t.test('a file read into shared memory holds its bytes', async (t) => {
       ? Promise.resolve({ bytesRead: 0 })
       : handle.read(buffer, offset, Math.min(length, 4_000 - position), position),
   );
-  const part = await readShared(file, shrinking);
+  const part = await readWholeFile(file, true, shrinking);
   t.ok(part.equals(bytes.subarray(0, 4_000)), 'a file that came up short: its first 4,000 bytes and no more');
   t.equal(closed, 2, 'closed too');
   const failing = opening(() => Promise.reject(new Error('EIO')));
-  await t.rejects(readShared(file, failing), /EIO/, 'a read that fails rejects');
+  await t.rejects(readWholeFile(file, true, failing), /EIO/, 'a read that fails rejects');
   t.equal(closed, 3, 'and still closes the file');
 });
 
