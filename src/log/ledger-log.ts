@@ -710,7 +710,7 @@ export class LedgerLog {
     }
     const { first, position: found } = file
       ? await compareWithStoreOffThread(this.store, file, leaves, treeThreadOptions(this.options, stop))
-      : await compareWithStore(this.store, leaves, this.tree.size, stop);
+      : await compareWithStore(this.store, leaves, size, stop);
     if (this.closing) return this.status;
     if (first >= 0 && this.status.state !== 'tampered') {
       const position = found ?? this.positions.last + 1;

@@ -21,7 +21,9 @@ import { checkpointStorageFor, openLog, savedTreeFor, treeFileFor } from '../../
 import { storeFileStamp } from '../../src/log/tree-file.js';
 import { recomputeTree, recomputeTreeOffThread } from '../../src/log/tree-of-store.js';
 import { EXIT, VerificationError } from '../../src/log/verify.js';
-import { seedMissionHistory } from '../../src/service.js';
+import type { IncomingEvent } from '../../events/index.js';
+import { toProposal } from '../../src/http/routes/events.js';
+import { seedMissionHistory, startLedger } from '../../src/service.js';
 import { openSqliteStore } from '../../src/store/sqlite.js';
 import { openLogLedger, tempDir } from './support.js';
 
@@ -302,6 +304,41 @@ t.test('tampering with a copy of the store', async (t) => {
       t.equal(log.status.state, 'verified', 'no check ran');
       await log.close();
       await store.close();
+    },
+  );
+
+  await t.test(
+    'events recorded while the check copies its leaves are no tampering: it checks the leaves it copied',
+    async (t) => {
+      // A faithful copy, checked on this thread (as a small store is): the check starts, and writes come in at once.
+      const copy = path.join(dir, 'written-during-check');
+      mkdirSync(copy);
+      const source = path.join(original, 'ledger.sqlite');
+      await run('cp', ['-p', source, path.join(copy, 'ledger.sqlite')]);
+      await run('cp', ['-p', treeFileFor(source), treeFileFor(path.join(copy, 'ledger.sqlite'))]);
+      copyFileSync(devKeyFile(original), devKeyFile(copy));
+      const config = { NODE_ENV: 'test' as const, DATA_DIR: copy };
+      const savedTree = await savedTreeFor(config);
+      const store = openSqliteStore({ file: path.join(copy, 'ledger.sqlite') });
+      let listen!: () => void;
+      const listening = new Promise<void>((resolve) => (listen = resolve));
+      const log = await openLog(store, config, undefined, undefined, savedTree, {
+        treeThread: 'never',
+        checkAfter: [listening],
+      });
+      const started = await startLedger(store, { afterAppend: log.afterAppend });
+      t.equal(log.source, 'saved-tree', 'the copy starts from the saved tree');
+      const before = log.tree.size;
+      listen();
+      const writes = [7, 8, 9].map((value) =>
+        started.writer.submit({ proposals: [toProposal(transfer(value) as IncomingEvent)], recordedBy: 'test' }),
+      );
+      await Promise.all(writes);
+      await log.background;
+      t.equal(log.tree.size, before + 3, 'the writes went into the tree');
+      t.equal(log.status.state, 'verified', 'and the check found nothing wrong');
+      await log.close();
+      await started.close();
     },
   );
 
