@@ -12,8 +12,8 @@ export interface SettleOptions {
  * One full collection once the service listens (main.ts): catching up, or restoring a checkpoint
  * (whose file is read whole), leaves hundreds of MB of garbage that an idle service would otherwise
  * keep resident until V8's memory reducer gets to it many seconds later. It runs after the listen,
- * not before: at 1M events it is 0.09 s that a restart no longer waits for. After a long catch-up it also compacts the
- * heap, whose pages the fold fragmented. After a restore it does not: at 1M events compacting cost
+ * not before: at 1M events it is 0.09 s that a restart no longer waits for. After a long catch-up
+ * it also compacts the heap, whose pages the fold fragmented. After a restore it does not: at 1M events compacting cost
  * 0.21-0.24 s of a 2 s restart and left RSS where it was (428-438 MB with, 433-437 MB without).
  * The start scripts pass --expose-gc; without it this is skipped.
  */

@@ -23,7 +23,7 @@ parentPort.postMessage(createHash('sha256').update(new Uint8Array(buffer, offset
 `;
 
 /** The file operations readWholeFile uses (those of `fs.promises`' FileHandle); a test passes ones that read short. */
-export interface SharedReadFile {
+export interface ReadableFile {
   stat(): Promise<{ size: number }>;
   read(buffer: Uint8Array, offset: number, length: number, position: number): Promise<{ bytesRead: number }>;
   close(): Promise<void>;
@@ -38,7 +38,7 @@ export interface SharedReadFile {
 export async function readWholeFile(
   file: string,
   shared: boolean,
-  open: (file: string) => Promise<SharedReadFile> = (name) => openFile(name, 'r'),
+  open: (file: string) => Promise<ReadableFile> = (name) => openFile(name, 'r'),
 ): Promise<Buffer> {
   const handle = await open(file);
   try {

@@ -15,7 +15,7 @@ import {
   readWholeFile,
   sha256Hex,
   sha256OffThread,
-  type SharedReadFile,
+  type ReadableFile,
 } from '../../src/read/digest-thread.js';
 
 function sharedCopy(bytes: Uint8Array): Buffer {
@@ -46,7 +46,7 @@ t.test('a file read into shared memory holds its bytes', async (t) => {
   /** The real file, with its reads changed by `read`, counting closes. */
   const opening =
     (read: (handle: FileHandle, ...args: [Uint8Array, number, number, number]) => Promise<{ bytesRead: number }>) =>
-    async (name: string): Promise<SharedReadFile> => {
+    async (name: string): Promise<ReadableFile> => {
       const handle = await open(name, 'r');
       return {
         stat: () => handle.stat(),
