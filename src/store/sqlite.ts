@@ -425,18 +425,35 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteEventStore {
       metadata,
     );
 
+  /**
+   * A retry repeats its first id, stored already: then the stored batch answers, or a conflict is
+   * thrown when the rest differs. Asked only when an append cannot go ahead (its expected revision
+   * is not the stream's, or its first row is refused), so an append that succeeds costs no look-up.
+   */
+  const replayOf = (stream: string, events: EventToAppend[]): AppendResult | undefined =>
+    stmt.byId.get(events[0]!.id) !== undefined ? findReplay(stream, events) : undefined;
+
+  /**
+   * The head and the streams' revisions as this group's appends left them, so that only the
+   * group's first append asks SQLite. Set from each append that lands; an append that fails wrote
+   * nothing (its savepoint is rolled back), so it changes neither. Empty outside `commitGroup`.
+   */
+  let groupHead: number | undefined;
+  const groupRevisions = new Map<string, number | undefined>();
+
   function insertBatch(stream: string, events: EventToAppend[], expected: ExpectedRevision): AppendResult {
     batchSealed = undefined;
-    // A retry repeats its first id: only then is every id looked up. Otherwise an id
-    // stored already makes the insert fail below, and the batch is classified then.
-    if (stmt.byId.get(events[0]!.id) !== undefined) {
-      const replay = findReplay(stream, events);
-      if (replay) return replay; // Expected revision is deliberately not checked: a retry after success must succeed.
+    const actual = groupRevisions.has(stream) ? groupRevisions.get(stream) : streamRevisionSync(stream);
+    try {
+      checkExpected(stream, expected, actual);
+    } catch (error) {
+      // A retry after success must succeed, whatever the stream's revision is now.
+      const replay = replayOf(stream, events);
+      if (replay) return replay;
+      throw error;
     }
-    const actual = streamRevisionSync(stream);
-    checkExpected(stream, expected, actual);
     const recordedAt = clock().toISOString();
-    let position = headSync();
+    let position = groupHead ?? headSync();
     let revision = actual ?? -1;
     // Each event's row and its RecordedEvent are built once, side by side: the stored event is the
     // appended one, nothing is parsed back.
@@ -451,6 +468,7 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteEventStore {
     // they are: runs of ROWS_RUN for `written`, or a group's only append in 'lines' whole for `presign`.
     const handOver = form === 'rows' ? 'written' : lines && soleAppend && seal?.presign ? 'presign' : undefined;
     let held = { from: 0, data: [] as string[], metadata: [] as string[] };
+    let inserted = 0;
     try {
       for (let i = 0; i < events.length; i++) {
         const event = events[i]!;
@@ -481,6 +499,7 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteEventStore {
               : undefined;
         if (!handOver) {
           insertRow(stored, data, metadata);
+          inserted++;
           continue;
         }
         held.data.push(data);
@@ -489,12 +508,20 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteEventStore {
         if (!last && (handOver === 'presign' || held.data.length < ROWS_RUN)) continue;
         if (handOver === 'written') seal?.written(recorded.slice(held.from, i + 1), held);
         else if (lines) seal?.presign?.(recorded, lines);
-        for (let k = held.from; k <= i; k++)
+        for (let k = held.from; k <= i; k++) {
           insertRow(recorded[k]!, held.data[k - held.from]!, held.metadata[k - held.from]!);
+          inserted++;
+        }
         held = { from: i + 1, data: [], metadata: [] };
       }
       batchSealed = form ? { lines } : undefined;
     } catch (error) {
+      // A retry's first row is refused before anything of it is written: the stored batch answers.
+      // (Once rows of this append are in, looking its ids up would find them too.)
+      if (inserted === 0 && db.inTransaction) {
+        const replay = replayOf(stream, events);
+        if (replay) return replay;
+      }
       findReplay(stream, events); // throws IdempotencyConflictError when a later id was stored already
       throw error;
     }
@@ -506,9 +533,19 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteEventStore {
 
   const commitGroup = db.transaction((group: PendingAppend[]): Outcome[] => {
     soleAppend = group.length === 1;
+    groupHead = undefined;
+    groupRevisions.clear();
     const outcomes = group.map((p): Outcome => {
       try {
-        const result = appendInSavepoint(p.stream, p.events, p.expected);
+        // One event is one INSERT, which SQLite undoes whole when it fails: no savepoint needed.
+        const result =
+          p.events.length === 1
+            ? insertBatch(p.stream, p.events, p.expected)
+            : appendInSavepoint(p.stream, p.events, p.expected);
+        if (!result.replayed) {
+          groupHead = result.lastPosition;
+          groupRevisions.set(p.stream, result.streamRevision);
+        }
         // Only once its savepoint is released: a batch rolled back is never hashed.
         if (batchSealed && !result.replayed) sealer?.seal.stored(result.events, batchSealed.lines);
         return { ok: true, result };
@@ -519,6 +556,8 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteEventStore {
         return { ok: false, error };
       }
     });
+    groupHead = undefined;
+    groupRevisions.clear();
     if (sealer) {
       const added: RecordedEvent[] = [];
       for (const o of outcomes) if (o.ok && !o.result.replayed) for (const e of o.result.events) added.push(e);

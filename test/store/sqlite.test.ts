@@ -174,6 +174,67 @@ t.test('sqlite: an insert failing mid-batch rolls back the rows of that batch on
   );
 });
 
+t.test('sqlite: appends in one group follow on from each other, and one that fails moves nothing', async (t) => {
+  const h = await sqliteHarness();
+  t.teardown(h.cleanup);
+  const stored = (await h.store.append('shipment-x', events(1), 'no-stream')).events[0]!;
+  const before = walCommits(h.file);
+  const [first, refused, conflict, second, replayed, broken, third] = await Promise.allSettled([
+    h.store.append('shipment-y', events(1), 'no-stream'),
+    h.store.append('shipment-y', events(1), 'no-stream'), // the stream exists now: wrong revision
+    h.store.append('shipment-y', [{ ...stored, data: { quantity: 99 } }], 'any'), // a stored id, other content
+    h.store.append('shipment-y', events(2), 0),
+    h.store.append('shipment-x', [stored], 0), // a retry: the stored event answers
+    h.store.append('shipment-y', [event({ metadata: undefined as never })], 2), // refused by SQLite itself
+    h.store.append('shipment-y', events(1), 2),
+  ]);
+  t.equal(walCommits(h.file) - before, 1, 'one group, one commit');
+  t.match(refused, { status: 'rejected', reason: { actual: 0 } }, 'checked against the revision the group reached');
+  t.type((refused as PromiseRejectedResult).reason, WrongExpectedRevisionError);
+  t.type((conflict as PromiseRejectedResult).reason, IdempotencyConflictError);
+  t.equal(broken.status, 'rejected');
+  t.match(replayed, { status: 'fulfilled', value: { replayed: true, lastPosition: 1, events: [{ id: stored.id }] } });
+  const landed = [first, second, third].map((o) => (o.status === 'fulfilled' ? o.value : undefined));
+  t.same(
+    landed.map((r) => r && [r.lastPosition, r.streamRevision]),
+    [
+      [2, 0],
+      [4, 2],
+      [5, 3],
+    ],
+    'each append starts where the last one that landed ended',
+  );
+  t.same(
+    (await h.store.readAll()).map((e) => [e.stream, e.globalPosition, e.streamRevision]),
+    [
+      ['shipment-x', 1, 0],
+      ['shipment-y', 2, 0],
+      ['shipment-y', 3, 1],
+      ['shipment-y', 4, 2],
+      ['shipment-y', 5, 3],
+    ],
+  );
+  t.equal(await h.store.streamRevision('shipment-y'), 3);
+  t.equal(await h.store.headPosition(), 5);
+});
+
+t.test('sqlite: a retry of one event with an outdated expected revision still replays', async (t) => {
+  const h = await sqliteHarness();
+  t.teardown(h.cleanup);
+  const [stored] = events(1);
+  const original = await h.store.append('shipment-z', [stored!], 'no-stream');
+  await h.store.append('shipment-z', events(3), 0);
+  const retry = await h.store.append('shipment-z', [stored!], 'no-stream');
+  t.equal(retry.replayed, true);
+  t.same(retry.events, original.events);
+  t.equal(await h.store.headPosition(), 4, 'nothing new written');
+  const error = await h.store.append('shipment-z', [event()], 'no-stream').then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  t.type(error, WrongExpectedRevisionError, 'a new event with the same outdated revision is refused');
+});
+
 t.test('sqlite: groupCommitMs gathers appends across ticks', async (t) => {
   const h = await sqliteHarness({ groupCommitMs: 50 });
   t.teardown(h.cleanup);
