@@ -3,7 +3,7 @@
  * came after, and answers exactly like a full replay. A checkpoint that does
  * not belong to the store, or is damaged, is ignored.
  */
-import { copyFileSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import t from 'tap';
@@ -107,6 +107,48 @@ t.test(
     const third = await startLedger(openSqliteStore({ file }), { checkpointFile });
     t.teardown(() => third.close());
     t.equal(third.projector.restoredFrom, await third.store.headPosition(), 'the stop wrote it again');
+  },
+);
+
+t.test(
+  'a start that folds a long log writes its checkpoints before it resolves, not only at a clean stop',
+  async (t) => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'mss-ledger-checkpoint-'));
+    t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+    const file = path.join(dir, 'ledger.sqlite');
+    const checkpointFile = path.join(dir, 'projections.checkpoint');
+    const bookFile = path.join(dir, 'projections.book.checkpoint');
+    const recording = await startLedger(openSqliteStore({ file }));
+    await seedMissionHistory(recording);
+    await seedSynthetic(recording.writer, 1500, 11);
+    const head = await recording.store.headPosition();
+    await recording.close();
+
+    // Below the threshold (the default: 200,000 events), the checkpoints wait for the stop.
+    const short = await startLedger(openSqliteStore({ file }), { checkpointFile });
+    t.equal(short.foldedAtStart, head);
+    t.notOk(existsSync(checkpointFile), 'no checkpoint before the stop');
+    await short.close();
+    rmSync(checkpointFile);
+    rmSync(bookFile);
+
+    const long = await startLedger(openSqliteStore({ file }), { checkpointFile, checkpointAfterFolding: head });
+    t.equal(long.foldedAtStart, head);
+    t.ok(existsSync(checkpointFile) && existsSync(bookFile), 'both written before the start resolved');
+    const written = [statSync(checkpointFile, { bigint: true }).mtimeNs, statSync(bookFile, { bigint: true }).mtimeNs];
+
+    // The process dies without a clean stop: the next start still folds nothing.
+    const afterCrash = await startLedger(openSqliteStore({ file }), { checkpointFile });
+    t.equal(afterCrash.projector.restoredFrom, head, 'restored from the checkpoint the start wrote');
+    t.equal(afterCrash.foldedAtStart, 0);
+    t.equal(afterCrash.writer.book.position, head, 'the book too');
+    await afterCrash.close();
+    await long.close();
+    t.same(
+      [statSync(checkpointFile, { bigint: true }).mtimeNs, statSync(bookFile, { bigint: true }).mtimeNs],
+      written,
+      'nothing folded since: the stops wrote neither again',
+    );
   },
 );
 
