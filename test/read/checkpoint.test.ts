@@ -6,7 +6,7 @@
 import { copyFileSync, existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { custodyAt } from '../../projections/custody.js';
 import { inventoryView } from '../../projections/inventory.js';
 import { personnelView } from '../../projections/personnel.js';
@@ -35,11 +35,20 @@ const answers = (p: Projector) => {
   ]);
 };
 
-t.test('restart from a checkpoint', async (t) => {
+/** A data directory of the test's own, removed after it: the store's file and the checkpoints' beside it. */
+function dataDir(t: Test) {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'mss-ledger-checkpoint-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  const file = path.join(dir, 'ledger.sqlite');
-  const checkpointFile = path.join(dir, 'projections.checkpoint');
+  return {
+    dir,
+    file: path.join(dir, 'ledger.sqlite'),
+    checkpointFile: path.join(dir, 'projections.checkpoint'),
+    bookFile: path.join(dir, 'projections.book.checkpoint'),
+  };
+}
+
+t.test('restart from a checkpoint', async (t) => {
+  const { file, checkpointFile } = dataDir(t);
 
   const first = await startLedger(openSqliteStore({ file }), { checkpointFile });
   t.equal(first.projector.restoredFrom, undefined, 'no checkpoint on the first start');
@@ -80,11 +89,7 @@ t.test('restart from a checkpoint', async (t) => {
 t.test(
   'a stop with nothing folded since start leaves the checkpoints as they were, unless one was removed',
   async (t) => {
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'mss-ledger-checkpoint-'));
-    t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-    const file = path.join(dir, 'ledger.sqlite');
-    const checkpointFile = path.join(dir, 'projections.checkpoint');
-    const bookFile = path.join(dir, 'projections.book.checkpoint');
+    const { file, checkpointFile, bookFile } = dataDir(t);
     const first = await startLedger(openSqliteStore({ file }), { checkpointFile });
     await seedMissionHistory(first);
     await first.projector.waitFor(await first.store.headPosition(), 5000);
@@ -113,11 +118,7 @@ t.test(
 t.test(
   'a start that folds a long log writes its checkpoints before it resolves, not only at a clean stop',
   async (t) => {
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'mss-ledger-checkpoint-'));
-    t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-    const file = path.join(dir, 'ledger.sqlite');
-    const checkpointFile = path.join(dir, 'projections.checkpoint');
-    const bookFile = path.join(dir, 'projections.book.checkpoint');
+    const { file, checkpointFile, bookFile } = dataDir(t);
     const recording = await startLedger(openSqliteStore({ file }));
     await seedMissionHistory(recording);
     await seedSynthetic(recording.writer, 1500, 11);
@@ -153,9 +154,7 @@ t.test(
 );
 
 t.test('a checkpoint from another store, or a damaged one, is ignored', async (t) => {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'mss-ledger-checkpoint-'));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  const checkpointFile = path.join(dir, 'projections.checkpoint');
+  const { dir, checkpointFile } = dataDir(t);
   const a = await startLedger(openSqliteStore({ file: path.join(dir, 'a.sqlite') }), { checkpointFile });
   await seedMissionHistory(a);
   await a.projector.waitFor(await a.store.headPosition(), 5000);
@@ -173,9 +172,7 @@ t.test('a checkpoint from another store, or a damaged one, is ignored', async (t
 });
 
 t.test('a checkpoint is refused by a store it does not describe, each guard on its own', async (t) => {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'mss-ledger-checkpoint-'));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  const checkpointFile = path.join(dir, 'projections.checkpoint');
+  const { dir, checkpointFile } = dataDir(t);
   const append = (store: EventStore, n: number) => store.append('ledger', events(n), 'any');
 
   // A store of 3 events, backed up, then 2 more recorded; the checkpoint is made at 5.
@@ -207,8 +204,7 @@ t.test('a checkpoint is refused by a store it does not describe, each guard on i
 });
 
 t.test('a checkpoint read started early: its bytes are the ones restored, checked as any', async (t) => {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'mss-ledger-checkpoint-'));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const { dir } = dataDir(t);
   const store = openSqliteStore({ file: path.join(dir, 'ledger.sqlite') });
   t.teardown(() => store.close());
   await store.append('ledger', events(4), 'any');
