@@ -436,7 +436,8 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteEventStore {
   /**
    * The head and the streams' revisions as this group's appends left them, so that only the
    * group's first append asks SQLite. Set from each append that lands; an append that fails wrote
-   * nothing (its savepoint is rolled back), so it changes neither. Empty outside `commitGroup`.
+   * nothing (its savepoint, or its one INSERT, is undone), so it changes neither. Reset as each
+   * group begins and once it is done.
    */
   let groupHead: number | undefined;
   const groupRevisions = new Map<string, number | undefined>();
