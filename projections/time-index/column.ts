@@ -1,5 +1,5 @@
 /** Columns of numbers for long histories. */
-export type TypedArray = Int8Array | Int32Array | Uint32Array | Float64Array;
+export type TypedArray = Int8Array | Uint16Array | Int32Array | Uint32Array | Float64Array;
 
 /** Elements in each chunk after the first: 32,768 (256 kB of doubles). */
 const CHUNK_BITS = 15;
@@ -83,6 +83,7 @@ export const float64s = (n: number) => new Float64Array(n);
 export const uint32s = (n: number) => new Uint32Array(n);
 export const int32s = (n: number) => new Int32Array(n);
 export const int8s = (n: number) => new Int8Array(n);
+export const uint16s = (n: number) => new Uint16Array(n);
 
 /**
  * Whole numbers kept in 32 bits, half the memory of doubles, until the first value that does not

@@ -25,6 +25,7 @@ import type { Counters, Delta } from '../../events/counters.js';
 import { Column, float64s, int32s, int8s, PositionColumn, QuantityColumn, uint32s } from './column.js';
 import { BusinessSums, DenseSums, type BusinessSumsExport } from './business-sums.js';
 import { SortedBlocks } from './sorted-blocks.js';
+import { BlockOrders } from './block-orders.js';
 
 export const SNAPSHOT_EVERY = 4096;
 /** Facts recorded more than this after they occurred are "late" and kept in a list of their own. */
@@ -44,8 +45,8 @@ type Sparse = Map<number, { value: number; inexact: number }>;
 
 /** A TimeIndex as plain data (typed arrays, maps): what a checkpoint stores. */
 export interface TimeIndexExport {
-  /** 2: business time as a Fenwick tree of bucket sums (1 had a full snapshot per boundary). */
-  version: 2;
+  /** 3: each position block's facts ordered by occurrence (2: without; 1: a full snapshot per business-time boundary). */
+  version: 3;
   snapshotEvery: number;
   lateAfterMs: number;
   keyNames: string[];
@@ -56,6 +57,7 @@ export interface TimeIndexExport {
   deltaValue: Int32Array | Uint32Array | Float64Array;
   deltaInexact: Int8Array;
   byOccurrence: Uint32Array;
+  blockOrders: Uint16Array;
   late: Uint32Array;
   early: Uint32Array;
   positionSnapshots: Snapshot[];
@@ -63,6 +65,20 @@ export interface TimeIndexExport {
   current: [number, { value: number; inexact: number }][];
   tailCount: number;
 }
+
+/**
+ * The ways over the blocks to "recorded by K and occurred by T" (see `blockPlan`), named by the
+ * facts each visits: blocks below K or above it, the facts that occurred by T or after it.
+ * - below-by: the facts below that occurred by T, summed from nothing;
+ * - below-after: the position snapshot at the top of the blocks below, less their facts after T;
+ * - above-by: everything that occurred by T, less the facts above that occurred by T;
+ * - above-after: everything by T, plus the snapshot, less the running totals, plus the facts above after T.
+ */
+export type BlockRoute = 'below-by' | 'below-after' | 'above-by' | 'above-after';
+
+/** The ways `query` takes to an answer (see there), the blocks' among them. */
+export type QueryWay =
+  'nothing' | 'as-of' | 'known-at' | 'known-less-window' | 'as-of-less-late' | 'as-of-less-recorded-after' | BlockRoute;
 
 export interface IndexedFact {
   occurred: number;
@@ -94,6 +110,10 @@ export class TimeIndex {
   /** A fact's occurrence, for the order: made once, so that it closes over nothing but the index. */
   private readonly occurrenceOf = (i: number) => this.occurred.at(i);
   private byOccurrence = new SortedBlocks(this.occurrenceOf);
+  /** Each full block of snapshotEvery facts in recording order, ordered by occurrence (see block-orders.ts). */
+  private blockOrders: BlockOrders;
+  /** Scratch: how many facts of each block occurred by a query's asOf. */
+  private splits = new Uint32Array(0);
   /** Facts recorded long after they occurred, and facts dated (slightly) after their recording. */
   private late: Column<Uint32Array> = new Column(uint32s);
   private early: Column<Uint32Array> = new Column(uint32s);
@@ -106,17 +126,20 @@ export class TimeIndex {
   private readonly current: Sparse = new Map();
   /** Facts that occurred at or after the last business-time boundary (in no bucket yet). */
   private tailCount = 0;
+  /** The way the last `query` took: for tests and benches, which check that a query took the cheap one. */
+  lastWay: QueryWay = 'nothing';
   /** While true, `add` only records facts; `endBulk` orders them and cuts every snapshot at once. */
   private bulk = false;
 
   constructor(options: TimeIndexOptions = {}) {
     this.snapshotEvery = options.snapshotEvery ?? SNAPSHOT_EVERY;
     this.lateAfterMs = options.lateAfterMs ?? LATE_AFTER_MS;
+    this.blockOrders = new BlockOrders(this.snapshotEvery);
   }
 
   export(): TimeIndexExport {
     return {
-      version: 2,
+      version: 3,
       snapshotEvery: this.snapshotEvery,
       lateAfterMs: this.lateAfterMs,
       keyNames: [...this.keyNames],
@@ -127,6 +150,7 @@ export class TimeIndex {
       deltaValue: this.deltaValue.export(),
       deltaInexact: this.deltaInexact.export(),
       byOccurrence: this.byOccurrence.toArray(),
+      blockOrders: this.blockOrders.export(),
       late: this.late.export(),
       early: this.early.export(),
       positionSnapshots: this.positionSnapshots,
@@ -146,6 +170,7 @@ export class TimeIndex {
     index.position = PositionColumn.restore(data.position);
     index.deltaStart = Column.of(uint32s, data.deltaStart);
     index.byOccurrence = SortedBlocks.from(data.byOccurrence, index.occurrenceOf);
+    index.blockOrders = BlockOrders.from(data.snapshotEvery, data.blockOrders);
     index.late = Column.of(uint32s, data.late);
     index.early = Column.of(uint32s, data.early);
     index.deltaKey = Column.of(int32s, data.deltaKey);
@@ -185,7 +210,10 @@ export class TimeIndex {
       for (let d = this.deltaStart.at(index); d < end; d++)
         this.business.addDelta(bucket, this.deltaKey.at(d), this.deltaValue.at(d), this.deltaInexact.at(d));
     } else this.tailCount++;
-    if (this.size % this.snapshotEvery === 0) this.positionSnapshots.push(this.freeze(this.current, this.size));
+    if (this.size % this.snapshotEvery === 0) {
+      this.positionSnapshots.push(this.freeze(this.current, this.size));
+      this.blockOrders.orderNext(this.occurrenceOf);
+    }
     if (this.tailCount >= this.snapshotEvery) this.cutOccurrenceSnapshot();
   }
 
@@ -213,7 +241,7 @@ export class TimeIndex {
    */
   mergeBulk(other: TimeIndexExport): void {
     if (!this.bulk) throw new Error('mergeBulk needs an index in bulk: call it between beginBulk and endBulk');
-    if (other.positionSnapshots.length > 0 || other.byOccurrence.length > 0)
+    if (other.positionSnapshots.length > 0 || other.byOccurrence.length > 0 || other.blockOrders.length > 0)
       throw new Error('mergeBulk takes the facts of an index still in bulk');
     if (other.occurred.length === 0) return; // nothing to take in (no worker event had such deltas)
     const keyOf = Int32Array.from(other.keyNames, (name) => this.keyId(name));
@@ -303,6 +331,7 @@ export class TimeIndex {
     const size = this.size;
     const order = sortByOccurrence(this.occurred);
     this.byOccurrence = SortedBlocks.from(order, this.occurrenceOf);
+    this.blockOrders = BlockOrders.fromOrder(this.snapshotEvery, order, size);
     // Dense running totals by key id: no map lookups on the hot path. The keys whose total is not
     // zero are kept in a list (and where each stands in it), so a snapshot visits those alone.
     const keys = this.keyNames.length;
@@ -366,13 +395,20 @@ export class TimeIndex {
 
   /** The counters as of `asOf` (ms, inclusive), as known at `knownAt` (a position, inclusive): the last position recorded by `knownAtTime`, as the projector and the timeline give it (the paths below rely on it). */
   query(asOf: number, knownAt: number, knownAtTime: number): Counters {
-    if (this.size === 0 || knownAt < this.position.at(0)) return new Map(); // nothing was known yet
+    if (this.size === 0 || knownAt < this.position.at(0)) {
+      this.lastWay = 'nothing'; // nothing was known yet
+      return new Map();
+    }
     const headPosition = this.position.at(this.size - 1);
-    if (knownAt >= headPosition) return this.byTime(asOf);
+    if (knownAt >= headPosition) {
+      this.lastWay = 'as-of';
+      return this.byTime(asOf);
+    }
     // Summed in the dense scratch (typed arrays by key id), not a map: a query can touch 100,000 facts.
     const sums = this.scratch;
     if (asOf >= knownAtTime) {
       // Everything known at K occurred by K (+ skew): a prefix in recording order.
+      this.lastWay = 'known-at';
       this.positionInto(sums, knownAt);
       for (let e = 0; e < this.early.length; e++) {
         const i = this.early.at(e);
@@ -392,7 +428,19 @@ export class TimeIndex {
     const lateFrom = lateOnly ? this.firstLateAfter(knownAt) : 0;
     const costA = windowTo - windowFrom;
     const costB = lateOnly ? this.late.length - lateFrom : this.size - recordedBy;
+    // C: by blocks of recording order, visiting only facts on the far side of both bounds. It costs
+    // a binary search a block to plan, so it is weighed only when A and B both have much to visit.
+    const cheaper = Math.min(costA, costB);
+    if (cheaper > 2 * this.snapshotEvery) {
+      const plan = this.blockPlan(asOf, recordedBy);
+      if (plan.cost < cheaper) {
+        this.lastWay = plan.route;
+        this.blockInto(sums, asOf, recordedBy, plan.route);
+        return this.named(sums);
+      }
+    }
     if (costA <= costB) {
+      this.lastWay = 'known-less-window';
       this.positionInto(sums, knownAt);
       for (let k = windowFrom; k < windowTo; k++) {
         const i = this.byOccurrence.at(k);
@@ -400,6 +448,7 @@ export class TimeIndex {
       }
       return this.named(sums);
     }
+    this.lastWay = lateOnly ? 'as-of-less-late' : 'as-of-less-recorded-after';
     this.timeInto(sums, asOf);
     if (lateOnly) {
       for (let j = lateFrom; j < this.late.length; j++) {
@@ -410,6 +459,103 @@ export class TimeIndex {
       for (let i = recordedBy; i < this.size; i++) if (this.occurred.at(i) <= asOf) this.addInto(sums, i, -1);
     }
     return this.named(sums);
+  }
+
+  /** The answer by one way over the blocks, whatever it costs: for tests, which must see each way right. */
+  queryByBlocks(asOf: number, knownAt: number, route: BlockRoute): Counters {
+    const count = this.countKnownAt(knownAt);
+    this.blockPlan(asOf, count);
+    this.blockInto(this.scratch, asOf, count, route);
+    return this.named(this.scratch);
+  }
+
+  /**
+   * Splits every full block at `asOf` (into `splits`: how many of its facts occurred by then) and
+   * weighs the four ways over the blocks to the sum of the first `count` facts in recording order
+   * that occurred by `asOf`. Blocks "below" hold only facts among the first `count`, blocks "above"
+   * none; each way visits one side of the split of the blocks on one side (see BlockRoute). The
+   * block that holds the count-th fact, and the last block while not yet full, are visited fact by
+   * fact. Costs are in facts visited; a snapshot or the business sums count as a block's worth.
+   */
+  private blockPlan(asOf: number, count: number): { route: BlockRoute; cost: number } {
+    const every = this.snapshotEvery;
+    const full = this.blockOrders.count;
+    const below = Math.min(Math.floor(count / every), full);
+    const above = Math.max(full - below - 1, 0);
+    if (this.splits.length < full) this.splits = new Uint32Array(Math.max(full, 2 * this.splits.length));
+    let belowBy = 0;
+    let aboveBy = 0;
+    for (let b = 0; b < full; b++) {
+      const split = (this.splits[b] = this.blockOrders.countBy(b, asOf, this.occurrenceOf));
+      if (b < below) belowBy += split;
+      else if (b > below) aboveBy += split;
+    }
+    const edge = count - below * every;
+    const rest = this.size - count - above * every;
+    const costs: [BlockRoute, number][] = [
+      ['below-by', belowBy + edge],
+      ['below-after', below * every - belowBy + edge + every],
+      ['above-by', aboveBy + rest + 2 * every],
+      ['above-after', above * every - aboveBy + rest + edge + 3 * every],
+    ];
+    let [route, cost] = costs[0]!;
+    for (const [other, otherCost] of costs) if (otherCost < cost) [route, cost] = [other, otherCost];
+    return { route, cost: cost + full };
+  }
+
+  /** Adds into `sums` the first `count` facts in recording order that occurred by `asOf`, the way `route` says; `blockPlan` split the blocks at `asOf` first. */
+  private blockInto(sums: DenseSums, asOf: number, count: number, route: BlockRoute): void {
+    const every = this.snapshotEvery;
+    const full = this.blockOrders.count;
+    const below = Math.min(Math.floor(count / every), full);
+    const edgeFrom = below * every;
+    // Past the count-th fact: the rest of its block, then the block not yet full (none if it is that block).
+    const restTo = below < full ? (below + 1) * every : this.size;
+    const unfinishedFrom = below < full ? full * every : this.size;
+    switch (route) {
+      case 'below-by':
+        for (let b = 0; b < below; b++) this.addRanks(sums, b, 0, this.splits[b]!, 1);
+        this.addEdge(sums, edgeFrom, count, asOf, 'by', 1);
+        return;
+      case 'below-after':
+        if (below > 0) sums.addSums(this.positionSnapshots[below - 1]!);
+        for (let b = 0; b < below; b++) this.addRanks(sums, b, this.splits[b]!, every, -1);
+        this.addEdge(sums, edgeFrom, count, asOf, 'by', 1);
+        return;
+      case 'above-by':
+        this.timeInto(sums, asOf);
+        for (let b = below + 1; b < full; b++) this.addRanks(sums, b, 0, this.splits[b]!, -1);
+        this.addEdge(sums, count, restTo, asOf, 'by', -1);
+        this.addEdge(sums, unfinishedFrom, this.size, asOf, 'by', -1);
+        return;
+      case 'above-after':
+        // By T + recorded by K − everything counts the facts in both once, and misses those in neither.
+        this.timeInto(sums, asOf);
+        if (below > 0) sums.addSums(this.positionSnapshots[below - 1]!);
+        this.addEdge(sums, edgeFrom, count, asOf, 'all', 1);
+        for (const [key, c] of this.current) sums.add(key, -c.value, -c.inexact);
+        for (let b = below + 1; b < full; b++) this.addRanks(sums, b, this.splits[b]!, every, 1);
+        this.addEdge(sums, count, restTo, asOf, 'after', 1);
+        this.addEdge(sums, unfinishedFrom, this.size, asOf, 'after', 1);
+    }
+  }
+
+  /** Adds (or takes away) the facts at ranks [from, to) of a block's order by occurrence. */
+  private addRanks(sums: DenseSums, block: number, from: number, to: number, sign: 1 | -1): void {
+    for (let r = from; r < to; r++) this.addInto(sums, this.blockOrders.fact(block, r), sign);
+  }
+
+  /** Adds (or takes away) the facts [from, to) in recording order that occurred by `asOf`, after it, or all. */
+  private addEdge(
+    sums: DenseSums,
+    from: number,
+    to: number,
+    asOf: number,
+    which: 'by' | 'after' | 'all',
+    sign: 1 | -1,
+  ): void {
+    for (let i = from; i < to; i++)
+      if (which === 'all' || this.occurred.at(i) <= asOf === (which === 'by')) this.addInto(sums, i, sign);
   }
 
   /** How many facts were recorded at or before position `knownAt` (facts are in recording order). */

@@ -28,8 +28,9 @@ import { readWholeFile, sha256Hex, sha256OffThread, type DigestThreadOptions } f
  * 9: the time index keeps business time as a Fenwick tree of bucket sums (TimeIndexExport 2).
  * 10: the writer's book keeps its shipments as rows (src/ledger/book-checkpoint.ts).
  * 11: the book's shipments and serials as columns over one table of strings.
+ * 12: the time index orders each position block's facts by occurrence (TimeIndexExport 3).
  */
-export const CHECKPOINT_VERSION = 11;
+export const CHECKPOINT_VERSION = 12;
 const MAGIC = 'MSS-LEDGER-CHECKPOINT';
 /** Longer than any header this code writes; a file without a newline by then is not a checkpoint. */
 const MAX_HEADER = 128;
