@@ -16,7 +16,14 @@ import { LedgerWriter, type WriterOptions } from './ledger/writer.js';
 import type { LedgerLog } from './log/ledger-log.js';
 import { openLog, savedTreeFor } from './log/open.js';
 import { SharedFoldReads } from './read/catch-up.js';
-import { loadCheckpoint, readCheckpointFile, saveCheckpoint, type CheckpointBytes } from './read/checkpoint.js';
+import {
+  firstEventId,
+  loadCheckpoint,
+  readCheckpointFile,
+  saveCheckpoint,
+  type CheckpointBytes,
+  type CheckpointStore,
+} from './read/checkpoint.js';
 import { digestThreadsGone } from './read/digest-thread.js';
 import { internStrings } from './read/intern.js';
 import { Projector, type ProjectorExport } from './read/projector.js';
@@ -38,7 +45,11 @@ export interface Ledger {
   log?: LedgerLog;
   /** How many events the projections folded to catch up at start: the whole log without a checkpoint, the tail after one. */
   foldedAtStart: number;
-  close(): Promise<void>;
+  /**
+   * Stops writer and projections, closes the store and writes the checkpoints. `afterStoreClosed`
+   * runs between the last two: the log saves its tree there (it needs the store file closed).
+   */
+  close(afterStoreClosed?: () => Promise<void>): Promise<void>;
 }
 
 export async function openStore(
@@ -67,7 +78,7 @@ const bookFile = (file: string) => file.replace(/(\.checkpoint)?$/, '.book.check
 /** So is a store's id index (EventStoreDB's), with the position it covers. */
 export const idIndexFile = (file: string) => file.replace(/(\.checkpoint)?$/, '.ids.checkpoint');
 
-export const saveProjectorCheckpoint = (file: string, projector: Projector, store: EventStore) =>
+export const saveProjectorCheckpoint = (file: string, projector: Projector, store: CheckpointStore) =>
   saveCheckpoint(file, PROJECTOR_CHECKPOINT, projector.state.position, projector.export(), store);
 
 /** The reads of the projections' and the book's checkpoint files. */
@@ -82,7 +93,7 @@ export const readCheckpoints = (file: string): CheckpointReads => ({
   book: readCheckpointFile(bookFile(file)),
 });
 
-const saveBookCheckpoint = (file: string, writer: LedgerWriter, store: EventStore) =>
+const saveBookCheckpoint = (file: string, writer: LedgerWriter, store: CheckpointStore) =>
   saveCheckpoint(bookFile(file), BOOK_CHECKPOINT, writer.book.position, bookToCheckpoint(writer.book), store);
 
 export interface StartOptions {
@@ -221,19 +232,18 @@ export async function startLedger(
   const foldedAtStart = projector.state.position - restoredAt;
 
   /** Writes whichever checkpoint is not on disk at its current position. Throws what a write meets. */
-  const saveCheckpoints = async (file: string) => {
+  const saveCheckpoints = async (file: string, bound: CheckpointStore = store) => {
     // Unchanged since start (and still there): rewriting 100 MB at 1M events would only slow the stop.
     if (projector.state.position !== onDisk.projections || !existsSync(file)) {
       const position = projector.state.position;
-      await saveProjectorCheckpoint(file, projector, store);
+      await saveProjectorCheckpoint(file, projector, bound);
       onDisk.projections = position;
     }
     if (writer.book.position !== onDisk.book || !existsSync(bookFile(file))) {
       const position = writer.book.position;
-      await saveBookCheckpoint(file, writer, store);
+      await saveBookCheckpoint(file, writer, bound);
       onDisk.book = position;
     }
-    await store.saveIdIndex?.(idIndexFile(file));
   };
 
   if (file && !readOnly && foldedAtStart >= (options.checkpointAfterFolding ?? CHECKPOINT_AFTER_FOLDING)) {
@@ -241,6 +251,7 @@ export async function startLedger(
     const started = performance.now();
     try {
       await saveCheckpoints(file);
+      await store.saveIdIndex?.(idIndexFile(file));
       logger?.info(
         { folded: foldedAtStart, ms: Math.round(performance.now() - started) },
         'checkpoints written after a long catch-up: a restart folds only what comes after them',
@@ -279,22 +290,32 @@ export async function startLedger(
       }
       return problems;
     },
-    async close() {
+    async close(afterStoreClosed) {
       await writer.close();
       await projector.close();
       // A clean stop leaves a checkpoint: the next start folds only what comes after it. One that
-      // cannot be written (a full disk) is no reason to fail the stop: the next start replays.
+      // cannot be written (a full disk, a store that cannot be read) is no reason to fail the stop:
+      // the next start replays.
+      const notSaved = (error: unknown) =>
+        logger?.warn(
+          { err: error instanceof Error ? error.message : String(error) },
+          'checkpoint not saved: the next start replays the log',
+        );
+      let bound: CheckpointStore | undefined;
       if (file && !readOnly) {
         try {
-          await saveCheckpoints(file);
+          bound = { firstEventId: await firstEventId(store) };
+          await store.saveIdIndex?.(idIndexFile(file));
         } catch (error) {
-          logger?.warn(
-            { err: error instanceof Error ? error.message : String(error) },
-            'checkpoint not saved: the next start replays the log',
-          );
+          notSaved(error);
         }
       }
       await store.close();
+      // The log's tree is saved before the checkpoints: a stop cut short by its deadline then loses
+      // a checkpoint, which costs the next start the events since the one on disk, rather than the
+      // tree, whose recomputation reads every event (100 s at 10,000,000).
+      await afterStoreClosed?.();
+      if (file && bound) await saveCheckpoints(file, bound).catch(notSaved);
     },
   };
 }
@@ -470,20 +491,23 @@ export async function openLedger(config: Config, logger?: Logger, options: OpenL
         log,
         // The saved tree is a cache: one that cannot be written (a full disk) only makes the next start slower.
         // The background check of a saved tree stops before the store closes under it.
-        close: () =>
-          log
-            .stopChecking()
-            .then(() => started.close())
-            .finally(() =>
-              log
-                .close()
-                .catch((error: unknown) =>
-                  logger?.warn(
-                    { err: error instanceof Error ? error.message : String(error) },
-                    'the log tree was not saved: the next start recomputes it',
-                  ),
+        close: () => {
+          // Closed once: between the store's close and the checkpoints, or after a close that failed before.
+          let logClosed: Promise<void> | undefined;
+          const closeLog = () =>
+            (logClosed ??= log
+              .close()
+              .catch((error: unknown) =>
+                logger?.warn(
+                  { err: error instanceof Error ? error.message : String(error) },
+                  'the log tree was not saved: the next start recomputes it',
                 ),
-            ),
+              ));
+          return log
+            .stopChecking()
+            .then(() => started.close(closeLog))
+            .finally(closeLog);
+        },
       }
     : started;
   if (!readOnly && config.SEED_ON_EMPTY && (await store.headPosition()) === 0) {

@@ -118,10 +118,16 @@ function deserialize(bytes: Buffer): unknown {
   return deserializer.readValue() as unknown;
 }
 
-async function firstEventId(store: EventStore): Promise<string | undefined> {
+export async function firstEventId(store: Pick<EventStore, 'readAll'>): Promise<string | undefined> {
   const [first] = await store.readAll({ limit: 1 });
   return first?.id;
 }
+
+/**
+ * What a checkpoint is bound to: the store itself, or its first event's id read beforehand (a
+ * checkpoint written after the store was closed, at a stop).
+ */
+export type CheckpointStore = Pick<EventStore, 'readAll'> | { firstEventId: string | undefined };
 
 export interface SaveOptions {
   fs?: CheckpointFs;
@@ -136,7 +142,7 @@ export async function saveCheckpoint<T>(
   kind: string,
   position: number,
   state: T,
-  store: EventStore,
+  store: CheckpointStore,
   options: SaveOptions = {},
 ) {
   const fs = options.fs ?? nodeFs;
@@ -145,7 +151,7 @@ export async function saveCheckpoint<T>(
     version: CHECKPOINT_VERSION,
     kind,
     position,
-    firstEventId: await firstEventId(store),
+    firstEventId: 'firstEventId' in store ? store.firstEventId : await firstEventId(store),
     savedAt: new Date().toISOString(),
     state,
   };

@@ -97,3 +97,29 @@ t.test('a log that cannot be opened: the start fails with its error, and what wa
   t.equal(again.log?.status.state, 'verified', 'the next start, with its key, finds everything in order');
   await again.close();
 });
+
+t.test('a stop saves the log’s tree before the checkpoints, so one cut short keeps the tree', async (t) => {
+  const dir = tempDir(t);
+  const config = loadConfig({ DATA_DIR: dir, NODE_ENV: 'test', LOG_LEVEL: 'silent', SEED_ON_EMPTY: 'true' });
+  await (await openLedger(config)).close();
+  const treeFile = treeFileFor(path.join(dir, 'ledger.sqlite'));
+  const checkpoint = checkpointFile(config);
+
+  const busy = await openLedger(config);
+  const size = busy.log!.tree.size;
+  const recorded = await seedSynthetic(busy.writer, 20, 3);
+  await busy.close();
+  const tree = statSync(treeFile, { bigint: true }).mtimeNs;
+  const projections = statSync(checkpoint, { bigint: true }).mtimeNs;
+  t.ok(tree <= projections, `the tree (${tree}) is written no later than the checkpoint (${projections})`);
+
+  // A stop cut short by its deadline while it wrote the checkpoints: the tree is on disk, they are not.
+  rmSync(checkpoint);
+  const after = await openLedger(config);
+  t.equal(after.log?.source, 'saved-tree', 'the restart takes up the saved tree');
+  t.equal(after.log?.tree.size, size + recorded);
+  t.equal(after.foldedAtStart, size + recorded, 'and folds the projections again');
+  await after.log?.background;
+  t.equal(after.log?.status.state, 'verified');
+  await after.close();
+});
