@@ -104,7 +104,11 @@ async function main() {
   listening();
   // The start's garbage (a restored checkpoint's file, a catch-up's pages) is collected once the
   // service answers, not before: a request that comes in meanwhile waits for it (0.1 s at 1M events).
-  setImmediate(() => settleMemory(ledger.foldedAtStart));
+  // So are the time indexes' key ids by name, which only writes need (0.05 s at 1M, about 1 s at 10M).
+  setImmediate(() => {
+    ledger.projector.prepareForWrites();
+    settleMemory(ledger.foldedAtStart);
+  });
   logger.info(
     {
       engine: ledger.store.engine,

@@ -95,10 +95,14 @@ export interface TimeIndexOptions {
 export class TimeIndex {
   private readonly snapshotEvery: number;
   private readonly lateAfterMs: number;
-  private readonly keyIds = new Map<string, number>();
+  /**
+   * Key id by name, for the facts still to come; after a restore it is made on first need (or by
+   * `prepareForWrites`): a million names at 10M events took a restart a second to hash.
+   */
+  private keyIdsByName: Map<string, number> | undefined = new Map();
   /** Local key id by the key's process-wide number (Delta.id): an array index instead of a string lookup. */
   private readonly localIds: number[] = [];
-  private readonly keyNames: string[] = [];
+  private keyNames: string[] = [];
   // Facts in recording order, columnar, in typed arrays: off the heap, and a checkpoint restores them as they are.
   private occurred: Column<Float64Array> = new Column(float64s);
   private position = new PositionColumn();
@@ -160,12 +164,11 @@ export class TimeIndex {
     };
   }
 
+  /** Takes `data` over (a restored checkpoint's own copy): its arrays become the index's, and change with it. */
   static from(data: TimeIndexExport): TimeIndex {
     const index = new TimeIndex({ snapshotEvery: data.snapshotEvery, lateAfterMs: data.lateAfterMs });
-    data.keyNames.forEach((name, id) => {
-      index.keyIds.set(name, id);
-      index.keyNames.push(name);
-    });
+    index.keyNames = data.keyNames;
+    index.keyIdsByName = undefined;
     index.occurred = Column.of(float64s, data.occurred);
     index.position = PositionColumn.restore(data.position);
     index.deltaStart = Column.of(uint32s, data.deltaStart);
@@ -678,6 +681,19 @@ export class TimeIndex {
   private idOf(delta: Delta): number {
     if (delta.id === undefined) return this.keyId(delta.key);
     return (this.localIds[delta.id] ??= this.keyId(delta.key));
+  }
+
+  /** Makes what a restore left to the first fact added (the key ids by name), so that a write need not wait for it. */
+  prepareForWrites(): void {
+    if (this.keyIdsByName) return;
+    const byName = new Map<string, number>();
+    for (let id = 0; id < this.keyNames.length; id++) byName.set(this.keyNames[id]!, id);
+    this.keyIdsByName = byName;
+  }
+
+  private get keyIds(): Map<string, number> {
+    if (!this.keyIdsByName) this.prepareForWrites();
+    return this.keyIdsByName!;
   }
 
   private keyId(key: string): number {

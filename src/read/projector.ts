@@ -159,6 +159,11 @@ export class Projector {
     this.restoredFrom = data.state.position;
   }
 
+  /** Makes what a restore leaves to the first write (see TimeIndex.prepareForWrites): once the service answers. */
+  prepareForWrites(): void {
+    for (const index of Object.values(this.indexes)) index.prepareForWrites();
+  }
+
   /**
    * Resolves once everything stored at start is folded in; live events follow. `shared`: the log's
    * pages as read once for the writer's book and the projections (a first start), used when the

@@ -196,3 +196,40 @@ t.test('with reversals cancelling facts exactly, every position agrees with a na
   );
   t.pass('300 cancelling histories agree');
 });
+
+t.test(
+  'a restored index takes facts under the keys it had and under new ones, prepared for writes or not',
+  async (t) => {
+    const original = new TimeIndex({ snapshotEvery: 2, lateAfterMs: DAY });
+    original.add(onTime(1, 1, [delta(KEYS[0]!, 5, 0), delta(KEYS[1]!, 2, 0)]));
+    original.add(onTime(2, 2, [delta(KEYS[1]!, 1, 1)]));
+    // Each from an export of its own: an index takes over the arrays it is restored from.
+    const prepared = TimeIndex.from(original.export());
+    prepared.prepareForWrites();
+    const lazy = TimeIndex.from(original.export());
+    for (const [name, index] of [
+      ['prepared', prepared],
+      ['not prepared', lazy],
+    ] as const) {
+      index.add(onTime(3, 3, [delta(KEYS[1]!, -3, -1), delta(KEYS[2]!, 7, 0)]));
+      t.same(
+        asObject(index.currentCounters()),
+        {
+          [KEYS[0]!]: { value: 5, inexact: 0 },
+          [KEYS[2]!]: { value: 7, inexact: 0 },
+        },
+        `${name}: the old key's fact lands on its counter, the new key gets one of its own`,
+      );
+      for (const [asOf, knownAt] of [
+        [START + 2 * HOUR, 2],
+        [START + 3 * HOUR, 3],
+        [START + 2 * HOUR, 3],
+      ] as const)
+        t.same(
+          asObject(index.query(asOf, knownAt, asOf)),
+          asObject(index.naive(asOf, knownAt)),
+          `${name}: as of ${asOf}, known at ${knownAt}`,
+        );
+    }
+  },
+);
