@@ -48,8 +48,7 @@ export class BlockOrders {
     const full = Math.floor(facts / size);
     const offsets = new Uint16Array(full * size);
     const filled = new Uint32Array(full);
-    for (let k = 0; k < order.length; k++) {
-      const fact = order[k]!;
+    for (const fact of order) {
       const block = Math.floor(fact / size);
       if (block < full) {
         offsets[block * size + filled[block]!] = fact - block * size;

@@ -196,9 +196,12 @@ t.test('block orders made one block at a time are those made from the whole orde
 });
 
 t.test('a block holds 1 to 65,536 facts, and restored orders are whole blocks', async (t) => {
-  t.throws(() => new BlockOrders(0), RangeError);
-  t.throws(() => new BlockOrders(LARGEST_BLOCK + 1), RangeError);
-  t.throws(() => new BlockOrders(2.5), RangeError);
+  t.throws(() => new BlockOrders(0), { name: 'RangeError', message: /^a block holds 1 to 65536 facts, not 0$/ });
+  t.throws(() => new BlockOrders(LARGEST_BLOCK + 1), {
+    name: 'RangeError',
+    message: /^a block holds 1 to 65536 facts, not 65537$/,
+  });
+  t.throws(() => new BlockOrders(2.5), { name: 'RangeError', message: /^a block holds 1 to 65536 facts, not 2\.5$/ });
   t.doesNotThrow(() => new BlockOrders(LARGEST_BLOCK));
   t.throws(() => BlockOrders.from(4, new Uint16Array(6)), /not whole blocks of 4/);
   t.equal(BlockOrders.from(4, new Uint16Array(8)).count, 2);
