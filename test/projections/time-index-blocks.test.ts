@@ -9,6 +9,7 @@ import fc from 'fast-check';
 import { deserialize, serialize } from 'node:v8';
 import t from 'tap';
 import { BlockOrders, LARGEST_BLOCK } from '../../projections/time-index/block-orders.js';
+import { factDeltas } from '../support/time-index-grid.js';
 import { TimeIndex, type BlockRoute, type IndexedFact } from '../../projections/time-index/time-index.js';
 
 const DAY = 24 * 60 * 60 * 1000;
@@ -32,14 +33,7 @@ const history = fc
     fc.record({
       late: fc.boolean(),
       day: fc.integer({ min: 0, max: 364 }),
-      deltas: fc.array(
-        fc.record({
-          key: fc.constantFrom(...KEYS),
-          value: fc.integer({ min: -50, max: 50 }),
-          inexact: fc.constantFrom(0 as const, 1 as const),
-        }),
-        { minLength: 1, maxLength: 3 },
-      ),
+      deltas: factDeltas(KEYS, 50, 3),
     }),
     { minLength: 1, maxLength: 150 },
   )

@@ -10,7 +10,7 @@
 import fc from 'fast-check';
 import { deserialize, serialize } from 'node:v8';
 import t from 'tap';
-import { mergedInBulk } from '../support/time-index-grid.js';
+import { factDeltas, mergedInBulk } from '../support/time-index-grid.js';
 import { TimeIndex, type IndexedFact, type TimeIndexExport } from '../../projections/time-index/time-index.js';
 
 const HOUR = 60 * 60 * 1000;
@@ -29,14 +29,7 @@ const gridHistory = (maxLength: number) =>
           { weight: 2, arbitrary: fc.integer({ min: 1, max: 5 }).map((d) => d * DAY) },
           { weight: 2, arbitrary: fc.constant(-5 * 60 * 1000) },
         ),
-        deltas: fc.array(
-          fc.record({
-            key: fc.constantFrom(...KEYS),
-            value: fc.integer({ min: -20, max: 20 }),
-            inexact: fc.constantFrom(0 as const, 1 as const),
-          }),
-          { minLength: 1, maxLength: 2 },
-        ),
+        deltas: factDeltas(KEYS, 20, 2),
       }),
       { minLength: 1, maxLength },
     )

@@ -21,6 +21,17 @@ export interface GridShape {
   maxDeltas: number;
 }
 
+/** A fact's deltas: 1 to `maxDeltas` of them on `keys`, values in [-maxValue, maxValue], exact or not. */
+export const factDeltas = (keys: readonly string[], maxValue: number, maxDeltas: number) =>
+  fc.array(
+    fc.record({
+      key: fc.constantFrom(...keys),
+      value: fc.integer({ min: -maxValue, max: maxValue }),
+      inexact: fc.constantFrom(0 as const, 1 as const),
+    }),
+    { minLength: 1, maxLength: maxDeltas },
+  );
+
 /** Facts in recording order, positions 1, 2, 3…, recorded on day 0, 0 or 1 after the last, and so on. */
 export const dayGridHistory = ({ maxLength, maxLagDays, maxValue, maxDeltas }: GridShape) =>
   fc
@@ -31,14 +42,7 @@ export const dayGridHistory = ({ maxLength, maxLagDays, maxValue, maxDeltas }: G
           { weight: 3, arbitrary: fc.constant(0) },
           { weight: 2, arbitrary: fc.integer({ min: 1, max: maxLagDays }) },
         ),
-        deltas: fc.array(
-          fc.record({
-            key: fc.constantFrom(...GRID_KEYS),
-            value: fc.integer({ min: -maxValue, max: maxValue }),
-            inexact: fc.constantFrom(0 as const, 1 as const),
-          }),
-          { minLength: 1, maxLength: maxDeltas },
-        ),
+        deltas: factDeltas(GRID_KEYS, maxValue, maxDeltas),
       }),
       { minLength: 1, maxLength },
     )
