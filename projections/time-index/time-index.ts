@@ -17,9 +17,13 @@
  *   facts): kept as a Fenwick tree of bucket sums (see business-sums.ts), so a
  *   backdated fact costs log₂(buckets), not one update per boundary after it,
  *   and a snapshot at a boundary is the sum of log₂(buckets) sparse nodes.
- * Then, since nothing is recorded before it occurs (allowing for the clock
- * skew decide() accepts), every query is one snapshot plus at most a window
- * of facts; see `query`.
+ * Since nothing is recorded before it occurs (allowing for the clock skew
+ * decide() accepts), a query is a snapshot plus the facts in a window of
+ * business time or recorded after K. When both bounds fall inside a long
+ * history that window can be most of the log, so each block of SNAPSHOT_EVERY
+ * facts in recording order also keeps its facts ordered by occurrence (see
+ * block-orders.ts): a query then visits only the facts on the far side of
+ * both bounds. `query` takes whichever way visits fewest facts.
  */
 import type { Counters, Delta } from '../../events/counters.js';
 import { Column, float64s, int32s, int8s, PositionColumn, QuantityColumn, uint32s } from './column.js';
@@ -419,7 +423,7 @@ export class TimeIndex {
       }
       return this.named(sums);
     }
-    // Two ways to the same sum; take the one that touches fewer facts.
+    // Ways to the same sum; take the one that touches fewest facts.
     // A: what was known at K, less what occurred after T. A fact known at K
     //    occurred by K (+ skew), so those are the facts that occurred in (T, K].
     const windowFrom = this.upperBound(asOf);
