@@ -254,3 +254,35 @@ t.test('a checkpoint read started early: its bytes are the ones restored, checke
   t.equal(await loadCheckpoint(file, 'projections', store, { bytes: unreadable, log }), undefined);
   t.match(lines.at(-1), /ignored: unreadable \(EISDIR/, 'unreadable: one line naming the error');
 });
+
+t.test('a stop that cannot read the store to bind its checkpoints still closes it and runs the hook', async (t) => {
+  const { file, checkpointFile, bookFile } = dataDir(t);
+  const real = openSqliteStore({ file });
+  let failReads = false;
+  // The store answers until the stop, then its reads fail (a store gone bad under the service).
+  const store = new Proxy(real, {
+    get(target, name, receiver) {
+      if (name === 'readAll' && failReads) return () => Promise.reject(new Error('disk I/O error'));
+      const value = Reflect.get(target, name, receiver) as unknown;
+      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+    },
+  }) as EventStore;
+  const warnings: string[] = [];
+  const logger = { warn: (_: unknown, message: string) => warnings.push(message), info: () => undefined };
+  const ledger = await startLedger(store, { checkpointFile, logger: logger as never });
+  await seedMissionHistory(ledger);
+  failReads = true;
+  let hookRan = false;
+  await ledger.close(async () => {
+    hookRan = true;
+  });
+  t.ok(hookRan, 'the step after the store closed (the log saving its tree) runs');
+  t.same(warnings, ['checkpoint not saved: the next start replays the log'], 'one line says why');
+  t.notOk(existsSync(checkpointFile), 'no projections checkpoint bound to nothing');
+  t.notOk(existsSync(bookFile), 'nor a book checkpoint');
+  // The store was closed: a new one opens the file and the next start replays the whole history.
+  const again = await startLedger(openSqliteStore({ file }), { checkpointFile });
+  t.equal(again.projector.restoredFrom, undefined, 'nothing to restore');
+  t.ok(again.foldedAtStart > 0, 'the history is folded again');
+  await again.close();
+});
