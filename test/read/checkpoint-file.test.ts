@@ -9,7 +9,7 @@ import * as fs from 'node:fs';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { serialize } from 'node:v8';
+import { DefaultDeserializer, serialize } from 'node:v8';
 import t, { type Test } from 'tap';
 import {
   CHECKPOINT_VERSION,
@@ -255,6 +255,43 @@ t.test('typed arrays come back as copies, not views into the whole file', async 
   t.equal(restored.bytes.buffer.byteLength, 5000, 'and does not keep the file either');
   t.equal(restored.ids.length, 1000);
 });
+
+t.test(
+  'every typed array owns exactly its bytes, whether Node read it as a view or copied it (unaligned)',
+  async (t) => {
+    const file = path.join(tempDir(t), 'projections.checkpoint');
+    const store = storeOf('first', 10);
+    // Buffers of 1 to 8 bytes before each array shift it through every alignment; 600 doubles are
+    // beyond Node's pool, 3 doubles within it.
+    const state = [1, 2, 3, 4, 5, 6, 7, 8].map((pad) => ({
+      pad: Buffer.alloc(pad, pad),
+      large: Float64Array.from({ length: 600 }, (_, i) => i * pad),
+      small: new Float64Array([pad, pad + 0.5, -pad]),
+    }));
+    await saveCheckpoint(file, 'projector', 1, state, store);
+    // The fixture must reach both of Node's ways: some arrays aligned (views), some not (copies).
+    const body = readFileSync(file).subarray(readFileSync(file).indexOf(10) + 1);
+    const plain = new DefaultDeserializer(body);
+    plain.readHeader();
+    const viewed = (plain.readValue() as { state: typeof state }).state.flatMap((s) => [s.large, s.small]);
+    const views = viewed.filter((a) => a.buffer === body.buffer).length;
+    t.ok(views > 0 && views < viewed.length, `Node returns views and copies (${views} of ${viewed.length} views)`);
+
+    const { checkpoint } = await load(file, 'projector', store);
+    for (const [i, restored] of (checkpoint!.state as typeof state).entries()) {
+      const pad = i + 1;
+      for (const array of [restored.pad, restored.large, restored.small])
+        t.ok(array.byteOffset === 0 && array.buffer.byteLength === array.byteLength, `pad ${pad}: owns just its bytes`);
+      t.ok(Buffer.isBuffer(restored.pad));
+      t.same([...restored.pad], Array(pad).fill(pad));
+      t.same(
+        [...restored.large],
+        Array.from({ length: 600 }, (_, j) => j * pad),
+      );
+      t.same([...restored.small], [pad, pad + 0.5, -pad]);
+    }
+  },
+);
 
 t.test('a checkpoint is written only for the store it was made from: an empty store has no first event', async (t) => {
   const file = path.join(tempDir(t), 'projections.checkpoint');
