@@ -32,7 +32,11 @@ export class PositionColumn {
     column.count = count;
     return column;
   }
+  /** A column holding `saved`: taken over with the room after it when it has some (loadTree's), else copied into one with room. */
   static from(saved: Float64Array): PositionColumn {
+    const whole = saved.buffer;
+    if (saved.byteOffset === 0 && whole instanceof ArrayBuffer && whole.byteLength > saved.byteLength)
+      return PositionColumn.adopt(new Float64Array(whole), saved.length);
     const column = new PositionColumn();
     column.values = new Float64Array(Math.max(1024, Math.ceil(saved.length * 1.25)));
     column.values.set(saved);

@@ -3,23 +3,32 @@
  * written to disk with the position they reflect, so a restart folds only
  * what came after instead of replaying the log from zero.
  *
- * A file is one header line, then the state as V8 serialises it:
+ * A file is one header line, then the body: the state's objects as V8 serialises them, then its
+ * typed arrays apart, each aligned (checkpoint-arrays.ts):
  *
- *     MSS-LEDGER-CHECKPOINT <version> sha256:<hex of the body> <bytes of the body>\n
+ *     MSS-LEDGER-CHECKPOINT <version> sha256:<hex of the body> <bytes of objects> <bytes of arrays>\n
  *
- * A checkpoint is trusted only when the body has exactly that length and
+ * A checkpoint is trusted only when the body has exactly those lengths and
  * digest (a truncated or bit-flipped file is detected, and what it holds is
  * never used; a large body is deserialised while its digest is taken),
  * and only for the store it was made from (same first event, position not
  * beyond the store's head) and the same format version. Anything else is
  * logged in one line and ignored: the state is rebuilt from the log.
  */
+import { createHash } from 'node:crypto';
 import * as nodeFs from 'node:fs';
-import { stat } from 'node:fs/promises';
+import { open as openFile } from 'node:fs/promises';
 import path from 'node:path';
-import { DefaultDeserializer, serialize } from 'node:v8';
 import type { EventStore } from '../store/port.js';
-import { readWholeFile, sha256Hex, sha256OffThread, type DigestThreadOptions } from './digest-thread.js';
+import { joinState, regionPieces, splitState } from './checkpoint-arrays.js';
+import {
+  allocate,
+  readInto,
+  sha256Hex,
+  sha256OffThread,
+  type DigestThreadOptions,
+  type ReadableFile,
+} from './digest-thread.js';
 
 /**
  * Bump when a fold or the file's layout changes meaning: older checkpoints are then rebuilt, never misread.
@@ -29,8 +38,9 @@ import { readWholeFile, sha256Hex, sha256OffThread, type DigestThreadOptions } f
  * 10: the writer's book keeps its shipments as rows (src/ledger/book-checkpoint.ts).
  * 11: the book's shipments and serials as columns over one table of strings.
  * 12: the time index orders each position block's facts by occurrence (TimeIndexExport 3).
+ * 13: typed arrays apart from the objects, aligned, restored as views (checkpoint-arrays.ts).
  */
-export const CHECKPOINT_VERSION = 12;
+export const CHECKPOINT_VERSION = 13;
 const MAGIC = 'MSS-LEDGER-CHECKPOINT';
 /** Longer than any header this code writes; a file without a newline by then is not a checkpoint. */
 const MAX_HEADER = 128;
@@ -65,69 +75,48 @@ export class CheckpointSaveError extends Error {
   }
 }
 
-const header = (digest: string, length: number) => `${MAGIC} ${CHECKPOINT_VERSION} sha256:${digest} ${length}\n`;
+const header = (digest: string, objectBytes: number, arrayBytes: number) =>
+  `${MAGIC} ${CHECKPOINT_VERSION} sha256:${digest} ${objectBytes} ${arrayBytes}\n`;
 
 /** The body of a checkpoint file, or why it cannot be trusted. */
 export function verifiedBody(bytes: Buffer): { body: Buffer } | { problem: string } {
-  const parsed = parsedFile(bytes);
+  const parsed = parsedHeader(bytes, bytes.length);
   if ('problem' in parsed) return parsed;
-  if (sha256Hex(parsed.body) !== parsed.digest) return { problem: CHECKSUM_PROBLEM };
-  return { body: parsed.body };
+  const body = bytes.subarray(parsed.headerBytes);
+  if (sha256Hex(body) !== parsed.digest) return { problem: CHECKSUM_PROBLEM };
+  return { body };
 }
 
 const CHECKSUM_PROBLEM = 'the checksum does not match: the file is damaged';
 
-/** The body and the digest its header names, or why the file is not a checkpoint of this format; the digest is not checked. */
-function parsedFile(bytes: Buffer): { body: Buffer; digest: string } | { problem: string } {
-  const newline = bytes.subarray(0, MAX_HEADER).indexOf(10);
-  if (newline < 0) return { problem: 'no checkpoint header (an older format, or not a checkpoint)' };
-  const line = bytes.subarray(0, newline).toString('latin1');
-  const match = /^MSS-LEDGER-CHECKPOINT (\d+) sha256:([0-9a-f]{64}) (\d+)$/.exec(line);
-  if (!match) return { problem: 'the header is damaged or of another format' };
-  const [, version, digest = '', length] = match;
-  if (Number(version) !== CHECKPOINT_VERSION)
-    return { problem: `format ${version}, this version reads format ${CHECKPOINT_VERSION}` };
-  const body = bytes.subarray(newline + 1);
-  // Read back as written: a header that does not re-render the same (a leading zero …) was edited.
-  if (header(digest, Number(length)) !== `${line}\n`) return { problem: 'the header is damaged' };
-  if (body.length !== Number(length))
-    return { problem: `the body has ${body.length} bytes, the header says ${length} (truncated?)` };
-  return { body, digest };
+interface ParsedHeader {
+  digest: string;
+  headerBytes: number;
+  objectBytes: number;
+  arrayBytes: number;
 }
+
 /**
- * Node's deserializer returns a typed array as a view into the file's buffer when its bytes happen
- * to be aligned, and as a copy of its own when they are not. One kept view would keep the whole file
- * (117 MB on a million events) resident, so views are copied out. A copy Node already made is kept
- * as it is: copying it again cost a restart 100 MB of allocation (most of a checkpoint's arrays are
- * unaligned). A small copy may sit in Node's shared pool; that one is copied, so every array owns
- * exactly its bytes.
+ * What the header line at the start of `head` says, checked against the file's size; or why the file
+ * is not a checkpoint of this format. The digest is not checked.
  */
-class CopyingDeserializer extends DefaultDeserializer {
-  constructor(private readonly file: Buffer) {
-    super(file);
-  }
-
-  // Node's documented hook for host objects; its types leave it out.
-  _readHostObject(): NodeJS.TypedArray {
-    const base = DefaultDeserializer.prototype as unknown as { _readHostObject(): NodeJS.TypedArray };
-    const view = base._readHostObject.call(this);
-    if (ownsItsBytes(view) && view.buffer !== this.file.buffer) return view;
-    if (!Buffer.isBuffer(view)) return view.slice();
-    // Not Buffer.from: it may copy into a shared pool slab (64 KiB on Node 26), which other
-    // buffers then keep alive. A buffer of its own owns exactly its bytes on every Node.
-    const copy = Buffer.allocUnsafeSlow(view.length);
-    view.copy(copy);
-    return copy;
-  }
-}
-
-const ownsItsBytes = (array: NodeJS.TypedArray) =>
-  array.byteOffset === 0 && array.buffer.byteLength === array.byteLength;
-
-function deserialize(bytes: Buffer): unknown {
-  const deserializer = new CopyingDeserializer(bytes);
-  deserializer.readHeader();
-  return deserializer.readValue() as unknown;
+function parsedHeader(head: Buffer, fileBytes: number): ParsedHeader | { problem: string } {
+  const newline = head.subarray(0, MAX_HEADER).indexOf(10);
+  if (newline < 0) return { problem: 'no checkpoint header (an older format, or not a checkpoint)' };
+  const line = head.subarray(0, newline).toString('latin1');
+  const version = /^MSS-LEDGER-CHECKPOINT (\d+) /.exec(line)?.[1];
+  if (version !== undefined && Number(version) !== CHECKPOINT_VERSION)
+    return { problem: `format ${version}, this version reads format ${CHECKPOINT_VERSION}` };
+  const match = /^MSS-LEDGER-CHECKPOINT \d+ sha256:([0-9a-f]{64}) (\d+) (\d+)$/.exec(line);
+  if (!match) return { problem: 'the header is damaged or of another format' };
+  const [, digest = '', objects, arrays] = match;
+  const [objectBytes, arrayBytes] = [Number(objects), Number(arrays)];
+  // Read back as written: a header that does not re-render the same (a leading zero …) was edited.
+  if (header(digest, objectBytes, arrayBytes) !== `${line}\n`) return { problem: 'the header is damaged' };
+  const bodyBytes = fileBytes - (newline + 1);
+  if (bodyBytes !== objectBytes + arrayBytes)
+    return { problem: `the body has ${bodyBytes} bytes, the header says ${objectBytes + arrayBytes} (truncated?)` };
+  return { digest, headerBytes: newline + 1, objectBytes, arrayBytes };
 }
 
 export async function firstEventId(store: Pick<EventStore, 'readAll'>): Promise<string | undefined> {
@@ -167,8 +156,11 @@ export async function saveCheckpoint<T>(
     savedAt: new Date().toISOString(),
     state,
   };
-  const body = serialize(checkpoint);
-  const head = Buffer.from(header(sha256Hex(body), body.length), 'latin1');
+  const { objects, arrays, arrayBytes } = splitState(checkpoint);
+  const pieces = [objects, ...regionPieces(arrays)];
+  const digest = createHash('sha256');
+  for (const piece of pieces) digest.update(piece);
+  const head = Buffer.from(header(digest.digest('hex'), objects.length, arrayBytes), 'latin1');
   const temporary = `${file}.tmp`;
   let created = false;
   try {
@@ -176,9 +168,9 @@ export async function saveCheckpoint<T>(
     const fd = fs.openSync(temporary, 'w');
     created = true;
     try {
-      // Two writes, not one concatenated buffer: the body can be hundreds of MB.
+      // Piece by piece, each array from where it lives: the body can be a GB, never concatenated.
       writeAll(fs, fd, head);
-      writeAll(fs, fd, body);
+      for (const piece of pieces) writeAll(fs, fd, piece);
       fs.fsyncSync(fd);
     } finally {
       fs.closeSync(fd);
@@ -188,28 +180,53 @@ export async function saveCheckpoint<T>(
     if (created) fs.rmSync(temporary, { force: true });
     throw new CheckpointSaveError(file, error);
   }
-  return head.length + body.length;
+  return head.length + objects.length + arrayBytes;
 }
 
 function writeAll(fs: CheckpointFs, fd: number, bytes: Uint8Array): void {
   for (let offset = 0; offset < bytes.length;) offset += fs.writeSync(fd, bytes, offset, bytes.length - offset);
 }
 
-/** A checkpoint file's bytes, or why they could not be read. */
-export type CheckpointBytes = { bytes: Buffer } | { error: NodeJS.ErrnoException };
+/**
+ * A checkpoint file read: its objects' part and its arrays' region, each in memory of its own; or
+ * why it is not a checkpoint of this format (its header), or why it could not be read.
+ */
+export type CheckpointBytes =
+  { digest: string; objects: Buffer; arrays: Buffer } | { problem: string } | { error: NodeJS.ErrnoException };
 
 /**
  * Reads a checkpoint file on the thread pool (a large one into shared memory, for its digest's
- * thread). It never rejects: a start begins these reads early, before it can use them, and a
- * failed read is an answer to give then, not an unhandled rejection now.
+ * thread). The two parts of the body go to two buffers: the state keeps the arrays' one (its arrays
+ * are views of it), and drops the objects' one once deserialised. It never rejects: a start begins
+ * these reads early, before it can use them, and a failed read is an answer to give then, not an
+ * unhandled rejection now.
  */
 export function readCheckpointFile(
   file: string,
   offThreadDigestBytes = OFF_THREAD_DIGEST_BYTES,
+  open: (file: string) => Promise<ReadableFile> = (name) => openFile(name, 'r'),
 ): Promise<CheckpointBytes> {
-  const reading = async () => {
-    const large = (await stat(file)).size >= offThreadDigestBytes;
-    return { bytes: await readWholeFile(file, large) };
+  const reading = async (): Promise<CheckpointBytes> => {
+    const handle = await open(file);
+    try {
+      const fileBytes = (await handle.stat()).size;
+      const head = Buffer.alloc(Math.min(MAX_HEADER, fileBytes));
+      const parsed = parsedHeader(head.subarray(0, await readInto(handle, head, 0)), fileBytes);
+      if ('problem' in parsed) return parsed;
+      const shared = parsed.objectBytes + parsed.arrayBytes >= offThreadDigestBytes;
+      const objects = allocate(parsed.objectBytes, shared);
+      const arrays = allocate(parsed.arrayBytes, shared);
+      const read =
+        (await readInto(handle, objects, parsed.headerBytes)) +
+        (await readInto(handle, arrays, parsed.headerBytes + parsed.objectBytes));
+      if (read !== objects.length + arrays.length)
+        return {
+          problem: `the body has ${read} bytes, the header says ${objects.length + arrays.length} (truncated?)`,
+        };
+      return { digest: parsed.digest, objects, arrays };
+    } finally {
+      await handle.close();
+    }
   };
   return reading().catch((error: unknown) => ({ error: error as NodeJS.ErrnoException }));
 }
@@ -246,19 +263,18 @@ export async function loadCheckpoint<T>(
     if (read.error.code === 'ENOENT') return undefined;
     return ignore(`unreadable (${read.error.message})`);
   }
-  const parsed = parsedFile(read.bytes);
-  if ('problem' in parsed) return ignore(parsed.problem);
+  if ('problem' in read) return ignore(read.problem);
   // The digest is taken (on a second thread for a large body) while the body is deserialised; the
   // state is used only if it matches.
-  const digest = sha256OffThread(parsed.body, options);
+  const digest = sha256OffThread([read.objects, read.arrays], options);
   let checkpoint: Checkpoint<T> | undefined;
   let failure: Error | undefined;
   try {
-    checkpoint = deserialize(parsed.body) as Checkpoint<T>;
+    checkpoint = joinState(read.objects, read.arrays) as Checkpoint<T>;
   } catch (error) {
     failure = error as Error;
   }
-  if ((await digest).hex !== parsed.digest) return ignore(CHECKSUM_PROBLEM);
+  if ((await digest).hex !== read.digest) return ignore(CHECKSUM_PROBLEM);
   if (failure) return ignore(`its body does not deserialise (${failure.message})`);
   if (checkpoint?.format !== 'mss-ledger-checkpoint' || checkpoint.version !== CHECKPOINT_VERSION)
     return ignore('its body is not a checkpoint of this format');

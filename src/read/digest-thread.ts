@@ -18,8 +18,9 @@ export const sha256Hex = (bytes: Uint8Array) => createHash('sha256').update(byte
 const WORKER = `
 const { workerData, parentPort } = require('node:worker_threads');
 const { createHash } = require('node:crypto');
-const { buffer, offset, length } = workerData;
-parentPort.postMessage(createHash('sha256').update(new Uint8Array(buffer, offset, length)).digest('hex'));
+const hash = createHash('sha256');
+for (const { buffer, offset, length } of workerData) hash.update(new Uint8Array(buffer, offset, length));
+parentPort.postMessage(hash.digest('hex'));
 `;
 
 /** The file operations readWholeFile uses (those of `fs.promises`' FileHandle); a test passes ones that read short. */
@@ -42,18 +43,31 @@ export async function readWholeFile(
 ): Promise<Buffer> {
   const handle = await open(file);
   try {
-    const size = (await handle.stat()).size;
-    const bytes = shared ? Buffer.from(new SharedArrayBuffer(size)) : Buffer.allocUnsafeSlow(size);
-    let offset = 0;
-    while (offset < size) {
-      const { bytesRead } = await handle.read(bytes, offset, size - offset, offset);
-      if (bytesRead === 0) break; // shorter than it was a moment ago: the header's length check will say so
-      offset += bytesRead;
-    }
-    return offset === size ? bytes : bytes.subarray(0, offset);
+    const bytes = allocate((await handle.stat()).size, shared);
+    const read = await readInto(handle, bytes, 0);
+    return read === bytes.length ? bytes : bytes.subarray(0, read);
   } finally {
     await handle.close();
   }
+}
+
+/** Memory of its own for `size` bytes, shared with other threads or not. */
+export const allocate = (size: number, shared: boolean): Buffer =>
+  shared ? Buffer.from(new SharedArrayBuffer(size)) : Buffer.allocUnsafeSlow(size);
+
+/**
+ * Fills `bytes` from the file at `position`, however short each read; returns how many bytes it got,
+ * fewer only when the file ends first (shorter than it was a moment ago: the caller's length check
+ * will say so).
+ */
+export async function readInto(handle: ReadableFile, bytes: Uint8Array, position: number): Promise<number> {
+  let offset = 0;
+  while (offset < bytes.length) {
+    const { bytesRead } = await handle.read(bytes, offset, bytes.length - offset, position + offset);
+    if (bytesRead === 0) break;
+    offset += bytesRead;
+  }
+  return offset;
 }
 
 const exiting = new Set<Promise<void>>();
@@ -88,9 +102,19 @@ export interface Digest {
   thread: 'second' | 'this';
 }
 
-/** The SHA-256 of `bytes`, from a second thread when they are shared memory, else from this one. */
-export function sha256OffThread(bytes: Uint8Array, options: DigestThreadOptions = {}): Promise<Digest> {
-  if (!(bytes.buffer instanceof SharedArrayBuffer)) return Promise.resolve({ hex: sha256Hex(bytes), thread: 'this' });
+/** The SHA-256 of `bytes` (one piece, or several taken in order), from a second thread when they are all shared memory, else from this one. */
+export function sha256OffThread(
+  bytes: Uint8Array | readonly Uint8Array[],
+  options: DigestThreadOptions = {},
+): Promise<Digest> {
+  const parts = Array.isArray(bytes) ? (bytes as readonly Uint8Array[]) : [bytes as Uint8Array];
+  const here = () => {
+    const hash = createHash('sha256');
+    for (const part of parts) hash.update(part);
+    return hash.digest('hex');
+  };
+  if (!parts.every((part) => part.buffer instanceof SharedArrayBuffer))
+    return Promise.resolve({ hex: here(), thread: 'this' });
   return new Promise((resolve) => {
     let settled = false;
     const waiting: { timer?: NodeJS.Timeout } = {};
@@ -98,15 +122,14 @@ export function sha256OffThread(bytes: Uint8Array, options: DigestThreadOptions 
       if (settled) return;
       settled = true;
       clearTimeout(waiting.timer);
-      resolve({ hex: sha256Hex(bytes), thread: 'this' });
+      resolve({ hex: here(), thread: 'this' });
     };
     let worker: Worker;
     try {
-      worker = (options.startWorker ?? startEvalWorker)(WORKER, {
-        buffer: bytes.buffer,
-        offset: bytes.byteOffset,
-        length: bytes.byteLength,
-      });
+      worker = (options.startWorker ?? startEvalWorker)(
+        WORKER,
+        parts.map((part) => ({ buffer: part.buffer, offset: part.byteOffset, length: part.byteLength })),
+      );
     } catch {
       return onThisThread();
     }

@@ -11,6 +11,7 @@ import path from 'node:path';
 import t, { type Test } from 'tap';
 import { CHUNK_HASHES, leafHash, MerkleTree } from '../../src/log/merkle.js';
 import { loadTree, saveTree } from '../../src/log/tree-file.js';
+import { PositionColumn } from '../../src/log/tree-of-store.js';
 
 const leaf = (i: number) => leafHash(createHash('sha256').update(`event ${i}`).digest());
 
@@ -46,6 +47,30 @@ t.test('a tree whose levels span several chunks is written and read chunk by chu
     loaded!.tree.append(leaf(i));
   }
   t.same(loaded!.tree.root(), tree.root(), 'and it grows on as the original does');
+});
+
+t.test("a saved tree's positions come with room, which the log's column takes over instead of copying", async (t) => {
+  const { store, tree: file } = files(t);
+  const { tree, positions } = treeOf(3_001);
+  t.ok(await saveTree(file, tree, positions, store));
+  const loaded = (await loadTree(file, store))!;
+  t.equal(loaded.positions.length, 3_001, 'one position a leaf');
+  t.ok(loaded.positions.buffer.byteLength >= 3_001 * 8 * 1.25, 'and room after them');
+  const column = PositionColumn.from(loaded.positions);
+  t.equal(column.values.buffer, loaded.positions.buffer, 'taken over, not copied');
+  t.equal(column.count, 3_001);
+  t.equal(column.last, 30_010);
+  for (let i = 1; i <= 2_000; i++) column.push(30_010 + i);
+  t.equal(column.count, 5_001, 'it grows on past its room');
+  t.equal(column.indexOf(30_010 + 2_000), 5_000);
+  t.same(loaded.positions, positions, 'the saved positions are as they were');
+
+  const exact = Float64Array.from([5, 6, 7]);
+  const copied = PositionColumn.from(exact);
+  copied.push(8);
+  t.not(copied.values.buffer, exact.buffer, 'an array without room is copied into one with room');
+  t.same([...exact], [5, 6, 7], 'and left as it was');
+  t.equal(copied.indexOf(8), 3);
 });
 
 t.test('a saved tree loads as it was saved, and grows from there as the original does', async (t) => {

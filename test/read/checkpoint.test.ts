@@ -3,7 +3,7 @@
  * came after, and answers exactly like a full replay. A checkpoint that does
  * not belong to the store, or is damaged, is ignored.
  */
-import { copyFileSync, existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import t, { type Test } from 'tap';
@@ -217,7 +217,13 @@ t.test('a checkpoint read started early: its bytes are the ones restored, checke
   for (const shared of [false, true]) {
     const early = readCheckpointFile(file, shared ? 0 : Number.MAX_SAFE_INTEGER);
     const read = await early;
-    t.equal('bytes' in read && read.bytes.buffer instanceof SharedArrayBuffer, shared, `shared: ${shared}`);
+    t.equal(
+      'objects' in read &&
+        read.objects.buffer instanceof SharedArrayBuffer &&
+        read.arrays.buffer instanceof SharedArrayBuffer,
+      shared,
+      `shared: ${shared}`,
+    );
     rmSync(`${file}.moved`, { force: true });
     copyFileSync(file, `${file}.moved`);
     rmSync(file);
@@ -227,18 +233,22 @@ t.test('a checkpoint read started early: its bytes are the ones restored, checke
     });
     copyFileSync(`${file}.moved`, file);
   }
-  // The threshold is inclusive: a file of exactly that many bytes is read into shared memory.
-  const atThreshold = await readCheckpointFile(file, statSync(file).size);
+  // The threshold is inclusive: a body of exactly that many bytes is read into shared memory.
+  const bodyBytes = statSync(file).size - (readFileSync(file).indexOf(10) + 1);
+  const atThreshold = await readCheckpointFile(file, bodyBytes);
   t.ok(
-    'bytes' in atThreshold && atThreshold.bytes.buffer instanceof SharedArrayBuffer,
-    'a file at the threshold: shared',
+    'objects' in atThreshold && atThreshold.objects.buffer instanceof SharedArrayBuffer,
+    'a body at the threshold: shared',
   );
-  const belowThreshold = await readCheckpointFile(file, statSync(file).size + 1);
-  t.ok('bytes' in belowThreshold && !(belowThreshold.bytes.buffer instanceof SharedArrayBuffer), 'one byte under: not');
+  const belowThreshold = await readCheckpointFile(file, bodyBytes + 1);
+  t.ok(
+    'objects' in belowThreshold && !(belowThreshold.objects.buffer instanceof SharedArrayBuffer),
+    'one byte under: not',
+  );
   // The same guards as a read made then: another kind, damaged bytes.
   t.equal(await loadCheckpoint(file, 'writer', store, { bytes: readCheckpointFile(file), log }), undefined);
   const damaged = readCheckpointFile(file).then((read) => {
-    if ('bytes' in read) read.bytes.writeUInt8(read.bytes.readUInt8(read.bytes.length - 1) ^ 1, read.bytes.length - 1);
+    if ('objects' in read) read.objects[read.objects.length - 1]! ^= 1;
     return read;
   });
   t.equal(await loadCheckpoint(file, 'projections', store, { bytes: damaged, log }), undefined, 'damaged: ignored');
