@@ -155,7 +155,7 @@ async function sharedReadsAtStart(
   writer: LedgerWriter,
   projector: Projector,
 ): Promise<SharedFoldReads | undefined> {
-  const from = writer.book.position;
+  const from = writer.position;
   const readMarked = store.readForFoldMarked?.bind(store);
   if (!readMarked || projector.state.position !== from) return undefined;
   const head = await store.headPosition().catch(() => undefined);
@@ -226,7 +226,8 @@ export async function startLedger(
       },
       'checkpoints at start',
     );
-    if (book) writer.restore(bookFromCheckpoint(internStrings(book.state, strings)));
+    // Built once the service listens (main.ts), or by the first write: reads never need it.
+    if (book) writer.restoreLater(book.position, () => bookFromCheckpoint(internStrings(book.state, strings)));
     // The file's bytes are garbage only once the threads that hashed them are gone (main.ts collects next).
     await digestThreadsGone();
     if (checkpoint) onDisk.projections = checkpoint.position;
@@ -245,8 +246,8 @@ export async function startLedger(
       await saveProjectorCheckpoint(file, projector, bound);
       onDisk.projections = position;
     }
-    if (writer.book.position !== onDisk.book || !existsSync(bookFile(file))) {
-      const position = writer.book.position;
+    if (writer.position !== onDisk.book || !existsSync(bookFile(file))) {
+      const position = writer.position;
       await saveBookCheckpoint(file, writer, bound);
       onDisk.book = position;
     }

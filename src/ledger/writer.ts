@@ -106,7 +106,9 @@ export interface WriterFault {
 }
 
 export class LedgerWriter {
-  book: Book = initialBook();
+  private held: Book = initialBook();
+  /** A book restored from a checkpoint but not built yet (restoreLater): where it stands, and how to build it. */
+  private unbuilt: { position: number; build: () => Book } | undefined;
   private queue: Pending[] = [];
   private running = false;
   /** True from a group's first decision until its append has landed or been rolled back. */
@@ -146,9 +148,40 @@ export class LedgerWriter {
     this.afterAppend = options.afterAppend;
   }
 
+  /** What the writer decides against; a book restored by `restoreLater` is built the first time it is asked for. */
+  get book(): Book {
+    // Taken down only once built: a build that throws must not leave an empty book to decide against.
+    if (this.unbuilt) {
+      this.held = this.unbuilt.build();
+      this.unbuilt = undefined;
+    }
+    return this.held;
+  }
+
+  /** The position the book reflects, without building a restored one. */
+  get position(): number {
+    return this.unbuilt?.position ?? this.held.position;
+  }
+
   /** Takes up a book saved by a checkpoint; `start` then folds only what came after it. Before `start` only. */
   restore(book: Book): void {
-    this.book = book;
+    this.unbuilt = undefined;
+    this.held = book;
+  }
+
+  /**
+   * Takes up a book saved by a checkpoint at `position`, to be built by `build` when first needed:
+   * a restart answers once the projections are restored, and builds the book just after (main.ts),
+   * or at the first write or fold if one comes first. Building it (56,140 shipments at 1M events)
+   * is 0.15-0.2 s that reads never wait for. Before `start` only.
+   */
+  restoreLater(position: number, build: () => Book): void {
+    this.unbuilt = { position, build };
+  }
+
+  /** Builds a book restored with `restoreLater` now, so that the first write does not wait for it. */
+  prepareForWrites(): void {
+    void this.book;
   }
 
   /**
@@ -162,7 +195,7 @@ export class LedgerWriter {
       throw error;
     });
     await new Promise<void>((caughtUp, failed) => {
-      this.subscription = followStore(this.store, this.book.position, {
+      this.subscription = followStore(this.store, this.position, {
         // The book folds the ledger stream alone (EventStoreDB's adapter then serves this from its index's subscription).
         streams: [LEDGER_STREAM],
         onEvent: (event) => {
@@ -197,7 +230,7 @@ export class LedgerWriter {
    * catch-up through it cost the main thread about 4 s more.
    */
   private async catchUpInPages(shared?: SharedReader): Promise<void> {
-    const mine = shared?.from === this.book.position ? shared : undefined;
+    const mine = shared?.from === this.position ? shared : undefined;
     if (!mine) shared?.leave();
     try {
       await this.catchUpInPagesFrom(mine);
@@ -209,7 +242,7 @@ export class LedgerWriter {
   private async catchUpInPagesFrom(shared: SharedReader | undefined): Promise<void> {
     if (!this.store.readForFold && !this.store.readPageForFold) return;
     const head = await this.store.headPosition();
-    if (head <= this.book.position) return;
+    if (head <= this.position) return;
     const ahead = new TargetsAhead(this.store);
     const foldStored = (stored: StoredEvent): void | Promise<void> => {
       if (stored.stream !== LEDGER_STREAM) return;
