@@ -10,7 +10,7 @@ import type { Logger } from 'pino';
 import type { IncomingEvent } from '../events/index.js';
 import type { Config } from './config.js';
 import { toProposal } from './http/routes/events.js';
-import { bookFromCheckpoint, bookToCheckpoint, type BookCheckpoint } from './ledger/book-checkpoint.js';
+import { BookBuilder, bookToCheckpoint, type BookCheckpoint } from './ledger/book-checkpoint.js';
 import { LEDGER_STREAM } from './ledger/book.js';
 import { LedgerWriter, type WriterOptions } from './ledger/writer.js';
 import type { LedgerLog } from './log/ledger-log.js';
@@ -25,7 +25,7 @@ import {
   type CheckpointStore,
 } from './read/checkpoint.js';
 import { digestThreadsGone } from './read/digest-thread.js';
-import { internStrings } from './read/intern.js';
+import { interner, internStrings } from './read/intern.js';
 import { Projector, type ProjectorExport } from './read/projector.js';
 import { MAIN_MARK } from './read/split-fold.js';
 import { checkDataDir, StartupError, type DataDir } from './store/data-dir.js';
@@ -226,8 +226,13 @@ export async function startLedger(
       },
       'checkpoints at start',
     );
-    // Built once the service listens (main.ts), or by the first write: reads never need it.
-    if (book) writer.restoreLater(book.position, () => bookFromCheckpoint(internStrings(book.state, strings)));
+    if (book) {
+      // Built once the service listens (main.ts), or by the first write: reads never need it. Its
+      // shipment ids and serials are interned as they are built, the rest now.
+      const { shipments, serials, ...rest } = book.state;
+      const interned = { ...internStrings(rest, strings), shipments, serials };
+      writer.restoreLater(book.position, new BookBuilder(interned, interner(strings)));
+    }
     // The file's bytes are garbage only once the threads that hashed them are gone (main.ts collects next).
     await digestThreadsGone();
     if (checkpoint) onDisk.projections = checkpoint.position;

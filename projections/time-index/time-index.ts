@@ -104,6 +104,8 @@ export class TimeIndex {
    * `prepareForWrites`): a million names at 10M events took a restart a second to hash.
    */
   private keyIdsByName: Map<string, number> | undefined = new Map();
+  /** The key ids by name while `prepareForWrites` makes them a part at a time: the names before `next`. */
+  private keyIdsBuilt: { byName: Map<string, number>; next: number } | undefined;
   /** Local key id by the key's process-wide number (Delta.id): an array index instead of a string lookup. */
   private readonly localIds: number[] = [];
   private keyNames: string[] = [];
@@ -687,12 +689,21 @@ export class TimeIndex {
     return (this.localIds[delta.id] ??= this.keyId(delta.key));
   }
 
-  /** Makes what a restore left to the first fact added (the key ids by name), so that a write need not wait for it. */
-  prepareForWrites(): void {
-    if (this.keyIdsByName) return;
-    const byName = new Map<string, number>();
-    for (let id = 0; id < this.keyNames.length; id++) byName.set(this.keyNames[id]!, id);
-    this.keyIdsByName = byName;
+  /**
+   * Makes what a restore left to the first fact added (the key ids by name), so that a write need
+   * not wait for it: up to `names` more names a call, so that a service can do it between requests.
+   * True while names remain; a fact added meanwhile finishes it at once.
+   */
+  prepareForWrites(names = Infinity): boolean {
+    if (this.keyIdsByName) return false;
+    const building = (this.keyIdsBuilt ??= { byName: new Map<string, number>(), next: 0 });
+    const end = Math.min(this.keyNames.length, building.next + names);
+    for (let id = building.next; id < end; id++) building.byName.set(this.keyNames[id]!, id);
+    building.next = end;
+    if (end < this.keyNames.length) return true;
+    this.keyIdsByName = building.byName;
+    this.keyIdsBuilt = undefined;
+    return false;
   }
 
   private get keyIds(): Map<string, number> {

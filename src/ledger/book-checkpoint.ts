@@ -94,30 +94,64 @@ export function bookToCheckpoint(book: Book): BookCheckpoint {
   return { ...rest, strings, shipments: columns, serials: { ids: serialIds, holders } };
 }
 
-export function bookFromCheckpoint(saved: BookCheckpoint): Book {
-  const { strings, shipments: columns, serials: savedSerials, ...rest } = saved;
-  const shipments = new Map<string, ShipmentLedger>();
-  for (let i = 0; i < columns.ids.length; i++) {
-    const lines: ShipmentLedger['lines'] = [];
-    for (let j = columns.lineStart[i]!; j < columns.lineStart[i + 1]!; j++)
-      lines.push({
-        itemType: strings[columns.itemType[j]!]!,
-        dispatched: columns.dispatched[j]!,
-        received: columns.received[j]!,
-        writtenOff: columns.writtenOff[j]!,
+export function bookFromCheckpoint(saved: BookCheckpoint, intern: (s: string) => string = (s) => s): Book {
+  return new BookBuilder(saved, intern).finish();
+}
+
+/**
+ * The book, built from its checkpoint a part at a time (a restart builds it between requests, after
+ * the listen: 56,140 shipments at 1M events took 0.15-0.2 s in one go) or at once. `intern` gives
+ * each shipment id and serial the one instance the projections restored hold.
+ */
+export class BookBuilder {
+  private readonly shipments = new Map<string, ShipmentLedger>();
+  private readonly serials = new Map<string, string>();
+  private shipment = 0;
+  private serial = 0;
+
+  constructor(
+    private readonly saved: BookCheckpoint,
+    private readonly intern: (s: string) => string = (s) => s,
+  ) {}
+
+  /** Builds up to `count` more entries, shipments first, then serials; true while some remain. */
+  step(count: number): boolean {
+    const { strings, shipments: columns, serials } = this.saved;
+    let budget = count;
+    for (; budget > 0 && this.shipment < columns.ids.length; budget--) {
+      const i = this.shipment;
+      const lines: ShipmentLedger['lines'] = [];
+      for (let j = columns.lineStart[i]!; j < columns.lineStart[i + 1]!; j++)
+        lines.push({
+          itemType: strings[columns.itemType[j]!]!,
+          dispatched: columns.dispatched[j]!,
+          received: columns.received[j]!,
+          writtenOff: columns.writtenOff[j]!,
+        });
+      const reason = columns.writeOffReason[i]!;
+      this.shipments.set(this.intern(columns.ids[i]!), {
+        from: strings[columns.from[i]!]!,
+        to: strings[columns.to[i]!]!,
+        lines,
+        closed: columns.closed[i] === 1,
+        writeOffReason: reason === NONE ? undefined : strings[reason]!,
+        activeReceipts: columns.activeReceipts[i]!,
       });
-    const reason = columns.writeOffReason[i]!;
-    shipments.set(columns.ids[i]!, {
-      from: strings[columns.from[i]!]!,
-      to: strings[columns.to[i]!]!,
-      lines,
-      closed: columns.closed[i] === 1,
-      writeOffReason: reason === NONE ? undefined : strings[reason]!,
-      activeReceipts: columns.activeReceipts[i]!,
-    });
+      // Counted as built only once it is: a build that throws here throws here again, never skips one.
+      this.shipment = i + 1;
+    }
+    for (; budget > 0 && this.serial < serials.ids.length; budget--) {
+      const i = this.serial;
+      this.serials.set(this.intern(serials.ids[i]!), strings[serials.holders[i]!]!);
+      this.serial = i + 1;
+    }
+    return this.shipment < columns.ids.length || this.serial < serials.ids.length;
   }
-  const serials = new Map<string, string>();
-  for (let i = 0; i < savedSerials.ids.length; i++)
-    serials.set(savedSerials.ids[i]!, strings[savedSerials.holders[i]!]!);
-  return { ...rest, shipments, serials };
+
+  /** The whole book: what is left is built now. */
+  finish(): Book {
+    while (this.step(Infinity));
+    const { strings: _strings, shipments: _shipments, serials: _serials, ...rest } = this.saved;
+    return { ...rest, shipments: this.shipments, serials: this.serials };
+  }
 }

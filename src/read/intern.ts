@@ -5,12 +5,7 @@
  * would each cost their bytes again; a fold shares them.
  */
 export function internStrings<T>(value: T, table = new Map<string, string>()): T {
-  const intern = (s: string) => {
-    const known = table.get(s);
-    if (known !== undefined) return known;
-    table.set(s, s);
-    return s;
-  };
+  const intern = interner(table);
   const seen = new Set<object>();
   // Strings and objects are told apart before a call: a checkpoint holds millions of each.
   const visit = (v: unknown): unknown => {
@@ -55,3 +50,13 @@ export function internStrings<T>(value: T, table = new Map<string, string>()): T
   };
   return visit(value) as T;
 }
+
+/** A string's one instance in `table`, which takes it if it has none: for strings met one at a time. */
+export const interner =
+  (table: Map<string, string>) =>
+  (s: string): string => {
+    const known = table.get(s);
+    if (known !== undefined) return known;
+    table.set(s, s);
+    return s;
+  };

@@ -159,9 +159,13 @@ export class Projector {
     this.restoredFrom = data.state.position;
   }
 
-  /** Makes what a restore leaves to the first write (see TimeIndex.prepareForWrites): once the service answers. */
-  prepareForWrites(): void {
-    for (const index of Object.values(this.indexes)) index.prepareForWrites();
+  /**
+   * Makes what a restore leaves to the first write (see TimeIndex.prepareForWrites), once the service
+   * answers: up to `names` key names a call; true while some remain.
+   */
+  prepareForWrites(names = Infinity): boolean {
+    for (const index of Object.values(this.indexes)) if (index.prepareForWrites(names)) return true;
+    return false;
   }
 
   /**

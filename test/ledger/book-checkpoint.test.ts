@@ -9,7 +9,12 @@ import t from 'tap';
 import type { ShipmentLedger } from '../../events/postings.js';
 import { missionHistory } from '../../seeds/mission-history.js';
 import { syntheticHistory } from '../../seeds/synthetic.js';
-import { bookFromCheckpoint, bookToCheckpoint, type BookCheckpoint } from '../../src/ledger/book-checkpoint.js';
+import {
+  BookBuilder,
+  bookFromCheckpoint,
+  bookToCheckpoint,
+  type BookCheckpoint,
+} from '../../src/ledger/book-checkpoint.js';
 import { initialBook, type Book } from '../../src/ledger/book.js';
 import { bookOf, record } from '../support/given.js';
 
@@ -54,6 +59,35 @@ t.test('any shipments and serials come back as they were saved, in the same orde
       },
     ),
     { numRuns: 300 },
+  );
+});
+
+t.test('a book built a part at a time, of any size, is the book built at once', async (t) => {
+  const ids = fc.string({ maxLength: 6 });
+  fc.assert(
+    fc.property(
+      fc.uniqueArray(fc.tuple(ids, shipment), { selector: ([id]) => id }),
+      fc.uniqueArray(fc.tuple(ids, fc.string({ maxLength: 6 })), { selector: ([serial]) => serial }),
+      fc.integer({ min: 1, max: 7 }),
+      (rows, holders, part) => {
+        const saved = bookToCheckpoint({ ...initialBook(), shipments: new Map(rows), serials: new Map(holders) });
+        const interned: string[] = [];
+        const builder = new BookBuilder(deserialize(serialize(saved)) as BookCheckpoint, (s) => {
+          interned.push(s);
+          return s;
+        });
+        let steps = 1;
+        while (builder.step(part)) steps++;
+        const whole = bookFromCheckpoint(deserialize(serialize(saved)) as BookCheckpoint);
+        const parts = builder.finish();
+        t.equal(steps, Math.max(1, Math.ceil((rows.length + holders.length) / part)), 'the parts are the size asked');
+        t.same([...parts.shipments.keys()], [...whole.shipments.keys()]);
+        t.strictSame([...parts.shipments.values()], [...whole.shipments.values()]);
+        t.strictSame([...parts.serials], [...whole.serials]);
+        t.same(interned, [...rows.map(([id]) => id), ...holders.map(([serial]) => serial)], 'each id interned once');
+      },
+    ),
+    { numRuns: 200 },
   );
 });
 

@@ -205,11 +205,21 @@ t.test(
     original.add(onTime(2, 2, [delta(KEYS[1]!, 1, 1)]));
     // Each from an export of its own: an index takes over the arrays it is restored from.
     const prepared = TimeIndex.from(original.export());
-    prepared.prepareForWrites();
+    t.notOk(prepared.prepareForWrites(), 'prepared at once: nothing left');
     const lazy = TimeIndex.from(original.export());
+    // A part at a time (one name a call: the index has two), as a service does it between requests.
+    const inParts = TimeIndex.from(original.export());
+    t.ok(inParts.prepareForWrites(1), 'one name of two: more to do');
+    t.notOk(inParts.prepareForWrites(1), 'the second: done');
+    t.notOk(inParts.prepareForWrites(1), 'and nothing after');
+    // Cut short after its first part: the first fact added finishes it.
+    const halfway = TimeIndex.from(original.export());
+    halfway.prepareForWrites(1);
     for (const [name, index] of [
       ['prepared', prepared],
       ['not prepared', lazy],
+      ['prepared in parts', inParts],
+      ['prepared halfway', halfway],
     ] as const) {
       index.add(onTime(3, 3, [delta(KEYS[1]!, -3, -1), delta(KEYS[2]!, 7, 0)]));
       t.same(
