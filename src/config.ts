@@ -3,6 +3,7 @@
  * is reported on its own line so an operator can fix them all in one go.
  */
 import { z } from 'zod';
+import { DEFAULT_DATA_DIR } from './store/data-dir.js';
 
 const boolean = (fallback: 'true' | 'false') =>
   z
@@ -22,7 +23,7 @@ const Config = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   PORT: wholeNumber(0, 65535, 3000),
   HOST: z.string().min(1).default('127.0.0.1'),
-  DATA_DIR: z.string().min(1).default('./data'),
+  DATA_DIR: z.string().min(1).default(DEFAULT_DATA_DIR),
   EVENTSTORE_CONNECTION_STRING: z
     .string()
     .regex(/^esdb(\+discover)?:\/\//, 'must start with esdb:// or esdb+discover://')

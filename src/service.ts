@@ -16,16 +16,17 @@ import { LedgerWriter, type WriterOptions } from './ledger/writer.js';
 import type { LedgerLog } from './log/ledger-log.js';
 import { openLog, savedTreeFor } from './log/open.js';
 import { SharedFoldReads } from './read/catch-up.js';
-import {
-  firstEventId,
-  loadCheckpoint,
-  readCheckpointFile,
-  saveCheckpoint,
-  type CheckpointBytes,
-  type CheckpointStore,
-} from './read/checkpoint.js';
+import { firstEventId, loadCheckpoint, saveCheckpoint, type CheckpointStore } from './read/checkpoint.js';
 import { digestThreadsGone } from './read/digest-thread.js';
+import { earlyReadsFor, type EarlyReads } from './early-reads.js';
 import { interner, internStrings } from './read/intern.js';
+import {
+  bookFile,
+  checkpointFileIn,
+  idIndexFile,
+  readCheckpoints,
+  type CheckpointReads,
+} from './read/checkpoint-files.js';
 import { Projector, type ProjectorExport } from './read/projector.js';
 import { MAIN_MARK } from './read/split-fold.js';
 import { checkDataDir, StartupError, type DataDir } from './store/data-dir.js';
@@ -69,29 +70,13 @@ export async function openStore(
   return openSqliteStore({ file: path.join(config.DATA_DIR, 'ledger.sqlite') });
 }
 
-export const checkpointFile = (config: Pick<Config, 'DATA_DIR'>) =>
-  path.join(config.DATA_DIR, 'projections.checkpoint');
+export const checkpointFile = (config: Pick<Config, 'DATA_DIR'>) => checkpointFileIn(config.DATA_DIR);
 const PROJECTOR_CHECKPOINT = 'projector';
 const BOOK_CHECKPOINT = 'book';
-/** The writer's book is checkpointed beside the projections, in a file of its own. */
-const bookFile = (file: string) => file.replace(/(\.checkpoint)?$/, '.book.checkpoint');
-/** So is a store's id index (EventStoreDB's), with the position it covers. */
-export const idIndexFile = (file: string) => file.replace(/(\.checkpoint)?$/, '.ids.checkpoint');
+export { idIndexFile, readCheckpoints, type CheckpointReads };
 
 export const saveProjectorCheckpoint = (file: string, projector: Projector, store: CheckpointStore) =>
   saveCheckpoint(file, PROJECTOR_CHECKPOINT, projector.state.position, projector.export(), store);
-
-/** The reads of the projections' and the book's checkpoint files. */
-export interface CheckpointReads {
-  projections: Promise<CheckpointBytes>;
-  book: Promise<CheckpointBytes>;
-}
-
-/** Starts reading both checkpoint files, on the thread pool, at once. */
-export const readCheckpoints = (file: string): CheckpointReads => ({
-  projections: readCheckpointFile(file),
-  book: readCheckpointFile(bookFile(file)),
-});
 
 const saveBookCheckpoint = (file: string, writer: LedgerWriter, store: CheckpointStore) =>
   saveCheckpoint(bookFile(file), BOOK_CHECKPOINT, writer.book.position, bookToCheckpoint(writer.book), store);
@@ -227,13 +212,13 @@ export async function startLedger(
       'checkpoints at start',
     );
     if (book) {
-      // Built once the service listens (main.ts), or by the first write: reads never need it. Its
+      // Built once the service listens (serve.ts), or by the first write: reads never need it. Its
       // shipment ids and serials are interned as they are built, the rest now.
       const { shipments, serials, ...rest } = book.state;
       const interned = { ...internStrings(rest, strings), shipments, serials };
       writer.restoreLater(book.position, new BookBuilder(interned, interner(strings)));
     }
-    // The file's bytes are garbage only once the threads that hashed them are gone (main.ts collects next).
+    // The file's bytes are garbage only once the threads that hashed them are gone (serve.ts collects next).
     await digestThreadsGone();
     if (checkpoint) onDisk.projections = checkpoint.position;
     if (book) onDisk.book = book.position;
@@ -398,10 +383,12 @@ export interface OpenLedgerOptions {
   /** Told of each failed attempt to reach a store that is down, and when the next comes. */
   onConnectAttempt?: (attempt: number, fault: StoreFault, retryInMs: number) => void;
   /**
-   * The background check of a saved tree waits for this too (main.ts: the service listening), so it
+   * The background check of a saved tree waits for this too (serve.ts: the service listening), so it
    * does not slow the start; it stops waiting when the ledger is closed.
    */
   checkAfter?: Promise<unknown>;
+  /** The checkpoints' and the saved tree's reads, started before the modules loaded (main.ts); used if they are of this store. */
+  early?: EarlyReads;
 }
 
 /**
@@ -455,10 +442,12 @@ async function openLogUnlessReadOnly(
 }
 
 export async function openLedger(config: Config, logger?: Logger, options: OpenLedgerOptions = {}): Promise<Ledger> {
-  // The checkpoints (114 MB at 1M events) and the saved tree (72 MB) are read on the thread pool,
-  // all at once, while this thread goes on (main.ts loads the HTTP app's modules meanwhile).
-  const checkpointReads = readCheckpoints(checkpointFile(config));
-  const savedTree = await savedTreeFor(config); // before the store is opened
+  // The checkpoints (117 MB at 1M events) and the saved tree (72 MB) are read on the thread pool,
+  // all at once, while this thread goes on: main.ts starts them before the service's modules load
+  // (early), and serve.ts loads the HTTP app's modules meanwhile.
+  const early = earlyReadsFor(options.early, config);
+  const checkpointReads = early?.checkpoints ?? readCheckpoints(checkpointFile(config));
+  const savedTree = await (early?.savedTree ?? savedTreeFor(config)); // before the store is opened
   let store: EventStore;
   let readOnly: string | undefined;
   let dataDir: DataDir | undefined;

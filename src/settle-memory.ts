@@ -9,7 +9,7 @@ export interface SettleOptions {
 }
 
 /**
- * One full collection once the service listens (main.ts): catching up, or restoring a checkpoint
+ * One full collection once the service listens (serve.ts): catching up, or restoring a checkpoint
  * (whose file is read whole), leaves hundreds of MB of garbage that an idle service would otherwise
  * keep resident until V8's memory reducer gets to it many seconds later. It runs after the listen,
  * not before: at 1M events it is 0.09 s that a restart no longer waits for. After a long catch-up

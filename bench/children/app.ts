@@ -2,15 +2,15 @@
  * Our service with authentication on or off, for the `auth` scenario. src/main.ts has no switch to
  * turn authentication off (a service without keys refuses to start in production and makes
  * development keys otherwise), but `buildApp` takes `auth: false` (benchmarks only). So this script
- * starts the service the way src/main.ts does (loadConfig, the same logger, openLedger on DATA_DIR,
+ * starts the service the way src/serve.ts does (loadConfig, the same logger, openLedger on DATA_DIR,
  * seeded when empty, the same buildApp options) and differs in one thing only: the key ring.
  *
- *   BENCH_AUTH=on    auth: a KeyRing of the API_KEYS entries (the bench's recorder key), as main.ts
+ *   BENCH_AUTH=on    auth: a KeyRing of the API_KEYS entries (the bench's recorder key), as serve.ts
  *   BENCH_AUTH=off   auth: false: no hook on any route; events are recorded by `anonymous`
  *
  * Both arms of the scenario run this script, so they differ by the key ring alone. Env: the
  * service's own (DATA_DIR, PORT, HOST, LOG_LEVEL, SEED_ON_EMPTY, API_KEYS, RATE_LIMIT_PER_MINUTE …)
- * plus BENCH_AUTH, and BENCH_LOG=off to run without the verifiable log (src/log). SIGTERM stops it as main.ts does (close the app, then the ledger).
+ * plus BENCH_AUTH, and BENCH_LOG=off to run without the verifiable log (src/log). SIGTERM stops it as serve.ts does (close the app, then the ledger).
  */
 import { KeyRing, parseKeySpec } from '../../src/auth/keys.js';
 import { loadConfig } from '../../src/config.js';

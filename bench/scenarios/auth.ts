@@ -4,7 +4,7 @@
  * key) and off, taking turns (A B B A).
  *
  * src/main.ts cannot run without keys, so both servers are bench/children/app.ts, which starts the
- * service as main.ts does and passes `buildApp` either a KeyRing or `auth: false`: they differ by
+ * service as serve.ts does and passes `buildApp` either a KeyRing or `auth: false`: they differ by
  * the key ring alone. Rate limiting is off in both. Both get the same bytes (the Authorization
  * header included: the server without auth ignores it). Before the load, each is checked to be
  * what it claims: without a key, the first answers 401 and the second 201.

@@ -179,7 +179,7 @@ export class LedgerWriter {
   /**
    * Takes up a book saved by a checkpoint at `position`, to be built when first needed: a restart
    * answers once the projections are restored, and builds the book just after, a part at a time
-   * between requests (main.ts), or at once at the first write or fold if one comes first. Building
+   * between requests (serve.ts), or at once at the first write or fold if one comes first. Building
    * it (56,140 shipments at 1M events) is 0.15-0.2 s that reads never wait for. Before `start` only.
    */
   restoreLater(position: number, builder: BookInParts): void {

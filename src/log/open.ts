@@ -1,6 +1,4 @@
 /** Opens the verifiable log beside a store, as configured. */
-import { existsSync } from 'node:fs';
-import path from 'node:path';
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import type { EventStore } from '../store/port.js';
@@ -14,7 +12,7 @@ import {
 } from './checkpoints.js';
 import { loadSigner, parseWitnessKeys } from './keys.js';
 import { LedgerLog, type LedgerLogOptions } from './ledger-log.js';
-import { loadTree } from './tree-file.js';
+import { savedTreeIn, treeFileFor } from './tree-file.js';
 
 const isSnapshot = (store: EventStore): store is SqliteEventStore & { snapshotOf: string } =>
   typeof (store as Partial<SqliteEventStore>).snapshotOf === 'string';
@@ -37,18 +35,12 @@ export const checkpointStorageFor = async (
   return memoryCheckpoints();
 };
 
-/** The saved tree beside the store's file. */
-export const treeFileFor = (storeFile: string) => path.join(path.dirname(storeFile), 'log.tree');
+export { treeFileFor } from './tree-file.js';
 
-/**
- * The tree saved at the last clean stop, if the embedded store's file is
- * still exactly the one it was saved with. Call before the store is opened:
- * opening it writes to its write-ahead log.
- */
+/** The tree saved at the last clean stop beside the embedded store (`savedTreeIn`); none for EventStoreDB. */
 export async function savedTreeFor(config: Pick<Config, 'DATA_DIR' | 'EVENTSTORE_CONNECTION_STRING'>) {
   if (config.EVENTSTORE_CONNECTION_STRING) return undefined;
-  const storeFile = path.join(config.DATA_DIR, 'ledger.sqlite');
-  return existsSync(storeFile) ? loadTree(treeFileFor(storeFile), storeFile) : undefined;
+  return savedTreeIn(config.DATA_DIR);
 }
 
 export async function openLog(

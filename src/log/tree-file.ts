@@ -18,6 +18,7 @@
  */
 import { closeSync, existsSync, openSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
+import path from 'node:path';
 import { MerkleTree } from './merkle.js';
 
 const MAGIC = 'mss-ledger-log-tree/3';
@@ -80,6 +81,18 @@ export interface SavedTree {
   positions: Float64Array;
   /** The store file's stamp it was saved with (`storeFileStamp`). */
   fileStamp?: string;
+}
+
+/** The saved tree beside the store's file. */
+export const treeFileFor = (storeFile: string) => path.join(path.dirname(storeFile), 'log.tree');
+
+/**
+ * The tree saved beside the embedded store in `dataDir`, if the store's file is still exactly the one
+ * it was saved with. Call before the store is opened: opening it writes to its write-ahead log.
+ */
+export async function savedTreeIn(dataDir: string): Promise<SavedTree | undefined> {
+  const storeFile = path.join(dataDir, 'ledger.sqlite');
+  return existsSync(storeFile) ? loadTree(treeFileFor(storeFile), storeFile) : undefined;
 }
 
 /**

@@ -74,7 +74,7 @@ const exiting = new Set<Promise<void>>();
 
 /**
  * Resolves once every digest thread has exited. Each holds the bytes it hashed until then, so a
- * collection meant to return a restore's garbage to the system (main.ts) waits for this first.
+ * collection meant to return a restore's garbage to the system (serve.ts) waits for this first.
  */
 export async function digestThreadsGone(): Promise<void> {
   while (exiting.size > 0) await Promise.all(exiting);

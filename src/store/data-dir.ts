@@ -6,6 +6,9 @@
 import { accessSync, constants, mkdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 
+/** Where the embedded store and its files live when DATA_DIR does not say. */
+export const DEFAULT_DATA_DIR = './data';
+
 /** A problem with the environment a person must fix: one line, exit 2. */
 export class StartupError extends Error {
   override readonly name = 'StartupError';

@@ -1,6 +1,6 @@
 /**
  * A book restored from its checkpoint is built when first needed (LedgerWriter.restoreLater): a
- * restart answers reads before it, and main.ts builds it just after the listen. Whenever it is
+ * restart answers reads before it, and serve.ts builds it just after the listen. Whenever it is
  * built, the writer must decide and fold against the restored book, never an empty one: a write
  * before the build, another writer's events at start, a build that fails.
  */

@@ -1,6 +1,6 @@
 /**
  * The real process: a restart takes up the tree saved at the last clean stop, answers, and then
- * recomputes every leaf from the store in the background (main.ts starts that check once the
+ * recomputes every leaf from the store in the background (serve.ts starts that check once the
  * service listens). An edit made behind its back, with the file's time put back so the saved tree
  * is taken, is reported on /ready by the check: the service does not stay "ready" on it.
  */
