@@ -23,17 +23,18 @@ async function stoppedLedger(dir: string) {
 
 t.test('the early reads are of the store DATA_DIR names, and only for the embedded store', async (t) => {
   t.equal(startEarlyReads({ EVENTSTORE_CONNECTION_STRING: 'esdb://localhost:2113' }), undefined, 'EventStoreDB');
-  const none = startEarlyReads({});
-  t.equal(none?.dataDir, './data', 'no DATA_DIR: the default the configuration has too');
+  t.equal(startEarlyReads({})?.dataDir, './data', 'no DATA_DIR: the default the configuration has too');
   t.equal(startEarlyReads({ DATA_DIR: '' })?.dataDir, './data', 'an empty one: the configuration refuses it later');
+  const dir = tempDir(t);
+  const none = startEarlyReads({ DATA_DIR: dir });
   t.match(
     await none?.checkpoints.projections,
     { error: { code: 'ENOENT' } },
     'files missing: an answer, not a rejection',
   );
-  t.equal(await none?.savedTree, undefined);
+  t.match(await none?.checkpoints.book, { error: { code: 'ENOENT' } });
+  t.equal(await none?.savedTree, undefined, 'and no saved tree');
 
-  const dir = tempDir(t);
   const { position } = await stoppedLedger(dir);
   const early = startEarlyReads({ DATA_DIR: dir })!;
   t.match(await early.checkpoints.projections, { digest: /^[0-9a-f]{64}$/ }, 'the projections checkpoint read');

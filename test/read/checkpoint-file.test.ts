@@ -15,6 +15,7 @@ import {
   CHECKPOINT_VERSION,
   CheckpointSaveError,
   loadCheckpoint,
+  readCheckpointFile,
   saveCheckpoint,
   verifiedBody,
   type CheckpointFs,
@@ -310,6 +311,43 @@ t.test('a state holding a kind of array no checkpoint knows is refused at the sa
     message: /^a checkpoint cannot hold a Tagged$/,
   });
   t.notOk(existsSync(file), 'nothing written');
+});
+
+t.test('a file that shrinks while it is read, or fails to read, is an answer, never a rejection', async (t) => {
+  const file = path.join(tempDir(t), 'projections.checkpoint');
+  const store = storeOf('first', 10);
+  await saveCheckpoint(file, 'projector', 1, { numbers: new Float64Array(1000).fill(7), name: 'x' }, store);
+  const size = readFileSync(file).length;
+  // Reads that stop short of the end the file had when it was measured (cut by someone meanwhile).
+  const cutAt = (end: number) => async (name: string) => {
+    const handle = await fs.promises.open(name, 'r');
+    return {
+      stat: () => handle.stat(),
+      close: () => handle.close(),
+      read: (into: Uint8Array, offset: number, length: number, position: number) =>
+        handle.read(into, offset, Math.max(0, Math.min(length, end - position)), position),
+    };
+  };
+  for (const end of [size - 1, size - 8001, 200]) {
+    const read = await readCheckpointFile(file, Infinity, cutAt(end));
+    t.match(read, { problem: /^the body has \d+ bytes, the header says \d+ \(truncated\?\)$/ }, `cut at ${end}`);
+    const lines: string[] = [];
+    const loaded = await loadCheckpoint(file, 'projector', store, {
+      bytes: Promise.resolve(read),
+      log: (l) => lines.push(l),
+    });
+    t.equal(loaded, undefined);
+    t.match(lines, [/truncated/], 'with one line saying why');
+  }
+  t.match(await readCheckpointFile(file, Infinity, cutAt(size)), { digest: /^[0-9a-f]{64}$/ }, 'whole: read');
+  const failing = async () => ({
+    stat: async () => ({ size }),
+    close: async () => undefined,
+    read: async () => {
+      throw Object.assign(new Error('EIO: i/o error, read'), { code: 'EIO' });
+    },
+  });
+  t.match(await readCheckpointFile(file, Infinity, failing), { error: { code: 'EIO' } }, 'a failed read: an error');
 });
 
 t.test('a checkpoint is written only for the store it was made from: an empty store has no first event', async (t) => {

@@ -89,6 +89,13 @@ t.test('the second thread gives the digest this thread gives, of the part asked 
   }
   const unshared = randomBytes(1000);
   t.same(await sha256OffThread(unshared), { hex: sha256Hex(unshared), thread: 'this' }, 'memory not shared: here');
+
+  // Several parts (a checkpoint's objects and arrays): the digest of them one after the other.
+  const [first, second] = [sharedCopy(randomBytes(70_001)), sharedCopy(randomBytes(33))];
+  const whole = sha256Hex(Buffer.concat([first, second]));
+  t.same(await sha256OffThread([first, second]), { hex: whole, thread: 'second' }, 'parts, shared: there');
+  t.same(await sha256OffThread([first, Buffer.from(second)]), { hex: whole, thread: 'this' }, 'one not shared: here');
+  t.same(await sha256OffThread([first.subarray(0, 0), second]), { hex: sha256Hex(second), thread: 'second' });
 });
 
 t.test('a thread that cannot start, fails or goes without an answer: the digest is taken here', async (t) => {
