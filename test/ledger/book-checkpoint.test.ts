@@ -44,49 +44,43 @@ const shipment: fc.Arbitrary<ShipmentLedger> = fc.record(
   { noNullPrototype: true },
 );
 
+const ids = fc.string({ maxLength: 6 });
+/** A book's shipments by id, and its serials' holders by serial: each id once. */
+const shipmentRows = fc.uniqueArray(fc.tuple(ids, shipment), { selector: ([id]) => id });
+const serialRows = fc.uniqueArray(fc.tuple(ids, fc.string({ maxLength: 6 })), { selector: ([serial]) => serial });
+
 t.test('any shipments and serials come back as they were saved, in the same order', async (t) => {
-  const ids = fc.string({ maxLength: 6 });
   fc.assert(
-    fc.property(
-      fc.uniqueArray(fc.tuple(ids, shipment), { selector: ([id]) => id }),
-      fc.uniqueArray(fc.tuple(ids, fc.string({ maxLength: 6 })), { selector: ([serial]) => serial }),
-      (rows, holders) => {
-        const book = { ...initialBook(), shipments: new Map(rows), serials: new Map(holders) };
-        const back = throughFile(book);
-        t.same([...back.shipments.keys()], [...book.shipments.keys()]);
-        t.strictSame([...back.shipments.values()], [...book.shipments.values()]);
-        t.strictSame([...back.serials], [...book.serials]);
-      },
-    ),
+    fc.property(shipmentRows, serialRows, (rows, holders) => {
+      const book = { ...initialBook(), shipments: new Map(rows), serials: new Map(holders) };
+      const back = throughFile(book);
+      t.same([...back.shipments.keys()], [...book.shipments.keys()]);
+      t.strictSame([...back.shipments.values()], [...book.shipments.values()]);
+      t.strictSame([...back.serials], [...book.serials]);
+    }),
     { numRuns: 300 },
   );
 });
 
 t.test('a book built a part at a time, of any size, is the book built at once', async (t) => {
-  const ids = fc.string({ maxLength: 6 });
   fc.assert(
-    fc.property(
-      fc.uniqueArray(fc.tuple(ids, shipment), { selector: ([id]) => id }),
-      fc.uniqueArray(fc.tuple(ids, fc.string({ maxLength: 6 })), { selector: ([serial]) => serial }),
-      fc.integer({ min: 1, max: 7 }),
-      (rows, holders, part) => {
-        const saved = bookToCheckpoint({ ...initialBook(), shipments: new Map(rows), serials: new Map(holders) });
-        const interned: string[] = [];
-        const builder = new BookBuilder(deserialize(serialize(saved)) as BookCheckpoint, (s) => {
-          interned.push(s);
-          return s;
-        });
-        let steps = 1;
-        while (builder.step(part)) steps++;
-        const whole = bookFromCheckpoint(deserialize(serialize(saved)) as BookCheckpoint);
-        const parts = builder.finish();
-        t.equal(steps, Math.max(1, Math.ceil((rows.length + holders.length) / part)), 'the parts are the size asked');
-        t.same([...parts.shipments.keys()], [...whole.shipments.keys()]);
-        t.strictSame([...parts.shipments.values()], [...whole.shipments.values()]);
-        t.strictSame([...parts.serials], [...whole.serials]);
-        t.same(interned, [...rows.map(([id]) => id), ...holders.map(([serial]) => serial)], 'each id interned once');
-      },
-    ),
+    fc.property(shipmentRows, serialRows, fc.integer({ min: 1, max: 7 }), (rows, holders, part) => {
+      const saved = bookToCheckpoint({ ...initialBook(), shipments: new Map(rows), serials: new Map(holders) });
+      const interned: string[] = [];
+      const builder = new BookBuilder(deserialize(serialize(saved)) as BookCheckpoint, (s) => {
+        interned.push(s);
+        return s;
+      });
+      let steps = 1;
+      while (builder.step(part)) steps++;
+      const whole = bookFromCheckpoint(deserialize(serialize(saved)) as BookCheckpoint);
+      const parts = builder.finish();
+      t.equal(steps, Math.max(1, Math.ceil((rows.length + holders.length) / part)), 'the parts are the size asked');
+      t.same([...parts.shipments.keys()], [...whole.shipments.keys()]);
+      t.strictSame([...parts.shipments.values()], [...whole.shipments.values()]);
+      t.strictSame([...parts.serials], [...whole.serials]);
+      t.same(interned, [...rows.map(([id]) => id), ...holders.map(([serial]) => serial)], 'each id interned once');
+    }),
     { numRuns: 200 },
   );
 });
