@@ -8,7 +8,6 @@
 export function inTurns(
   steps: readonly (() => boolean | void)[],
   onError: (error: unknown, step: number) => void,
-  schedule: (run: () => void) => void = setImmediate,
 ): Promise<void> {
   return new Promise((done) => {
     let step = 0;
@@ -22,8 +21,8 @@ export function inTurns(
       }
       if (!more) step++;
       // setImmediate: the next part runs after the poll phase, which answers what came in meanwhile.
-      schedule(turn);
+      setImmediate(turn);
     };
-    schedule(turn);
+    setImmediate(turn);
   });
 }

@@ -73,7 +73,6 @@ export async function openStore(
 export const checkpointFile = (config: Pick<Config, 'DATA_DIR'>) => checkpointFileIn(config.DATA_DIR);
 const PROJECTOR_CHECKPOINT = 'projector';
 const BOOK_CHECKPOINT = 'book';
-export { idIndexFile, readCheckpoints, type CheckpointReads };
 
 export const saveProjectorCheckpoint = (file: string, projector: Projector, store: CheckpointStore) =>
   saveCheckpoint(file, PROJECTOR_CHECKPOINT, projector.state.position, projector.export(), store);

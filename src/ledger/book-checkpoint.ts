@@ -94,8 +94,8 @@ export function bookToCheckpoint(book: Book): BookCheckpoint {
   return { ...rest, strings, shipments: columns, serials: { ids: serialIds, holders } };
 }
 
-export function bookFromCheckpoint(saved: BookCheckpoint, intern: (s: string) => string = (s) => s): Book {
-  return new BookBuilder(saved, intern).finish();
+export function bookFromCheckpoint(saved: BookCheckpoint): Book {
+  return new BookBuilder(saved).finish();
 }
 
 /**

@@ -118,12 +118,7 @@ class ArraysApartDeserializer extends DefaultDeserializer {
     if (!Number.isSafeInteger(byteLength) || byteLength < 0 || start + byteLength > this.region.length)
       throw new RangeError(`an array of ${byteLength} bytes at ${start} runs past the arrays' ${this.region.length}`);
     this.next = start + byteLength;
-    const at = this.region.byteOffset + start;
-    if (at % ALIGN === 0) return kind.make(this.region.buffer, at, byteLength);
-    // A region that was not read into memory of its own (a test's slice): aligned by a copy.
-    const copy = new Uint8Array(byteLength);
-    copy.set(this.region.subarray(start, start + byteLength));
-    return kind.make(copy.buffer, 0, byteLength);
+    return kind.make(this.region.buffer, this.region.byteOffset + start, byteLength);
   }
 
   /** Whether the objects named exactly the arrays the region holds: a writer's mistake shows here. */
@@ -132,7 +127,11 @@ class ArraysApartDeserializer extends DefaultDeserializer {
   }
 }
 
-/** The state again, its typed arrays views into `region` (which must not be changed or reused after). */
+/**
+ * The state again, its typed arrays views into `region`: memory of its own, so aligned as the file
+ * is (a region that is not makes a view throw, and the checkpoint is ignored), and not to be changed
+ * or reused after.
+ */
 export function joinState(objects: Buffer, region: Uint8Array): unknown {
   const deserializer = new ArraysApartDeserializer(objects, region);
   deserializer.readHeader();
