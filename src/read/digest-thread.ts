@@ -9,7 +9,6 @@
  * long costs only time: the digest is then taken on the main thread.
  */
 import { createHash } from 'node:crypto';
-import { open as openFile } from 'node:fs/promises';
 import { Worker } from 'node:worker_threads';
 
 export const sha256Hex = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
@@ -23,7 +22,7 @@ for (const { buffer, offset, length } of workerData) hash.update(new Uint8Array(
 parentPort.postMessage(hash.digest('hex'));
 `;
 
-/** The file operations readWholeFile uses (those of `fs.promises`' FileHandle); a test passes ones that read short. */
+/** The file operations readInto uses (those of `fs.promises`' FileHandle); a test passes ones that read short. */
 export interface ReadableFile {
   stat(): Promise<{ size: number }>;
   read(buffer: Uint8Array, offset: number, length: number, position: number): Promise<{ bytesRead: number }>;
@@ -31,27 +30,10 @@ export interface ReadableFile {
 }
 
 /**
- * A file's bytes, read on the thread pool so this thread goes on meanwhile (a restart loads the
- * HTTP app's modules while a 114 MB checkpoint is read): into memory another thread can read
- * (`shared`, for a digest taken there), or into a buffer of its own. Both ways read alike, so a
- * file that cannot be read fails the same way, with the same message, whichever is asked for.
+ * Memory of its own for `size` bytes: shared with other threads (for a digest taken there, see
+ * checkpoint.ts) or not. A checkpoint's parts are read into it on the thread pool (readInto), so
+ * this thread goes on meanwhile.
  */
-export async function readWholeFile(
-  file: string,
-  shared: boolean,
-  open: (file: string) => Promise<ReadableFile> = (name) => openFile(name, 'r'),
-): Promise<Buffer> {
-  const handle = await open(file);
-  try {
-    const bytes = allocate((await handle.stat()).size, shared);
-    const read = await readInto(handle, bytes, 0);
-    return read === bytes.length ? bytes : bytes.subarray(0, read);
-  } finally {
-    await handle.close();
-  }
-}
-
-/** Memory of its own for `size` bytes, shared with other threads or not. */
 export const allocate = (size: number, shared: boolean): Buffer =>
   shared ? Buffer.from(new SharedArrayBuffer(size)) : Buffer.allocUnsafeSlow(size);
 

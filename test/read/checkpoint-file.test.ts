@@ -319,11 +319,15 @@ t.test('a file that shrinks while it is read, or fails to read, is an answer, ne
   await saveCheckpoint(file, 'projector', 1, { numbers: new Float64Array(1000).fill(7), name: 'x' }, store);
   const size = readFileSync(file).length;
   // Reads that stop short of the end the file had when it was measured (cut by someone meanwhile).
+  let closed = 0;
   const cutAt = (end: number) => async (name: string) => {
     const handle = await fs.promises.open(name, 'r');
     return {
       stat: () => handle.stat(),
-      close: () => handle.close(),
+      close: async () => {
+        closed++;
+        await handle.close();
+      },
       read: (into: Uint8Array, offset: number, length: number, position: number) =>
         handle.read(into, offset, Math.max(0, Math.min(length, end - position)), position),
     };
@@ -340,14 +344,16 @@ t.test('a file that shrinks while it is read, or fails to read, is an answer, ne
     t.match(lines, [/truncated/], 'with one line saying why');
   }
   t.match(await readCheckpointFile(file, Infinity, cutAt(size)), { digest: /^[0-9a-f]{64}$/ }, 'whole: read');
+  t.equal(closed, 4, 'the file closed after each read, cut or whole');
   const failing = async () => ({
     stat: async () => ({ size }),
-    close: async () => undefined,
+    close: async () => void closed++,
     read: async () => {
       throw Object.assign(new Error('EIO: i/o error, read'), { code: 'EIO' });
     },
   });
   t.match(await readCheckpointFile(file, Infinity, failing), { error: { code: 'EIO' } }, 'a failed read: an error');
+  t.equal(closed, 5, 'and the file still closed');
 });
 
 t.test('a checkpoint is written only for the store it was made from: an empty store has no first event', async (t) => {

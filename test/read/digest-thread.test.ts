@@ -12,7 +12,8 @@ import { Worker } from 'node:worker_threads';
 import t from 'tap';
 import {
   digestThreadsGone,
-  readWholeFile,
+  allocate,
+  readInto,
   sha256Hex,
   sha256OffThread,
   type ReadableFile,
@@ -24,56 +25,64 @@ function sharedCopy(bytes: Uint8Array): Buffer {
   return shared;
 }
 
-t.test('a file read into shared memory holds its bytes', async (t) => {
+t.test('a file read into memory of its own, shared or not, holds its bytes however the reads come back', async (t) => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'mss-ledger-digest-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  /** The whole file read into `allocate`d memory, through `handle` (the real file by default). */
+  const readAll = async (file: string, shared: boolean, handle?: ReadableFile) => {
+    const opened = handle ?? (await open(file, 'r'));
+    try {
+      const bytes = allocate((await opened.stat()).size, shared);
+      return { bytes, read: await readInto(opened, bytes, 0) };
+    } finally {
+      if (!handle) await opened.close();
+    }
+  };
   for (const size of [0, 1, 65_537, 3_000_001]) {
     const file = path.join(dir, `f${size}`);
     const bytes = randomBytes(size);
     writeFileSync(file, bytes);
-    const read = await readWholeFile(file, true);
-    t.ok(read.buffer instanceof SharedArrayBuffer, `${size} bytes: shared`);
-    t.ok(read.equals(bytes), `${size} bytes: the same bytes`);
-    const own = await readWholeFile(file, false);
-    t.notOk(own.buffer instanceof SharedArrayBuffer, `${size} bytes: or in a buffer of its own`);
-    t.ok(own.equals(bytes), `${size} bytes: the same bytes there too`);
+    const shared = await readAll(file, true);
+    t.ok(shared.bytes.buffer instanceof SharedArrayBuffer, `${size} bytes: shared`);
+    t.ok(shared.bytes.equals(bytes) && shared.read === size, `${size} bytes: the same bytes`);
+    const own = await readAll(file, false);
+    t.notOk(own.bytes.buffer instanceof SharedArrayBuffer, `${size} bytes: or in a buffer of its own`);
+    t.ok(own.bytes.equals(bytes) && own.read === size, `${size} bytes: the same bytes there too`);
   }
   // Reads that come back short, as they may: the rest is read where the last one stopped.
   const file = path.join(dir, 'short');
   const bytes = randomBytes(10_000);
   writeFileSync(file, bytes);
-  let closed = 0;
-  /** The real file, with its reads changed by `read`, counting closes. */
-  const opening =
-    (read: (handle: FileHandle, ...args: [Uint8Array, number, number, number]) => Promise<{ bytesRead: number }>) =>
-    async (name: string): Promise<ReadableFile> => {
-      const handle = await open(name, 'r');
-      return {
-        stat: () => handle.stat(),
-        read: (...args) => read(handle, ...args),
-        close: async () => {
-          closed++;
-          await handle.close();
-        },
-      };
-    };
-  const shortReads = opening((handle, buffer, offset, length, position) =>
+  /** The real file, with its reads changed by `read`. */
+  const opening = async (
+    read: (handle: FileHandle, ...args: [Uint8Array, number, number, number]) => Promise<{ bytesRead: number }>,
+  ): Promise<ReadableFile & { handle: FileHandle }> => {
+    const handle = await open(file, 'r');
+    t.teardown(() => handle.close());
+    return { handle, stat: () => handle.stat(), read: (...args) => read(handle, ...args), close: () => handle.close() };
+  };
+  const shortReads = await opening((handle, buffer, offset, length, position) =>
     handle.read(buffer, offset, Math.min(length, 999), position),
   );
-  t.ok((await readWholeFile(file, true, shortReads)).equals(bytes), 'short reads: every byte, in place');
-  t.equal(closed, 1, 'and the file is closed');
-  // A file that ends before the size it had when opened: what there is, not zeros after it.
-  const shrinking = opening((handle, buffer, offset, length, position) =>
+  const whole = await readAll(file, true, shortReads);
+  t.ok(whole.bytes.equals(bytes) && whole.read === 10_000, 'short reads: every byte, in place');
+  // A file that ends before the size it had when opened: what there is, and how much, not zeros after it.
+  const shrinking = await opening((handle, buffer, offset, length, position) =>
     position >= 4_000
       ? Promise.resolve({ bytesRead: 0 })
       : handle.read(buffer, offset, Math.min(length, 4_000 - position), position),
   );
-  const part = await readWholeFile(file, true, shrinking);
-  t.ok(part.equals(bytes.subarray(0, 4_000)), 'a file that came up short: its first 4,000 bytes and no more');
-  t.equal(closed, 2, 'closed too');
-  const failing = opening(() => Promise.reject(new Error('EIO')));
-  await t.rejects(readWholeFile(file, true, failing), /EIO/, 'a read that fails rejects');
-  t.equal(closed, 3, 'and still closes the file');
+  const part = await readAll(file, true, shrinking);
+  t.equal(part.read, 4_000, 'a file that came up short: 4,000 bytes read');
+  t.ok(part.bytes.subarray(0, 4_000).equals(bytes.subarray(0, 4_000)), 'its first 4,000 bytes');
+  const failing = await opening(() => Promise.reject(new Error('EIO')));
+  await t.rejects(readAll(file, true, failing), /EIO/, 'a read that fails rejects');
+  // From a position: the bytes from there on.
+  const tail = Buffer.alloc(1_000);
+  const handle = await open(file, 'r');
+  t.equal(await readInto(handle, tail, 9_000), 1_000);
+  await handle.close();
+  t.ok(tail.equals(bytes.subarray(9_000)), 'read from a position');
 });
 
 t.test('the second thread gives the digest this thread gives, of the part asked for', async (t) => {
