@@ -266,54 +266,94 @@ class HashColumn {
 }
 
 /**
+ * How many hashes each kept level of a tree of `size` leaves holds: level 2j (the j-th kept) holds
+ * ⌊size / 4^j⌋, down to the last that holds any.
+ */
+export function keptLevelCounts(size: number): number[] {
+  const counts = [size];
+  for (let count = Math.floor(size / 4); count > 0; count = Math.floor(count / 4)) counts.push(count);
+  return counts;
+}
+
+/** Refuses levels that are not the kept levels of one tree: a hole there would be a wrong root, not an error. */
+function checkKeptCounts(counts: readonly number[]): void {
+  const size = counts[0] ?? 0;
+  const whole =
+    counts.length >= keptLevelCounts(size).length && counts.every((n, j) => n === Math.floor(size / 4 ** j));
+  if (!whole)
+    throw new RangeError(`levels of ${counts.join(', ')} hashes are not the kept levels of a tree of ${size} leaves`);
+}
+
+/**
  * An append-only Merkle tree that keeps the hash of every complete aligned
- * subtree (level k holds the subtrees of 2^k leaves). Any RFC 9162 subtree
- * [lo, hi) of a tree of size <= n is then a lookup when complete, or a fold of
- * at most log2(n) complete ones: roots and proofs for any past size in
+ * subtree of an even level (level k holds the subtrees of 2^k leaves; levels
+ * 0, 2, 4 … are kept). A node of an odd level is the one hash of its two
+ * children, kept a level below: that leaves a third of the tree out of memory
+ * and out of the saved file (213 MB at ten million events) for one hash more
+ * per odd level of a root or a proof. Any RFC 9162 subtree [lo, hi) of a tree
+ * of size <= n is then a lookup or one hash when complete, or a fold of at
+ * most log2(n) complete ones: roots and proofs for any past size in
  * O(log² n) hashes.
+ *
+ * "Levels" below, given and taken (`readLevels`, `releaseLevels`, …), are the
+ * kept ones, the leaves first.
  */
 export class MerkleTree implements SubtreeHashes {
-  private levels: HashColumn[] = [new HashColumn()];
+  /** kept[j] is level 2j. */
+  private kept: HashColumn[] = [new HashColumn()];
 
   get size(): number {
-    return this.levels[0]!.count;
+    return this.kept[0]!.count;
   }
 
   /** Appends one leaf hash (see `leafHash`). */
   append(leaf: Uint8Array): void {
     if (leaf.length !== HASH_SIZE) throw new RangeError('a leaf hash has 32 bytes');
-    this.levels[0]!.push(leaf);
+    this.kept[0]!.push(leaf);
     this.completeNodes();
   }
 
   /** Appends one leaf hash given as a 32-character binary string (`hash('sha256', …, 'binary')`): no Buffer made. */
   appendBinary(leaf: string): void {
     if (leaf.length !== HASH_SIZE) throw new RangeError('a leaf hash has 32 bytes');
-    this.levels[0]!.pushBinary(leaf);
+    this.kept[0]!.pushBinary(leaf);
     this.completeNodes();
   }
 
   /**
-   * Every second node of a level completes a node of the level above. Its
-   * hash goes from the column's bytes to the parent column's without a
-   * Buffer per hash: a million small Buffers cost more in GC than the hashing.
+   * Every fourth node of a kept level completes a node two levels up: the two
+   * nodes between are hashed on the way and not kept. The hashes go from the
+   * column's bytes to the parent column's without a Buffer per hash: a million
+   * small Buffers cost more in GC than the hashing.
    */
   private completeNodes(): void {
-    let level = 0;
-    while (this.levels[level]!.count % 2 === 0) {
-      const column = this.levels[level]!;
-      column.copyPair(column.count - 2, NODE_INPUT, 1);
+    let j = 0;
+    while (this.kept[j]!.count % 4 === 0) {
+      const column = this.kept[j]!;
+      const first = column.count - 4;
+      column.copyPair(first, NODE_INPUT, 1);
+      const left = hash('sha256', NODE_INPUT, 'binary');
+      column.copyPair(first + 2, NODE_INPUT, 1);
+      NODE_INPUT.write(hash('sha256', NODE_INPUT, 'binary'), 1 + HASH_SIZE, HASH_SIZE, 'latin1');
+      NODE_INPUT.write(left, 1, HASH_SIZE, 'latin1');
       const parent = hash('sha256', NODE_INPUT, 'binary');
-      level++;
-      this.levels[level] ??= new HashColumn();
-      this.levels[level]!.pushBinary(parent);
+      j++;
+      this.kept[j] ??= new HashColumn();
+      this.kept[j]!.pushBinary(parent);
     }
+  }
+
+  /** Node `index` of `level`, a complete subtree: kept, or hashed from its two children a level below. */
+  private node(level: number, index: number): Uint8Array {
+    if (level % 2 === 0) return this.kept[level / 2]!.at(index);
+    this.kept[(level - 1) / 2]!.copyPair(2 * index, NODE_INPUT, 1);
+    return hash('sha256', NODE_INPUT, 'buffer');
   }
 
   /** The leaf hash at `index`. */
   leaf(index: number): Buffer {
     if (index < 0 || index >= this.size) throw new RangeError(`leaf index ${index} is not in 0..${this.size - 1}`);
-    return this.levels[0]!.at(index);
+    return this.kept[0]!.at(index);
   }
 
   /** RFC 9162 §2.1.1, MTH(D[lo:hi]); lo is always aligned to the largest power of two <= hi - lo in the RFC's splits. */
@@ -321,7 +361,7 @@ export class MerkleTree implements SubtreeHashes {
     if (hi > this.size || lo < 0 || lo >= hi)
       throw new RangeError(`no subtree [${lo}, ${hi}) in a tree of ${this.size}`);
     const n = hi - lo;
-    if (isPowerOfTwo(n) && lo % n === 0) return this.levels[Math.log2(n)]!.at(lo / n);
+    if (isPowerOfTwo(n) && lo % n === 0) return this.node(Math.log2(n), lo / n);
     const k = splitPoint(n);
     return nodeHash(this.subtreeHash(lo, lo + k), this.subtreeHash(lo + k, hi));
   }
@@ -334,7 +374,7 @@ export class MerkleTree implements SubtreeHashes {
 
   /** Drops leaves from `size` on (a service that finds its saved tree ahead of the store). */
   truncate(size: number): void {
-    for (const [k, column] of this.levels.entries()) column.truncate(Math.floor(size / 2 ** k));
+    for (const [j, column] of this.kept.entries()) column.truncate(Math.floor(size / 4 ** j));
   }
 
   /** Copies leaf hashes `from` to `count` (not included), 32 bytes each, into the same place in `into`. */
@@ -342,7 +382,7 @@ export class MerkleTree implements SubtreeHashes {
     if (count > this.size) throw new RangeError(`${count} leaves asked of a tree of ${this.size}`);
     const [start, end] = [from * HASH_SIZE, count * HASH_SIZE];
     let at = 0;
-    for (const view of this.levels[0]!.views()) {
+    for (const view of this.kept[0]!.views()) {
       if (at >= end) break;
       const [first, last] = [Math.max(start - at, 0), Math.min(view.length, end - at)];
       if (first < last) into.set(view.subarray(first, last), at + first);
@@ -350,23 +390,23 @@ export class MerkleTree implements SubtreeHashes {
     }
   }
 
-  /** Every level's hashes, copied, for a checkpoint file: restoring is then a copy, not a million hashes. */
+  /** Every kept level's hashes, copied: restoring is then a copy, not a million hashes. */
   exportLevels(): Buffer[] {
     return this.levelViews().map((chunks) => Buffer.concat(chunks));
   }
 
-  /** Every level's hashes, chunk by chunk, as views of the tree's own memory, for writing out at once: not to be kept. */
+  /** Every kept level's hashes, chunk by chunk, as views of the tree's own memory, for writing out at once: not to be kept. */
   levelViews(): Uint8Array[][] {
-    return this.levels.map((c) => c.views());
+    return this.kept.map((c) => c.views());
   }
 
   /**
-   * Every level's chunks as they are, spare room included, each the whole of its own ArrayBuffer, and
+   * Every kept level's chunks as they are, spare room included, each the whole of its own ArrayBuffer, and
    * how many hashes the level holds: for moving the tree to another thread (`adoptLevels`), not
    * copying it. The tree must not be used after.
    */
   releaseLevels(): { chunks: Uint8Array[]; count: number }[] {
-    return this.levels.map((c) => ({
+    return this.kept.map((c) => ({
       chunks: c.chunks.map((chunk) =>
         chunk.byteOffset === 0 && chunk.byteLength === chunk.buffer.byteLength ? chunk : new Uint8Array(chunk),
       ),
@@ -378,7 +418,8 @@ export class MerkleTree implements SubtreeHashes {
   static adoptLevels(levels: readonly { chunks: readonly Uint8Array[]; count: number }[]): MerkleTree {
     const tree = new MerkleTree();
     if (levels.length === 0) return tree;
-    tree.levels = levels.map(({ chunks, count }) => {
+    checkKeptCounts(levels.map((level) => level.count));
+    tree.kept = levels.map(({ chunks, count }) => {
       const whole = Math.ceil(count / CHUNK_HASHES);
       const room = chunks.reduce((sum, chunk) => sum + chunk.byteLength, 0);
       // Every chunk but the last whole: a hash's chunk is then its index's high bits.
@@ -401,7 +442,7 @@ export class MerkleTree implements SubtreeHashes {
   }
 
   /**
-   * A tree whose levels, of `lengths` bytes each, `read` fills in place (from a file, say), chunk by
+   * A tree whose kept levels, of `lengths` bytes each, `read` fills in place (from a file, say), chunk by
    * chunk in order (`offset` is where in its level each begins): nothing is read into memory first
    * only to be copied.
    */
@@ -410,8 +451,11 @@ export class MerkleTree implements SubtreeHashes {
     read: (into: Uint8Array, level: number, offset: number) => void,
   ): MerkleTree {
     const tree = new MerkleTree();
-    tree.levels = lengths.map((length, level) => {
-      if (length % HASH_SIZE !== 0) throw new RangeError(`a level of ${length} bytes is not whole hashes`);
+    if (lengths.length === 0) return tree;
+    if (lengths.some((length) => length % HASH_SIZE !== 0))
+      throw new RangeError(`levels of ${lengths.join(', ')} bytes are not whole hashes`);
+    checkKeptCounts(lengths.map((length) => length / HASH_SIZE));
+    tree.kept = lengths.map((length, level) => {
       const count = length / HASH_SIZE;
       const column = new HashColumn(Math.max(FIRST_CHUNK_HASHES, count));
       for (let offset = 0; offset < length; offset += CHUNK_BYTES)
@@ -419,7 +463,6 @@ export class MerkleTree implements SubtreeHashes {
       column.count = count;
       return column;
     });
-    if (tree.levels.length === 0) tree.levels = [new HashColumn()];
     return tree;
   }
 }

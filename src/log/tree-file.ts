@@ -21,12 +21,15 @@ import { open, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { MerkleTree } from './merkle.js';
 
-const MAGIC = 'mss-ledger-log-tree/3';
+/** Format 4 holds the tree's kept levels (0, 2, 4 …); format 3, every level, of which the odd are skipped. */
+const MAGIC = 'mss-ledger-log-tree/4';
+const EVERY_LEVEL = 'mss-ledger-log-tree/3';
 
 interface Header {
   magic: string;
   size: number;
   fileStamp: string;
+  /** The byte length of each level in the file, in order. */
   levels: number[];
 }
 
@@ -103,34 +106,37 @@ export async function savedTreeIn(dataDir: string): Promise<SavedTree | undefine
 export async function loadTree(file: string, storeFile: string): Promise<SavedTree | undefined> {
   if (!existsSync(file)) return undefined;
   let handle: FileHandle | undefined;
+  const reads: Promise<Uint8Array>[] = [];
   try {
     handle = await open(file, 'r');
     const fileLength = (await handle.stat()).size;
     const headLength = Buffer.from(await readWhole(handle, new Uint8Array(4), 0)).readUInt32BE(0);
     if (4 + headLength > fileLength) return undefined;
     const header = JSON.parse(Buffer.from(await readWhole(handle, new Uint8Array(headLength), 4)).toString()) as Header;
-    if (header.magic !== MAGIC) return undefined;
+    if (header.magic !== MAGIC && header.magic !== EVERY_LEVEL) return undefined;
     if (storeFileStamp(storeFile) !== header.fileStamp) return undefined;
     // Nothing is allocated for what the file does not hold: a damaged header naming billions of
     // hashes is refused here, not after reserving memory for them.
     const bodyLength = header.size * 8 + header.levels.reduce((sum, length) => sum + length, 0);
     if (4 + headLength + bodyLength !== fileLength) return undefined;
     // Read straight into where each part lives (the positions, each level with its room to grow): at
-    // 1M events, 72 MB neither read into a buffer of its own first nor copied out of it.
-    const reads: Promise<Uint8Array>[] = [];
-    let offset = 4 + headLength;
-    const readNext = (into: Uint8Array) => {
-      reads.push(readWhole(handle!, into, offset));
-      offset += into.length;
-    };
+    // 1M events, 51 MB neither read into a buffer of its own first nor copied out of it.
+    const bodyStart = 4 + headLength;
     // The positions with room to grow, as the column that takes them over keeps them
     // (PositionColumn.from): at 10M events, 100 MB not copied again on this thread at each restart.
     const positions = new Float64Array(Math.max(1024, Math.ceil(header.size * 1.25))).subarray(0, header.size);
-    readNext(new Uint8Array(positions.buffer, 0, header.size * 8));
-    const tree = MerkleTree.readLevels(header.levels, readNext);
+    reads.push(readWhole(handle, new Uint8Array(positions.buffer, 0, header.size * 8), bodyStart));
+    let at = bodyStart + header.size * 8;
+    const starts = header.levels.map((length) => (at += length) - length);
+    const kept = header.levels.map((_, level) => level).filter((level) => header.magic === MAGIC || level % 2 === 0);
+    const tree = MerkleTree.readLevels(
+      kept.map((level) => header.levels[level]!),
+      (into, j, offset) => reads.push(readWhole(handle!, into, starts[kept[j]!]! + offset)),
+    );
     await Promise.all(reads);
     return { tree, positions, fileStamp: header.fileStamp };
   } catch {
+    await Promise.allSettled(reads); // none left failing unheard, once the levels are refused
     return undefined; // unreadable, or not the length its header says: recomputed from the store
   } finally {
     await handle?.close().catch(() => undefined);

@@ -11,6 +11,7 @@ import {
   consistencyProof,
   EMPTY_ROOT,
   inclusionProof,
+  keptLevelCounts,
   leafHash,
   MerkleTree,
   nodeHash,
@@ -336,3 +337,44 @@ t.test(
     );
   },
 );
+
+t.test("a tree keeps levels 0, 2, 4 … and no odd one, and refuses levels that are not one tree's", async (t) => {
+  const leaves = leavesOf(1100, 12);
+  for (const size of [0, 1, 3, 4, 5, 15, 16, 17, 63, 64, 65, 1100]) {
+    const tree = treeOf(leaves.slice(0, size));
+    const levels = tree.exportLevels();
+    t.same(
+      levels.map((level) => level.length / 32),
+      keptLevelCounts(size),
+      `${size}: ⌊${size} / 4^j⌋ hashes at level 2j, to the last that holds any`,
+    );
+    // Each kept node is the RFC's hash of its 4^j leaves.
+    levels.forEach((level, j) => {
+      const width = 4 ** j;
+      for (let i = 0; i < level.length / 32; i++)
+        if (hex(level.subarray(i * 32, i * 32 + 32)) !== hex(mth(leaves.slice(i * width, (i + 1) * width))))
+          t.fail(`${size}: node ${i} of level ${2 * j}`);
+    });
+    // An odd level's node, never kept, is hashed from the two below it when a proof needs it.
+    if (size >= 2) t.equal(hex(tree.subtreeHash(0, 2)), hex(mth(leaves.slice(0, 2))), `${size}: a node of level 1`);
+    if (size >= 8) t.equal(hex(tree.subtreeHash(0, 8)), hex(mth(leaves.slice(0, 8))), `${size}: a node of level 3`);
+  }
+  const sixteen = treeOf(leaves.slice(0, 16)).exportLevels();
+  t.equal(sixteen.length, 3, 'sixteen leaves: levels 0, 2 and 4');
+  t.throws(() => MerkleTree.fromLevels([sixteen[0]!]), /not the kept levels of a tree of 16 leaves/, 'a level missing');
+  t.throws(
+    () => MerkleTree.fromLevels([sixteen[0]!, Buffer.alloc(8 * 32), sixteen[2]!]),
+    /not the kept levels/,
+    'level 1 where level 2 belongs',
+  );
+  t.throws(
+    () =>
+      MerkleTree.adoptLevels([
+        { chunks: [new Uint8Array(16 * 32)], count: 16 },
+        { chunks: [new Uint8Array(32 * 8)], count: 8 },
+      ]),
+    /not the kept levels/,
+    'moved levels, the second the wrong size',
+  );
+  t.equal(hex(MerkleTree.fromLevels(sixteen).root()), hex(mth(leaves.slice(0, 16))), 'the three, whole, are the tree');
+});

@@ -9,7 +9,7 @@ import { mkdtempSync, readFileSync, rmSync, truncateSync, utimesSync, writeFileS
 import os from 'node:os';
 import path from 'node:path';
 import t, { type Test } from 'tap';
-import { CHUNK_HASHES, leafHash, MerkleTree } from '../../src/log/merkle.js';
+import { CHUNK_HASHES, keptLevelCounts, leafHash, MerkleTree } from '../../src/log/merkle.js';
 import { loadTree, saveTree } from '../../src/log/tree-file.js';
 import { PositionColumn } from '../../src/log/tree-of-store.js';
 
@@ -38,7 +38,10 @@ t.test('a tree whose levels span several chunks is written and read chunk by chu
   const size = 2 * CHUNK_HASHES + 3;
   const { tree, positions } = treeOf(size);
   t.ok(await saveTree(file, tree, positions, store));
-  t.equal(readFileSync(file).length > size * 32 * 2, true, 'every level on file');
+  const saved = readFileSync(file);
+  const keptHashes = keptLevelCounts(size).reduce((sum, count) => sum + count, 0);
+  t.equal(saved.length, 4 + saved.readUInt32BE(0) + size * 8 + keptHashes * 32, 'the kept levels on file, no odd one');
+  t.ok(keptHashes < size * 1.34, 'a third of the tree left out');
   const loaded = await loadTree(file, store);
   t.ok(loaded, 'loaded');
   t.same(loaded!.tree.exportLevels(), tree.exportLevels(), 'every level, hash for hash, across its chunks');
@@ -47,6 +50,41 @@ t.test('a tree whose levels span several chunks is written and read chunk by chu
     loaded!.tree.append(leaf(i));
   }
   t.same(loaded!.tree.root(), tree.root(), 'and it grows on as the original does');
+});
+
+/** A file as format 3 wrote it: every level, odd ones included, each node the RFC's hash of its subtree. */
+function everyLevelFile(tree: MerkleTree, positions: Float64Array, fileStamp: string): Buffer {
+  const levels: Buffer[] = [];
+  for (let width = 1; width <= tree.size; width *= 2) {
+    const nodes = Array.from({ length: Math.floor(tree.size / width) }, (_, i) =>
+      tree.subtreeHash(i * width, (i + 1) * width),
+    );
+    levels.push(Buffer.concat(nodes));
+  }
+  const head = Buffer.from(
+    JSON.stringify({ magic: 'mss-ledger-log-tree/3', size: tree.size, fileStamp, levels: levels.map((l) => l.length) }),
+  );
+  const length = Buffer.alloc(4);
+  length.writeUInt32BE(head.length);
+  return Buffer.concat([length, head, Buffer.from(positions.buffer, 0, tree.size * 8), ...levels]);
+}
+
+t.test('a tree saved by the format before, every level on file, is taken up by its even levels', async (t) => {
+  const { store, tree: file } = files(t);
+  for (const size of [0, 1, 2, 3, 4, 5, 16, 17, CHUNK_HASHES + 9]) {
+    const { tree, positions } = treeOf(size);
+    t.ok(await saveTree(file, tree, positions, store));
+    const head = readFileSync(file);
+    const { fileStamp } = JSON.parse(head.subarray(4, 4 + head.readUInt32BE(0)).toString()) as { fileStamp: string };
+    writeFileSync(file, everyLevelFile(tree, positions, fileStamp));
+    const loaded = await loadTree(file, store);
+    t.ok(loaded, `${size}: loaded`);
+    t.same(loaded!.tree.exportLevels(), tree.exportLevels(), `${size}: the kept levels, hash for hash`);
+    t.same(loaded!.positions, positions, `${size}: its positions`);
+    loaded!.tree.append(leaf(size));
+    tree.append(leaf(size));
+    t.same(loaded!.tree.root(), tree.root(), `${size}: and it grows on`);
+  }
 });
 
 t.test("a saved tree's positions come with room, which the log's column takes over instead of copying", async (t) => {
