@@ -17,7 +17,7 @@ RUN npm run build && npm prune --omit=dev
 FROM node:26-bookworm-slim AS runtime
 # GLIBC_TUNABLES as npm start sets it (README, Operations: memory).
 ENV NODE_ENV=production \
-    GLIBC_TUNABLES=glibc.malloc.hugetlb=1 \
+    GLIBC_TUNABLES=glibc.malloc.hugetlb=1:glibc.malloc.mmap_threshold=1048576 \
     PORT=3000 \
     HOST=0.0.0.0 \
     DATA_DIR=/app/data
