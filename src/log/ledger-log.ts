@@ -5,7 +5,6 @@
  * signed (at start and in `npm run verify -- --store`).
  */
 import { existsSync } from 'node:fs';
-import { setImmediate as yieldToRequests } from 'node:timers/promises';
 import type { RecordedEvent } from '../../events/index.js';
 import type { EventStore } from '../store/port.js';
 import type { GroupSealer, RowsJson, SqliteEventStore } from '../store/sqlite.js';
@@ -120,9 +119,6 @@ const treeThreadOptions = (options: LedgerLogOptions, stop?: () => boolean): Tre
 export class TamperedLogError extends Error {
   override readonly name = 'TamperedLogError';
 }
-
-/** Leaves copied between two turns of the event loop when the background check starts (2 MB). */
-const COPY_LEAVES_STEP = 65_536;
 
 export class LedgerLog {
   status: LogStatus = { state: 'verified', treeSize: 0 };
@@ -697,19 +693,14 @@ export class LedgerLog {
    */
   async verifyAgainstStore(): Promise<LogStatus> {
     if (this.closing) return this.status;
-    // The leaves this process hashed so far; those it adds meanwhile it makes from what it writes.
     const stop = () => this.closing;
     const file = await treeThreadFile(this.store, this.options);
+    // The leaves this process hashed so far, where the tree keeps them (shared memory, not a copy);
+    // those it adds meanwhile it makes from what it writes.
     const size = this.tree.size;
-    const leaves = file === undefined ? new Uint8Array(size * 32) : new Uint8Array(new SharedArrayBuffer(size * 32));
-    // A step at a time, yielding between: 32 MB at 1M events, and requests are answered meanwhile.
-    for (let from = 0; from < size; from += COPY_LEAVES_STEP) {
-      this.tree.copyLeaves(leaves, Math.min(size, from + COPY_LEAVES_STEP), from);
-      await yieldToRequests();
-      if (this.closing) return this.status;
-    }
+    const leaves = this.tree.leafChunks(size);
     const { first, position: found } = file
-      ? await compareWithStoreOffThread(this.store, file, leaves, treeThreadOptions(this.options, stop))
+      ? await compareWithStoreOffThread(this.store, file, leaves, size, treeThreadOptions(this.options, stop))
       : await compareWithStore(this.store, leaves, size, stop);
     if (this.closing) return this.status;
     if (first >= 0 && this.status.state !== 'tampered') {

@@ -140,30 +140,42 @@ export interface LeafComparison {
 
 /**
  * Compares the leaves the store gives, in order, with the first `count` leaves of a tree (`leaves`,
- * 32 bytes each): the background check of a saved tree. Only the leaves are made, not the tree
- * above them, and the reading stops at the first difference: nothing after it changes the answer.
+ * its chunks of 32-byte hashes, as `MerkleTree.leafChunks` gives them): the background check of a
+ * saved tree. Only the leaves are made, not the tree above them, and the reading stops at the first
+ * difference: nothing after it changes the answer.
  */
 export class LeafComparer {
   private read = 0;
   private first = -1;
   private position: number | undefined;
+  /** Where the next leaf to compare is: its chunk, and its byte in that chunk. */
+  private chunk = 0;
+  private at = 0;
 
   constructor(
-    private readonly leaves: Uint8Array,
+    private readonly leaves: readonly Uint8Array[],
     private readonly count: number,
-  ) {}
+  ) {
+    const held = leaves.reduce((sum, chunk) => sum + chunk.length, 0);
+    if (held < count * 32) throw new RangeError(`${count} leaves to compare, and ${held / 32} given`);
+  }
 
   /** False once the answer is known (a leaf differs, or the tree's leaves are all compared). */
   add(event: RecordedEvent): boolean {
     if (this.first >= 0 || this.read >= this.count) return false;
     const leaf = leafHashBinaryOfEvent(event);
-    const at = this.read * 32;
+    while (this.at >= this.leaves[this.chunk]!.length) {
+      this.chunk++;
+      this.at = 0;
+    }
+    const bytes = this.leaves[this.chunk]!;
     let same = true;
-    for (let i = 0; i < 32 && same; i++) same = leaf.charCodeAt(i) === this.leaves[at + i];
+    for (let i = 0; i < 32 && same; i++) same = leaf.charCodeAt(i) === bytes[this.at + i];
     if (!same) {
       this.first = this.read;
       this.position = event.globalPosition;
     }
+    this.at += 32;
     this.read++;
     return this.first < 0 && this.read < this.count;
   }
@@ -178,7 +190,7 @@ export class LeafComparer {
 /** `LeafComparer` over the store, read here. A comparison stopped part way (`stop`) answers nothing: its caller is closing. */
 export async function compareWithStore(
   store: EventStore,
-  leaves: Uint8Array,
+  leaves: readonly Uint8Array[],
   count: number,
   stop: () => boolean = () => false,
 ): Promise<LeafComparison> {
@@ -214,8 +226,11 @@ export interface TreeWorkerData {
   stop: Int32Array;
   /** Events between progress messages. */
   progressEvery: number;
-  /** Given, it compares the store's leaves with these (32 bytes each, shared memory) instead of making a tree. */
-  compare?: { leaves: Uint8Array; count: number };
+  /**
+   * Given, it compares the store's leaves with these (chunks of 32-byte hashes: in shared memory, as
+   * a tree keeps its leaves, they are read where they are) instead of making a tree.
+   */
+  compare?: { leaves: readonly Uint8Array[]; count: number };
 }
 
 /** The index in `stop` the worker reads. */
@@ -334,16 +349,16 @@ export function recomputeTreeOffThread(
 
 /**
  * `compareWithStore` on a second thread reading `file`, the store's, or here when that thread
- * cannot do it. `leaves` (32 bytes each) are a copy of the tree's, in shared memory (a
- * SharedArrayBuffer) for the thread to read without another copy.
+ * cannot do it. `leaves` are the tree's own (`MerkleTree.leafChunks`): in shared memory, so the
+ * thread reads them where they are.
  */
 export function compareWithStoreOffThread(
   store: EventStore,
   file: string,
-  leaves: Uint8Array,
+  leaves: readonly Uint8Array[],
+  count: number,
   options: TreeThreadOptions = {},
 ): Promise<OffThread<LeafComparison>> {
-  const count = leaves.length / 32;
   return onSecondThread<LeafComparison>(
     file,
     options,

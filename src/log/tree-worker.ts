@@ -48,10 +48,10 @@ try {
       // Moved, not copied: at ten million events the levels are 640 MB.
       const levels = builder!.tree.releaseLevels();
       const positions = { values: builder!.positions.values, count: builder!.positions.count };
-      const moved = [
-        ...levels.flatMap((l) => l.chunks.map((chunk) => chunk.buffer)),
-        positions.values.buffer,
-      ] as ArrayBuffer[];
+      // The leaves are in shared memory already: only the other buffers are moved.
+      const moved = [...levels.flatMap((l) => l.chunks.map((chunk) => chunk.buffer)), positions.values.buffer].filter(
+        (buffer): buffer is ArrayBuffer => buffer instanceof ArrayBuffer,
+      );
       post({ levels, positions, structural: builder!.structural }, moved);
     }
   } finally {

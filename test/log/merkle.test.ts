@@ -242,24 +242,39 @@ t.test('a tree moved to another thread as its levels answers the same there, and
   const whole = treeOf(leaves);
   for (const size of [0, 1, 2, 1024, 1025, 2047, 2048, 2500]) {
     const levels = treeOf(leaves.slice(0, size)).releaseLevels();
-    // As the tree thread sends it: each level's buffer moved, not copied.
+    // As the tree thread sends it: the leaves' shared memory shared, every other level's buffer moved, none copied.
     const { port1, port2 } = new MessageChannel();
+    const buffers = levels.flatMap((l) => l.chunks.map((chunk) => chunk.buffer));
+    t.ok(
+      levels[0]!.chunks.every((chunk) => chunk.buffer instanceof SharedArrayBuffer),
+      `${size}: the leaves in shared memory`,
+    );
     port1.postMessage(
       levels,
-      levels.flatMap((l) => l.chunks.map((chunk) => chunk.buffer as ArrayBuffer)),
+      buffers.filter((buffer): buffer is ArrayBuffer => buffer instanceof ArrayBuffer),
     );
-    t.equal(levels[0]!.chunks[0]!.byteLength, 0, `${size}: the sender's buffers are gone`);
+    if (levels.length > 1) t.equal(levels[1]!.chunks[0]!.byteLength, 0, `${size}: the sender's other buffers are gone`);
     const moved = receiveMessageOnPort(port2)!.message as typeof levels;
     port1.close();
+    // The leaves the sender had are the very memory the receiver has: one written is the other written.
+    const sentLeaves = levels[0]!.chunks[0]!;
     const adopted = MerkleTree.adoptLevels(moved);
+    if (size > 0) {
+      const before = adopted.leaf(0)[0]!;
+      sentLeaves[0] = before ^ 1;
+      t.equal(adopted.leaf(0)[0], before ^ 1, `${size}: the leaves shared, not copied`);
+      sentLeaves[0] = before;
+    }
     t.equal(adopted.size, size);
     t.equal(hex(adopted.root()), hex(whole.root(size)), `${size}: the same root`);
     for (const leaf of leaves.slice(size, size + 1100)) adopted.append(leaf);
     const grown = Math.min(size + 1100, leaves.length);
     t.equal(hex(adopted.root()), hex(whole.root(grown)), `${size}: grows on to ${grown}`);
-    const copied = new Uint8Array(grown * 32);
-    adopted.copyLeaves(copied, grown);
-    t.same(copied, Buffer.concat(Array.from({ length: grown }, (_, i) => whole.leaf(i))), `${size}: its leaves`);
+    t.same(
+      Buffer.concat(adopted.leafChunks()),
+      Buffer.concat(Array.from({ length: grown }, (_, i) => whole.leaf(i))),
+      `${size}: its leaves`,
+    );
   }
   t.throws(
     () => MerkleTree.adoptLevels([{ chunks: [new Uint8Array(32)], count: 2 }]),
@@ -271,29 +286,14 @@ t.test('a tree moved to another thread as its levels answers the same there, and
     RangeError,
     'a chunk before the last that is not whole',
   );
-  t.throws(() => whole.copyLeaves(new Uint8Array(32 * 3001), 3001), RangeError, 'more leaves than it has');
-  // A part at a time, as the background check copies them: each part lands where it belongs.
-  const whole3000 = Buffer.concat(Array.from({ length: 3000 }, (_, i) => whole.leaf(i)));
-  for (const step of [1, 7, 1024, 2999]) {
-    const parts = new Uint8Array(3000 * 32);
-    for (let from = 0; from < 3000; from += step) whole.copyLeaves(parts, Math.min(3000, from + step), from);
-    t.same(Buffer.from(parts), whole3000, `copied ${step} leaves at a time`);
-  }
-  const middle = new Uint8Array(3000 * 32);
-  whole.copyLeaves(middle, 2000, 1000);
-  t.same(
-    Buffer.from(middle.subarray(1000 * 32, 2000 * 32)),
-    whole3000.subarray(1000 * 32, 2000 * 32),
-    'leaves 1000 to 2000',
-  );
+  t.throws(() => whole.leafChunks(3001), RangeError, 'more leaves than it has');
+  const first = whole.leafChunks(2000);
+  t.same(Buffer.concat(first), Buffer.concat(Array.from({ length: 2000 }, (_, i) => whole.leaf(i))), 'the first 2,000');
   t.ok(
-    middle.subarray(0, 1000 * 32).every((byte) => byte === 0),
-    'and nothing before them',
+    first.every((chunk) => chunk.buffer instanceof SharedArrayBuffer),
+    'in shared memory, for a thread to read where they are',
   );
-  t.ok(
-    middle.subarray(2000 * 32).every((byte) => byte === 0),
-    'nor after them',
-  );
+  t.same(whole.leafChunks(0), [], 'none');
 });
 
 t.test(
@@ -320,14 +320,18 @@ t.test(
       t.equal(hex(restored.root(n)), roots.get(n), `restored: root ${n}`);
       t.equal(hex(moved.root(n)), roots.get(n), `moved at ${CHUNK_HASHES + 1} and grown on: root ${n}`);
     }
-    const copied = new Uint8Array(count * 32);
-    moved.copyLeaves(copied, count);
-    t.same(Buffer.from(copied), saved[0], 'its leaves, copied across chunks');
-    // In parts that start and end inside chunks and straddle their boundaries, as the background check copies them.
-    const inParts = new Uint8Array(count * 32);
-    const step = CHUNK_HASHES - 1000;
-    for (let from = 0; from < count; from += step) moved.copyLeaves(inParts, Math.min(count, from + step), from);
-    t.same(Buffer.from(inParts), saved[0], `its leaves, copied ${step} at a time across chunks`);
+    const chunks = moved.leafChunks();
+    t.same(
+      chunks.map((chunk) => chunk.length / 32),
+      [CHUNK_HASHES, CHUNK_HASHES, 1500],
+      'its leaves, chunk by chunk',
+    );
+    t.same(Buffer.concat(chunks), saved[0], 'across chunks, the leaves');
+    t.same(
+      Buffer.concat(moved.leafChunks(CHUNK_HASHES + 7)),
+      saved[0]!.subarray(0, (CHUNK_HASHES + 7) * 32),
+      'a prefix that ends inside a chunk',
+    );
     moved.truncate(CHUNK_HASHES - 5);
     for (const leaf of leaves.slice(CHUNK_HASHES - 5, CHUNK_HASHES + 3)) moved.append(leaf);
     t.equal(

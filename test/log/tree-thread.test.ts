@@ -13,6 +13,7 @@ import { LedgerLog } from '../../src/log/ledger-log.js';
 import { signerFromSeed } from '../../src/log/note.js';
 import {
   compareWithStore,
+  LeafComparer,
   compareWithStoreOffThread,
   recomputeTree,
   recomputeTreeOffThread,
@@ -142,7 +143,8 @@ t.test('a tree is always made whole: a stop raised before the thread starts stop
   t.equal(outcome.thread, 'second');
   sameTree(t, outcome, await recomputeTree(store));
   const { tree } = await recomputeTree(store);
-  const compared = await compareWithStoreOffThread(store, file, leavesOf(tree), {
+  const { chunks, count } = leavesOf(tree);
+  const compared = await compareWithStoreOffThread(store, file, chunks, count, {
     startWorker: raised,
     progressEvery: 1000,
   });
@@ -169,12 +171,14 @@ t.test('a log opened with its tree made on the second thread is the log made her
   t.same(opened[1], opened[0]);
 });
 
-/** The first `count` leaves of a tree, as the background check hands them over (shared memory). */
+/**
+ * The first `count` leaves of a tree, as the background check hands them over (the tree's own
+ * chunks, in shared memory), and `extra` leaves after them that no event hashes to.
+ */
 const leavesOf = (tree: RecomputedTree['tree'], count = tree.size, extra = 0) => {
-  const leaves = new Uint8Array(new SharedArrayBuffer((count + extra) * 32));
-  tree.copyLeaves(leaves, count);
-  leaves.fill(7, count * 32);
-  return leaves;
+  const chunks = tree.leafChunks(count);
+  if (extra > 0) chunks.push(new Uint8Array(new SharedArrayBuffer(extra * 32)).fill(7));
+  return { chunks, count: count + extra };
 };
 
 t.test(
@@ -187,10 +191,10 @@ t.test(
         throw new Error('no threads here');
       },
     };
-    const both = async (leaves: Uint8Array) => {
-      const here = await compareWithStore(store, leaves, leaves.length / 32);
-      const there = await compareWithStoreOffThread(store, file, leaves);
-      const fallen = await compareWithStoreOffThread(store, file, leaves, fails);
+    const both = async ({ chunks, count }: { chunks: Uint8Array[]; count: number }) => {
+      const here = await compareWithStore(store, chunks, count);
+      const there = await compareWithStoreOffThread(store, file, chunks, count);
+      const fallen = await compareWithStoreOffThread(store, file, chunks, count, fails);
       t.equal(there.thread, 'second');
       t.equal(fallen.thread, 'this');
       t.same(
@@ -210,23 +214,29 @@ t.test(
       { read: 3000, first: 3000, position: undefined },
       'a tree with more leaves than the store has events: the store lacks the next one',
     );
+    // A leaf of the tree itself changed where it is kept: the thread reads it there, not from a copy.
     const changed = leavesOf(tree);
-    changed[1777 * 32 + 5]! ^= 1;
+    const [chunk] = changed.chunks;
+    chunk![1777 * 32 + 5]! ^= 1;
     const positions = (await store.readAll({ after: 1777, limit: 1 }))[0]!.globalPosition;
     t.same(
       await both(changed),
       { read: 1778, first: 1777, position: positions },
       'a leaf that differs: read no further',
     );
+    chunk![1777 * 32 + 5]! ^= 1;
+    t.same(await both(leavesOf(tree)), { read: 3000, first: -1, position: undefined }, 'and changed back');
+    t.throws(() => new LeafComparer(tree.leafChunks(10), 11), /11 leaves to compare, and 10 given/);
   },
 );
 
 t.test('the comparison stops when asked to', async (t) => {
   const { store, file } = await storeOf(t, 6000);
   const { tree } = await recomputeTree(store);
-  const there = await compareWithStoreOffThread(store, file, leavesOf(tree), { stop: () => true, progressEvery: 1000 });
+  const { chunks } = leavesOf(tree);
+  const there = await compareWithStoreOffThread(store, file, chunks, 6000, { stop: () => true, progressEvery: 1000 });
   t.equal(there.thread, 'second');
   t.ok(there.read < 6000, `stopped after ${there.read} of 6,000 leaves`);
-  const here = await compareWithStore(store, leavesOf(tree), 6000, () => true);
+  const here = await compareWithStore(store, chunks, 6000, () => true);
   t.ok(here.read < 6000, `here too, after ${here.read}`);
 });
