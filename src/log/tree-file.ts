@@ -119,6 +119,7 @@ export async function loadTree(file: string, storeFile: string): Promise<SavedTr
     // hashes is refused here, not after reserving memory for them.
     const bodyLength = header.size * 8 + header.levels.reduce((sum, length) => sum + length, 0);
     if (4 + headLength + bodyLength !== fileLength) return undefined;
+    if (header.levels[0] !== header.size * 32) return undefined; // a position for every leaf, and a leaf for every position
     // Read straight into where each part lives (the positions, each level with its room to grow): at
     // 1M events, 51 MB neither read into a buffer of its own first nor copied out of it.
     const bodyStart = 4 + headLength;

@@ -55,7 +55,7 @@ t.test('a tree whose levels span several chunks is written and read chunk by chu
 /** A file as format 3 wrote it: every level, odd ones included, each node the RFC's hash of its subtree. */
 function everyLevelFile(tree: MerkleTree, positions: Float64Array, fileStamp: string): Buffer {
   const levels: Buffer[] = [];
-  for (let width = 1; width <= tree.size; width *= 2) {
+  for (let width = 1; width === 1 || width <= tree.size; width *= 2) {
     const nodes = Array.from({ length: Math.floor(tree.size / width) }, (_, i) =>
       tree.subtreeHash(i * width, (i + 1) * width),
     );
@@ -166,6 +166,23 @@ t.test('a saved tree cut short anywhere, or with a level of broken hashes, is no
   length.writeUInt32BE(hugeHead.length);
   writeFileSync(file, Buffer.concat([length, hugeHead, whole.subarray(4 + headLength)]));
   t.equal(await loadTree(file, store), undefined, 'a header that claims more than the file holds');
+  // One position more than there are leaves, the file as long as its header says: not one tree.
+  const saved = JSON.parse(whole.subarray(4, 4 + headLength).toString()) as { size: number };
+  const extraHead = Buffer.from(JSON.stringify({ ...saved, size: saved.size + 1 }));
+  length.writeUInt32BE(extraHead.length);
+  const body = whole.subarray(4 + headLength);
+  const positionsBytes = saved.size * 8;
+  writeFileSync(
+    file,
+    Buffer.concat([
+      length,
+      extraHead,
+      body.subarray(0, positionsBytes),
+      Buffer.alloc(8),
+      body.subarray(positionsBytes),
+    ]),
+  );
+  t.equal(await loadTree(file, store), undefined, 'more positions than leaves');
   writeFileSync(file, Buffer.concat([whole, Buffer.from('trailing')]));
   t.equal(await loadTree(file, store), undefined, 'a file longer than its header says');
 
