@@ -26,7 +26,19 @@
  * both bounds. `query` takes whichever way visits fewest facts.
  */
 import type { Counters, Delta } from '../../events/counters.js';
-import { Column, float64s, int32s, int8s, PositionColumn, QuantityColumn, uint32s } from './column.js';
+import {
+  Column,
+  float64s,
+  holdsDoubles,
+  int32s,
+  int8s,
+  lengthOf,
+  PositionColumn,
+  QuantityColumn,
+  uint32s,
+  type ColumnData,
+  type TypedArray,
+} from './column.js';
 import { BusinessSums, DenseSums, type BusinessSumsExport } from './business-sums.js';
 import { SortedBlocks } from './sorted-blocks.js';
 import { BlockOrders } from './block-orders.js';
@@ -47,23 +59,26 @@ interface Snapshot {
 
 type Sparse = Map<number, { value: number; inexact: number }>;
 
-/** A TimeIndex as plain data (typed arrays, maps): what a checkpoint stores. */
+/**
+ * A TimeIndex as plain data (typed arrays, maps): what a checkpoint stores, and what another
+ * thread's index hands over to be merged. Each column is one array, or its chunks in order.
+ */
 export interface TimeIndexExport {
   /** 3: each position block's facts ordered by occurrence (2: without; 1: a full snapshot per business-time boundary). */
   version: 3;
   snapshotEvery: number;
   lateAfterMs: number;
   keyNames: string[];
-  occurred: Float64Array;
-  position: Uint32Array | Float64Array | Int32Array;
-  deltaStart: Uint32Array;
-  deltaKey: Int32Array;
-  deltaValue: Int32Array | Uint32Array | Float64Array;
-  deltaInexact: Int8Array;
+  occurred: ColumnData<Float64Array>;
+  position: ColumnData<Uint32Array | Float64Array | Int32Array>;
+  deltaStart: ColumnData<Uint32Array>;
+  deltaKey: ColumnData<Int32Array>;
+  deltaValue: ColumnData<Int32Array | Uint32Array | Float64Array>;
+  deltaInexact: ColumnData<Int8Array>;
   byOccurrence: Uint32Array;
   blockOrders: Uint16Array;
-  late: Uint32Array;
-  early: Uint32Array;
+  late: ColumnData<Uint32Array>;
+  early: ColumnData<Uint32Array>;
   positionSnapshots: Snapshot[];
   business: BusinessSumsExport;
   current: [number, { value: number; inexact: number }][];
@@ -147,22 +162,28 @@ export class TimeIndex {
     this.blockOrders = new BlockOrders(this.snapshotEvery);
   }
 
-  export(): TimeIndexExport {
+  /**
+   * The index as plain data: each column copied into one array, or (`asParts`, for a checkpoint
+   * written out at once) its own chunks, views that later facts do not change.
+   */
+  export(asParts = false): TimeIndexExport {
+    const data = <T extends TypedArray>(column: Column<T>): ColumnData<T> =>
+      asParts ? column.parts() : column.export();
     return {
       version: 3,
       snapshotEvery: this.snapshotEvery,
       lateAfterMs: this.lateAfterMs,
       keyNames: [...this.keyNames],
-      occurred: this.occurred.export(),
-      position: this.position.export(),
-      deltaStart: this.deltaStart.export(),
-      deltaKey: this.deltaKey.export(),
-      deltaValue: this.deltaValue.export(),
-      deltaInexact: this.deltaInexact.export(),
+      occurred: data(this.occurred),
+      position: data(this.position),
+      deltaStart: data(this.deltaStart),
+      deltaKey: data(this.deltaKey),
+      deltaValue: data(this.deltaValue),
+      deltaInexact: data(this.deltaInexact),
       byOccurrence: this.byOccurrence.toArray(),
       blockOrders: this.blockOrders.export(),
-      late: this.late.export(),
-      early: this.early.export(),
+      late: data(this.late),
+      early: data(this.early),
       positionSnapshots: this.positionSnapshots,
       business: this.business.export(),
       current: [...this.current].map(([k, c]) => [k, { ...c }]),
@@ -252,8 +273,18 @@ export class TimeIndex {
     if (!this.bulk) throw new Error('mergeBulk needs an index in bulk: call it between beginBulk and endBulk');
     if (other.positionSnapshots.length > 0 || other.byOccurrence.length > 0 || other.blockOrders.length > 0)
       throw new Error('mergeBulk takes the facts of an index still in bulk');
-    if (other.occurred.length === 0) return; // nothing to take in (no worker event had such deltas)
+    if (lengthOf(other.occurred) === 0) return; // nothing to take in (no worker event had such deltas)
     const keyOf = Int32Array.from(other.keyNames, (name) => this.keyId(name));
+    const theirs = {
+      occurred: Column.of(float64s, other.occurred),
+      position: PositionColumn.restore(other.position),
+      deltaStart: Column.of(uint32s, other.deltaStart),
+      deltaKey: Column.of(int32s, other.deltaKey),
+      deltaValue: QuantityColumn.restore(other.deltaValue),
+      deltaInexact: Column.of(int8s, other.deltaInexact),
+      late: Column.of(uint32s, other.late),
+      early: Column.of(uint32s, other.early),
+    };
     const mine = {
       occurred: this.occurred,
       position: this.position,
@@ -264,30 +295,28 @@ export class TimeIndex {
       late: this.late,
       early: this.early,
     };
-    const [size, otherSize] = [mine.occurred.length, other.occurred.length];
+    const [size, otherSize] = [mine.occurred.length, theirs.occurred.length];
     const facts = size + otherSize;
-    const deltas = mine.deltaKey.length + other.deltaKey.length;
+    const deltas = mine.deltaKey.length + theirs.deltaKey.length;
     // Every column made once at its final size: a long catch-up's columns are tens of MB, and
     // growing them again here would leave the allocator holding the discarded copies.
     const occurred = new Float64Array(facts);
     const position =
-      mine.position.wide || other.position instanceof Float64Array ? new Float64Array(facts) : new Uint32Array(facts);
+      mine.position.wide || holdsDoubles(other.position) ? new Float64Array(facts) : new Uint32Array(facts);
     const deltaStart = new Uint32Array(facts);
     const deltaKey = new Int32Array(deltas);
     const deltaValue =
-      mine.deltaValue.wide || other.deltaValue instanceof Float64Array
-        ? new Float64Array(deltas)
-        : new Int32Array(deltas);
+      mine.deltaValue.wide || holdsDoubles(other.deltaValue) ? new Float64Array(deltas) : new Int32Array(deltas);
     const deltaInexact = new Int8Array(deltas);
-    const late = new Uint32Array(mine.late.length + other.late.length);
-    const early = new Uint32Array(mine.early.length + other.early.length);
+    const late = new Uint32Array(mine.late.length + theirs.late.length);
+    const early = new Uint32Array(mine.early.length + theirs.early.length);
     const mineEnd = (i: number) => (i + 1 < size ? mine.deltaStart.at(i + 1) : mine.deltaKey.length);
-    const otherEnd = (j: number) => (j + 1 < otherSize ? other.deltaStart[j + 1]! : other.deltaKey.length);
+    const otherEnd = (j: number) => (j + 1 < otherSize ? theirs.deltaStart.at(j + 1) : theirs.deltaKey.length);
     let [i, j, d] = [0, 0, 0];
     let [lateAt, earlyAt, mineLate, mineEarly, otherLate, otherEarly] = [0, 0, 0, 0, 0, 0];
     for (let at = 0; at < facts; at++) {
       deltaStart[at] = d;
-      if (j >= otherSize || (i < size && mine.position.at(i) < other.position[j]!)) {
+      if (j >= otherSize || (i < size && mine.position.at(i) < theirs.position.at(j))) {
         occurred[at] = mine.occurred.at(i);
         position[at] = mine.position.at(i);
         for (let k = mine.deltaStart.at(i); k < mineEnd(i); k++, d++) {
@@ -306,18 +335,18 @@ export class TimeIndex {
         }
         i++;
       } else {
-        occurred[at] = other.occurred[j]!;
-        position[at] = other.position[j]!;
-        for (let k = other.deltaStart[j]!; k < otherEnd(j); k++, d++) {
-          deltaKey[d] = keyOf[other.deltaKey[k]!]!;
-          deltaValue[d] = other.deltaValue[k]!;
-          deltaInexact[d] = other.deltaInexact[k]!;
+        occurred[at] = theirs.occurred.at(j);
+        position[at] = theirs.position.at(j);
+        for (let k = theirs.deltaStart.at(j); k < otherEnd(j); k++, d++) {
+          deltaKey[d] = keyOf[theirs.deltaKey.at(k)]!;
+          deltaValue[d] = theirs.deltaValue.at(k);
+          deltaInexact[d] = theirs.deltaInexact.at(k);
         }
-        if (other.late[otherLate] === j) {
+        if (otherLate < theirs.late.length && theirs.late.at(otherLate) === j) {
           late[lateAt++] = at;
           otherLate++;
         }
-        if (other.early[otherEarly] === j) {
+        if (otherEarly < theirs.early.length && theirs.early.at(otherEarly) === j) {
           early[earlyAt++] = at;
           otherEarly++;
         }

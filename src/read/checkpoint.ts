@@ -39,8 +39,14 @@ import {
  * 11: the book's shipments and serials as columns over one table of strings.
  * 12: the time index orders each position block's facts by occurrence (TimeIndexExport 3).
  * 13: typed arrays apart from the objects, aligned, restored as views (checkpoint-arrays.ts).
+ * 14: a time index's columns may be lists of their chunks (written from where they live, not
+ *     copied into one array first); 13 is still read, its columns being one array each.
  */
-export const CHECKPOINT_VERSION = 13;
+export const CHECKPOINT_VERSION = 14;
+/** The formats this version reads: the layout of 13 is 14's, and what 14 adds it reads in both. */
+const READS = [13, CHECKPOINT_VERSION];
+const readsFormat = (version: number) => READS.includes(version);
+const formatsRead = `${READS.slice(0, -1).join(', ')} and ${CHECKPOINT_VERSION}`;
 const MAGIC = 'MSS-LEDGER-CHECKPOINT';
 /** Longer than any header this code writes; a file without a newline by then is not a checkpoint. */
 const MAX_HEADER = 128;
@@ -105,8 +111,8 @@ function parsedHeader(head: Buffer, fileBytes: number): ParsedHeader | { problem
   if (newline < 0) return { problem: 'no checkpoint header (an older format, or not a checkpoint)' };
   const line = head.subarray(0, newline).toString('latin1');
   const version = /^MSS-LEDGER-CHECKPOINT (\d+) /.exec(line)?.[1];
-  if (version !== undefined && Number(version) !== CHECKPOINT_VERSION)
-    return { problem: `format ${version}, this version reads format ${CHECKPOINT_VERSION}` };
+  if (version !== undefined && !readsFormat(Number(version)))
+    return { problem: `format ${version}, this version reads formats ${formatsRead}` };
   const match = /^MSS-LEDGER-CHECKPOINT \d+ sha256:([0-9a-f]{64}) (\d+) (\d+)$/.exec(line);
   if (!match) return { problem: 'the header is damaged or of another format' };
   const [, digest = '', objects, arrays] = match;
@@ -276,7 +282,7 @@ export async function loadCheckpoint<T>(
   }
   if ((await digest).hex !== read.digest) return ignore(CHECKSUM_PROBLEM);
   if (failure) return ignore(`its body does not deserialise (${failure.message})`);
-  if (checkpoint?.format !== 'mss-ledger-checkpoint' || checkpoint.version !== CHECKPOINT_VERSION)
+  if (checkpoint?.format !== 'mss-ledger-checkpoint' || !readsFormat(checkpoint.version))
     return ignore('its body is not a checkpoint of this format');
   if (checkpoint.kind !== kind) return ignore(`it holds a ${checkpoint.kind}, not a ${kind}`);
   if (checkpoint.position > (await store.headPosition()))

@@ -57,3 +57,53 @@ t.test('a 32-bit column turns into doubles at the first value that does not fit,
   t.ok(narrow.export() instanceof Uint32Array);
   t.notOk(narrow.wide);
 });
+
+/** A chunk of a column after its first: 32,768 numbers (column.ts). */
+const CHUNK = 32_768;
+
+t.test(
+  "a column's parts are its own chunks, not copies; one taken up from them reads the same and grows on alone",
+  async (t) => {
+    for (const count of [0, 1, 1024, 1025, CHUNK - 1, CHUNK, CHUNK + 1, 3 * CHUNK + 5]) {
+      const column = new Column(doubles);
+      for (let i = 0; i < count; i++) column.push(i * 0.5);
+      const parts = column.parts();
+      t.equal(
+        parts.reduce((sum, part) => sum + part.length, 0),
+        count,
+        `${count}: every number once`,
+      );
+      t.ok(
+        parts.slice(0, -1).every((part) => part.length === CHUNK),
+        `${count}: whole chunks but the last`,
+      );
+      if (count > 0) {
+        parts[0]![0] = 42;
+        t.equal(column.at(0), 42, `${count}: a part is the column's memory`);
+        parts[0]![0] = 0;
+      }
+      const restored = Column.of(doubles, parts);
+      for (let i = 0; i < 100; i++) restored.push(-i);
+      t.equal(restored.length, count + 100, `${count}: taken up, and grown on`);
+      let same = true;
+      for (let i = 0; i < count; i++) same &&= restored.at(i) === i * 0.5;
+      for (let i = 0; i < 100; i++) same &&= restored.at(count + i) === -i;
+      t.ok(same, `${count}: reads what was pushed`);
+      t.equal(column.length, count, `${count}: the column it came from did not grow`);
+      if (count > 0) t.equal(column.at(count - 1), (count - 1) * 0.5, `${count}: nor change`);
+    }
+    // Parts cut anywhere else (none this code writes) are joined first, and read the same.
+    const flat = Float64Array.from({ length: CHUNK + 10 }, (_, i) => i);
+    const cut = Column.of(doubles, [flat.subarray(0, 5), flat.subarray(5, CHUNK + 7), flat.subarray(CHUNK + 7)]);
+    t.equal(cut.length, CHUNK + 10);
+    t.same([cut.at(4), cut.at(5), cut.at(CHUNK), cut.at(CHUNK + 9)], [4, 5, CHUNK, CHUNK + 9], 'parts cut off chunks');
+    // A widened column's parts are doubles, and it comes back wide.
+    const positions = new PositionColumn();
+    for (let i = 1; i <= CHUNK + 3; i++) positions.push(i);
+    positions.push(2 ** 40);
+    const wide = PositionColumn.restore(positions.parts());
+    t.ok(wide.wide, 'wide from its parts');
+    t.same([wide.at(0), wide.at(CHUNK + 3)], [1, 2 ** 40]);
+    t.notOk(PositionColumn.restore(new PositionColumn().parts()).wide, 'an empty one stays narrow');
+  },
+);
