@@ -81,8 +81,8 @@ export class CheckpointSaveError extends Error {
   }
 }
 
-const header = (digest: string, objectBytes: number, arrayBytes: number) =>
-  `${MAGIC} ${CHECKPOINT_VERSION} sha256:${digest} ${objectBytes} ${arrayBytes}\n`;
+const header = (digest: string, objectBytes: number, arrayBytes: number, version = CHECKPOINT_VERSION) =>
+  `${MAGIC} ${version} sha256:${digest} ${objectBytes} ${arrayBytes}\n`;
 
 /** The body of a checkpoint file, or why it cannot be trusted. */
 export function verifiedBody(bytes: Buffer): { body: Buffer } | { problem: string } {
@@ -118,7 +118,8 @@ function parsedHeader(head: Buffer, fileBytes: number): ParsedHeader | { problem
   const [, digest = '', objects, arrays] = match;
   const [objectBytes, arrayBytes] = [Number(objects), Number(arrays)];
   // Read back as written: a header that does not re-render the same (a leading zero …) was edited.
-  if (header(digest, objectBytes, arrayBytes) !== `${line}\n`) return { problem: 'the header is damaged' };
+  if (header(digest, objectBytes, arrayBytes, Number(version)) !== `${line}\n`)
+    return { problem: 'the header is damaged' };
   const bodyBytes = fileBytes - (newline + 1);
   if (bodyBytes !== objectBytes + arrayBytes)
     return { problem: `the body has ${bodyBytes} bytes, the header says ${objectBytes + arrayBytes} (truncated?)` };

@@ -248,6 +248,21 @@ t.test('each reason to ignore a checkpoint is logged in one line naming the file
   await ignored('an empty store', /beyond the store's head|made from another store/, storeOf(undefined, 0));
   t.match((await load(file, 'projector', storeOf('first', 20))).checkpoint, { position: 20 }, 'a store at it: taken');
 
+  // Format 13, as the version before this one wrote it (the same layout): still taken up.
+  const format13 = {
+    format: 'mss-ledger-checkpoint',
+    version: 13,
+    kind: 'projector',
+    position: 20,
+    firstEventId: 'first',
+    savedAt: new Date().toISOString(),
+    state: { folded: 20 },
+  };
+  writeFileSync(file, withBody(serialize(format13), 13));
+  const older = await load(file, 'projector', store);
+  t.same(older.lines, [], 'format 13: nothing to say');
+  t.match(older.checkpoint, { version: 13, position: 20, state: { folded: 20 } }, 'format 13: taken up');
+
   rmSync(file);
   mkdirSync(file);
   await ignored('a folder where the file should be', /unreadable \(EISDIR/);
