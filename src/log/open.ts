@@ -35,8 +35,6 @@ export const checkpointStorageFor = async (
   return memoryCheckpoints();
 };
 
-export { treeFileFor } from './tree-file.js';
-
 /** The tree saved at the last clean stop beside the embedded store (`savedTreeIn`); none for EventStoreDB. */
 export async function savedTreeFor(config: Pick<Config, 'DATA_DIR' | 'EVENTSTORE_CONNECTION_STRING'>) {
   if (config.EVENTSTORE_CONNECTION_STRING) return undefined;

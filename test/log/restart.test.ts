@@ -12,7 +12,7 @@ import { syntheticHistory } from '../../seeds/synthetic.js';
 import { loadConfig } from '../../src/config.js';
 import { toProposal } from '../../src/http/routes/events.js';
 import { LEDGER_STREAM } from '../../src/ledger/book.js';
-import { treeFileFor } from '../../src/log/open.js';
+import { treeFileFor } from '../../src/log/tree-file.js';
 import { checkpointFile, openLedger, seedSynthetic } from '../../src/service.js';
 import { openSqliteStore } from '../../src/store/sqlite.js';
 import { tempDir } from './support.js';
