@@ -112,7 +112,7 @@ export class Column<T extends TypedArray> {
 
 /** `parts` in one array of their own. */
 function joined<T extends TypedArray>(make: (size: number) => T, parts: readonly T[]): T {
-  const out = make(parts.reduce((sum, part) => sum + part.length, 0));
+  const out = make(lengthOf(parts));
   let at = 0;
   for (const part of parts) {
     out.set(part as never, at);
