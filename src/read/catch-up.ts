@@ -50,9 +50,9 @@ async function catchUpByPages(
 
 /**
  * Folds the events after `after` up to `head` (inclusive), as `filter` has them read; resolves to
- * the last position read (`after` when the store has no lean reads). Over the network, `prepare`
- * sees each page before it is folded, while the page before it folds: a fold that reads the
- * store (a reversal's target) reads a page's worth at once there, not one round trip at a time.
+ * the last position read (`after` when the store has no lean reads). `prepare` sees each page
+ * before it is folded: a fold that reads the store (a reversal's target) reads a page's worth at
+ * once, not one read at a time. Over the network it runs while the page before it folds.
  */
 export async function catchUp(
   store: EventStore,
@@ -70,6 +70,8 @@ export async function catchUp(
   while (position < head) {
     const page = store.readForFold(position, PAGE, filter);
     if (page.length === 0) break;
+    // A page's reversals' targets in one read, not one read each (12,000 of them at 1M events).
+    if (prepare) await prepare(page);
     for (const event of page) {
       if (event.globalPosition > head) return position; // the subscription delivers the rest, once
       // Await only a fold that is asynchronous (a reversal reads its target): a microtask per event adds up.

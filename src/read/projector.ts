@@ -232,11 +232,13 @@ export class Projector {
     this.sumsAside = SELF_CONTAINED_TYPES;
     this.sharedCatchUp = true;
     if (together) this.sharedReads = shared;
+    // Shared reads bring a page's reversals' targets with the page; alone, this thread reads them so.
+    const ahead = together ? undefined : (this.targetsAhead = new TargetsAhead(this.store));
     try {
       const [, aside] = await Promise.all([
         together
           ? shared.catchUp((event) => this.apply(event))
-          : catchUp(this.store, 0, head, (event) => this.apply(event), MAIN_READS),
+          : catchUp(this.store, 0, head, (event) => this.apply(event), MAIN_READS, ahead?.prepare),
         foldSumsAside({ file, head, index: this.indexOptions }),
       ]);
       for (const name of SUMS) this.indexes[name].mergeBulk(aside.indexes[name]);
@@ -247,6 +249,7 @@ export class Projector {
     } finally {
       this.sumsAside = undefined;
       this.sharedReads = undefined;
+      this.targetsAhead = undefined;
     }
   }
 

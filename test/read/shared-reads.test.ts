@@ -16,6 +16,7 @@ import { LedgerWriter } from '../../src/ledger/writer.js';
 import { SharedFoldReads, type SharedReader } from '../../src/read/catch-up.js';
 import { Projector } from '../../src/read/projector.js';
 import { MAIN_MARK, MAIN_READS } from '../../src/read/split-fold.js';
+import { SUMS } from '../../src/read/sums.js';
 import { seedSynthetic, startLedger } from '../../src/service.js';
 import type { EventStore, FoldMark, MarkedFoldPage } from '../../src/store/port.js';
 import { openSqliteStore, type SqliteEventStore } from '../../src/store/sqlite.js';
@@ -133,6 +134,46 @@ t.test('a book and projections that catch up together equal those that catch up 
   t.ok(reversals.targets.length > 0, `the history holds reversals (${reversals.targets.length})`);
   t.same(reads.targetIds, reversals.targets, "every reversal's target read once, for both, in log order");
   t.equal(reads.targetReads, reversals.pages, 'one read of targets per page that holds a reversal');
+});
+
+t.test("projections catching up on their own read each page's reversals' targets with the page", async (t) => {
+  const file = await historyFile(t, 6000); // the main thread's share on the file then spans pages
+  const reference = openSqliteStore({ file, readonly: true });
+  t.teardown(() => reference.close());
+  // Folded through the subscription, each reversal reading its own target: what a fold must equal.
+  const oneByOne = new Projector(reference, { bulkCatchUp: Number.MAX_SAFE_INTEGER });
+  await oneByOne.start();
+  t.teardown(() => oneByOne.close());
+  t.notOk(oneByOne.sharedCatchUp, 'the reference folded event by event');
+
+  // On the file the fold is shared with the sums thread (a rebuild); in memory it is not (no file for a thread).
+  const memory = openSqliteStore({ file: ':memory:' });
+  t.teardown(() => memory.close());
+  const seeded = await startLedger(memory);
+  await seedSynthetic(seeded.writer, 6000, 20261202);
+  for (const [where, store, split] of [
+    ['a store file', openSqliteStore({ file, readonly: true }), true],
+    ['a store in memory', memory, false],
+  ] as const) {
+    if (store !== memory) t.teardown(() => store.close());
+    const head = await store.headPosition();
+    // The pages this thread reads: the main thread's share of the log on a file, all of it in memory.
+    const read = store.readForFold(0, head, split ? MAIN_READS : undefined);
+    const targets = read.filter((e) => e.type === 'EntryReversed').map((e) => (e.data as { eventId: string }).eventId);
+    const pages = new Set(read.flatMap((e, i) => (e.type === 'EntryReversed' ? [Math.floor(i / 1000)] : []))).size;
+    const reads = counted(store);
+    const projector = new Projector(store, { bulkCatchUp: 1 });
+    await projector.start();
+    t.teardown(() => projector.close());
+    t.equal(projector.sharedCatchUp, split, `${where}: ${split ? 'shared with' : 'without'} the sums thread`);
+    t.ok(targets.length > 0 && pages > 1, `${where}: reversals (${targets.length}) on ${pages} of its pages`);
+    t.same(reads.targetIds, targets, `${where}: every reversal's target read once, in log order`);
+    t.equal(reads.targetReads, pages, `${where}: one read of targets per page that holds a reversal`);
+    // The indexes are laid out otherwise when built in bulk; what they hold, and the rest, is the same.
+    t.ok(isDeepStrictEqual(projector.export().state, oneByOne.export().state), `${where}: the same projections`);
+    for (const name of SUMS)
+      t.same(projector.state.now[name], oneByOne.state.now[name], `${where}: the same ${name} now`);
+  }
 });
 
 t.test('a book restored elsewhere than the shared pages start reads its own, and leaves at once', async (t) => {
