@@ -1,7 +1,8 @@
 /**
  * The worker thread's share of a long catch-up (see split-fold.ts): the sums of the self-contained
  * events, from a read-only connection of its own to the store file. It posts each sum's facts back
- * as plain data, their columns moved to the main thread rather than copied.
+ * as plain data, each column as its own chunks, moved to the main thread: neither copied into one
+ * array first (at 1M events that copy was 40 MB of the rebuild's peak) nor copied in the move.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 // Straight from their modules, not events/index.js: the worker then never loads zod, and starts sooner.
@@ -59,9 +60,9 @@ try {
   );
   const result: SumsResult = {
     indexes: {
-      inventory: indexes.inventory.export(),
-      personnel: indexes.personnel.export(),
-      donors: indexes.donors.export(),
+      inventory: indexes.inventory.export(true),
+      personnel: indexes.personnel.export(true),
+      donors: indexes.donors.export(true),
     },
     recorded: recording.export(),
   };

@@ -415,6 +415,49 @@ t.test('facts recorded in bulk by two indexes and merged answer as one index tha
   t.pass('merged = whole, for 300 random splits');
 });
 
+t.test("another index's facts taken in as its columns' own parts merge as one array of each does", async (t) => {
+  // The sums thread posts its columns as their chunks (moved, not copied): 70,000 facts of two deltas
+  // each fill several chunks of the worker's columns; a position and a value past 2^32 make two of them wide.
+  const fact = (i: number): IndexedFact => ({
+    occurred: START + ((i * 7919) % 500) * DAY,
+    recorded: START + 600 * DAY + i,
+    position: 2 * i + (i % 3 === 0 ? 1 : 2),
+    deltas: [
+      { key: `held|party-${i % 97}|rifle`, value: i % 5 === 0 ? -1 : 3, inexact: (i % 11 === 0 ? 1 : 0) as 0 | 1 },
+      { key: `held|party-${i % 89}|radio`, value: 1, inexact: 0 },
+    ],
+  });
+  const built = (wide: boolean) => {
+    const main = new TimeIndex();
+    const worker = new TimeIndex();
+    main.beginBulk();
+    worker.beginBulk();
+    for (let i = 0; i < 70_000; i++) {
+      const f = fact(i);
+      // The worker's last fact, when wide: a position and a value past what 32 bits hold.
+      const last = wide && i === 69_998;
+      (i % 3 === 0 ? main : worker).add(
+        last ? { ...f, position: 2 ** 33, deltas: [{ key: 'held|party-1|radio', value: 2 ** 33, inexact: 0 }] } : f,
+      );
+    }
+    return { main, worker };
+  };
+  for (const wide of [false, true]) {
+    const byArrays = built(wide);
+    const byParts = built(wide);
+    const parts = byParts.worker.export(true);
+    t.ok(
+      Array.isArray(parts.occurred) && parts.occurred.length >= 2 && (parts.deltaKey as unknown[]).length >= 3,
+      `${wide ? 'wide' : 'narrow'}: posted in parts of several chunks`,
+    );
+    byArrays.main.mergeBulk(byArrays.worker.export());
+    byParts.main.mergeBulk(parts);
+    byArrays.main.endBulk();
+    byParts.main.endBulk();
+    t.same(byParts.main.export(), byArrays.main.export(), `${wide ? 'wide' : 'narrow'}: the same index`);
+  }
+});
+
 t.test('only an index in bulk takes in another in bulk', async (t) => {
   const fact: IndexedFact = {
     occurred: START,

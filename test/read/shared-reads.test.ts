@@ -15,7 +15,8 @@ import { bookFromCheckpoint, bookToCheckpoint } from '../../src/ledger/book-chec
 import { LedgerWriter } from '../../src/ledger/writer.js';
 import { SharedFoldReads, type SharedReader } from '../../src/read/catch-up.js';
 import { Projector } from '../../src/read/projector.js';
-import { MAIN_MARK, MAIN_READS } from '../../src/read/split-fold.js';
+import { foldSumsAside, MAIN_MARK, MAIN_READS } from '../../src/read/split-fold.js';
+import { lengthOf } from '../../projections/time-index/column.js';
 import { SUMS } from '../../src/read/sums.js';
 import { seedSynthetic, startLedger } from '../../src/service.js';
 import type { EventStore, FoldMark, MarkedFoldPage } from '../../src/store/port.js';
@@ -174,6 +175,20 @@ t.test("projections catching up on their own read each page's reversals' targets
     for (const name of SUMS)
       t.same(projector.state.now[name], oneByOne.state.now[name], `${where}: the same ${name} now`);
   }
+});
+
+t.test("the sums thread posts its index's columns as their own chunks, not copied into one array", async (t) => {
+  const file = await historyFile(t, 3000);
+  const store = openSqliteStore({ file, readonly: true });
+  t.teardown(() => store.close());
+  const head = await store.headPosition();
+  const aside = await foldSumsAside({ file, head, index: {} });
+  for (const name of SUMS) {
+    const posted = aside.indexes[name];
+    t.ok(Array.isArray(posted.occurred) && Array.isArray(posted.deltaKey), `${name}: its columns come as parts`);
+    t.equal(lengthOf(posted.deltaStart), lengthOf(posted.occurred), `${name}: a delta start for every fact`);
+  }
+  t.ok(lengthOf(aside.indexes.inventory.occurred) > 0, 'the worker folded inventory facts');
 });
 
 t.test('a book restored elsewhere than the shared pages start reads its own, and leaves at once', async (t) => {
