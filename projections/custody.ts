@@ -43,8 +43,9 @@ export interface CustodyExport {
   itemTypes: Interned;
 }
 
-export const exportCustody = (custody: Custody): CustodyExport => ({
-  log: custody.log.export(),
+/** `asParts`: the log's columns as their own chunks (see KeyedLog.export), for a checkpoint written at once. */
+export const exportCustody = (custody: Custody, asParts = false): CustodyExport => ({
+  log: custody.log.export(asParts),
   accounts: custody.accounts,
   itemTypes: custody.itemTypes,
 });

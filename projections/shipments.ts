@@ -62,8 +62,9 @@ export interface ShipmentHistoriesExport {
   names: Interned;
 }
 
-export const exportShipmentHistories = (histories: ShipmentHistories): ShipmentHistoriesExport => ({
-  log: histories.log.export(),
+/** `asParts`: the log's columns as their own chunks (see KeyedLog.export), for a checkpoint written at once. */
+export const exportShipmentHistories = (histories: ShipmentHistories, asParts = false): ShipmentHistoriesExport => ({
+  log: histories.log.export(asParts),
   items: histories.items,
   names: histories.names,
 });

@@ -134,8 +134,8 @@ export class Projector {
     return {
       state: {
         ...this.state,
-        shipmentHistories: exportShipmentHistories(this.state.shipmentHistories),
-        custody: exportCustody(this.state.custody),
+        shipmentHistories: exportShipmentHistories(this.state.shipmentHistories, true),
+        custody: exportCustody(this.state.custody, true),
       },
       indexes: {
         inventory: this.indexes.inventory.export(true),
