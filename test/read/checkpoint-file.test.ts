@@ -20,6 +20,7 @@ import {
   verifiedBody,
   type CheckpointFs,
 } from '../../src/read/checkpoint.js';
+import type { ReadableFile } from '../../src/read/digest-thread.js';
 import type { EventStore } from '../../src/store/port.js';
 
 /** A store as a checkpoint sees it: the id of its first event (if any) and its head position. */
@@ -83,6 +84,11 @@ t.test('a save writes one header line naming format, digest and length, then the
   const savedAt = Date.parse(checkpoint!.savedAt);
   t.ok(savedAt >= before - 1000 && savedAt <= Date.now() + 1000, 'savedAt is when it was saved');
   t.same(verifiedBody(bytes), { body }, 'the body is what follows the header line');
+  t.same(
+    verifiedBody(Buffer.concat([bytes, Buffer.from('x')])),
+    { problem: `the body has ${body.length + 1} bytes, the header says ${body.length} (truncated?)` },
+    'one byte more: refused for its length',
+  );
   const flipped = Buffer.from(bytes);
   flipped[flipped.length - 1]! ^= 1;
   t.same(
@@ -217,6 +223,12 @@ t.test('each reason to ignore a checkpoint is logged in one line naming the file
     /format 12, this version reads formats 13 and 14;/,
   );
   await written(` ${header}\n`, 'a space before the magic', /header is damaged or of another/);
+  // Not a checkpoint of an older format: something else, which only names one further on.
+  await written(
+    `x${header.replace(/^MSS-LEDGER-CHECKPOINT \d+ /, 'MSS-LEDGER-CHECKPOINT 12 ')}\n${body.toString('latin1')}`,
+    'a byte before the magic, then a format not read',
+    /header is damaged or of another format;/,
+  );
   await written(`${header} \n`, 'a space after the length', /header is damaged or of another/);
   await written(
     Buffer.concat([Buffer.from(header.replace(/ (\d+) 0$/, ' 0$1 0'), 'latin1'), Buffer.from('\n'), body]),
@@ -229,6 +241,11 @@ t.test('each reason to ignore a checkpoint is logged in one line naming the file
     new RegExp(`format ${CHECKPOINT_VERSION + 1}, this version reads formats 13 and ${CHECKPOINT_VERSION};`),
   );
   await written(sound.subarray(0, sound.length - 1), 'one byte short', /body has \d+ bytes, the header says \d+/);
+  await written(
+    Buffer.concat([sound, Buffer.from('x')]),
+    'one byte too many (the digest is of the body the header names)',
+    new RegExp(`the body has ${body.length + 1} bytes, the header says ${body.length} `),
+  );
   const flipped = Buffer.from(sound);
   flipped[flipped.length - 1] = flipped[flipped.length - 1]! ^ 1;
   await written(flipped, 'a flipped bit', /checksum does not match/);
@@ -282,7 +299,8 @@ t.test(
       bytes: new Uint16Array(pad).fill(65_535 - pad),
       empty: new Float64Array(0),
     }));
-    await saveCheckpoint(file, 'projector', 1, state, store);
+    const written = await saveCheckpoint(file, 'projector', 1, state, store);
+    t.equal(written, readFileSync(file).length, 'the size written, arrays included, is returned');
     const arrayBytes = Number(/ (\d+)$/.exec(headerOf(readFileSync(file)))![1]);
     const { checkpoint } = await load(file, 'projector', store);
     const restored = checkpoint!.state as typeof state;
@@ -426,4 +444,119 @@ t.test('without a log of its own, the line saying why a checkpoint was ignored g
   t.equal(written.length, 1, 'one write');
   t.ok(written[0]?.startsWith(`checkpoint ${file} ignored: `), 'naming the file');
   t.equal(written[0]?.indexOf('\n'), written[0]!.length - 1, 'one line, ended');
+});
+
+/** A sound checkpoint whose body holds typed arrays, and its lengths as its header gives them. */
+async function withArrays(t: Test) {
+  const file = path.join(tempDir(t), 'projections.checkpoint');
+  const store = storeOf('first', 10);
+  await saveCheckpoint(file, 'projector', 1, { name: 'x', numbers: new Float64Array(5_000).fill(7) }, store);
+  const bytes = readFileSync(file);
+  const [objectBytes, arrayBytes] = / (\d+) (\d+)$/.exec(headerOf(bytes))!.slice(1).map(Number) as [number, number];
+  t.ok(arrayBytes > objectBytes && objectBytes > 0, 'objects and (more) arrays');
+  return { file, store, bytes, objectBytes, arrayBytes, bodyBytes: objectBytes + arrayBytes };
+}
+
+t.test('a cut file is named with the bytes its body has and the bytes its header gives, arrays included', async (t) => {
+  const { file, store, bytes, bodyBytes } = await withArrays(t);
+  const why = `the body has ${bodyBytes - 1} bytes, the header says ${bodyBytes} (truncated?)`;
+  const cut = bytes.subarray(0, bytes.length - 1);
+  t.same(verifiedBody(cut), { problem: why });
+  writeFileSync(file, cut);
+  const { checkpoint, lines } = await load(file, 'projector', store);
+  t.equal(checkpoint, undefined);
+  t.same(lines, [`checkpoint ${file} ignored: ${why}; the log is replayed instead`]);
+});
+
+t.test('binding a checkpoint to its store reads the first event of the store, not its log', async (t) => {
+  const file = path.join(tempDir(t), 'projections.checkpoint');
+  // A store of 10,000 events, counting those it hands out.
+  let handedOut = 0;
+  const log = Array.from({ length: 10_000 }, (_, i) => ({ id: `event-${i + 1}`, globalPosition: i + 1 }));
+  const store = {
+    readAll: async (options?: { limit?: number }) => {
+      const events = log.slice(0, options?.limit ?? log.length);
+      handedOut += events.length;
+      return events;
+    },
+    headPosition: async () => log.length,
+  } as unknown as EventStore;
+  await saveCheckpoint(file, 'projector', 10_000, { folded: true }, store);
+  t.equal(handedOut, 1, 'the save reads one event');
+  t.match(await loadCheckpoint(file, 'projector', store, { log: (line) => t.fail(line) }), { firstEventId: 'event-1' });
+  t.equal(handedOut, 2, 'and so does the load');
+});
+
+t.test('a save whose folder is removed under it rejects with a CheckpointSaveError all the same', async (t) => {
+  const dir = path.join(tempDir(t), 'data');
+  const file = path.join(dir, 'projections.checkpoint');
+  // An operator clears the data folder while the checkpoint is written: the rename finds nothing,
+  // and the temporary file it would remove is gone with the folder.
+  const error = await saveCheckpoint(file, 'projector', 1, { folded: 1 }, storeOf('first', 1), {
+    fs: {
+      ...fs,
+      renameSync: (from: fs.PathLike, to: fs.PathLike) => {
+        rmSync(dir, { recursive: true, force: true });
+        fs.renameSync(from, to);
+      },
+    },
+  }).catch((e: unknown) => e);
+  t.type(error, CheckpointSaveError, 'the error a caller knows');
+  t.equal((error as CheckpointSaveError).code, 'ENOENT');
+  t.match((error as Error).message, /^checkpoint not saved to .*: ENOENT: no such file or directory, rename /);
+  t.notOk(existsSync(dir), 'nothing written back');
+});
+
+t.test('a checkpoint file is read once: its header line, then its body, never the body twice', async (t) => {
+  const { file, bytes } = await withArrays(t);
+  let read = 0;
+  const counting = async (name: string): Promise<ReadableFile> => {
+    const handle = await fs.promises.open(name, 'r');
+    return {
+      stat: () => handle.stat(),
+      close: () => handle.close(),
+      read: async (into: Uint8Array, offset: number, length: number, position: number) => {
+        const done = await handle.read(into, offset, length, position);
+        read += done.bytesRead;
+        return done;
+      },
+    };
+  };
+  t.match(await readCheckpointFile(file, Infinity, counting), { digest: /^[0-9a-f]{64}$/ });
+  // The header is read in a piece of at most 128 bytes, which may take the body's first bytes too.
+  t.ok(read >= bytes.length && read <= bytes.length + 128, `${read} bytes read of a file of ${bytes.length}`);
+});
+
+/** The file a reader opens: a header naming a body of `bodyBytes` (objects only), then that many zeros. */
+const fileOfBody = (bodyBytes: number) => async (): Promise<ReadableFile> => {
+  const head = Buffer.from(`MSS-LEDGER-CHECKPOINT ${CHECKPOINT_VERSION} sha256:${'0'.repeat(64)} ${bodyBytes} 0\n`);
+  return {
+    stat: async () => ({ size: head.length + bodyBytes }),
+    close: async () => undefined,
+    read: async (into: Uint8Array, offset: number, length: number, position: number) => {
+      const end = Math.min(position + length, head.length + bodyBytes);
+      if (end <= position) return { bytesRead: 0 };
+      into.fill(0, offset, offset + end - position);
+      if (position < head.length) into.set(head.subarray(position, Math.min(end, head.length)), offset);
+      return { bytesRead: end - position };
+    },
+  };
+};
+
+const isShared = (read: Awaited<ReturnType<typeof readCheckpointFile>>) =>
+  'objects' in read &&
+  read.objects.buffer instanceof SharedArrayBuffer &&
+  read.arrays.buffer instanceof SharedArrayBuffer;
+
+t.test('a body is read into shared memory (for its digest thread) from a size counting its arrays too', async (t) => {
+  const { file, bodyBytes } = await withArrays(t);
+  t.ok(isShared(await readCheckpointFile(file, bodyBytes)), 'a body of objects and arrays at the threshold: shared');
+  t.notOk(isShared(await readCheckpointFile(file, bodyBytes + 1)), 'one byte under it: not');
+
+  // The default threshold: 16 MiB.
+  const MiB = 1024 * 1024;
+  const under = await readCheckpointFile('under', undefined, fileOfBody(16 * MiB - 1));
+  t.match(under, { digest: '0'.repeat(64) }, 'read');
+  t.notOk(isShared(under), 'by default, a body of 16 MiB less a byte: not shared');
+  t.ok(isShared(await readCheckpointFile('at', undefined, fileOfBody(16 * MiB))), 'a body of 16 MiB: shared');
 });

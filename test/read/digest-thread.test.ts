@@ -3,9 +3,10 @@
  * one, from the very bytes shared (not copied), and still the right digest
  * when the thread cannot start, fails or goes away without an answer.
  */
-import { randomBytes } from 'node:crypto';
+import crypto, { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
+import { syncBuiltinESMExports } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
@@ -16,6 +17,8 @@ import {
   readInto,
   sha256Hex,
   sha256OffThread,
+  type Digest,
+  type DigestThreadOptions,
   type ReadableFile,
 } from '../../src/read/digest-thread.js';
 
@@ -168,4 +171,51 @@ t.test('a thread that never answers is stopped, the digest taken here, and the s
   t.same(digest, { hex: sha256Hex(bytes), thread: 'this' });
   await digestThreadsGone();
   t.equal(exited, true, 'the silent thread was stopped');
+});
+
+/**
+ * How many SHA-256 digests this thread begins while `run` runs: node:crypto's createHash counted,
+ * as every module here imports it (the ESM binding follows the CommonJS export once synced).
+ */
+async function digestsHere(run: () => Promise<unknown>): Promise<number> {
+  const real = crypto.createHash;
+  let begun = 0;
+  crypto.createHash = ((...args: Parameters<typeof real>) => {
+    begun++;
+    return real(...args);
+  }) as typeof real;
+  syncBuiltinESMExports();
+  try {
+    await run();
+    return begun;
+  } finally {
+    crypto.createHash = real;
+    syncBuiltinESMExports();
+  }
+}
+
+// The second thread is there to spare this one the digest (about 100 ms of a restart at a million
+// events): its exit, which always follows its answer, must not take the digest here as well; nor may
+// a thread that failed, and then exits, have it taken here twice.
+t.test('a digest is taken once: never again here once the thread that took it (or failed) exits', async (t) => {
+  const bytes = sharedCopy(randomBytes(100_000));
+  const hex = sha256Hex(bytes);
+  const worker = (source: string) => (_: string, workerData: unknown) =>
+    new Worker(source, { eval: true, workerData, execArgv: [] });
+  const cases: [string, DigestThreadOptions, Digest['thread'], number][] = [
+    ['the second thread answers, then exits', {}, 'second', 0],
+    ['the thread fails (an error, then its exit)', { startWorker: worker('throw new Error("broken")') }, 'this', 1],
+    ['the thread exits without an answer', { startWorker: worker('process.exit(0)') }, 'this', 1],
+    // Stopped when 1 ms has passed without an answer, then its exit: it never answers, so the time does not matter.
+    ['the thread never answers', { startWorker: worker('setInterval(() => {}, 1000);'), answerWithinMs: 1 }, 'this', 1],
+  ];
+  for (const [what, options, thread, here] of cases) {
+    let digest: Digest | undefined;
+    const begun = await digestsHere(async () => {
+      digest = await sha256OffThread(bytes, options);
+      await digestThreadsGone();
+    });
+    t.same(digest, { hex, thread }, `${what}: the digest`);
+    t.equal(begun, here, `${what}: taken ${here} time(s) on this thread, the thread's exit included`);
+  }
 });
