@@ -305,8 +305,15 @@ async function serviceLife(ctx: BenchContext, big: BigStore, store: CachedStore,
       });
       try {
         let identical = 0;
-        for (const [j, q] of probes.entries())
-          if ((await get(`${service.url}${q.path}`)).body.equals(before[j]!)) identical++;
+        for (const [j, q] of probes.entries()) {
+          const after = (await get(`${service.url}${q.path}`)).body;
+          if (after.equals(before[j]!)) identical++;
+          // Which answer moved, and how: a restart that answers otherwise is a defect to chase.
+          else
+            ctx.log(
+              `${big.id}: restart ${i + 1}: ${q.path} answered otherwise: before ${before[j]!.toString('utf8').slice(0, 400)} after ${after.toString('utf8').slice(0, 400)}`,
+            );
+        }
         restarts.push({ readyMs: service.readyMs, rssMB: rssMB(service), peakMB: peakMB(service), identical });
         ctx.log(
           `${big.id}: restart ${i + 1}: ready in ${service.readyMs.toFixed(0)} ms, ${identical}/${probes.length} answers identical`,
