@@ -150,6 +150,26 @@ interface Answer {
   body: Buffer;
 }
 
+/**
+ * Resolves once the store's head has stopped moving and the projections hold it (`/ready`'s head and
+ * position, the same for 500 ms): requests a load left in flight still land after it ends.
+ */
+async function caughtUp(url: string, timeoutMs: number): Promise<void> {
+  const until = performance.now() + timeoutMs;
+  let last: number | undefined;
+  for (;;) {
+    const ready = (await (await fetch(`${url}/ready`, { headers: authHeaders() })).json()) as {
+      position?: number;
+      head?: number;
+    };
+    const settled = ready.head !== undefined && ready.position === ready.head;
+    if (settled && last === ready.head) return;
+    last = settled ? ready.head : undefined;
+    if (performance.now() > until) throw new Error(`${url}: the store's head did not settle in time`);
+    await new Promise((resume) => setTimeout(resume, 500));
+  }
+}
+
 async function get(url: string): Promise<Answer> {
   const started = performance.now();
   const response = await fetch(url, { headers: authHeaders() });
@@ -283,8 +303,11 @@ async function serviceLife(ctx: BenchContext, big: BigStore, store: CachedStore,
     // Writes on the long history beside writes on the seeded store (before the probes: the
     // restart must answer as the store then stands).
     const growth = await writeGrowth(ctx, big.id, first);
-    // What a restart must answer identically: a few of each kind.
+    // What a restart must answer identically: a few of each kind. Asked once the growth rounds'
+    // last requests have landed and been folded: a load ends with requests still in flight, and an
+    // answer asked before they land is not the state the stop saves.
     const probes = [...new Map(plan.map((q, i) => [`${q.kind}${i % 2}`, q])).values()];
+    await caughtUp(first.url, big.readyTimeoutMs);
     const before = await Promise.all(probes.map(async (q) => (await get(`${first.url}${q.path}`)).body));
     stops = [await stopTimed(first)];
     const checkpoints = {
