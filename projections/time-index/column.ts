@@ -110,6 +110,13 @@ export class Column<T extends TypedArray> {
   }
 }
 
+/**
+ * A column as plain data: copied into one array, or (`asParts`) its own chunks, views of its memory
+ * for a checkpoint written out before anything more is recorded.
+ */
+export const columnData = <T extends TypedArray>(column: Column<T>, asParts: boolean): ColumnData<T> =>
+  asParts ? column.parts() : column.export();
+
 /** `parts` in one array of their own. */
 function joined<T extends TypedArray>(make: (size: number) => T, parts: readonly T[]): T {
   const out = make(lengthOf(parts));

@@ -4,7 +4,7 @@
  * an array per key. On a long history there are tens of thousands of keys; per-key objects cost
  * several times the numbers they hold, and all of it on the garbage-collected heap.
  */
-import { Column, float64s, int32s, type ColumnData, type TypedArray } from './column.js';
+import { Column, columnData, float64s, int32s, type ColumnData } from './column.js';
 
 /** A KeyedLog as plain data: what a checkpoint stores. */
 export interface KeyedLogExport {
@@ -68,14 +68,18 @@ export class KeyedLog {
   }
 
   /**
-   * The log as plain data: each column copied into one array, or (`asParts`, for a checkpoint written
-   * out at once) its own chunks, views that later records do not change. At ten million events the
-   * shipments' and serials' logs are about 240 MB, which a save copied and held until it was written.
+   * The log as plain data: each column copied into one array, or (`asParts`) its own chunks, for a
+   * checkpoint written out before anything more is appended: an append links the key's last record
+   * to the new one in place, so later appends change the views. At ten million events the shipments'
+   * and serials' logs are about 240 MB, which a save copied and held until it was written.
    */
   export(asParts = false): KeyedLogExport {
-    const data = <T extends TypedArray>(column: Column<T>): ColumnData<T> =>
-      asParts ? column.parts() : column.export();
-    return { keys: [...this.keyList], first: data(this.first), last: data(this.last), data: data(this.data) };
+    return {
+      keys: [...this.keyList],
+      first: columnData(this.first, asParts),
+      last: columnData(this.last, asParts),
+      data: columnData(this.data, asParts),
+    };
   }
 
   static from(data: KeyedLogExport): KeyedLog {

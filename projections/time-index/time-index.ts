@@ -28,6 +28,7 @@
 import type { Counters, Delta } from '../../events/counters.js';
 import {
   Column,
+  columnData,
   float64s,
   holdsDoubles,
   int32s,
@@ -167,8 +168,7 @@ export class TimeIndex {
    * written out at once) its own chunks, views that later facts do not change.
    */
   export(asParts = false): TimeIndexExport {
-    const data = <T extends TypedArray>(column: Column<T>): ColumnData<T> =>
-      asParts ? column.parts() : column.export();
+    const data = <T extends TypedArray>(column: Column<T>) => columnData(column, asParts);
     return {
       version: 3,
       snapshotEvery: this.snapshotEvery,
