@@ -74,8 +74,15 @@ export const checkpointFile = (config: Pick<Config, 'DATA_DIR'>) => checkpointFi
 const PROJECTOR_CHECKPOINT = 'projector';
 const BOOK_CHECKPOINT = 'book';
 
-export const saveProjectorCheckpoint = (file: string, projector: Projector, store: CheckpointStore) =>
-  saveCheckpoint(file, PROJECTOR_CHECKPOINT, projector.state.position, projector.export(), store);
+/**
+ * The projections' export holds views of their columns, which later folds change (a keyed log links
+ * its records in place): the store's binding is read first, so that nothing is folded between the
+ * export and the write.
+ */
+export async function saveProjectorCheckpoint(file: string, projector: Projector, store: CheckpointStore) {
+  const bound = 'firstEventId' in store ? store : { firstEventId: await firstEventId(store) };
+  return saveCheckpoint(file, PROJECTOR_CHECKPOINT, projector.state.position, projector.export(), bound);
+}
 
 const saveBookCheckpoint = (file: string, writer: LedgerWriter, store: CheckpointStore) =>
   saveCheckpoint(bookFile(file), BOOK_CHECKPOINT, writer.book.position, bookToCheckpoint(writer.book), store);

@@ -13,8 +13,8 @@ import { personnelView } from '../../projections/personnel.js';
 import { shipmentAt, shipmentIds, shipmentLedgerOf } from '../../projections/shipments.js';
 import { LedgerWriter } from '../../src/ledger/writer.js';
 import { loadCheckpoint, readCheckpointFile, saveCheckpoint } from '../../src/read/checkpoint.js';
-import { Projector } from '../../src/read/projector.js';
-import { seedMissionHistory, seedSynthetic, startLedger } from '../../src/service.js';
+import { Projector, type ProjectorExport } from '../../src/read/projector.js';
+import { saveProjectorCheckpoint, seedMissionHistory, seedSynthetic, startLedger } from '../../src/service.js';
 import type { EventStore } from '../../src/store/port.js';
 import { openSqliteStore } from '../../src/store/sqlite.js';
 import { events } from '../store/contract.js';
@@ -295,4 +295,28 @@ t.test('a stop that cannot read the store to bind its checkpoints still closes i
   t.equal(again.projector.restoredFrom, undefined, 'nothing to restore');
   t.ok(again.foldedAtStart > 0, 'the history is folded again');
   await again.close();
+});
+
+t.test('a fold while a save reads its store binding is in the checkpoint whole, or not at all', async (t) => {
+  // The export holds views of the keyed logs, and an append links a key's last record to the new one
+  // in place: something folded between the export and the write would leave a link past the data saved.
+  const file = dataDir(t).checkpointFile;
+  const store = openSqliteStore({ file: ':memory:' });
+  t.teardown(() => store.close());
+  const projector = new Projector(store);
+  const log = projector.state.custody.log;
+  log.append('SERIAL-1', [1, 2]);
+  const binding = {
+    readAll: async () => {
+      log.append('SERIAL-1', [3]); // as if the subscription folded an event while the binding was read
+      return [];
+    },
+    headPosition: async () => 0,
+  };
+  await saveProjectorCheckpoint(file, projector, binding);
+  const loaded = await loadCheckpoint<ProjectorExport>(file, 'projector', binding as unknown as EventStore);
+  t.ok(loaded, 'the checkpoint is taken up');
+  const restored = new Projector(store);
+  restored.restore(loaded!.state);
+  t.same(restored.state.custody.log.records('SERIAL-1'), [[1, 2], [3]], "the serial's records, linked as folded");
 });
