@@ -174,6 +174,36 @@ t.test('sqlite: an insert failing mid-batch rolls back the rows of that batch on
   );
 });
 
+t.test('sqlite: a group whose only append fails part-way stores none of it, and the next append goes on', async (t) => {
+  // The writer's one append a group is written without a savepoint of its own (a savepoint made
+  // each row cost three times as much): a failure after its first rows must still undo them.
+  const h = await sqliteHarness();
+  t.teardown(h.cleanup);
+  const taken = await h.store.append('ledger', events(1), 'no-stream');
+  const before = walCommits(h.file);
+  const broken = [...events(3), event({ metadata: undefined as never })];
+  await t.rejects(h.store.append('ledger', broken, 0), 'refused at its fourth row');
+  const conflicting = [...events(2), { ...taken.events[0]!, data: { other: true } }];
+  await t.rejects(h.store.append('ledger', conflicting, 0), IdempotencyConflictError, 'its third id is stored already');
+  t.equal(walCommits(h.file) - before, 0, 'nothing was committed');
+  t.same(await h.store.readByIds([broken[0]!.id, conflicting[0]!.id]), [], 'their first rows are gone');
+  t.equal(await h.store.headPosition(), 1);
+  const next = await h.store.append('ledger', events(2), 0);
+  t.same(
+    next.events.map((e) => [e.globalPosition, e.streamRevision]),
+    [
+      [2, 1],
+      [3, 2],
+    ],
+    'the next append follows on, in a transaction of its own',
+  );
+  const reopened = await h.reopen();
+  t.same(
+    (await reopened.readAll()).map((e) => e.globalPosition),
+    [1, 2, 3],
+  );
+});
+
 t.test('sqlite: appends in one group follow on from each other, and one that fails moves nothing', async (t) => {
   const h = await sqliteHarness();
   t.teardown(h.cleanup);
