@@ -35,6 +35,7 @@ import { logHooksPlugin, logRoutes } from './routes/log.js';
 import { operationRoutes } from './routes/operations.js';
 import { projectionRoutes } from './routes/projections.js';
 import { requestId } from './request-id.js';
+import { schemaControllerOf } from './schema-compilers.js';
 import { streamRoutes } from './routes/streams.js';
 
 declare module 'fastify' {
@@ -100,13 +101,16 @@ export async function buildApp(deps: LedgerDeps, options: AppOptions = {}): Prom
     // Bad URLs, over-long path parameters, unparseable requests, and (on close) new requests on
     // kept-alive connections: problems too, with a request id and the security headers.
     ...frameworkErrorOptions(Boolean(options.corsOrigins?.length), requestId),
+    // zod validates and serialises every route: Fastify's default compilers are never loaded.
+    schemaController: schemaControllerOf({
+      buildValidator: () => validatorCompiler,
+      buildSerializer: () => serializerCompiler,
+    }),
   });
   await app.register(closingAnswerPlugin);
   await app.register(catalogPlugin);
   app.decorateReply('problemRule', undefined);
 
-  app.setValidatorCompiler(validatorCompiler);
-  app.setSerializerCompiler(serializerCompiler);
   app.setErrorHandler(problemErrorHandler);
   // The API speaks JSON only: anything else is a 415, not a string to validate.
   app.removeContentTypeParser(['text/plain']);

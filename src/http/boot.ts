@@ -8,6 +8,7 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { StartupError } from '../store/data-dir.js';
 import { requestId } from './request-id.js';
+import { noSchemaController } from './schema-compilers.js';
 import { httpProblem, sendProblem } from './problem.js';
 
 const RETRY_AFTER_SECONDS = 5;
@@ -21,6 +22,8 @@ export async function startBootServer(
     ...(logger ? { loggerInstance: logger } : { logger: false }),
     genReqId: requestId,
     forceCloseConnections: true,
+    // Its routes take no schema: Fastify's default compilers are not loaded for it.
+    schemaController: noSchemaController,
   });
   app.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id);
