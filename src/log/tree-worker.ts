@@ -15,8 +15,12 @@ import {
   type TreeWorkerData,
   type TreeWorkerMessage,
 } from './tree-of-store.js';
+import { lowerThreadPriority } from '../thread-priority.js';
 
 const { file, stop, progressEvery, compare } = workerData as TreeWorkerData;
+// A comparison is the background check after a restart: the service answers requests meanwhile, and
+// they come first (src/thread-priority.ts). A tree built at a first start is awaited: it keeps its share.
+if (compare) lowerThreadPriority();
 const post = (message: TreeWorkerMessage, moved: ArrayBuffer[] = []) => parentPort?.postMessage(message, moved);
 
 try {
