@@ -15,8 +15,11 @@ import os from 'node:os';
 /** The nice value of a thread whose work can wait for the service's requests. */
 export const BACKGROUND_NICE = 10;
 
-/** This thread's id (Linux), or undefined where /proc/thread-self does not name it. */
-export function threadId(): number | undefined {
+/**
+ * This thread's id as the kernel knows it (Linux), or undefined where /proc/thread-self does not name
+ * it. Not `worker_threads.threadId`, which is Node's own numbering of its workers.
+ */
+export function osThreadId(): number | undefined {
   try {
     const tid = Number(readlinkSync('/proc/thread-self').split('/').pop());
     return Number.isInteger(tid) && tid > 0 ? tid : undefined;
@@ -31,7 +34,7 @@ export function threadId(): number | undefined {
  * Linux): the work then runs as it did, at the process's priority.
  */
 export function lowerThreadPriority(nice = BACKGROUND_NICE): number | undefined {
-  const tid = threadId();
+  const tid = osThreadId();
   if (tid === undefined) return undefined;
   try {
     if (os.getPriority(tid) < nice) os.setPriority(tid, nice);
