@@ -1,7 +1,7 @@
 /**
  * Every schema of the service is a zod schema, so neither of its Fastify instances (the boot server
  * that answers while the ledger opens, and the app) loads Fastify's default compilers: Ajv and
- * fast-json-stringify's compiler cost 30-40 ms of every start, and would compile nothing.
+ * fast-json-stringify's compiler cost about 30 ms of every start, and would compile nothing.
  */
 import { createRequire } from 'node:module';
 import t from 'tap';
