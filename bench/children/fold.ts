@@ -6,18 +6,31 @@
  *
  * Modes, each adding a layer to the one before:
  *   raw        better-sqlite3 alone: SELECT data, metadata ORDER BY position, JSON.parse of both
+ *   plain      raw, and a plain fold of what the projections answer for "now" (the catalog, the
+ *              running totals, shipments, custody) with the projector's own evolve functions, on
+ *              one thread: no time index, no recording times, no checkpoint, no worker. What a
+ *              straightforward event-sourced service does to rebuild, and the rebuild's baseline
  *   store      the embedded store's reads: readAll pages of 1,000 (every column, RecordedEvent objects)
  *   projector  a fresh Projector from position 0 (what `npm run rebuild` does), then the checkpoint
  *              export + v8 serialisation + fsync `npm run rebuild` writes after it
  */
 import { readFileSync, statSync } from 'node:fs';
 import Database from 'better-sqlite3';
-import { Projector } from '../../src/read/projector.js';
+import { createHash } from 'node:crypto';
+import { upcast, type StoredEvent } from '../../events/index.js';
+import type { FoldEvent } from '../../events/postings.js';
+import { applyDeltas, type Counters } from '../../events/counters.js';
+import { emptyCatalog, evolveCatalog } from '../../projections/catalog.js';
+import { emptyCustody, evolveCustody } from '../../projections/custody.js';
+import { emptyShipmentHistories, evolveShipmentHistories, ShipmentLookups } from '../../projections/shipments.js';
+import { LEDGER_STREAM } from '../../src/ledger/book.js';
+import { Projector, SUMS, type SumName } from '../../src/read/projector.js';
+import { sumDeltas } from '../../src/read/sums.js';
 import { saveProjectorCheckpoint } from '../../src/service.js';
 import { openSqliteStore } from '../../src/store/sqlite.js';
 
 const [mode, file, checkpointFile] = process.argv.slice(2);
-if (!mode || !file) throw new Error('usage: fold.ts raw|store|projector <ledger.sqlite> [checkpoint file]');
+if (!mode || !file) throw new Error('usage: fold.ts raw|plain|store|projector <ledger.sqlite> [checkpoint file]');
 
 const gc = (globalThis as { gc?: () => void }).gc;
 const memory = () => {
@@ -58,6 +71,50 @@ if (mode === 'raw') {
   seconds = (performance.now() - started) / 1000;
   extra.checksum = checksum;
   db.close();
+} else if (mode === 'plain') {
+  const db = new Database(file, { readonly: true, fileMustExist: true });
+  // The columns a fold needs, as arrays (no object per row): as the embedded store's own lean reads.
+  const COLUMNS = 'position, stream, stream_revision, type, schema_version, occurred_at, recorded_at, data';
+  type Row = [number, string, number, string, number, string, string, string];
+  const byId = db.prepare(`SELECT ${COLUMNS} FROM events WHERE id = ?`).raw(true);
+  const stored = (row: Row, data: unknown): StoredEvent => ({
+    type: row[3],
+    stream: row[1],
+    streamRevision: row[2],
+    globalPosition: row[0],
+    occurredAt: row[5],
+    recordedAt: row[6],
+    schemaVersion: row[4],
+    data,
+  });
+  const started = performance.now();
+  const catalog = emptyCatalog();
+  const now: Record<SumName, Counters> = { inventory: new Map(), personnel: new Map(), donors: new Map() };
+  const shipmentHistories = emptyShipmentHistories();
+  const custody = emptyCustody();
+  const shipments = new ShipmentLookups(shipmentHistories);
+  const lookup = (id: string) => shipments.get(id);
+  const scan = db.prepare(`SELECT ${COLUMNS}, metadata FROM events ORDER BY position`).raw(true);
+  for (const row of scan.iterate() as Iterable<[...Row, string]>) {
+    const data = JSON.parse(row[7]) as unknown;
+    JSON.parse(row[8]); // parsed as the raw scan parses it: this mode adds the fold alone
+    events++;
+    if (row[1] !== LEDGER_STREAM) continue;
+    let event: FoldEvent = upcast(stored(row as unknown as Row, data));
+    if (event.type === 'EntryReversed') {
+      const target = byId.get(event.data.eventId) as Row | undefined;
+      if (target) event = { ...event, target: upcast(stored(target, JSON.parse(target[7]))) };
+    }
+    // The projector's fold, less its time indexes: the same order, the same functions.
+    evolveCatalog(catalog, event);
+    for (const name of SUMS) applyDeltas(now[name], sumDeltas(name, event, lookup, catalog));
+    evolveCustody(custody, event, lookup);
+    shipments.evolve(event);
+    evolveShipmentHistories(shipmentHistories, event);
+  }
+  seconds = (performance.now() - started) / 1000;
+  extra.nowDigest = digestOf(now);
+  db.close();
 } else if (mode === 'store') {
   const store = openSqliteStore({ file });
   const started = performance.now();
@@ -79,6 +136,7 @@ if (mode === 'raw') {
   seconds = (performance.now() - started) / 1000;
   folded = projector.state.position;
   events = folded;
+  extra.nowDigest = digestOf(projector.state.now);
   await projector.close();
   const afterFold = memory();
   extra.afterFold = afterFold;
@@ -107,6 +165,12 @@ console.log(
     ...extra,
   }),
 );
+
+/** What the projections answer for "now", as a digest: the plain fold and the rebuild must agree on it. */
+function digestOf(now: Record<SumName, Counters>): string {
+  const sorted = SUMS.map((name) => [name, [...now[name]].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))]);
+  return createHash('sha256').update(JSON.stringify(sorted)).digest('hex');
+}
 
 /** Whatever sizes a TimeIndex exposes, without depending on its internals. */
 function describe(index: object): Record<string, number> {

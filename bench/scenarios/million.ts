@@ -78,7 +78,7 @@ const REBUILD_PEAK_VS_SERVICE = 1.3;
 // ---- rebuild
 
 interface FoldResult {
-  mode: 'raw' | 'store' | 'projector';
+  mode: 'raw' | 'plain' | 'store' | 'projector';
   events: number;
   seconds: number;
   eventsPerSec: number;
@@ -87,13 +87,15 @@ interface FoldResult {
   memoryAfter: { rssMiB: number; heapUsedMiB: number; externalMiB: number };
   afterFold?: { rssMiB: number; heapUsedMiB: number; externalMiB: number };
   checkpoint?: { seconds: number; bytes: number };
+  /** plain and projector: a digest of the "now" answers folded. */
+  nowDigest?: string;
 }
 
 const mean = (xs: number[]) => xs.reduce((n, x) => n + x, 0) / xs.length;
 
 async function rebuild(ctx: BenchContext, big: BigStore, file: string) {
   const checkpointFile = path.join(freshDir(ctx, `${big.id}-rebuild`), 'projections.checkpoint');
-  const modes = ['raw', 'store', 'projector'] as const;
+  const modes = ['raw', 'plain', 'store', 'projector'] as const;
   const runs: FoldResult[] = [];
   for (let round = 0; round < ctx.rounds; round++) {
     // Taking turns (A B C C B A): drift in the machine's other load hits every mode alike.
@@ -117,6 +119,10 @@ async function rebuild(ctx: BenchContext, big: BigStore, file: string) {
     }
   }
   const of = (mode: FoldResult['mode']) => runs.filter((r) => r.mode === mode);
+  // The rebuild and a plain fold of the same file must give the same answers for "now".
+  const digests = new Set([...of('plain'), ...of('projector')].map((r) => r.nowDigest));
+  if (digests.size !== 1)
+    throw new Error(`${big.id}: the rebuild's answers for "now" differ from a plain fold's of the same file`);
   const summary = (mode: FoldResult['mode']) => ({
     eventsPerSec: mean(of(mode).map((r) => r.eventsPerSec)),
     seconds: mean(of(mode).map((r) => r.seconds)),
@@ -125,6 +131,7 @@ async function rebuild(ctx: BenchContext, big: BigStore, file: string) {
   });
   return {
     raw: summary('raw'),
+    plain: summary('plain'),
     store: summary('store'),
     projector: summary('projector'),
     checkpoint: of('projector')[0]?.checkpoint,
@@ -433,6 +440,20 @@ export function bigStoreScenario(big: BigStore): Scenario {
         unit: '',
         ours: folds.projector.eventsPerSec / folds.raw.eventsPerSec,
         target: { op: '>=', value: REBUILD_VS_RAW },
+      });
+      add({
+        scenario: TITLE,
+        metric:
+          'rebuild ÷ scan + parse + a plain fold of the same "now" answers (one thread, no time index; the same answers, checked)',
+        unit: '',
+        ours: folds.projector.eventsPerSec / folds.plain.eventsPerSec,
+      });
+      add({
+        scenario: TITLE,
+        metric: 'plain fold: scan + parse + fold of the "now" answers, events/s',
+        unit: '/s',
+        ours: folds.plain.eventsPerSec,
+        baseline: raw,
       });
       add({
         scenario: TITLE,
