@@ -17,7 +17,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { createHash } from 'node:crypto';
-import { upcast, type StoredEvent } from '../../events/index.js';
+import { upcast } from '../../events/index.js';
 import type { FoldEvent } from '../../events/postings.js';
 import { applyDeltas, type Counters } from '../../events/counters.js';
 import { emptyCatalog, evolveCatalog } from '../../projections/catalog.js';
@@ -27,7 +27,7 @@ import { LEDGER_STREAM } from '../../src/ledger/book.js';
 import { Projector, SUMS, type SumName } from '../../src/read/projector.js';
 import { sumDeltas } from '../../src/read/sums.js';
 import { saveProjectorCheckpoint } from '../../src/service.js';
-import { openSqliteStore } from '../../src/store/sqlite.js';
+import { FOLD_COLUMNS, fromFoldRow, openSqliteStore, type FoldRow } from '../../src/store/sqlite.js';
 
 const [mode, file, checkpointFile] = process.argv.slice(2);
 if (!mode || !file) throw new Error('usage: fold.ts raw|plain|store|projector <ledger.sqlite> [checkpoint file]');
@@ -73,20 +73,8 @@ if (mode === 'raw') {
   db.close();
 } else if (mode === 'plain') {
   const db = new Database(file, { readonly: true, fileMustExist: true });
-  // The columns a fold needs, as arrays (no object per row): as the embedded store's own lean reads.
-  const COLUMNS = 'position, stream, stream_revision, type, schema_version, occurred_at, recorded_at, data';
-  type Row = [number, string, number, string, number, string, string, string];
-  const byId = db.prepare(`SELECT ${COLUMNS} FROM events WHERE id = ?`).raw(true);
-  const stored = (row: Row, data: unknown): StoredEvent => ({
-    type: row[3],
-    stream: row[1],
-    streamRevision: row[2],
-    globalPosition: row[0],
-    occurredAt: row[5],
-    recordedAt: row[6],
-    schemaVersion: row[4],
-    data,
-  });
+  // The columns a fold needs, as arrays (no object per row), read as the embedded store's lean reads read them.
+  const byId = db.prepare(`SELECT ${FOLD_COLUMNS} FROM events WHERE id = ?`).raw(true);
   const started = performance.now();
   const catalog = emptyCatalog();
   const now: Record<SumName, Counters> = { inventory: new Map(), personnel: new Map(), donors: new Map() };
@@ -94,16 +82,16 @@ if (mode === 'raw') {
   const custody = emptyCustody();
   const shipments = new ShipmentLookups(shipmentHistories);
   const lookup = (id: string) => shipments.get(id);
-  const scan = db.prepare(`SELECT ${COLUMNS}, metadata FROM events ORDER BY position`).raw(true);
-  for (const row of scan.iterate() as Iterable<[...Row, string]>) {
-    const data = JSON.parse(row[7]) as unknown;
+  const scan = db.prepare(`SELECT ${FOLD_COLUMNS}, metadata FROM events ORDER BY position`).raw(true);
+  for (const row of scan.iterate() as Iterable<[...FoldRow, string]>) {
+    const stored = fromFoldRow(row as unknown as FoldRow); // parses data
     JSON.parse(row[8]); // parsed as the raw scan parses it: this mode adds the fold alone
     events++;
-    if (row[1] !== LEDGER_STREAM) continue;
-    let event: FoldEvent = upcast(stored(row as unknown as Row, data));
+    if (stored.stream !== LEDGER_STREAM) continue;
+    let event: FoldEvent = upcast(stored);
     if (event.type === 'EntryReversed') {
-      const target = byId.get(event.data.eventId) as Row | undefined;
-      if (target) event = { ...event, target: upcast(stored(target, JSON.parse(target[7]))) };
+      const target = byId.get(event.data.eventId) as FoldRow | undefined;
+      if (target) event = { ...event, target: upcast(fromFoldRow(target)) };
     }
     // The projector's fold, less its time indexes: the same order, the same functions.
     evolveCatalog(catalog, event);

@@ -200,10 +200,10 @@ const toRecorded = (row: EventRow): RecordedEvent => ({
 });
 
 /** What folds read (StoredEvent): no id, metadata or recorder, so none is read or parsed. */
-const FOLD_COLUMNS = 'position, stream, stream_revision, type, schema_version, occurred_at, recorded_at, data';
-type FoldRow = [number, string, number, string, number, string, string, string];
+export const FOLD_COLUMNS = 'position, stream, stream_revision, type, schema_version, occurred_at, recorded_at, data';
+export type FoldRow = [number, string, number, string, number, string, string, string];
 
-const fromFoldRow = (row: FoldRow): StoredEvent => ({
+export const fromFoldRow = (row: FoldRow): StoredEvent => ({
   type: row[3],
   stream: row[1],
   streamRevision: row[2],
