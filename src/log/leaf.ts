@@ -25,71 +25,111 @@ export function referenceLine(value: unknown): string {
 }
 
 /**
- * Thrown for what the fast path does not take (a lone surrogate, NaN, toJSON, a function, a hole, a key
- * that looks like an array index…): the whole line then goes to the reference, which serializes it or
- * throws as it always did.
+ * Thrown for what the fast path does not take (a lone surrogate, NaN, toJSON, a function, a hole, a Date
+ * or a Map, `__proto__`…): the whole line then goes to the reference, which serializes it or throws as
+ * it always did.
  */
 const NOT_PLAIN = new Error('not plain JSON data');
 
+/** Printable ASCII but `"` and `\\`: what JSON (and RFC 8785) writes between quotes as it is. */
+const PLAIN_TEXT = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
+
+/** A string's RFC 8785 form, or undefined for one that is not well-formed (RFC 8785 has no form for it). */
+const quoted = (text: string): string | undefined =>
+  PLAIN_TEXT.test(text) ? `"${text}"` : isWellFormed(text) ? JSON.stringify(text) : undefined;
+
 /**
- * JSON data with every object's keys in RFC 8785 order: the value itself when they are already, else a
- * copy. JSON.stringify of the result is then the RFC 8785 form: it writes keys in insertion order,
- * numbers in the ES form RFC 8785 §3.2.2.3 specifies (-0 as 0), and strings escaped as §3.2.2.2 does.
- * What JSON.stringify would write differently from RFC 8785 is refused: a lone surrogate or a non-finite
- * number (errors in RFC 8785), a key made of digits (V8 keeps those first, in numeric order), `__proto__`.
+ * Each key's RFC 8785 form with its colon, made once: the keys of events' data are a few dozen names
+ * met on every event. Bounded, so that data with ever new keys cannot grow it without end.
  */
-function sortedData(value: unknown): unknown {
+const keyTexts = new Map<string, string>();
+const KEY_TEXTS_MAX = 4096;
+
+function keyText(key: string): string {
+  let text = keyTexts.get(key);
+  if (text === undefined) {
+    // `__proto__` is left to the reference, as it always was: whether an object holds it as its own key depends on how the object was made.
+    const form = key === '__proto__' ? undefined : quoted(key);
+    if (form === undefined) throw NOT_PLAIN;
+    text = `${form}:`;
+    if (keyTexts.size < KEY_TEXTS_MAX) keyTexts.set(key, text);
+  }
+  return text;
+}
+
+/**
+ * The sorted order of key lists met out of order, by their first key, checked whole before use: the
+ * objects of one event type (as zod writes them, in schema order) share theirs, and sorting each
+ * again was a third of a leaf's serialization.
+ */
+const keyOrders = new Map<string, { keys: string[]; sorted: string[] }>();
+const KEY_ORDERS_MAX = 1024;
+
+/** `keys` in RFC 8785 order (by UTF-16 code units, as `<` and the default sort compare strings). */
+function inCanonicalOrder(keys: string[]): string[] {
+  let i = 1;
+  while (i < keys.length && keys[i - 1]! < keys[i]!) i++;
+  if (i >= keys.length) return keys;
+  const known = keyOrders.get(keys[0]!);
+  if (known !== undefined && known.keys.length === keys.length) {
+    let same = 0;
+    while (same < keys.length && known.keys[same] === keys[same]) same++;
+    if (same === keys.length) return known.sorted;
+  }
+  const sorted = [...keys].sort();
+  if (keyOrders.size < KEY_ORDERS_MAX) keyOrders.set(keys[0]!, { keys, sorted });
+  return sorted;
+}
+
+/**
+ * The RFC 8785 JSON of JSON data, written directly: keys in sorted order, numbers in the ES form RFC
+ * 8785 §3.2.2.3 specifies (-0 as 0), strings escaped as §3.2.2.2 does (JSON.stringify's escapes).
+ * Undefined values are left out of objects and written as null in arrays, as JSON.stringify does.
+ * What it cannot write as the reference would throws NOT_PLAIN: a lone surrogate or a non-finite
+ * number (errors in RFC 8785), a hole, toJSON, anything but a plain object or array, `__proto__`.
+ */
+function canonicalText(value: unknown): string {
   switch (typeof value) {
-    case 'string':
-      if (!isWellFormed(value)) throw NOT_PLAIN;
-      return value;
+    case 'string': {
+      const text = quoted(value);
+      if (text === undefined) throw NOT_PLAIN;
+      return text;
+    }
     case 'number':
       if (!Number.isFinite(value)) throw NOT_PLAIN;
-      return value;
+      return String(value);
     case 'boolean':
-      return value;
+      return value ? 'true' : 'false';
     case 'object': {
-      if (value === null) return value;
+      if (value === null) return 'null';
       if (Array.isArray(value)) {
         if (typeof (value as { toJSON?: unknown }).toJSON === 'function') throw NOT_PLAIN;
-        let copy: unknown[] | undefined;
+        let text = '[';
         for (let i = 0; i < value.length; i++) {
           const item: unknown = value[i];
           if (item === undefined && !(i in value)) throw NOT_PLAIN; // a hole, which the reference writes as nothing
-          const sorted = item === undefined ? item : sortedData(item);
-          if (sorted !== item) copy ??= value.slice(0, i);
-          if (copy) copy.push(sorted);
+          text += (i === 0 ? '' : ',') + (item === undefined ? 'null' : canonicalText(item));
         }
-        return copy ?? value;
+        return `${text}]`;
       }
       const proto: unknown = Object.getPrototypeOf(value);
       if (proto !== Object.prototype && proto !== null) throw NOT_PLAIN; // a Date, a Map, a class: the reference decides
       const record = value as Record<string, unknown>;
       if (typeof record.toJSON === 'function') throw NOT_PLAIN;
-      const keys = Object.keys(record);
-      let inOrder = true;
-      for (let i = 0; i < keys.length; i++) {
-        const key = keys[i]!;
-        const first = key.charCodeAt(0);
-        if ((first >= 0x30 && first <= 0x39) || key === '__proto__' || !isWellFormed(key)) throw NOT_PLAIN;
-        if (i > 0 && keys[i - 1]! > key) inOrder = false;
-      }
-      if (!inOrder) keys.sort();
-      let copy: Record<string, unknown> | undefined = inOrder ? undefined : {};
+      const keys = inCanonicalOrder(Object.keys(record));
+      let text = '{';
+      let first = true;
       for (let i = 0; i < keys.length; i++) {
         const key = keys[i]!;
         const item = record[key];
-        const sorted = item === undefined ? item : sortedData(item);
-        if (!copy && sorted !== item) {
-          copy = {};
-          for (let j = 0; j < i; j++) copy[keys[j]!] = record[keys[j]!];
-        }
-        if (copy) copy[key] = sorted;
+        if (item === undefined) continue;
+        text += (first ? '' : ',') + keyText(key) + canonicalText(item);
+        first = false;
       }
-      return copy ?? value;
+      return `${text}}`;
     }
     default:
-      throw NOT_PLAIN; // a function, a symbol, a bigint
+      throw NOT_PLAIN; // a function, a symbol, a bigint, undefined
   }
 }
 
@@ -129,57 +169,11 @@ const isEnvelopeShape = (event: RecordedEvent): boolean => {
   );
 };
 
-const isEnvelope = (event: RecordedEvent): boolean =>
-  isEnvelopeShape(event) &&
-  isWellFormed(event.id) &&
-  isWellFormed(event.type) &&
-  isWellFormed(event.stream) &&
-  isWellFormed(event.occurredAt) &&
-  isWellFormed(event.recordedAt) &&
-  isWellFormed(event.recordedBy);
-
-/** Printable ASCII but `"` and `\\`: what JSON (and RFC 8785) writes between quotes as it is. */
-const PLAIN_TEXT = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
-
-/** A string's RFC 8785 form, or undefined for one that is not well-formed (RFC 8785 has no form for it). */
-const quoted = (text: string): string | undefined =>
-  PLAIN_TEXT.test(text) ? `"${text}"` : isWellFormed(text) ? JSON.stringify(text) : undefined;
-
-/** An envelope's line: its keys written in their known sorted order, by one native JSON.stringify. */
-const envelopeLine = (e: RecordedEvent): string =>
-  JSON.stringify({
-    data: sortedData(e.data),
-    globalPosition: e.globalPosition,
-    id: e.id,
-    metadata: sortedData(e.metadata),
-    occurredAt: e.occurredAt,
-    recordedAt: e.recordedAt,
-    recordedBy: e.recordedBy,
-    schemaVersion: e.schemaVersion,
-    stream: e.stream,
-    streamRevision: e.streamRevision,
-    type: e.type,
-  });
-
 /**
- * The RFC 8785 JSON of JSON data, or undefined for what the fast path does not take (see `sortedData`).
- * The embedded store writes an event's data and metadata in this form while the log is on, so the
- * event's line is then put together from them (`exportLineOf`) instead of serialized a second time.
+ * An envelope's line: its keys written in their known sorted order around the RFC 8785 JSON of its
+ * data and metadata; undefined when one of its strings has no RFC 8785 form (the reference decides).
  */
-export function canonicalJson(value: unknown): string | undefined {
-  try {
-    return JSON.stringify(sortedData(value));
-  } catch {
-    return undefined;
-  }
-}
-
-/**
- * An event's export line, given the RFC 8785 JSON of its data and metadata (`canonicalJson`): the
- * bytes `exportLine` writes, the envelope's fields written around the two in their sorted order.
- */
-export function exportLineOf(event: RecordedEvent, data: string, metadata: string): string {
-  if (!isEnvelopeShape(event)) return exportLine(event);
+function envelopeLine(event: RecordedEvent, data: string, metadata: string): string | undefined {
   // The envelope's strings are mostly ids, dates and names in plain ASCII: quoted as they are.
   const id = quoted(event.id);
   const occurredAt = quoted(event.occurredAt);
@@ -195,17 +189,39 @@ export function exportLineOf(event: RecordedEvent, data: string, metadata: strin
     stream === undefined ||
     type === undefined
   )
-    return exportLine(event); // the reference decides (and refuses) what RFC 8785 cannot write
+    return undefined;
   return `{"data":${data},"globalPosition":${event.globalPosition},"id":${id},"metadata":${metadata},"occurredAt":${occurredAt},"recordedAt":${recordedAt},"recordedBy":${recordedBy},"schemaVersion":${event.schemaVersion},"stream":${stream},"streamRevision":${event.streamRevision},"type":${type}}`;
+}
+
+/**
+ * The RFC 8785 JSON of JSON data, or undefined for what the fast path does not take (see `canonicalText`).
+ * The embedded store writes an event's data and metadata in this form while the log is on, so the
+ * event's line is then put together from them (`exportLineOf`) instead of serialized a second time.
+ */
+export function canonicalJson(value: unknown): string | undefined {
+  try {
+    return canonicalText(value);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * An event's export line, given the RFC 8785 JSON of its data and metadata (`canonicalJson`): the
+ * bytes `exportLine` writes, the envelope's fields written around the two in their sorted order.
+ */
+export function exportLineOf(event: RecordedEvent, data: string, metadata: string): string {
+  return (isEnvelopeShape(event) ? envelopeLine(event, data, metadata) : undefined) ?? exportLine(event);
 }
 
 /** One line of GET /v1/events/export, without its newline: the event's RFC 8785 JSON (undefined fields dropped, as JSON does). */
 export function exportLine(event: RecordedEvent): string {
-  if (isEnvelope(event))
+  if (isEnvelopeShape(event))
     try {
-      return envelopeLine(event);
+      const line = envelopeLine(event, canonicalText(event.data), canonicalText(event.metadata));
+      if (line !== undefined) return line;
     } catch {
-      // not plain JSON data (or a cycle): the reference decides
+      // not plain JSON data (or a cycle, which overflows the stack): the reference decides
     }
   return referenceLine(event);
 }

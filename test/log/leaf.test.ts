@@ -244,6 +244,31 @@ t.test('values no parsed JSON holds go to the reference and come out as it write
     ['keys JavaScript enumerates first, as array indices', { b: 1, 10: 2, 9: 3, a: { 2: 1, 1: 2 } }],
     ['an own __proto__ key', JSON.parse('{"b":1,"__proto__":{"x":1},"a":2}')],
     ['keys in order around an unsorted object', { a: { d: 1, c: 2 }, b: [{ f: 1, e: 2 }], c: 3 }],
+    // The serializer keeps each key list's order by its first key: lists that share it must not share an order.
+    [
+      'key lists that share their first key and differ after it',
+      [
+        { b: 1, a: 2, c: 3 },
+        { b: 1, a: 2, d: 3 },
+        { b: 1, d: 2, a: 3 },
+        { b: 1, a: 2 },
+        { b: 1, c: 2, a: 3, d: 4 },
+      ],
+    ],
+    [
+      'a key list met before, sorted and then not',
+      [
+        { b: 1, c: 2 },
+        { b: 1, a: 2, c: 3 },
+        { b: 2, c: 3 },
+      ],
+    ],
+    // More keys and key lists than it keeps: the rest are written all the same.
+    [
+      'more distinct keys than are kept',
+      Object.fromEntries(Array.from({ length: 5000 }, (_, i) => [`k${4999 - i}`, i])),
+    ],
+    ['more key lists than are kept', Array.from({ length: 1500 }, (_, i) => ({ [`z${i}`]: 1, [`a${i}`]: 2 }))],
   ];
   for (const [name, data] of cases) sameAsReference(t, { ...base, data }, name);
   sameAsReference(t, { ...base, data: 1, extra: 'x' }, 'an event with a field beyond the envelope');
