@@ -85,6 +85,35 @@ t.test('a counter that came back to zero is absent from a concrete answer', asyn
   t.same(entries(index.naive(START + 3 * DAY, 3)), [['held|hnp|rifle', { value: 3, inexact: 0 }]]);
 });
 
+t.test('the running totals let go of a key whose facts cancel out, as they come and after a restore', async (t) => {
+  // A shipment's transit account opens and closes: a long history has a million of them.
+  const index = new TimeIndex({ snapshotEvery: 4, lateAfterMs: DAY });
+  const fact = (position: number, key: string, value: number): IndexedFact => ({
+    recorded: START + position * DAY,
+    occurred: START + position * DAY,
+    position,
+    deltas: [{ key, value, inexact: 0 }],
+  });
+  let position = 0;
+  for (let shipment = 0; shipment < 50; shipment++) {
+    index.add(fact(++position, `transit|s${shipment}|rifle`, 10));
+    index.add(fact(++position, `transit|s${shipment}|rifle`, -10));
+  }
+  index.add(fact(++position, 'held|mss|rifle', 7));
+  const kept = index.export().current;
+  t.same(kept.length, 1, 'only the key that is not zero stays');
+  const everything = Number.MAX_SAFE_INTEGER;
+  t.same(entries(index.query(everything, everything, everything)), [['held|mss|rifle', { value: 7, inexact: 0 }]]);
+  // A checkpoint written before keys left at zero holds them: a restore lets them go too.
+  const old = { ...index.export(), current: [...kept, [0, { value: 0, inexact: 0 }]] as typeof kept };
+  const restored = TimeIndex.from(old);
+  t.same(restored.export().current, kept, 'a restored index keeps no zero either');
+  t.same(
+    entries(restored.query(START + 10 * DAY, 10, START + 10 * DAY)),
+    entries(index.query(START + 10 * DAY, 10, START + 10 * DAY)),
+  );
+});
+
 t.test('times the radix sort must not take are still ordered by occurrence, ties in recording order', async (t) => {
   const cases: [string, number[]][] = [
     ['fractions of a millisecond', [START + 1.5, START + 1.25, START + 1, START + 1.25]],
