@@ -48,7 +48,8 @@ const KEY_TEXTS_MAX = 4096;
 function keyText(key: string): string {
   let text = keyTexts.get(key);
   if (text === undefined) {
-    // `__proto__` is left to the reference, as it always was: whether an object holds it as its own key depends on how the object was made.
+    // `__proto__` is left to the reference, as it always was: whether an object holds it as its own
+    // key depends on how the object was made.
     const form = key === '__proto__' ? undefined : quoted(key);
     if (form === undefined) throw NOT_PLAIN;
     text = `${form}:`;
