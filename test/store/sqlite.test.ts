@@ -454,3 +454,28 @@ t.test(
       t.same(await h.store.readAll({ after, limit }), await fromFile.readAll({ after, limit }), `after ${after}`);
   },
 );
+
+t.test(
+  'sqlite: a subscriber that lags behind another still gets every event once, in order, as appends go on',
+  async (t) => {
+    const h = await sqliteHarness();
+    t.teardown(h.cleanup);
+    // The fast one takes each commit at once, so the cache of recent events lets go of what it has
+    // been given; the slow one waits on every tenth event and must still be given all of them.
+    const fast: number[] = [];
+    const slow: number[] = [];
+    const fastSubscription = h.store.subscribeToAll(0, { onEvent: (e) => void fast.push(e.globalPosition) });
+    const slowSubscription = h.store.subscribeToAll(0, {
+      onEvent: (e) => {
+        slow.push(e.globalPosition);
+        return e.globalPosition % 10 === 0 ? new Promise((r) => setTimeout(r, 1)) : undefined;
+      },
+    });
+    t.teardown(() => Promise.all([fastSubscription.close(), slowSubscription.close()]));
+    for (let i = 0; i < 30; i++) await h.store.append('ledger', events(40), 'any');
+    for (let i = 0; i < 400 && slow.length < 1200; i++) await new Promise((r) => setTimeout(r, 5));
+    const all = Array.from({ length: 1200 }, (_, i) => i + 1);
+    t.same(fast, all, 'the fast subscriber: every position once, in order');
+    t.same(slow, all, 'the slow subscriber: every position once, in order');
+  },
+);
