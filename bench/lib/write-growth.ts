@@ -43,7 +43,6 @@ export async function writeGrowth(ctx: BenchContext, id: string, long: ChildHand
   const seeded = await startService(ctx, {
     name: `${id}-seeded`,
     dataDir: freshDir(ctx, `${id}-seeded`),
-    compiled: true,
   });
   try {
     const bodies = {

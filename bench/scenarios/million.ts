@@ -6,7 +6,7 @@
  *   rebuild   a fresh Projector from position 0, in a child process (its memory is its own), beside
  *             two baselines over the same file in the same run: the store's own paged reads, and
  *             better-sqlite3 alone (SELECT data, metadata ORDER BY position + JSON.parse of both)
- *   queries   the real service, as the Dockerfile runs it (compiled, node --expose-gc dist/src/main.js), on the copy: sequential GETs of
+ *   queries   the real service, as npm start and the Dockerfile run it (compiled, node --expose-gc dist/src/main.js), on the copy: sequential GETs of
  *             inventory, personnel and donors with asOf / knownAt spread over the whole history,
  *             client-side latency, beside GET /v1/inventory "now" on the same service
  *   memory    the service's VmRSS after its start and after the queries
@@ -19,7 +19,7 @@ import { statSync } from 'node:fs';
 import path from 'node:path';
 import { mulberry32 } from '../../seeds/synthetic.js';
 import { authHeaders } from '../lib/auth.js';
-import { buildService, freshDir, procStatusBytes, runScript, startService, type ChildHandle } from '../lib/child.js';
+import { freshDir, procStatusBytes, runScript, startService, type ChildHandle } from '../lib/child.js';
 import { latencyStats, type LatencyStats } from '../lib/latency.js';
 import { cachedStore, copyStore, type CachedStore } from '../lib/million-store.js';
 import { GROWTH_BATCH, writeGrowth, type WriteGrowth } from '../lib/write-growth.js';
@@ -288,13 +288,11 @@ function fileBytes(file: string): number | undefined {
 async function serviceLife(ctx: BenchContext, big: BigStore, store: CachedStore, dataDir: string) {
   const env = {};
   ctx.log(`${big.id}: first start of the service on the copy (no checkpoint: it folds the whole log)`);
-  buildService(ctx);
   const first = await startService(ctx, {
     name: `service-${big.id}-first`,
     dataDir,
     env,
     readyTimeoutMs: big.readyTimeoutMs,
-    compiled: true,
   });
   let stops: Awaited<ReturnType<typeof stopTimed>>[] = [];
   try {
@@ -331,7 +329,6 @@ async function serviceLife(ctx: BenchContext, big: BigStore, store: CachedStore,
         dataDir,
         env,
         readyTimeoutMs: big.readyTimeoutMs,
-        compiled: true,
       });
       try {
         let identical = 0;
@@ -380,13 +377,12 @@ async function serviceLife(ctx: BenchContext, big: BigStore, store: CachedStore,
 async function smallService(ctx: BenchContext, big: BigStore) {
   const dataDir = freshDir(ctx, `${big.id}-small`);
   const env = {};
-  buildService(ctx);
-  const first = await startService(ctx, { name: 'service-small-first', dataDir, env, compiled: true });
+  const first = await startService(ctx, { name: 'service-small-first', dataDir, env });
   const afterStart = { rssMB: rssMB(first) };
   for (let i = 0; i < 20; i++) await get(`${first.url}/v1/inventory?asOf=2025-03-01`);
   const afterQueries = { rssMB: rssMB(first) };
   await stopTimed(first);
-  const again = await startService(ctx, { name: 'service-small-restart', dataDir, env, compiled: true });
+  const again = await startService(ctx, { name: 'service-small-restart', dataDir, env });
   const restartMs = again.readyMs;
   await stopTimed(again);
   return { firstStartMs: first.readyMs, restartMs, afterStart, afterQueries };

@@ -20,12 +20,25 @@ function dockerEnv(text: string): Record<string, string> {
   return env;
 }
 
-t.test('the Dockerfile runs the compiled service with the flags npm start uses', async (t) => {
-  const { flags } = serviceLaunch(root);
+t.test('the Dockerfile runs the compiled service as npm start runs it, with the same flags', async (t) => {
+  const { flags, entry } = serviceLaunch(root);
   t.ok(flags.includes('--expose-gc'), 'a full collection after catching up needs --expose-gc');
+  t.equal(entry, 'dist/src/main.js', 'npm start runs the compiled service, as deployed');
   const cmd = /^CMD (\[.*\])$/m.exec(dockerfile);
   t.ok(cmd, 'the Dockerfile has an exec-form CMD');
-  t.same(JSON.parse(cmd![1]!), ['node', ...flags, 'dist/src/main.js']);
+  t.same(JSON.parse(cmd![1]!), ['node', ...flags, entry]);
+});
+
+t.test('npm start builds the service before it runs it', async (t) => {
+  const { scripts } = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as {
+    scripts: Record<string, string>;
+  };
+  t.match(scripts.prestart, /^npm run build\b/, 'npm runs prestart before start, on every start');
+  t.match(scripts.build, /tsc -p tsconfig\.build\.json/);
+  const build = JSON.parse(readFileSync(path.join(root, 'tsconfig.build.json'), 'utf8')) as {
+    compilerOptions: { incremental?: boolean };
+  };
+  t.equal(build.compilerOptions.incremental, true, 'a start after the first rebuilds only what changed');
 });
 
 t.test('the Dockerfile sets the environment npm start sets', async (t) => {
@@ -41,16 +54,22 @@ t.test('the Dockerfile sets the environment npm start sets', async (t) => {
 });
 
 t.test('a start script is taken apart exactly, or refused rather than misread', async (t) => {
-  t.same(parseStartScript('A=1 B_2=x=y node --expose-gc --max-old-space-size=4096 --import tsx src/main.ts'), {
+  t.same(parseStartScript('A=1 B_2=x=y node --expose-gc --max-old-space-size=4096 dist/src/main.js'), {
     env: { A: '1', B_2: 'x=y' },
     flags: ['--expose-gc', '--max-old-space-size=4096'],
+    entry: 'dist/src/main.js',
   });
-  t.same(parseStartScript('node --import tsx src/main.ts'), { env: {}, flags: [] });
+  t.same(parseStartScript('node dist/src/main.js'), { env: {}, flags: [], entry: 'dist/src/main.js' });
   for (const script of [
     'tsx src/main.ts',
     'node src/main.ts',
-    'cd x && node --import tsx src/main.ts',
-    'lower=1 node --import tsx a.ts',
+    'node --import tsx src/main.ts',
+    'node --expose-gc --import tsx dist/src/main.js',
+    'node --expose-gc',
+    'node',
+    'cd x && node dist/src/main.js',
+    'lower=1 node dist/src/main.js',
+    'node -r x dist/src/main.js',
   ])
     t.throws(() => parseStartScript(script), /npm start is not/, script);
 });

@@ -39,6 +39,46 @@ export function startService(env: Record<string, string>, entry = 'src/main.ts',
   return { child, exited, output: () => output };
 }
 
+/** A service started by `npm start`, with a stop that reaches npm, its shell and the service. */
+export interface NpmStarted extends ServiceProcess {
+  /** Sends `signal` to the whole process group, and resolves when npm has exited. */
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+}
+
+/**
+ * `npm start` itself, as the README's quick start runs it: its `prestart` builds dist/ first, then it
+ * runs the compiled service with the script's environment and flags. In a process group of its own,
+ * so that a stop reaches every process of it.
+ */
+export function startWithNpm(env: Record<string, string>): NpmStarted {
+  // npm sets npm_execpath for the scripts it runs (npm test); otherwise the npm on PATH.
+  const npm = process.env.npm_execpath;
+  const [command, args] = npm?.endsWith('.js')
+    ? [process.execPath, [npm, 'start', '--silent']]
+    : ['npm', ['start', '--silent']];
+  const child = spawn(command, args, {
+    cwd: ROOT,
+    env: { ...process.env, LOG_LEVEL: 'warn', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  });
+  let output = '';
+  child.stdout?.on('data', (d) => (output += d));
+  child.stderr?.on('data', (d) => (output += d));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  const stop = async (signal: NodeJS.Signals = 'SIGTERM') => {
+    if (child.exitCode === null && child.signalCode === null && child.pid !== undefined) {
+      try {
+        process.kill(-child.pid, signal);
+      } catch {
+        // the group is gone already
+      }
+    }
+    return exited;
+  };
+  return { child, exited, output: () => output, stop };
+}
+
 export interface Answer {
   status: number;
   headers: http.IncomingHttpHeaders;

@@ -1,6 +1,6 @@
 /**
  * The README's tour, run as a user runs it: every fenced block marked `sh tour`, in the order of
- * the file, in one bash session, against a fresh ledger started the way `npm start` starts it (no
+ * the file, in one bash session, against a fresh ledger started by `npm start` itself (no
  * keys configured: the development keys it prints are the ones pasted into the tour). Under each
  * command, every `# →` line must be a line of what the command printed, in that order; `…` stands
  * for anything, and runs of spaces do not count. Every command must also exit 0.
@@ -13,7 +13,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import t from 'tap';
-import { freePort, ROOT, startService, waitReady } from '../support/service-process.js';
+import { freePort, ROOT, startWithNpm, waitReady } from '../support/service-process.js';
 
 export interface TourStep {
   /** The shell code of the step: everything up to its expected lines. */
@@ -122,8 +122,8 @@ t.test(
     t.teardown(() => rmSync(dataDir, { recursive: true, force: true }));
     t.teardown(() => rmSync(scratch, { recursive: true, force: true }));
     const port = await freePort();
-    // As `npm start` runs it: development, no keys configured, seeded on first start.
-    const service = startService({
+    // `npm start` itself (it builds, then runs the compiled service): development, no keys configured, seeded on first start.
+    const service = startWithNpm({
       DATA_DIR: dataDir,
       PORT: String(port),
       NODE_ENV: 'development',
@@ -133,10 +133,10 @@ t.test(
       EVENTSTORE_CONNECTION_STRING: '',
     });
     t.teardown(async () => {
-      service.child.kill('SIGTERM');
-      await service.exited;
+      await service.stop();
     });
-    await waitReady(port, service.child);
+    // The first start builds dist/ first (a few seconds, longer beside other tests).
+    await waitReady(port, service.child, 200, 2400);
     const keys = Object.fromEntries(
       [...service.output().matchAll(/^\s+(recorder|auditor|viewer)\s+(mssk_\S+)/gm)].map((m) => [m[1]!, m[2]!]),
     );
