@@ -151,7 +151,7 @@ export function buildService(ctx: BenchContext): void {
   ctx.log('bench: npm run build, and the baselines (the service and its peers run compiled, as npm start runs it)');
   const tsc = path.join(ctx.repoRoot, 'node_modules/typescript/bin/tsc');
   for (const project of ['tsconfig.build.json', 'bench/tsconfig.baselines.json'])
-    execFileSync(process.execPath, [tsc, '-p', project], { cwd: ctx.repoRoot, stdio: 'inherit' });
+    execFileSync(process.execPath, [tsc, '-b', project], { cwd: ctx.repoRoot, stdio: 'inherit' });
   built = true;
 }
 
