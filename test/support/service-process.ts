@@ -67,7 +67,8 @@ export function startWithNpm(env: Record<string, string>): NpmStarted {
   child.stderr?.on('data', (d) => (output += d));
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   const stop = async (signal: NodeJS.Signals = 'SIGTERM') => {
-    if (child.exitCode === null && child.signalCode === null && child.pid !== undefined) {
+    // To the group even when npm has exited: the service it started may still be running.
+    if (child.pid !== undefined) {
       try {
         process.kill(-child.pid, signal);
       } catch {
