@@ -124,7 +124,7 @@ export function procStatusBytes(pid: number, field: 'VmRSS' | 'VmHWM'): number |
 
 export interface StartChildOptions {
   name: string;
-  /** The entry point, relative to the repository root: a .ts file run through tsx, or the built .js when `compiled`. */
+  /** The entry point, relative to the repository root: a .ts file runs through tsx, a built .js file as it is. */
   script: string;
   /** Added to the bench's environment; `undefined` removes a variable. */
   env?: Record<string, string | undefined>;
@@ -133,8 +133,6 @@ export interface StartChildOptions {
   readyTimeoutMs?: number;
   /** Run with `--cpu-prof`, writing into ctx.profileDir (when set). */
   profile?: boolean;
-  /** Run compiled, without tsx, as the Dockerfile does (`script` is then the built .js). */
-  compiled?: boolean;
   /** Flags for node before the script. */
   nodeFlags?: string[];
 }
@@ -155,7 +153,7 @@ export function buildService(ctx: BenchContext): void {
   built = true;
 }
 
-/** Starts `node --import tsx <script>` (or `node <script>.js`, compiled) with PORT and HOST set, and waits until it is ready. */
+/** Starts `node --import tsx <script>.ts` or `node <script>.js` with PORT and HOST set, and waits until it is ready. */
 export async function startChild(ctx: BenchContext, options: StartChildOptions): Promise<ChildHandle> {
   installHooks();
   const port = await freePort();
@@ -164,7 +162,7 @@ export async function startChild(ctx: BenchContext, options: StartChildOptions):
   for (const [key, value] of Object.entries(env)) if (value === undefined) delete env[key];
   const nodeArgs = [
     ...(options.nodeFlags ?? []),
-    ...(options.compiled ? [] : ['--import', 'tsx']),
+    ...(options.script.endsWith('.ts') ? ['--import', 'tsx'] : []),
     '--import',
     pathToFileURL(path.join(ctx.repoRoot, 'bench/lib/exit-with-parent.mjs')).href,
   ];
@@ -333,7 +331,6 @@ export function startService(ctx: BenchContext, options: ServiceOptions = {}): P
     name: options.name ?? 'service',
     script: launch.entry,
     nodeFlags: launch.flags,
-    compiled: true,
     env,
     readyPath: '/ready',
     profile: true,
@@ -367,7 +364,6 @@ export function startBaseline(
   return startChild(ctx, {
     name: as,
     script: `dist/bench/baselines/${name}.js`,
-    compiled: true,
     env: { DATA_DIR: freshDir(ctx, as), ...env },
     readyPath: '/ready',
   });
