@@ -27,10 +27,16 @@ export interface ServiceProcess {
 
 /** Starts `src/main.ts` (or another entry) with the environment given on top of this one's. */
 export function startService(env: Record<string, string>, entry = 'src/main.ts', args: string[] = []): ServiceProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', entry, ...args], {
+  return spawnTracked(process.execPath, ['--import', 'tsx', entry, ...args], env);
+}
+
+/** Spawns in the repository with `env` on top of this process's, keeping what it prints and when it exits. */
+function spawnTracked(command: string, args: string[], env: Record<string, string>, detached = false): ServiceProcess {
+  const child = spawn(command, args, {
     cwd: ROOT,
     env: { ...process.env, LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
+    detached,
   });
   let output = '';
   child.stdout?.on('data', (d) => (output += d));
@@ -56,16 +62,8 @@ export function startWithNpm(env: Record<string, string>): NpmStarted {
   const [command, args] = npm?.endsWith('.js')
     ? [process.execPath, [npm, 'start', '--silent']]
     : ['npm', ['start', '--silent']];
-  const child = spawn(command, args, {
-    cwd: ROOT,
-    env: { ...process.env, LOG_LEVEL: 'warn', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-    detached: true,
-  });
-  let output = '';
-  child.stdout?.on('data', (d) => (output += d));
-  child.stderr?.on('data', (d) => (output += d));
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  const started = spawnTracked(command, args, env, true);
+  const { child, exited } = started;
   const stop = async (signal: NodeJS.Signals = 'SIGTERM') => {
     // To the group even when npm has exited: the service it started may still be running.
     if (child.pid !== undefined) {
@@ -77,7 +75,7 @@ export function startWithNpm(env: Record<string, string>): NpmStarted {
     }
     return exited;
   };
-  return { child, exited, output: () => output, stop };
+  return { ...started, stop };
 }
 
 export interface Answer {
