@@ -1,6 +1,7 @@
 /**
  * The service's worker threads start on a first start's and a rebuild's critical path: the sums
- * worker's share of the fold waits for its modules to load (through tsx's hooks under `npm run rebuild` and `npm run dev`).
+ * worker's share of the fold waits for its modules to load (through tsx's hooks under `npm run
+ * rebuild` and `npm run dev`).
  * Loading the event catalogue (every event's zod schema) took it about 0.1-0.4 s on the 1M store,
  * so no worker may reach it. Walked statically: the imports that load a module when the worker
  * starts (value imports; not `import type`, not an `import()` inside a function).
