@@ -11,10 +11,10 @@ import type { GroupSealer, RowsJson, SqliteEventStore } from '../store/sqlite.js
 import type { CheckpointStorage, IssuedCheckpoint, StoredCosignature } from './checkpoints.js';
 import { leafHashBinaryOfEvent, leafHashBinaryOfLine, storedAppendOf } from './leaf.js';
 import { LeafThread } from './leaf-thread.js';
+import { LeafPositions } from './leaf-positions.js';
 import { consistencyProof, inclusionProof, MerkleTree } from './merkle.js';
 import { saveTree, storeFileStamp, type SavedTree } from './tree-file.js';
 import {
-  PositionColumn,
   READ_PAGE,
   compareWithStore,
   compareWithStoreOffThread,
@@ -127,6 +127,8 @@ export class LedgerLog {
   private readonly clock: () => Date;
   /** How the tree was made at open: from the tree saved at the last stop, or every leaf from the store. */
   source: 'saved-tree' | 'store' = 'store';
+  /** The saved tree's size at open: a stop with nothing added need not write it again. */
+  private savedSize: number | undefined;
   private closing = false;
   private stopAsked!: () => void;
   /** Settles when stopChecking is called: a check still waiting for its turn stops waiting. */
@@ -137,7 +139,7 @@ export class LedgerLog {
   private constructor(
     private readonly store: EventStore,
     readonly tree: MerkleTree,
-    private readonly positions: PositionColumn,
+    private readonly positions: LeafPositions,
     private readonly options: LedgerLogOptions,
   ) {
     this.clock = options.clock ?? (() => new Date());
@@ -160,8 +162,9 @@ export class LedgerLog {
     let structural: { leafIndex: number; reason: string } | undefined;
     if (saved) {
       // The rows it was built from are unchanged: only what came after is hashed.
-      log = new LedgerLog(store, saved.tree, PositionColumn.from(saved.positions), options);
+      log = new LedgerLog(store, saved.tree, saved.positions, options);
       log.source = 'saved-tree';
+      log.savedSize = saved.positions.count;
       await log.catchUp([{ globalPosition: Number.MAX_SAFE_INTEGER } as RecordedEvent], true);
     } else {
       const recomputed = await recomputeTreeOf(store, options);
@@ -216,7 +219,7 @@ export class LedgerLog {
 
   private async eventAt(leafIndex: number): Promise<{ position: number; id: string | undefined }> {
     if (leafIndex >= this.positions.count) return { position: this.positions.last + 1, id: undefined };
-    const position = this.positions.values[leafIndex]!;
+    const position = this.positions.at(leafIndex);
     const [event] = await this.store.readAll({ after: position - 1, limit: 1 });
     return { position, id: event?.globalPosition === position ? event.id : undefined };
   }
@@ -256,7 +259,7 @@ export class LedgerLog {
       return { state: 'tampered', ...at, leafIndex: structural.leafIndex, reason: structural.reason };
     }
     if (this.tree.size > signedSize) {
-      const positions = Array.from(this.positions.values.subarray(signedSize, this.positions.count));
+      const positions = this.positions.slice(signedSize);
       return { state: 'unsigned-tail', treeSize: this.tree.size, signedSize, positions };
     }
     return { state: 'verified', treeSize: this.tree.size };
@@ -301,7 +304,7 @@ export class LedgerLog {
   /** Drops the leaves from `size` on: a group whose transaction was rolled back. */
   private rewind(size: number): void {
     this.tree.truncate(size);
-    this.positions.count = Math.min(this.positions.count, size);
+    this.positions.truncate(size);
     this.lastState = undefined;
   }
 
@@ -448,7 +451,8 @@ export class LedgerLog {
       if (
         presigned &&
         events.length === presigned.count &&
-        events[0]?.globalPosition === this.positions.values[presigned.sizeBefore]
+        presigned.sizeBefore < this.positions.count &&
+        events[0]?.globalPosition === this.positions.at(presigned.sizeBefore)
       ) {
         presigned.stored = true; // its leaves are in the tree already
         return;
@@ -635,7 +639,7 @@ export class LedgerLog {
     return this.positions.indexOf(position);
   }
   positionOf(leafIndex: number): number {
-    return this.positions.values[leafIndex]!;
+    return this.positions.at(leafIndex);
   }
 
   /** The size proofs may be asked for: what has been signed. */
@@ -739,10 +743,9 @@ export class LedgerLog {
     const unchanged =
       this.source === 'saved-tree' &&
       saved?.fileStamp !== undefined &&
-      this.tree.size === saved.positions.length &&
+      this.tree.size === this.savedSize &&
       existsSync(this.options.treeFile) &&
       storeFileStamp(file) === saved.fileStamp;
-    if (!unchanged)
-      await saveTree(this.options.treeFile, this.tree, this.positions.values.subarray(0, this.positions.count), file);
+    if (!unchanged) await saveTree(this.options.treeFile, this.tree, this.positions, file);
   }
 }

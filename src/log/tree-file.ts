@@ -19,6 +19,7 @@
 import { closeSync, existsSync, openSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
+import { LeafPositions } from './leaf-positions.js';
 import { MerkleTree } from './merkle.js';
 
 /** Format 4 holds the tree's kept levels (0, 2, 4 …); format 3, every level, of which the odd are skipped. */
@@ -45,9 +46,11 @@ export function storeFileStamp(storeFile: string): string | undefined {
 export async function saveTree(
   file: string,
   tree: MerkleTree,
-  positions: Float64Array,
+  positions: LeafPositions,
   storeFile: string,
 ): Promise<boolean> {
+  if (positions.count !== tree.size)
+    throw new RangeError(`${positions.count} positions for a tree of ${tree.size} leaves: not saved`);
   const fileStamp = storeFileStamp(storeFile);
   if (fileStamp === undefined) return false;
   // Written from the tree's own memory, part by part: at 1M events, 72 MB not copied twice at every stop.
@@ -61,11 +64,15 @@ export async function saveTree(
   const head = Buffer.from(JSON.stringify(header));
   const length = Buffer.alloc(4);
   length.writeUInt32BE(head.length);
-  const body = new Uint8Array(positions.buffer, positions.byteOffset, tree.size * 8);
   try {
     const fd = openSync(`${file}.tmp`, 'w');
     try {
-      for (const part of [length, head, body, ...levels.flat()]) writeWhole(fd, part);
+      writeWhole(fd, length);
+      writeWhole(fd, head);
+      // One position a leaf, as doubles: the file's format whatever the column keeps in memory.
+      for (const piece of positions.pieces())
+        writeWhole(fd, new Uint8Array(piece.buffer, piece.byteOffset, piece.byteLength));
+      for (const part of levels.flat()) writeWhole(fd, part);
     } finally {
       closeSync(fd);
     }
@@ -80,8 +87,8 @@ export async function saveTree(
 
 export interface SavedTree {
   tree: MerkleTree;
-  /** One a leaf; the first part of a larger array, whose room a column may take over (PositionColumn.from). */
-  positions: Float64Array;
+  /** Leaf index → global position. */
+  positions: LeafPositions;
   /** The store file's stamp it was saved with (`storeFileStamp`). */
   fileStamp?: string;
 }
@@ -123,9 +130,8 @@ export async function loadTree(file: string, storeFile: string): Promise<SavedTr
     // Read straight into where each part lives (the positions, each level with its room to grow): at
     // 1M events, 51 MB neither read into a buffer of its own first nor copied out of it.
     const bodyStart = 4 + headLength;
-    // The positions with room to grow, as the column that takes them over keeps them
-    // (PositionColumn.from): at 10M events, 100 MB not copied again on this thread at each restart.
-    const positions = new Float64Array(Math.max(1024, Math.ceil(header.size * 1.25))).subarray(0, header.size);
+    // Read whole, then kept as runs (LeafPositions): the file's array is garbage once they are made.
+    const positions = new Float64Array(header.size);
     reads.push(readWhole(handle, new Uint8Array(positions.buffer, 0, header.size * 8), bodyStart));
     let at = bodyStart + header.size * 8;
     const starts = header.levels.map((length) => (at += length) - length);
@@ -135,7 +141,7 @@ export async function loadTree(file: string, storeFile: string): Promise<SavedTr
       (into, j, offset) => reads.push(readWhole(handle!, into, starts[kept[j]!]! + offset)),
     );
     await Promise.all(reads);
-    return { tree, positions, fileStamp: header.fileStamp };
+    return { tree, positions: LeafPositions.from(positions), fileStamp: header.fileStamp };
   } catch {
     await Promise.allSettled(reads); // none left failing unheard, once the levels are refused
     return undefined; // unreadable, or not the length its header says: recomputed from the store

@@ -14,62 +14,12 @@ import { Worker } from 'node:worker_threads';
 import type { RecordedEvent } from '../../events/index.js';
 import type { EventStore } from '../store/port.js';
 import { leafHashBinaryOfEvent } from './leaf.js';
+import { LeafPositions, type LeafPositionsParts } from './leaf-positions.js';
 import { MerkleTree } from './merkle.js';
 import { workerEntry } from '../worker-entry.js';
 
 /** How many events a recompute reads at a time. */
 export const READ_PAGE = 1000;
-
-/** A growable column of positions: leaf index → global position. */
-export class PositionColumn {
-  values = new Float64Array(1024);
-  count = 0;
-  /** A column over `values` (moved from another thread), its first `count` filled: taken over, not copied. */
-  static adopt(values: Float64Array<ArrayBuffer>, count: number): PositionColumn {
-    if (count > values.length) throw new RangeError(`${count} positions in a column of ${values.length}`);
-    const column = new PositionColumn();
-    column.values = values.length > 0 ? values : new Float64Array(1024);
-    column.count = count;
-    return column;
-  }
-  /** A column holding `saved`: taken over with the room after it when it has some (loadTree's), else copied into one with room. */
-  static from(saved: Float64Array): PositionColumn {
-    const whole = saved.buffer;
-    if (saved.byteOffset === 0 && whole instanceof ArrayBuffer && whole.byteLength > saved.byteLength)
-      return PositionColumn.adopt(new Float64Array(whole), saved.length);
-    const column = new PositionColumn();
-    column.values = new Float64Array(Math.max(1024, Math.ceil(saved.length * 1.25)));
-    column.values.set(saved);
-    column.count = saved.length;
-    return column;
-  }
-  push(position: number): void {
-    if (this.count === this.values.length) {
-      const grown = new Float64Array(this.values.length * 2);
-      grown.set(this.values);
-      this.values = grown;
-    }
-    this.values[this.count++] = position;
-  }
-  get last(): number {
-    return this.count === 0 ? 0 : this.values[this.count - 1]!;
-  }
-  /** How many leaves have a position <= `position`. */
-  countUpTo(position: number): number {
-    let lo = 0;
-    let hi = this.count;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (this.values[mid]! <= position) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo;
-  }
-  indexOf(position: number): number {
-    const n = this.countUpTo(position);
-    return n > 0 && this.values[n - 1] === position ? n - 1 : -1;
-  }
-}
 
 /** The first event whose stream revision does not follow on from the one before it in its stream. */
 export interface StructuralBreak {
@@ -82,14 +32,14 @@ export interface StructuralBreak {
 /** A tree recomputed from the store. */
 export interface RecomputedTree {
   tree: MerkleTree;
-  positions: PositionColumn;
+  positions: LeafPositions;
   structural: StructuralBreak | undefined;
 }
 
 /** Folds events, in global order, into the tree, its positions, and the first structural break. */
 export class TreeBuilder {
   readonly tree = new MerkleTree();
-  readonly positions = new PositionColumn();
+  readonly positions = new LeafPositions();
   structural: StructuralBreak | undefined;
   private readonly revisions = new Map<string, number>();
 
@@ -213,7 +163,7 @@ export type TreeWorkerMessage =
   | {
       /** The tree's levels and positions, their buffers moved here rather than copied. */
       levels: { chunks: Uint8Array[]; count: number }[];
-      positions: { values: Float64Array<ArrayBuffer>; count: number };
+      positions: LeafPositionsParts;
       structural: StructuralBreak | undefined;
     }
   | { compared: LeafComparison }
@@ -339,7 +289,7 @@ export function recomputeTreeOffThread(
     (message) => {
       if (!('levels' in message)) return undefined;
       const tree = MerkleTree.adoptLevels(message.levels);
-      const positions = PositionColumn.adopt(message.positions.values, message.positions.count);
+      const positions = LeafPositions.adopt(message.positions);
       if (positions.count !== tree.size) return 'its tree and its positions differ in length';
       return { tree, positions, structural: message.structural };
     },

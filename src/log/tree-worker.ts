@@ -16,6 +16,7 @@ import {
   type TreeWorkerMessage,
 } from './tree-of-store.js';
 import { lowerThreadPriority } from '../thread-priority.js';
+import { LeafPositions } from './leaf-positions.js';
 
 const { file, stop, progressEvery, compare } = workerData as TreeWorkerData;
 // A comparison is the background check after a restart: the service answers requests meanwhile, and
@@ -51,11 +52,12 @@ try {
     else {
       // Moved, not copied: at ten million events the levels are 640 MB.
       const levels = builder!.tree.releaseLevels();
-      const positions = { values: builder!.positions.values, count: builder!.positions.count };
+      const positions = builder!.positions.release();
       // The leaves are in shared memory already: only the other buffers are moved.
-      const moved = [...levels.flatMap((l) => l.chunks.map((chunk) => chunk.buffer)), positions.values.buffer].filter(
-        (buffer): buffer is ArrayBuffer => buffer instanceof ArrayBuffer,
-      );
+      const moved = [
+        ...levels.flatMap((l) => l.chunks.map((chunk) => chunk.buffer)),
+        ...LeafPositions.buffers(positions),
+      ].filter((buffer): buffer is ArrayBuffer => buffer instanceof ArrayBuffer);
       post({ levels, positions, structural: builder!.structural }, moved);
     }
   } finally {

@@ -11,18 +11,19 @@ import path from 'node:path';
 import t, { type Test } from 'tap';
 import { CHUNK_HASHES, keptLevelCounts, leafHash, MerkleTree } from '../../src/log/merkle.js';
 import { loadTree, saveTree } from '../../src/log/tree-file.js';
-import { PositionColumn } from '../../src/log/tree-of-store.js';
+import { LeafPositions } from '../../src/log/leaf-positions.js';
 
 const leaf = (i: number) => leafHash(createHash('sha256').update(`event ${i}`).digest());
 
-function treeOf(size: number): { tree: MerkleTree; positions: Float64Array } {
+/** A tree of `size` leaves and their positions: 10 apart (each a run of its own), or one after another (`step` 1). */
+function treeOf(size: number, step = 10): { tree: MerkleTree; positions: LeafPositions; list: Float64Array } {
   const tree = new MerkleTree();
-  const positions = new Float64Array(size);
+  const list = new Float64Array(size);
   for (let i = 0; i < size; i++) {
     tree.append(leaf(i));
-    positions[i] = 10 * (i + 1);
+    list[i] = step * (i + 1);
   }
-  return { tree, positions };
+  return { tree, positions: LeafPositions.from(list), list };
 }
 
 function files(t: Test) {
@@ -72,55 +73,52 @@ function everyLevelFile(tree: MerkleTree, positions: Float64Array, fileStamp: st
 t.test('a tree saved by the format before, every level on file, is taken up by its even levels', async (t) => {
   const { store, tree: file } = files(t);
   for (const size of [0, 1, 2, 3, 4, 5, 16, 17, CHUNK_HASHES + 9]) {
-    const { tree, positions } = treeOf(size);
+    const { tree, positions, list } = treeOf(size);
     t.ok(await saveTree(file, tree, positions, store));
     const head = readFileSync(file);
     const { fileStamp } = JSON.parse(head.subarray(4, 4 + head.readUInt32BE(0)).toString()) as { fileStamp: string };
-    writeFileSync(file, everyLevelFile(tree, positions, fileStamp));
+    writeFileSync(file, everyLevelFile(tree, list, fileStamp));
     const loaded = await loadTree(file, store);
     t.ok(loaded, `${size}: loaded`);
     t.same(loaded!.tree.exportLevels(), tree.exportLevels(), `${size}: the kept levels, hash for hash`);
-    t.same(loaded!.positions, positions, `${size}: its positions`);
+    t.same(loaded!.positions.slice(0), [...list], `${size}: its positions`);
     loaded!.tree.append(leaf(size));
     tree.append(leaf(size));
     t.same(loaded!.tree.root(), tree.root(), `${size}: and it grows on`);
   }
 });
 
-t.test("a saved tree's positions come with room, which the log's column takes over instead of copying", async (t) => {
-  const { store, tree: file } = files(t);
-  const { tree, positions } = treeOf(3_001);
-  t.ok(await saveTree(file, tree, positions, store));
-  const loaded = (await loadTree(file, store))!;
-  t.equal(loaded.positions.length, 3_001, 'one position a leaf');
-  t.ok(loaded.positions.buffer.byteLength >= 3_001 * 8 * 1.25, 'and room after them');
-  const column = PositionColumn.from(loaded.positions);
-  t.equal(column.values.buffer, loaded.positions.buffer, 'taken over, not copied');
-  t.equal(column.count, 3_001);
-  t.equal(column.last, 30_010);
-  for (let i = 1; i <= 2_000; i++) column.push(30_010 + i);
-  t.equal(column.count, 5_001, 'it grows on past its room');
-  t.equal(column.indexOf(30_010 + 2_000), 5_000);
-  t.same(loaded.positions, positions, 'the saved positions are as they were');
+t.test("a saved tree's positions come back as they were saved, and grow on", async (t) => {
+  for (const step of [1, 10]) {
+    const { store, tree: file } = files(t);
+    const { tree, positions, list } = treeOf(3_001, step);
+    t.ok(await saveTree(file, tree, positions, store));
+    const loaded = (await loadTree(file, store))!;
+    t.equal(loaded.positions.count, 3_001, `step ${step}: one position a leaf`);
+    t.same(loaded.positions.slice(0), [...list], `step ${step}: the saved positions`);
+    t.equal(loaded.positions.last, step * 3_001);
+    for (let i = 1; i <= 2_000; i++) loaded.positions.push(step * 3_001 + i);
+    t.equal(loaded.positions.count, 5_001, `step ${step}: it grows on`);
+    t.equal(loaded.positions.indexOf(step * 3_001 + 2_000), 5_000);
+  }
+});
 
-  const exact = Float64Array.from([5, 6, 7]);
-  const copied = PositionColumn.from(exact);
-  copied.push(8);
-  t.not(copied.values.buffer, exact.buffer, 'an array without room is copied into one with room');
-  t.same([...exact], [5, 6, 7], 'and left as it was');
-  t.equal(copied.indexOf(8), 3);
+t.test('a tree and positions of different lengths are not saved', async (t) => {
+  const { store, tree: file } = files(t);
+  const { tree } = treeOf(10);
+  await t.rejects(saveTree(file, tree, LeafPositions.from([1, 2, 3]), store), /3 positions for a tree of 10 leaves/);
 });
 
 t.test('a saved tree loads as it was saved, and grows from there as the original does', async (t) => {
   const { store, tree: file } = files(t);
-  const { tree, positions } = treeOf(3_001);
+  const { tree, positions, list } = treeOf(3_001);
   t.ok(await saveTree(file, tree, positions, store));
   const loaded = await loadTree(file, store);
   t.ok(loaded, 'loaded');
   t.equal(loaded!.tree.size, 3_001);
   t.same(loaded!.tree.root(), tree.root(), 'the same root');
   t.same(loaded!.tree.exportLevels(), tree.exportLevels(), 'every level, hash for hash');
-  t.same(loaded!.positions, positions, 'the same positions');
+  t.same(loaded!.positions.slice(0), [...list], 'the same positions');
   for (let i = 3_001; i < 5_000; i++) {
     tree.append(leaf(i));
     loaded!.tree.append(leaf(i));
