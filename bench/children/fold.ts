@@ -2,7 +2,7 @@
  * One measured pass over a store file, in a process of its own so its memory is its own. Prints
  * one JSON line.
  *
- *   node --expose-gc --import tsx bench/children/fold.ts <mode> <ledger.sqlite> [checkpoint file]
+ *   node --expose-gc dist/bench/children/fold.js <mode> <ledger.sqlite> [checkpoint file]   (built by bench/tsconfig.baselines.json)
  *
  * Modes, each adding a layer to the one before:
  *   raw        better-sqlite3 alone: SELECT data, metadata ORDER BY position, JSON.parse of both

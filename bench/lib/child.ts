@@ -215,7 +215,7 @@ export async function startChild(ctx: BenchContext, options: StartChildOptions):
 
 export interface RunScriptOptions {
   name: string;
-  /** The TypeScript entry point, relative to the repository root. */
+  /** The entry point, relative to the repository root: a .ts file runs through tsx, a built .js one (dist/) as it is. */
   script: string;
   args?: string[];
   /** Added to the bench's environment; `undefined` removes a variable. */
@@ -228,7 +228,7 @@ export interface RunScriptOptions {
 }
 
 /**
- * Runs `node --import tsx <script>` to completion (tracked like every child, so it is killed with the
+ * Runs `node [--import tsx] <script>` to completion (tracked like every child, so it is killed with the
  * bench) and returns the JSON object the script printed as its last line of stdout. Its stderr is
  * passed through as progress. A non-zero exit, a timeout or no JSON is an error naming its output.
  */
@@ -236,9 +236,9 @@ export async function runScript<T>(ctx: BenchContext, options: RunScriptOptions)
   installHooks();
   const env: NodeJS.ProcessEnv = { ...process.env, ...options.env };
   for (const [key, value] of Object.entries(env)) if (value === undefined) delete env[key];
+  if (options.script.endsWith('.js')) buildService(ctx);
   const nodeArgs = [
-    '--import',
-    'tsx',
+    ...(options.script.endsWith('.ts') ? ['--import', 'tsx'] : []),
     '--import',
     pathToFileURL(path.join(ctx.repoRoot, 'bench/lib/exit-with-parent.mjs')).href,
     ...(options.nodeArgs ?? []),

@@ -103,7 +103,8 @@ async function rebuild(ctx: BenchContext, big: BigStore, file: string) {
       ctx.log(`${big.id}: rebuild, ${mode}, round ${round + 1}/${ctx.rounds}`);
       const result = await runScript<FoldResult>(ctx, {
         name: `fold-${mode}`,
-        script: 'bench/children/fold.ts',
+        // Built, as the service and `npm run rebuild` run (bench/tsconfig.baselines.json builds it).
+        script: 'dist/bench/children/fold.js',
         args: [mode, file, ...(mode === 'projector' ? [checkpointFile] : [])],
         nodeArgs: ['--expose-gc'],
         profile: mode === 'projector' && round === 0,
