@@ -36,8 +36,7 @@ import { resolveTarget } from '../ledger/writer.js';
 import type { EventStore, Subscription } from '../store/port.js';
 import { catchUp, TargetsAhead, type SharedReader } from './catch-up.js';
 import { RecordingTimes, type RecordingTimesExport } from './recording-times.js';
-import { foldSumsAside, inShare, MAIN_MARK, mainReads, REBUILD_SHARE, SELF_CONTAINED_TYPES } from './split-fold.js';
-import type { PositionShare } from '../store/port.js';
+import { foldSumsAside, MAIN_MARK, MAIN_READS, SELF_CONTAINED_TYPES } from './split-fold.js';
 import { occurredOf, sumDeltas, SUMS, type SumName } from './sums.js';
 
 /** Events behind the head from which a catch-up indexes in bulk. */
@@ -101,10 +100,8 @@ export class Projector {
 
   private readonly bulkCatchUp: number;
   private readonly indexOptions: TimeIndexOptions;
-  /** While a worker thread folds the sums of these types (a long catch-up from zero on a store file)… */
+  /** While a worker thread folds the sums of these types (a long catch-up from zero on a store file). */
   private sumsAside: ReadonlySet<string> | undefined;
-  /** …but for this share of them, which this thread folds (a rebuild: see REBUILD_SHARE). */
-  private shareKept: PositionShare | undefined;
   /** Reversals' targets read ahead for the pages of a catch-up over the network. */
   private targetsAhead: TargetsAhead | undefined;
   /** The shared reads being folded, whose pages may come with their reversals' targets. */
@@ -233,8 +230,6 @@ export class Projector {
       return;
     }
     this.sumsAside = SELF_CONTAINED_TYPES;
-    // With the book's reads shared (a first start), this thread folds the book too: it keeps no share.
-    const share = (this.shareKept = together ? undefined : REBUILD_SHARE);
     this.sharedCatchUp = true;
     if (together) this.sharedReads = shared;
     // Shared reads bring a page's reversals' targets with the page; alone, this thread reads them so.
@@ -243,8 +238,8 @@ export class Projector {
       const [, aside] = await Promise.all([
         together
           ? shared.catchUp((event) => this.apply(event))
-          : catchUp(this.store, 0, head, (event) => this.apply(event), mainReads(share), ahead?.prepare),
-        foldSumsAside({ file, head, index: this.indexOptions, ...(share ? { share } : {}) }),
+          : catchUp(this.store, 0, head, (event) => this.apply(event), MAIN_READS, ahead?.prepare),
+        foldSumsAside({ file, head, index: this.indexOptions }),
       ]);
       for (const name of SUMS) this.indexes[name].mergeBulk(aside.indexes[name]);
       this.recorded = this.recorded.mergedWith(aside.recorded);
@@ -253,7 +248,6 @@ export class Projector {
       if (last !== undefined) this.reached(last);
     } finally {
       this.sumsAside = undefined;
-      this.shareKept = undefined;
       this.sharedReads = undefined;
       this.targetsAhead = undefined;
     }
@@ -350,7 +344,7 @@ export class Projector {
     const lookup = this.lookup;
     evolveCatalog(state.catalog, event);
     // Deltas read the shipment as it was before this event; the shipment moves on after.
-    if (this.sumsAside?.has(event.type) !== true || inShare(event.globalPosition, this.shareKept)) {
+    if (this.sumsAside?.has(event.type) !== true) {
       const occurred = this.occurredTime(occurredOf(event));
       for (const name of SUMS) {
         const deltas = sumDeltas(name, event, lookup, state.catalog);

@@ -13,7 +13,7 @@
  */
 import { Worker } from 'node:worker_threads';
 import type { TimeIndexExport, TimeIndexOptions } from '../../projections/time-index/time-index.js';
-import type { FoldMark, FoldReadFilter, PositionShare } from '../store/port.js';
+import type { FoldMark, FoldReadFilter } from '../store/port.js';
 import { workerEntry } from '../worker-entry.js';
 import type { RecordingTimesExport } from './recording-times.js';
 import type { SumName } from './sums.js';
@@ -39,30 +39,8 @@ export const WORKER_READS: FoldReadFilter = {
 export const MAIN_MARK: FoldMark = { types: [...SELF_CONTAINED_TYPES], unlessContains: '"serials"' };
 export const MAIN_READS: FoldReadFilter = { except: MAIN_MARK };
 
-/**
- * A rebuild's main thread folds the projections alone, and finished its share of a million events
- * 0.45-0.7 s before the worker, then waited for it: so it takes back this share of the worker's events
- * (by position, 3 in 32), and the two end closer together. A first start keeps the split as it is: its
- * main thread folds the writer's book of every event too, and is the later of the two.
- */
-export const REBUILD_SHARE: PositionShare = { modulo: 32, below: 3 };
-
-/** Whether the main thread folds a self-contained event's sums itself: it is in the share the worker leaves. */
-export const inShare = (position: number, share: PositionShare | undefined): boolean =>
-  share !== undefined && position % share.modulo < share.below;
-
-/** What the worker reads when the main thread takes `share` of its events. */
-export const workerReads = (share: PositionShare | undefined): FoldReadFilter =>
-  share ? { ...WORKER_READS, leaving: { types: [...SELF_CONTAINED_TYPES], share } } : WORKER_READS;
-
-/** What the main thread reads when it takes `share` of the worker's events. */
-export const mainReads = (share: PositionShare | undefined): FoldReadFilter =>
-  share ? { except: { ...MAIN_MARK, share } } : MAIN_READS;
-
 export interface SumsJob {
   file: string;
-  /** The share of the self-contained events the main thread folds (see REBUILD_SHARE); none by default. */
-  share?: PositionShare;
   /** Fold up to this position, inclusive; the main thread's subscription folds what comes after. */
   head: number;
   index: TimeIndexOptions;

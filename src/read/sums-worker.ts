@@ -15,7 +15,7 @@ import type { ShipmentLookup } from '../../events/postings.js';
 import { openSqliteStore } from '../store/sqlite.js';
 import { catchUp } from './catch-up.js';
 import { RecordingTimes } from './recording-times.js';
-import { SELF_CONTAINED_TYPES, transferablesOf, workerReads, type SumsJob, type SumsResult } from './split-fold.js';
+import { SELF_CONTAINED_TYPES, transferablesOf, WORKER_READS, type SumsJob, type SumsResult } from './split-fold.js';
 import { occurredOf, sumDeltas, SUMS } from './sums.js';
 
 const job = workerData as SumsJob;
@@ -56,7 +56,7 @@ try {
           indexes[name].add({ occurred, recorded: recordedAt, position: event.globalPosition, deltas });
       }
     },
-    workerReads(job.share),
+    WORKER_READS,
   );
   const result: SumsResult = {
     indexes: {

@@ -42,26 +42,12 @@ export interface ReadOptions {
 export interface FoldReadFilter {
   /** Only events of these types. */
   only?: readonly string[];
-  /** With `only`: all of them but this share of these types' events, which another thread reads. */
-  leaving?: { types: readonly string[]; share: PositionShare };
-  /**
-   * All but the events of these types, unless their stored data contains the text `unlessContains`,
-   * or they are in `share` (the share of them another thread leaves).
-   */
-  except?: FoldMark & { share?: PositionShare };
+  /** All but the events of these types, unless their stored data contains the text `unlessContains`. */
+  except?: { types: readonly string[]; unlessContains: string };
 }
 
-/** The events whose global position, modulo `modulo`, is below `below`: a share of a type's events. */
-export interface PositionShare {
-  modulo: number;
-  below: number;
-}
-
-/** For `readForFoldMarked`: the rule of FoldReadFilter's `except` (without a share), as a mark instead of a filter. */
-export interface FoldMark {
-  types: readonly string[];
-  unlessContains: string;
-}
+/** For `readForFoldMarked`: the rule of FoldReadFilter's `except`, as a mark instead of a filter. */
+export type FoldMark = NonNullable<FoldReadFilter['except']>;
 
 /** A page of every event, and for each whether its mark's rule holds (same index). */
 export interface MarkedFoldPage {

@@ -323,27 +323,11 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteEventStore {
           `SELECT ${FOLD_COLUMNS} FROM events WHERE position > ? AND type IN (${params(types)}) ORDER BY position LIMIT ?`,
         )
         .raw(true),
-    forFoldOnlyLeaving: (types: number, leaving: number) =>
-      db
-        .prepare(
-          `SELECT ${FOLD_COLUMNS} FROM events
-           WHERE position > ? AND type IN (${params(types)}) AND (type NOT IN (${params(leaving)}) OR position % ? >= ?)
-           ORDER BY position LIMIT ?`,
-        )
-        .raw(true),
     // SQLite's instr() on the stored text is far cheaper than reading the row into JavaScript.
     forFoldExcept: (types: number) =>
       db
         .prepare(
           `SELECT ${FOLD_COLUMNS} FROM events WHERE position > ? AND (type NOT IN (${params(types)}) OR instr(data, ?) > 0)
-           ORDER BY position LIMIT ?`,
-        )
-        .raw(true),
-    forFoldExceptWithShare: (types: number) =>
-      db
-        .prepare(
-          `SELECT ${FOLD_COLUMNS} FROM events
-           WHERE position > ? AND (type NOT IN (${params(types)}) OR instr(data, ?) > 0 OR position % ? < ?)
            ORDER BY position LIMIT ?`,
         )
         .raw(true),
@@ -716,26 +700,10 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteEventStore {
       ensureOpen();
       if (filter?.only && filter.except) throw new Error('readForFold takes `only` or `except`, not both');
       let rows: unknown[];
-      if (filter?.leaving && !filter.only) throw new Error('readForFold takes `leaving` only with `only`');
-      if (filter?.only) {
-        const { only, leaving } = filter;
-        rows = leaving
-          ? filtered(`only-leaving:${leaving.types.length}`, only.length, (n) =>
-              stmt.forFoldOnlyLeaving(n, leaving.types.length),
-            ).all(after, ...only, ...leaving.types, leaving.share.modulo, leaving.share.below, limit)
-          : filtered('only', only.length, stmt.forFoldOnly).all(after, ...only, limit);
-      } else if (filter?.except) {
-        const { types, unlessContains, share } = filter.except;
-        rows = share
-          ? filtered('except-share', types.length, stmt.forFoldExceptWithShare).all(
-              after,
-              ...types,
-              unlessContains,
-              share.modulo,
-              share.below,
-              limit,
-            )
-          : filtered('except', types.length, stmt.forFoldExcept).all(after, ...types, unlessContains, limit);
+      if (filter?.only) rows = filtered('only', filter.only.length, stmt.forFoldOnly).all(after, ...filter.only, limit);
+      else if (filter?.except) {
+        const { types, unlessContains } = filter.except;
+        rows = filtered('except', types.length, stmt.forFoldExcept).all(after, ...types, unlessContains, limit);
       } else rows = stmt.forFold.all(after, limit);
       return (rows as FoldRow[]).map(fromFoldRow);
     },

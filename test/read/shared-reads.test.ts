@@ -15,17 +15,7 @@ import { bookFromCheckpoint, bookToCheckpoint } from '../../src/ledger/book-chec
 import { LedgerWriter } from '../../src/ledger/writer.js';
 import { SharedFoldReads, type SharedReader } from '../../src/read/catch-up.js';
 import { Projector } from '../../src/read/projector.js';
-import {
-  foldSumsAside,
-  inShare,
-  MAIN_MARK,
-  MAIN_READS,
-  mainReads,
-  REBUILD_SHARE,
-  SELF_CONTAINED_TYPES,
-  WORKER_READS,
-  workerReads,
-} from '../../src/read/split-fold.js';
+import { foldSumsAside, MAIN_MARK, MAIN_READS } from '../../src/read/split-fold.js';
 import { lengthOf } from '../../projections/time-index/column.js';
 import { SUMS } from '../../src/read/sums.js';
 import { seedSynthetic, startLedger } from '../../src/service.js';
@@ -80,35 +70,10 @@ function reversalsOf(store: SqliteEventStore, head: number) {
 }
 
 // As a checkpoint holds them (Maps and all), compared deeply: the same values are the same fold.
-// Projections are compared by what they answer: their time indexes number keys in the order their
-// thread met them, which differs with how a fold was split (a rebuild's main thread takes a share of
-// the worker's events), while every answer stays the same.
 const sameFold = (t: Test, a: LedgerWriter | Projector, b: LedgerWriter | Projector, message: string) =>
-  a instanceof Projector && b instanceof Projector
-    ? t.same(answers(a), answers(b), message)
-    : t.ok(isDeepStrictEqual(exported(a), exported(b)), message);
+  t.ok(isDeepStrictEqual(exported(a), exported(b)), message);
 const exported = (side: LedgerWriter | Projector) =>
   side instanceof LedgerWriter ? bookToCheckpoint(side.book) : side.export();
-const sorted = (counters: Map<string, unknown>) => [...counters].sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0));
-/** Everything a projector answers: its state but the time indexes, and each sum at many slices of history. */
-function answers(projector: Projector) {
-  const { state } = projector.export();
-  const from = Date.parse('2024-01-01T00:00:00Z');
-  const to = Date.now();
-  const slices: (number | undefined)[][] = [[undefined, undefined]];
-  for (let i = 0; i <= 12; i++) {
-    const asOf = from + ((to - from) * i) / 12;
-    slices.push([asOf, undefined], [undefined, asOf], [asOf, from + ((to - from) * (12 - i)) / 12]);
-  }
-  return {
-    ...state,
-    now: SUMS.map((name) => sorted(state.now[name])),
-    sums: slices.map(([asOf, knownAt]) => {
-      const slice = projector.slice(asOf, knownAt);
-      return SUMS.map((name) => sorted(projector.sum(name, slice)));
-    }),
-  };
-}
 
 t.test('the store marks every event of a page as the filtered read would read it', async (t) => {
   const store = openSqliteStore({ file: await historyFile(t, 1500) });
@@ -134,51 +99,6 @@ t.test('the store marks every event of a page as the filtered read would read it
     "some events of the worker's types carry serials (and are marked for the main thread)",
   );
 });
-
-t.test(
-  "a rebuild's split: the main thread reads back a share of the worker's events, which the worker leaves",
-  async (t) => {
-    const store = openSqliteStore({ file: await historyFile(t, 2500) });
-    t.teardown(() => store.close());
-    const head = await store.headPosition();
-    const every = store.readForFold(0, head);
-    const positions = (events: StoredEvent[]) => events.map((e) => e.globalPosition);
-    const selfContained = (e: StoredEvent) => SELF_CONTAINED_TYPES.has(e.type);
-    const registration = (e: StoredEvent) => e.type === 'PartyRegistered' || e.type === 'ItemTypeRegistered';
-    const withSerials = (e: StoredEvent) => JSON.stringify(e.data).includes('"serials"');
-    const shared = (e: StoredEvent) => inShare(e.globalPosition, REBUILD_SHARE);
-
-    const worker = positions(store.readForFold(0, head, workerReads(REBUILD_SHARE)));
-    t.same(
-      worker,
-      positions(every.filter((e) => registration(e) || (selfContained(e) && !shared(e)))),
-      'the worker reads its types but the share, and every registration (its catalog), shared or not',
-    );
-    const main = positions(store.readForFold(0, head, mainReads(REBUILD_SHARE)));
-    t.same(
-      main,
-      positions(every.filter((e) => !selfContained(e) || withSerials(e) || shared(e))),
-      "the main thread reads the rest, the worker's events with serials, and the share",
-    );
-    const both = new Set(worker.filter((p) => main.includes(p)));
-    t.ok(
-      every.filter((e) => both.has(e.globalPosition)).every((e) => registration(e) || (withSerials(e) && !shared(e))),
-      'read by both: only registrations, and events with serials whose sums the worker folds',
-    );
-    const sharedEvents = every.filter((e) => selfContained(e) && shared(e));
-    t.ok(sharedEvents.length > 0, `the share holds ${sharedEvents.length} of the worker's events`);
-    t.same(
-      store.readForFold(0, head, workerReads(undefined)),
-      store.readForFold(0, head, WORKER_READS),
-      'no share: as before',
-    );
-    t.same(store.readForFold(0, head, mainReads(undefined)), store.readForFold(0, head, MAIN_READS));
-    t.throws(
-      () => store.readForFold(0, head, { leaving: { types: ['MaterielSeized'], share: REBUILD_SHARE } }),
-      /`leaving` only with `only`/,
-    );
-  },
-);
 
 t.test('a book and projections that catch up together equal those that catch up alone', async (t) => {
   const file = await historyFile(t, 2500);
