@@ -202,9 +202,20 @@ export interface TreeThreadOptions {
 const PROGRESS_EVERY = 20_000;
 const SILENT_FOR_MS = 30_000;
 
+/**
+ * A comparison (the background check after a restart) runs beside a service that answers, at a lower
+ * priority, so it is held to a small young generation: what it allocates is a page of rows and their
+ * lines at a time, all garbage at once, and V8's default let its semi-spaces grow to 16 MB each.
+ */
+const CHECK_YOUNG_GENERATION_MB = 4;
+
 const startTreeWorker = (data: TreeWorkerData): Worker => {
   const { entry, eval: isScript } = workerEntry('tree-worker', import.meta.url);
-  return new Worker(entry, { eval: isScript, workerData: data });
+  return new Worker(entry, {
+    eval: isScript,
+    workerData: data,
+    ...(data.compare ? { resourceLimits: { maxYoungGenerationSizeMb: CHECK_YOUNG_GENERATION_MB } } : {}),
+  });
 };
 
 /** An answer, and whether the second thread gave it or this one did (and why). */
