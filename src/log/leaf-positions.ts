@@ -72,26 +72,10 @@ export class LeafPositions {
 
   /** How many leaves have a position ≤ `position`. */
   countUpTo(position: number): number {
-    if (this.each) {
-      let lo = 0;
-      let hi = this.size;
-      while (lo < hi) {
-        const mid = (lo + hi) >>> 1;
-        if (this.each[mid]! <= position) lo = mid + 1;
-        else hi = mid;
-      }
-      return lo;
-    }
+    if (this.each) return countAtMost(this.each, this.size, position);
     // The last run starting at or before `position`: its leaves up to `position` count, and every run before it.
-    let lo = 0;
-    let hi = this.runs;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (this.runPosition[mid]! <= position) lo = mid + 1;
-      else hi = mid;
-    }
-    if (lo === 0) return 0;
-    const r = lo - 1;
+    const r = countAtMost(this.runPosition, this.runs, position) - 1;
+    if (r < 0) return 0;
     const runEnd = r + 1 < this.runs ? this.runLeaf[r + 1]! : this.size;
     return Math.min(this.runLeaf[r]! + (position - this.runPosition[r]!) + 1, runEnd);
   }
@@ -165,14 +149,7 @@ export class LeafPositions {
   }
 
   private runOfLeaf(leaf: number): number {
-    let lo = 0;
-    let hi = this.runs;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (this.runLeaf[mid]! <= leaf) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo - 1;
+    return countAtMost(this.runLeaf, this.runs, leaf) - 1;
   }
 
   /** From runs to a position a leaf: the runs are about as many as the leaves. */
@@ -184,6 +161,18 @@ export class LeafPositions {
     this.runLeaf = new Float64Array(0);
     this.runPosition = new Float64Array(0);
   }
+}
+
+/** How many of the first `count` values (ascending) are ≤ `value`: a binary search. */
+function countAtMost(values: Float64Array, count: number, value: number): number {
+  let lo = 0;
+  let hi = count;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (values[mid]! <= value) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
 
 function grown(from: Float64Array<ArrayBuffer>, length: number): Float64Array<ArrayBuffer> {
