@@ -733,19 +733,25 @@ export class LedgerLog {
 
   /** Closes the checkpoints' storage, then saves the tree beside an embedded store for the next start. */
   async close(): Promise<void> {
-    await this.stopChecking();
-    await this.leafThread?.close();
-    await this.options.storage.close();
-    const file = this.store.file;
-    if (!this.options.treeFile || !file || file === ':memory:' || this.status.state === 'tampered') return;
-    // The tree taken up at start, nothing added, the store file as it was: the saved tree is still this one.
-    const saved = this.options.savedTree;
-    const unchanged =
-      this.source === 'saved-tree' &&
-      saved?.fileStamp !== undefined &&
-      this.tree.size === this.savedSize &&
-      existsSync(this.options.treeFile) &&
-      storeFileStamp(file) === saved.fileStamp;
-    if (!unchanged) await saveTree(this.options.treeFile, this.tree, this.positions, file);
+    try {
+      await this.stopChecking();
+      await this.leafThread?.close();
+      await this.options.storage.close();
+      const file = this.store.file;
+      if (!this.options.treeFile || !file || file === ':memory:' || this.status.state === 'tampered') return;
+      // The tree taken up at start, nothing added, the store file as it was: the saved tree is still this one.
+      const saved = this.options.savedTree;
+      const unchanged =
+        this.source === 'saved-tree' &&
+        saved?.fileStamp !== undefined &&
+        this.tree.size === this.savedSize &&
+        existsSync(this.options.treeFile) &&
+        storeFileStamp(file) === saved.fileStamp;
+      // A tree loaded from its file reads its leaves from there, saving included: the new file
+      // replaces the old only once whole, and the descriptor read from is the old one's.
+      if (!unchanged) await saveTree(this.options.treeFile, this.tree, this.positions, file);
+    } finally {
+      this.tree.close();
+    }
   }
 }

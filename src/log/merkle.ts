@@ -4,6 +4,7 @@
  * (`leafHash`); everything else works on 32-byte hashes.
  */
 import { createHash, hash } from 'node:crypto';
+import { closeSync, openSync, readSync } from 'node:fs';
 
 export const HASH_SIZE = 32;
 
@@ -201,17 +202,70 @@ const CHUNK_BYTES = CHUNK_HASHES * HASH_SIZE;
 const FIRST_CHUNK_HASHES = 1024;
 
 /**
+ * The first whole chunks of a column kept in a file rather than in memory (the leaves of a saved
+ * tree, in the file it was saved to): chunk c is CHUNK_BYTES at `offset + c × CHUNK_BYTES`.
+ */
+export interface ChunksOnDisk {
+  file: string;
+  offset: number;
+  /** How many whole chunks, from the first. */
+  chunks: number;
+}
+
+/**
+ * What a comparison reads a tree's first leaves from: whole chunks on disk (through the tree's own
+ * descriptor of the file: a worker thread shares the process's descriptors, and the file the tree
+ * was loaded from may since have been replaced by name), then chunks in memory.
+ */
+export interface LeafChunks {
+  onDisk?: { fd: number; offset: number; chunks: number };
+  /** The chunks after those on disk, as views of the tree's own (shared) memory. */
+  inMemory: Uint8Array[];
+}
+
+/** Reads `source`'s chunks in order, a chunk on disk into one buffer reused for each. */
+export class LeafChunkReader {
+  private buffer: Buffer | undefined;
+  constructor(private readonly source: LeafChunks) {}
+  get length(): number {
+    return (this.source.onDisk?.chunks ?? 0) + this.source.inMemory.length;
+  }
+  /** Chunk c: valid until the next call. */
+  chunk(c: number): Uint8Array {
+    const onDisk = this.source.onDisk;
+    if (!onDisk || c >= onDisk.chunks) return this.source.inMemory[c - (onDisk?.chunks ?? 0)]!;
+    this.buffer ??= Buffer.allocUnsafe(CHUNK_BYTES);
+    readWhole(onDisk.fd, this.buffer, onDisk.offset + c * CHUNK_BYTES);
+    return this.buffer;
+  }
+}
+
+function readWhole(fd: number, into: Uint8Array, position: number, length = into.length, at = 0): void {
+  for (let done = 0; done < length;) {
+    const read = readSync(fd, into, at + done, length - done, position + done);
+    if (read === 0) throw new Error('the saved tree ends early: its leaves cannot be read');
+    done += read;
+  }
+}
+
+/**
  * A growable column of 32-byte hashes in chunks of 1 MiB: a million leaves are 31 blocks, not a
  * million objects. A column never copies what it holds to grow: at ten million events, doubling
  * one buffer for the leaves meant copying 320 MB while an append waited. Only a column's first
  * chunk starts small (the upper levels hold a handful of hashes) and doubles up to a whole chunk.
+ *
+ * The leaves' column of a tree loaded from its saved file leaves its whole chunks in that file
+ * (`onDisk`), read a hash or two at a time when a proof or a past root needs them: at ten million
+ * events, 320 MB not held in memory. What is appended after goes into memory.
  */
 class HashColumn {
-  /** Whole chunks; only a lone first chunk may have less room than a chunk. */
+  /** Whole chunks; only a lone first chunk may have less room than a chunk. Those on disk are empty here. */
   chunks: Buffer[];
   count = 0;
+  /** The first whole chunks, kept on disk, and the file's descriptor for reading them. */
+  private onDisk: (ChunksOnDisk & { fd: number }) | undefined;
   /** Room for hashes, in shared memory when the column is `shared`. */
-  private readonly allocate: (bytes: number) => Buffer;
+  readonly allocate: (bytes: number) => Buffer;
   constructor(capacity = FIRST_CHUNK_HASHES, shared = false) {
     this.allocate = shared
       ? (bytes) => Buffer.from(new SharedArrayBuffer(bytes))
@@ -248,27 +302,90 @@ class HashColumn {
     this.count++;
   }
   at(i: number): Buffer {
+    if (this.onDisk && i >>> CHUNK_BITS < this.onDisk.chunks) {
+      const hash = Buffer.allocUnsafe(HASH_SIZE);
+      readWhole(this.onDisk.fd, hash, this.onDisk.offset + i * HASH_SIZE);
+      return hash;
+    }
     const offset = (i & (CHUNK_HASHES - 1)) * HASH_SIZE;
     return this.chunks[i >>> CHUNK_BITS]!.subarray(offset, offset + HASH_SIZE);
   }
   /** Hashes i and i + 1 (i even: never split between chunks) into `into` at `at`. */
   copyPair(i: number, into: Buffer, at: number): void {
+    if (this.onDisk && i >>> CHUNK_BITS < this.onDisk.chunks)
+      return readWhole(this.onDisk.fd, into, this.onDisk.offset + i * HASH_SIZE, 2 * HASH_SIZE, at);
     const offset = (i & (CHUNK_HASHES - 1)) * HASH_SIZE;
     this.chunks[i >>> CHUNK_BITS]!.copy(into, at, offset, offset + 2 * HASH_SIZE);
   }
-  /** The first `count` hashes held, chunk by chunk, as views of the column's own memory. */
+  /**
+   * A column of `count` hashes whose first whole chunks are kept in a file (`onDisk`), the rest in
+   * memory, their room made here for `read` to fill (`offset`: where in the column each begins).
+   */
+  static withChunksOnDisk(
+    onDisk: ChunksOnDisk,
+    count: number,
+    shared: boolean,
+    read: (into: Uint8Array, offset: number) => void,
+  ): HashColumn {
+    if (onDisk.chunks * CHUNK_HASHES > count)
+      throw new RangeError(`${onDisk.chunks} whole chunks on disk of a column of ${count} hashes`);
+    const column = new HashColumn(Math.max(count - onDisk.chunks * CHUNK_HASHES, FIRST_CHUNK_HASHES), shared);
+    if (onDisk.chunks > 0) {
+      // Whole chunks only, after those on disk: a hash's chunk stays its index's high bits.
+      if (column.chunks[0]!.length < CHUNK_BYTES) column.chunks[0] = column.allocate(CHUNK_BYTES);
+      column.chunks = [...Array.from({ length: onDisk.chunks }, () => EMPTY), ...column.chunks];
+      column.onDisk = { ...onDisk, fd: openSync(onDisk.file, 'r') };
+    }
+    const start = onDisk.chunks * CHUNK_BYTES;
+    for (let offset = start; offset < count * HASH_SIZE; offset += CHUNK_BYTES)
+      read(column.chunks[offset / CHUNK_BYTES]!.subarray(0, Math.min(count * HASH_SIZE - offset, CHUNK_BYTES)), offset);
+    column.count = count;
+    return column;
+  }
+  /** The first `count` hashes, for a comparison to read in order (see LeafChunkReader). */
+  source(count = this.count): LeafChunks {
+    const onDisk = this.onDisk && { fd: this.onDisk.fd, offset: this.onDisk.offset, chunks: this.onDisk.chunks };
+    const inMemory: Uint8Array[] = [];
+    for (let from = (onDisk?.chunks ?? 0) * CHUNK_HASHES; from < count; from += CHUNK_HASHES)
+      inMemory.push(this.chunks[from >>> CHUNK_BITS]!.subarray(0, Math.min(count - from, CHUNK_HASHES) * HASH_SIZE));
+    return onDisk && onDisk.chunks > 0 ? { onDisk, inMemory } : { inMemory };
+  }
+  /** The first `count` hashes held, chunk by chunk, as views of the column's own memory (none on disk). */
   views(count = this.count): Uint8Array[] {
-    const views: Uint8Array[] = [];
-    for (let from = 0; from < count; from += CHUNK_HASHES)
-      views.push(this.chunks[from >>> CHUNK_BITS]!.subarray(0, Math.min(count - from, CHUNK_HASHES) * HASH_SIZE));
-    return views;
+    if (this.onDisk) throw new Error('a column with chunks on disk has no views of them: read them (source)');
+    return this.source(count).inMemory;
+  }
+  /** Every hash, chunk by chunk in order, a chunk on disk read into one buffer reused for each: for writing out. */
+  *pieces(): Generator<Uint8Array> {
+    const reader = new LeafChunkReader(this.source());
+    for (let c = 0; c < reader.length; c++) {
+      const chunk = reader.chunk(c);
+      yield chunk.subarray(0, Math.min(this.count - c * CHUNK_HASHES, CHUNK_HASHES) * HASH_SIZE);
+    }
   }
   truncate(count: number): void {
     this.count = Math.min(this.count, count);
+    const onDisk = this.onDisk;
+    // Back to where the chunk the next hash goes into is on disk (a saved tree ahead of its store): that
+    // chunk is read back into memory, those before it stay where they are.
+    if (onDisk && this.count >>> CHUNK_BITS < onDisk.chunks) {
+      const c = this.count >>> CHUNK_BITS;
+      const chunk = this.allocate(CHUNK_BYTES);
+      readWhole(onDisk.fd, chunk, onDisk.offset + c * CHUNK_BYTES);
+      this.chunks[c] = chunk;
+      onDisk.chunks = c;
+    }
     // Chunks past the new end are let go, but the one the next hash goes into is kept.
     this.chunks.length = Math.min(this.chunks.length, Math.max(1, (this.count >>> CHUNK_BITS) + 1));
   }
+  /** Lets go of the file the chunks on disk are read from: reading them after is an error, never a wrong hash. */
+  close(): void {
+    if (this.onDisk && this.onDisk.fd >= 0) closeSync(this.onDisk.fd);
+    if (this.onDisk) this.onDisk.fd = -1;
+  }
 }
+
+const EMPTY = Buffer.alloc(0);
 
 /**
  * How many hashes each kept level of a tree of `size` leaves holds: level 2j (the j-th kept) holds
@@ -394,19 +511,37 @@ export class MerkleTree implements SubtreeHashes {
    * for another thread to read where they are. A leaf once appended is only ever changed by
    * `truncate` and the appends after it.
    */
-  leafChunks(count = this.size): Uint8Array[] {
+  leafChunks(count = this.size): LeafChunks {
     if (count > this.size) throw new RangeError(`${count} leaves asked of a tree of ${this.size}`);
-    return this.kept[0]!.views(count);
+    return this.kept[0]!.source(count);
   }
 
   /** Every kept level's hashes, copied: restoring is then a copy, not a million hashes. */
   exportLevels(): Buffer[] {
-    return this.levelViews().map((chunks) => Buffer.concat(chunks));
+    return this.kept.map((column) => {
+      const pieces: Buffer[] = [];
+      for (const piece of column.pieces()) pieces.push(Buffer.from(piece)); // copied as it comes: a piece on disk is reused
+      return Buffer.concat(pieces);
+    });
   }
 
-  /** Every kept level's hashes, chunk by chunk, as views of the tree's own memory, for writing out at once: not to be kept. */
-  levelViews(): Uint8Array[][] {
-    return this.kept.map((c) => c.views());
+  /** The byte length of each kept level, the leaves first. */
+  levelLengths(): number[] {
+    return this.kept.map((column) => column.count * HASH_SIZE);
+  }
+
+  /**
+   * Every kept level's hashes in order, the leaves first, chunk by chunk: views of the tree's own
+   * memory, or (leaves on disk) one buffer read again for each chunk. For writing out as they come:
+   * a piece is not to be kept past the next.
+   */
+  *levelPieces(): Generator<Uint8Array> {
+    for (const column of this.kept) yield* column.pieces();
+  }
+
+  /** Lets go of the saved tree's file its leaves are read from (see readLevels); the tree is not to be used after. */
+  close(): void {
+    this.kept[0]!.close();
   }
 
   /**
@@ -459,6 +594,8 @@ export class MerkleTree implements SubtreeHashes {
   static readLevels(
     lengths: readonly number[],
     read: (into: Uint8Array, level: number, offset: number) => void,
+    /** Where the leaves' whole chunks are in a file: they are then left there, not read (see HashColumn). */
+    leavesIn?: { file: string; offset: number },
   ): MerkleTree {
     const tree = new MerkleTree();
     if (lengths.length === 0) return tree;
@@ -467,8 +604,12 @@ export class MerkleTree implements SubtreeHashes {
     checkKeptCounts(lengths.map((length) => length / HASH_SIZE));
     tree.kept = lengths.map((length, level) => {
       const count = length / HASH_SIZE;
-      const capacity = Math.max(FIRST_CHUNK_HASHES, count);
-      const column = level === 0 ? leafColumn(capacity) : new HashColumn(capacity);
+      if (level === 0) {
+        const onDisk = { file: leavesIn?.file ?? '', offset: leavesIn?.offset ?? 0, chunks: 0 };
+        if (leavesIn) onDisk.chunks = Math.floor(count / CHUNK_HASHES);
+        return HashColumn.withChunksOnDisk(onDisk, count, true, (into, offset) => read(into, 0, offset));
+      }
+      const column = new HashColumn(Math.max(FIRST_CHUNK_HASHES, count));
       for (let offset = 0; offset < length; offset += CHUNK_BYTES)
         read(column.chunks[offset / CHUNK_BYTES]!.subarray(0, Math.min(length - offset, CHUNK_BYTES)), level, offset);
       column.count = count;

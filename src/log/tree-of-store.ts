@@ -15,7 +15,7 @@ import type { RecordedEvent } from '../../events/index.js';
 import type { EventStore } from '../store/port.js';
 import { leafHashBinaryOfEvent } from './leaf.js';
 import { LeafPositions, type LeafPositionsParts } from './leaf-positions.js';
-import { MerkleTree } from './merkle.js';
+import { CHUNK_HASHES, LeafChunkReader, MerkleTree, type LeafChunks } from './merkle.js';
 import { workerEntry } from '../worker-entry.js';
 
 /** How many events a recompute reads at a time. */
@@ -101,24 +101,29 @@ export class LeafComparer {
   /** Where the next leaf to compare is: its chunk, and its byte in that chunk. */
   private chunk = 0;
   private at = 0;
+  private readonly leaves: LeafChunkReader;
+  private bytes: Uint8Array | undefined;
 
   constructor(
-    private readonly leaves: readonly Uint8Array[],
+    leaves: LeafChunks,
     private readonly count: number,
   ) {
-    const held = leaves.reduce((sum, chunk) => sum + chunk.length, 0);
+    const held =
+      (leaves.onDisk?.chunks ?? 0) * CHUNK_HASHES * 32 + leaves.inMemory.reduce((sum, chunk) => sum + chunk.length, 0);
     if (held < count * 32) throw new RangeError(`${count} leaves to compare, and ${held / 32} given`);
+    this.leaves = new LeafChunkReader(leaves);
   }
 
   /** False once the answer is known (a leaf differs, or the tree's leaves are all compared). */
   add(event: RecordedEvent): boolean {
     if (this.first >= 0 || this.read >= this.count) return false;
     const leaf = leafHashBinaryOfEvent(event);
-    while (this.at >= this.leaves[this.chunk]!.length) {
-      this.chunk++;
+    this.bytes ??= this.leaves.chunk(0);
+    while (this.at >= this.bytes.length) {
+      this.bytes = this.leaves.chunk(++this.chunk);
       this.at = 0;
     }
-    const bytes = this.leaves[this.chunk]!;
+    const bytes = this.bytes;
     let same = true;
     for (let i = 0; i < 32 && same; i++) same = leaf.charCodeAt(i) === bytes[this.at + i];
     if (!same) {
@@ -140,7 +145,7 @@ export class LeafComparer {
 /** `LeafComparer` over the store, read here. A comparison stopped part way (`stop`) answers nothing: its caller is closing. */
 export async function compareWithStore(
   store: EventStore,
-  leaves: readonly Uint8Array[],
+  leaves: LeafChunks,
   count: number,
   stop: () => boolean = () => false,
 ): Promise<LeafComparison> {
@@ -180,7 +185,7 @@ export interface TreeWorkerData {
    * Given, it compares the store's leaves with these (chunks of 32-byte hashes: in shared memory, as
    * a tree keeps its leaves, they are read where they are) instead of making a tree.
    */
-  compare?: { leaves: readonly Uint8Array[]; count: number };
+  compare?: { leaves: LeafChunks; count: number };
 }
 
 /** The index in `stop` the worker reads. */
@@ -311,12 +316,12 @@ export function recomputeTreeOffThread(
 /**
  * `compareWithStore` on a second thread reading `file`, the store's, or here when that thread
  * cannot do it. `leaves` are the tree's own (`MerkleTree.leafChunks`): in shared memory, so the
- * thread reads them where they are.
+ * thread reads them where they are, or in the saved tree's file, which it reads itself.
  */
 export function compareWithStoreOffThread(
   store: EventStore,
   file: string,
-  leaves: readonly Uint8Array[],
+  leaves: LeafChunks,
   count: number,
   options: TreeThreadOptions = {},
 ): Promise<OffThread<LeafComparison>> {

@@ -271,7 +271,7 @@ t.test('a tree moved to another thread as its levels answers the same there, and
     const grown = Math.min(size + 1100, leaves.length);
     t.equal(hex(adopted.root()), hex(whole.root(grown)), `${size}: grows on to ${grown}`);
     t.same(
-      Buffer.concat(adopted.leafChunks()),
+      Buffer.concat(adopted.leafChunks().inMemory),
       Buffer.concat(Array.from({ length: grown }, (_, i) => whole.leaf(i))),
       `${size}: its leaves`,
     );
@@ -287,13 +287,13 @@ t.test('a tree moved to another thread as its levels answers the same there, and
     'a chunk before the last that is not whole',
   );
   t.throws(() => whole.leafChunks(3001), RangeError, 'more leaves than it has');
-  const first = whole.leafChunks(2000);
+  const first = whole.leafChunks(2000).inMemory;
   t.same(Buffer.concat(first), Buffer.concat(Array.from({ length: 2000 }, (_, i) => whole.leaf(i))), 'the first 2,000');
   t.ok(
     first.every((chunk) => chunk.buffer instanceof SharedArrayBuffer),
     'in shared memory, for a thread to read where they are',
   );
-  t.same(whole.leafChunks(0), [], 'none');
+  t.same(whole.leafChunks(0), { inMemory: [] }, 'none');
 });
 
 t.test(
@@ -320,7 +320,7 @@ t.test(
       t.equal(hex(restored.root(n)), roots.get(n), `restored: root ${n}`);
       t.equal(hex(moved.root(n)), roots.get(n), `moved at ${CHUNK_HASHES + 1} and grown on: root ${n}`);
     }
-    const chunks = moved.leafChunks();
+    const chunks = moved.leafChunks().inMemory;
     t.same(
       chunks.map((chunk) => chunk.length / 32),
       [CHUNK_HASHES, CHUNK_HASHES, 1500],
@@ -328,7 +328,7 @@ t.test(
     );
     t.same(Buffer.concat(chunks), saved[0], 'across chunks, the leaves');
     t.same(
-      Buffer.concat(moved.leafChunks(CHUNK_HASHES + 7)),
+      Buffer.concat(moved.leafChunks(CHUNK_HASHES + 7).inMemory),
       saved[0]!.subarray(0, (CHUNK_HASHES + 7) * 32),
       'a prefix that ends inside a chunk',
     );

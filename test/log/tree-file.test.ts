@@ -9,7 +9,17 @@ import { mkdtempSync, readFileSync, rmSync, truncateSync, utimesSync, writeFileS
 import os from 'node:os';
 import path from 'node:path';
 import t, { type Test } from 'tap';
-import { CHUNK_HASHES, keptLevelCounts, leafHash, MerkleTree } from '../../src/log/merkle.js';
+import type { RecordedEvent } from '../../events/index.js';
+import { leafHashBinaryOfEvent } from '../../src/log/leaf.js';
+import {
+  CHUNK_HASHES,
+  consistencyProof,
+  inclusionProof,
+  keptLevelCounts,
+  leafHash,
+  MerkleTree,
+} from '../../src/log/merkle.js';
+import { LeafComparer } from '../../src/log/tree-of-store.js';
 import { loadTree, saveTree } from '../../src/log/tree-file.js';
 import { LeafPositions } from '../../src/log/leaf-positions.js';
 
@@ -188,4 +198,111 @@ t.test('a saved tree cut short anywhere, or with a level of broken hashes, is no
   t.ok(await loadTree(file, store), 'the whole file, as saved, is taken up');
   utimesSync(store, new Date(), new Date(Date.now() - 60_000));
   t.equal(await loadTree(file, store), undefined, 'not for a store file whose time changed');
+});
+
+/** A recorded event for leaf `i` (what the background check hashes), its data naming it. */
+const recorded = (i: number, note = 'as recorded'): RecordedEvent => ({
+  id: `00000000-0000-7000-8000-${String(i).padStart(12, '0')}`,
+  type: 'Noted',
+  stream: 'test',
+  streamRevision: i,
+  globalPosition: i + 1,
+  occurredAt: '2025-01-01T00:00:00.000Z',
+  recordedAt: '2025-01-02T00:00:00.000Z',
+  recordedBy: 'test',
+  schemaVersion: 1,
+  data: { i, note },
+  metadata: { occurredPrecision: 'day' },
+});
+
+/** A tree over `count` recorded events, saved, and loaded back: its whole chunks of leaves stay in the file. */
+async function loadedTreeOf(t: Test, count: number) {
+  const { store, tree: file } = files(t);
+  const tree = new MerkleTree();
+  for (let i = 0; i < count; i++) tree.appendBinary(leafHashBinaryOfEvent(recorded(i)));
+  const positions = LeafPositions.from(Array.from({ length: count }, (_, i) => i + 1));
+  t.ok(await saveTree(file, tree, positions, store));
+  const loaded = (await loadTree(file, store))!;
+  t.teardown(() => loaded.tree.close());
+  return { tree, loaded, file, store };
+}
+
+t.test("a loaded tree leaves its leaves' whole chunks in the file, and answers as the tree it was", async (t) => {
+  const count = 2 * CHUNK_HASHES + 1234;
+  const { tree, loaded } = await loadedTreeOf(t, count);
+  t.equal(loaded.tree.leafChunks().onDisk?.chunks, 2, 'two whole chunks of leaves on disk');
+  t.same(
+    loaded.tree.leafChunks().inMemory.map((chunk) => chunk.length / 32),
+    [1234],
+    'only the last, part-filled one in memory',
+  );
+  const sizes = [1, CHUNK_HASHES - 1, CHUNK_HASHES, CHUNK_HASHES + 1, 2 * CHUNK_HASHES + 1, count];
+  for (const n of sizes) t.same(loaded.tree.root(n), tree.root(n), `root of ${n}`);
+  for (const index of [0, 1, CHUNK_HASHES - 1, CHUNK_HASHES, 2 * CHUNK_HASHES - 2, count - 1]) {
+    t.same(loaded.tree.leaf(index), tree.leaf(index), `leaf ${index}`);
+    t.same(inclusionProof(loaded.tree, index, count), inclusionProof(tree, index, count), `inclusion of ${index}`);
+  }
+  for (const [from, to] of [
+    [3, CHUNK_HASHES + 5],
+    [CHUNK_HASHES - 1, count],
+  ] as const)
+    t.same(consistencyProof(loaded.tree, from, to), consistencyProof(tree, from, to), `consistency ${from} → ${to}`);
+  for (let i = count; i < count + CHUNK_HASHES; i++) {
+    const leafOf = leafHashBinaryOfEvent(recorded(i));
+    tree.appendBinary(leafOf);
+    loaded.tree.appendBinary(leafOf);
+  }
+  t.same(loaded.tree.root(), tree.root(), 'grown on past another chunk: the same root');
+  t.same(loaded.tree.exportLevels(), tree.exportLevels(), 'every level, hash for hash');
+});
+
+t.test('a tree saved over the file its leaves are read from is written whole, then replaces it', async (t) => {
+  const count = CHUNK_HASHES + 10;
+  const { tree, loaded, file, store } = await loadedTreeOf(t, count);
+  for (let i = count; i < count + 100; i++) {
+    tree.appendBinary(leafHashBinaryOfEvent(recorded(i)));
+    loaded.tree.appendBinary(leafHashBinaryOfEvent(recorded(i)));
+  }
+  const positions = LeafPositions.from(Array.from({ length: count + 100 }, (_, i) => i + 1));
+  t.ok(await saveTree(file, loaded.tree, positions, store), 'saved over its own file');
+  t.same(loaded.tree.root(), tree.root(), 'and still reads its leaves from the file it was loaded from');
+  const again = (await loadTree(file, store))!;
+  t.teardown(() => again.tree.close());
+  t.same(again.tree.exportLevels(), tree.exportLevels(), 'the new file holds the whole tree');
+  loaded.tree.close();
+  t.throws(() => loaded.tree.leaf(5), /fd/, 'closed: a leaf on disk is an error, not a wrong hash');
+});
+
+t.test('a loaded tree cut back into its chunks on disk reads the chunk it ends in back into memory', async (t) => {
+  const count = 2 * CHUNK_HASHES + 50;
+  const { tree, loaded } = await loadedTreeOf(t, count);
+  for (const size of [2 * CHUNK_HASHES + 10, CHUNK_HASHES + 7, CHUNK_HASHES]) {
+    tree.truncate(size);
+    loaded.tree.truncate(size);
+    t.same(loaded.tree.root(), tree.root(), `cut to ${size}: the same root`);
+    const next = leafHashBinaryOfEvent(recorded(size, 'appended after the cut'));
+    tree.appendBinary(next);
+    loaded.tree.appendBinary(next);
+    t.same(loaded.tree.root(), tree.root(), `and grown by one from there`);
+    tree.truncate(size);
+    loaded.tree.truncate(size);
+  }
+  t.equal(loaded.tree.leafChunks().onDisk?.chunks, 1, 'the chunks before the cut stay on disk');
+});
+
+t.test('the background check reads leaves on disk as it reads them in memory', async (t) => {
+  const count = CHUNK_HASHES + 300;
+  const { loaded } = await loadedTreeOf(t, count);
+  const check = (changedAt: number) => {
+    const comparer = new LeafComparer(loaded.tree.leafChunks(), count);
+    for (let i = 0; i < count; i++) if (!comparer.add(recorded(i, i === changedAt ? 'edited' : 'as recorded'))) break;
+    return comparer.result;
+  };
+  t.same(check(-1), { read: count, first: -1, position: undefined }, 'every leaf as the store has it');
+  t.same(check(777), { read: 778, first: 777, position: 778 }, 'an event changed under a leaf on disk');
+  t.same(
+    check(CHUNK_HASHES + 5),
+    { read: CHUNK_HASHES + 6, first: CHUNK_HASHES + 5, position: CHUNK_HASHES + 6 },
+    'and in memory',
+  );
 });

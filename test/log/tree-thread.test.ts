@@ -4,12 +4,15 @@
  * structural break; and a thread that cannot do it must cost time, never a wrong or missing tree.
  */
 import { randomBytes } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import t, { type Test } from 'tap';
 import { sqliteCheckpoints } from '../../src/log/checkpoints.js';
 import { LedgerLog } from '../../src/log/ledger-log.js';
+import { CHUNK_HASHES, type LeafChunks } from '../../src/log/merkle.js';
+import { loadTree, saveTree } from '../../src/log/tree-file.js';
 import { signerFromSeed } from '../../src/log/note.js';
 import {
   compareWithStore,
@@ -173,7 +176,7 @@ t.test('a log opened with its tree made on the second thread is the log made her
  */
 const leavesOf = (tree: RecomputedTree['tree'], count = tree.size, extra = 0) => {
   const chunks = tree.leafChunks(count);
-  if (extra > 0) chunks.push(new Uint8Array(new SharedArrayBuffer(extra * 32)).fill(7));
+  if (extra > 0) chunks.inMemory.push(new Uint8Array(new SharedArrayBuffer(extra * 32)).fill(7));
   return { chunks, count: count + extra };
 };
 
@@ -187,7 +190,7 @@ t.test(
         throw new Error('no threads here');
       },
     };
-    const both = async ({ chunks, count }: { chunks: Uint8Array[]; count: number }) => {
+    const both = async ({ chunks, count }: { chunks: LeafChunks; count: number }) => {
       const here = await compareWithStore(store, chunks, count);
       const there = await compareWithStoreOffThread(store, file, chunks, count);
       const fallen = await compareWithStoreOffThread(store, file, chunks, count, fails);
@@ -212,7 +215,7 @@ t.test(
     );
     // A leaf of the tree itself changed where it is kept: the thread reads it there, not from a copy.
     const changed = leavesOf(tree);
-    const [chunk] = changed.chunks;
+    const [chunk] = changed.chunks.inMemory;
     chunk![1777 * 32 + 5]! ^= 1;
     const positions = (await store.readAll({ after: 1777, limit: 1 }))[0]!.globalPosition;
     t.same(
@@ -235,4 +238,36 @@ t.test('the comparison stops when asked to', async (t) => {
   t.ok(there.read < 6000, `stopped after ${there.read} of 6,000 leaves`);
   const here = await compareWithStore(store, chunks, 6000, () => true);
   t.ok(here.read < 6000, `here too, after ${here.read}`);
+});
+
+t.test("the check's thread reads a saved tree's leaves where they are kept, in its file", async (t) => {
+  const count = CHUNK_HASHES + 700; // one whole chunk of leaves stays on disk when the tree is loaded
+  const { store, file } = await storeOf(t, count);
+  const { tree, positions } = await recomputeTree(store);
+  const treeFile = path.join(path.dirname(file), 'log.tree');
+  await store.close();
+  t.ok(await saveTree(treeFile, tree, positions, file));
+  // A leaf in the file's first chunk changed, as a damaged or edited cache would have it.
+  const bytes = readFileSync(treeFile);
+  const leavesAt = 4 + bytes.readUInt32BE(0) + count * 8;
+  bytes[leavesAt + 777 * 32 + 3]! ^= 1;
+  const damaged = `${treeFile}.damaged`;
+  writeFileSync(damaged, bytes);
+  const reopened = openSqliteStore({ file, readonly: true });
+  t.teardown(() => reopened.close());
+  for (const [name, at, first] of [
+    ['as saved', treeFile, -1],
+    ['damaged', damaged, 777],
+  ] as const) {
+    const loaded = (await loadTree(at, file))!;
+    t.ok(loaded, `${name}: loaded`);
+    const leaves = loaded.tree.leafChunks();
+    t.equal(leaves.onDisk?.chunks, 1, `${name}: its first chunk of leaves on disk`);
+    const there = await compareWithStoreOffThread(reopened, file, leaves, count);
+    const here = await compareWithStore(reopened, leaves, count);
+    t.equal(there.thread, 'second');
+    t.equal(there.first, first, `${name}: the thread finds ${first < 0 ? 'no leaf that differs' : `leaf ${first}`}`);
+    t.equal(here.first, first, `${name}: as this thread does`);
+    loaded.tree.close();
+  }
 });
