@@ -13,7 +13,7 @@ import { leafHashBinaryOfEvent, leafHashBinaryOfLine, storedAppendOf } from './l
 import { LeafThread } from './leaf-thread.js';
 import { LeafPositions } from './leaf-positions.js';
 import { consistencyProof, inclusionProof, MerkleTree } from './merkle.js';
-import { saveTree, storeFileStamp, type SavedTree } from './tree-file.js';
+import { leavesFileFor, saveTree, storeFileStamp, type SavedTree } from './tree-file.js';
 import {
   READ_PAGE,
   compareWithStore,
@@ -168,6 +168,9 @@ export class LedgerLog {
       await log.catchUp([{ globalPosition: Number.MAX_SAFE_INTEGER } as RecordedEvent], true);
     } else {
       const recomputed = await recomputeTreeOf(store, options);
+      // Beside an embedded store, the leaves' whole chunks go to a file of their own, out of memory,
+      // as a tree loaded from its saved file keeps them (320 MB at ten million events).
+      if (options.treeFile) recomputed.tree.moveLeavesTo(leavesFileFor(options.treeFile));
       structural = recomputed.structural;
       log = new LedgerLog(store, recomputed.tree, recomputed.positions, options);
     }

@@ -4,7 +4,7 @@
  * (`leafHash`); everything else works on 32-byte hashes.
  */
 import { createHash, hash } from 'node:crypto';
-import { closeSync, openSync, readSync } from 'node:fs';
+import { closeSync, openSync, readSync, rmSync, writeSync } from 'node:fs';
 
 export const HASH_SIZE = 32;
 
@@ -240,6 +240,10 @@ export class LeafChunkReader {
   }
 }
 
+function writeWhole(fd: number, bytes: Uint8Array, position: number): void {
+  for (let done = 0; done < bytes.length;) done += writeSync(fd, bytes, done, bytes.length - done, position + done);
+}
+
 function readWhole(fd: number, into: Uint8Array, position: number, length = into.length, at = 0): void {
   for (let done = 0; done < length;) {
     const read = readSync(fd, into, at + done, length - done, position + done);
@@ -341,6 +345,29 @@ class HashColumn {
       read(column.chunks[offset / CHUNK_BYTES]!.subarray(0, Math.min(count * HASH_SIZE - offset, CHUNK_BYTES)), offset);
     column.count = count;
     return column;
+  }
+  /**
+   * Writes the whole chunks to `file` (created afresh, and unlinked at once: the descriptor keeps it
+   * until the column is closed, so a crash leaves nothing behind) and lets go of their memory; true
+   * when it did. What cannot be written (a full disk) stays in memory.
+   */
+  moveToDisk(file: string): boolean {
+    const chunks = this.count >>> CHUNK_BITS;
+    if (this.onDisk || chunks === 0) return false;
+    let fd: number | undefined;
+    try {
+      fd = openSync(file, 'w+');
+      for (let c = 0; c < chunks; c++) writeWhole(fd, this.chunks[c]!.subarray(0, CHUNK_BYTES), c * CHUNK_BYTES);
+      rmSync(file, { force: true });
+    } catch {
+      if (fd === undefined) return false; // the file could not be made
+      closeSync(fd);
+      rmSync(file, { force: true });
+      return false;
+    }
+    this.onDisk = { file, offset: 0, chunks, fd };
+    for (let c = 0; c < chunks; c++) this.chunks[c] = EMPTY;
+    return true;
   }
   /** The first `count` hashes, for a comparison to read in order (see LeafChunkReader). */
   source(count = this.count): LeafChunks {
@@ -537,6 +564,15 @@ export class MerkleTree implements SubtreeHashes {
    */
   *levelPieces(): Generator<Uint8Array> {
     for (const column of this.kept) yield* column.pieces();
+  }
+
+  /**
+   * Moves the leaves' whole chunks out of memory into `file` (see HashColumn.moveToDisk): a tree made
+   * from every event at a first start then holds in memory what a tree loaded from its saved file
+   * does. True when it did; false when there was nothing to move or the file could not be written.
+   */
+  moveLeavesTo(file: string): boolean {
+    return this.kept[0]!.moveToDisk(file);
   }
 
   /** Lets go of the saved tree's file its leaves are read from (see readLevels); the tree is not to be used after. */

@@ -92,6 +92,12 @@ export interface SavedTree {
 export const treeFileFor = (storeFile: string) => path.join(path.dirname(storeFile), 'log.tree');
 
 /**
+ * Where a tree made from every event at a first start writes its leaves, out of memory
+ * (MerkleTree.moveLeavesTo): beside the saved tree, and unlinked as soon as it is written.
+ */
+export const leavesFileFor = (treeFile: string) => path.join(path.dirname(treeFile), 'log.leaves');
+
+/**
  * The tree saved beside the embedded store in `dataDir`, if the store's file is still exactly the one
  * it was saved with. Call before the store is opened: opening it writes to its write-ahead log.
  */

@@ -5,7 +5,7 @@
  * as a tree with a hole in it.
  */
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, truncateSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, truncateSync, utimesSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import t, { type Test } from 'tap';
@@ -305,4 +305,39 @@ t.test('the background check reads leaves on disk as it reads them in memory', a
     { read: CHUNK_HASHES + 6, first: CHUNK_HASHES + 5, position: CHUNK_HASHES + 6 },
     'and in memory',
   );
+});
+
+t.test("a tree made in memory moves its leaves' whole chunks to a file it unlinks at once", async (t) => {
+  const { store, tree: file } = files(t);
+  const count = 2 * CHUNK_HASHES + 99;
+  const tree = new MerkleTree();
+  const moved = new MerkleTree();
+  for (let i = 0; i < count; i++) {
+    const leafOf = leafHashBinaryOfEvent(recorded(i));
+    tree.appendBinary(leafOf);
+    moved.appendBinary(leafOf);
+  }
+  t.teardown(() => moved.close());
+  const leavesFile = path.join(path.dirname(file), 'log.leaves');
+  t.ok(moved.moveLeavesTo(leavesFile), 'moved');
+  t.notOk(existsSync(leavesFile), 'and the file is gone from the directory: a crash leaves nothing behind');
+  t.equal(moved.leafChunks().onDisk?.chunks, 2, 'two whole chunks out of memory');
+  t.notOk(moved.moveLeavesTo(leavesFile), 'moved once only');
+  for (const n of [1, CHUNK_HASHES, CHUNK_HASHES + 1, count]) t.same(moved.root(n), tree.root(n), `root of ${n}`);
+  for (const index of [0, CHUNK_HASHES + 3, count - 1])
+    t.same(inclusionProof(moved, index, count), inclusionProof(tree, index, count), `inclusion of ${index}`);
+  const positions = LeafPositions.from(Array.from({ length: count }, (_, i) => i + 1));
+  t.ok(await saveTree(file, moved, positions, store), 'saved from the leaves on disk');
+  const loaded = (await loadTree(file, store))!;
+  t.teardown(() => loaded.tree.close());
+  t.same(loaded.tree.exportLevels(), tree.exportLevels(), 'the saved file holds the whole tree');
+
+  const small = new MerkleTree();
+  for (let i = 0; i < 100; i++) small.appendBinary(leafHashBinaryOfEvent(recorded(i)));
+  t.notOk(small.moveLeavesTo(leavesFile), 'less than a chunk: nothing to move');
+  t.notOk(moved.moveLeavesTo(path.join(file, 'no', 'such', 'dir')), 'already moved');
+  const unwritable = new MerkleTree();
+  for (let i = 0; i < CHUNK_HASHES; i++) unwritable.appendBinary(leafHashBinaryOfEvent(recorded(i)));
+  t.notOk(unwritable.moveLeavesTo(path.join(file, 'no', 'such', 'dir')), 'a file that cannot be made: kept in memory');
+  t.same(unwritable.root(), tree.root(CHUNK_HASHES), 'and answering as before');
 });
