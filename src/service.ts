@@ -452,17 +452,28 @@ export async function openLedger(config: Config, logger?: Logger, options: OpenL
   // all at once, while this thread goes on: main.ts starts them before the service's modules load
   // (early), and serve.ts loads the HTTP app's modules meanwhile.
   const early = earlyReadsFor(options.early, config);
+  // Reads of another directory are not used: the tree among them lets go of its file descriptor.
+  if (options.early && !early) void options.early.savedTree.then((unused) => unused?.tree.close());
   const checkpointReads = early?.checkpoints ?? readCheckpoints(checkpointFile(config));
   const savedTree = await (early?.savedTree ?? savedTreeFor(config)); // before the store is opened
   let store: EventStore;
   let readOnly: string | undefined;
   let dataDir: DataDir | undefined;
-  if (config.EVENTSTORE_CONNECTION_STRING) {
-    mkdirSync(config.DATA_DIR, { recursive: true });
-    store = await connectWithRetry(() => openStore(config), config.STORE_CONNECT_TIMEOUT_MS, options.onConnectAttempt);
-  } else {
-    dataDir = options.dataDir ?? checkDataDir(config.DATA_DIR);
-    ({ store, readOnly } = openEmbeddedStore(dataDir, logger));
+  try {
+    if (config.EVENTSTORE_CONNECTION_STRING) {
+      mkdirSync(config.DATA_DIR, { recursive: true });
+      store = await connectWithRetry(
+        () => openStore(config),
+        config.STORE_CONNECT_TIMEOUT_MS,
+        options.onConnectAttempt,
+      );
+    } else {
+      dataDir = options.dataDir ?? checkDataDir(config.DATA_DIR);
+      ({ store, readOnly } = openEmbeddedStore(dataDir, logger));
+    }
+  } catch (error) {
+    savedTree?.tree.close(); // no store, no log: the saved tree's file descriptor is let go
+    throw error;
   }
   // The log's tree and the projections are made from the store at the same time: on a large store
   // the tree is recomputed on a second thread while this one folds the projections and the book.

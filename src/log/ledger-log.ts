@@ -158,6 +158,22 @@ export class LedgerLog {
   /** Recomputes the tree from the store and checks it against every checkpoint signed so far. */
   static async open(store: EventStore, options: LedgerLogOptions): Promise<LedgerLog> {
     const saved = options.savedTree;
+    // A log that does not open closes its tree: its leaves may be read through a file descriptor.
+    let tree = saved?.tree;
+    try {
+      return await LedgerLog.openWith(store, options, (recomputed) => (tree = recomputed));
+    } catch (error) {
+      tree?.close();
+      throw error;
+    }
+  }
+
+  private static async openWith(
+    store: EventStore,
+    options: LedgerLogOptions,
+    made: (tree: MerkleTree) => void,
+  ): Promise<LedgerLog> {
+    const saved = options.savedTree;
     let log: LedgerLog;
     let structural: { leafIndex: number; reason: string } | undefined;
     if (saved) {
@@ -168,6 +184,7 @@ export class LedgerLog {
       await log.catchUp([{ globalPosition: Number.MAX_SAFE_INTEGER } as RecordedEvent], true);
     } else {
       const recomputed = await recomputeTreeOf(store, options);
+      made(recomputed.tree);
       // Beside an embedded store, the leaves' whole chunks go to a file of their own, out of memory,
       // as a tree loaded from its saved file keeps them (320 MB at ten million events).
       if (options.treeFile) recomputed.tree.moveLeavesTo(leavesFileFor(options.treeFile));

@@ -4,7 +4,8 @@
  * (`leafHash`); everything else works on 32-byte hashes.
  */
 import { createHash, hash } from 'node:crypto';
-import { closeSync, openSync, readSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, openSync, rmSync } from 'node:fs';
+import { readWholeSync, writeWholeSync } from './fd-io.js';
 
 export const HASH_SIZE = 32;
 
@@ -235,20 +236,8 @@ export class LeafChunkReader {
     const onDisk = this.source.onDisk;
     if (!onDisk || c >= onDisk.chunks) return this.source.inMemory[c - (onDisk?.chunks ?? 0)]!;
     this.buffer ??= Buffer.allocUnsafe(CHUNK_BYTES);
-    readWhole(onDisk.fd, this.buffer, onDisk.offset + c * CHUNK_BYTES);
+    readWholeSync(onDisk.fd, this.buffer, onDisk.offset + c * CHUNK_BYTES);
     return this.buffer;
-  }
-}
-
-function writeWhole(fd: number, bytes: Uint8Array, position: number): void {
-  for (let done = 0; done < bytes.length;) done += writeSync(fd, bytes, done, bytes.length - done, position + done);
-}
-
-function readWhole(fd: number, into: Uint8Array, position: number, length = into.length, at = 0): void {
-  for (let done = 0; done < length;) {
-    const read = readSync(fd, into, at + done, length - done, position + done);
-    if (read === 0) throw new Error('the saved tree ends early: its leaves cannot be read');
-    done += read;
   }
 }
 
@@ -308,7 +297,7 @@ class HashColumn {
   at(i: number): Buffer {
     if (this.onDisk && i >>> CHUNK_BITS < this.onDisk.chunks) {
       const hash = Buffer.allocUnsafe(HASH_SIZE);
-      readWhole(this.onDisk.fd, hash, this.onDisk.offset + i * HASH_SIZE);
+      readWholeSync(this.onDisk.fd, hash, this.onDisk.offset + i * HASH_SIZE);
       return hash;
     }
     const offset = (i & (CHUNK_HASHES - 1)) * HASH_SIZE;
@@ -317,7 +306,7 @@ class HashColumn {
   /** Hashes i and i + 1 (i even: never split between chunks) into `into` at `at`. */
   copyPair(i: number, into: Buffer, at: number): void {
     if (this.onDisk && i >>> CHUNK_BITS < this.onDisk.chunks)
-      return readWhole(this.onDisk.fd, into, this.onDisk.offset + i * HASH_SIZE, 2 * HASH_SIZE, at);
+      return readWholeSync(this.onDisk.fd, into, this.onDisk.offset + i * HASH_SIZE, 2 * HASH_SIZE, at);
     const offset = (i & (CHUNK_HASHES - 1)) * HASH_SIZE;
     this.chunks[i >>> CHUNK_BITS]!.copy(into, at, offset, offset + 2 * HASH_SIZE);
   }
@@ -357,7 +346,7 @@ class HashColumn {
     let fd: number | undefined;
     try {
       fd = openSync(file, 'w+');
-      for (let c = 0; c < chunks; c++) writeWhole(fd, this.chunks[c]!.subarray(0, CHUNK_BYTES), c * CHUNK_BYTES);
+      for (let c = 0; c < chunks; c++) writeWholeSync(fd, this.chunks[c]!.subarray(0, CHUNK_BYTES), c * CHUNK_BYTES);
       rmSync(file, { force: true });
     } catch {
       if (fd === undefined) return false; // the file could not be made
@@ -398,7 +387,7 @@ class HashColumn {
     if (onDisk && this.count >>> CHUNK_BITS < onDisk.chunks) {
       const c = this.count >>> CHUNK_BITS;
       const chunk = this.allocate(CHUNK_BYTES);
-      readWhole(onDisk.fd, chunk, onDisk.offset + c * CHUNK_BYTES);
+      readWholeSync(onDisk.fd, chunk, onDisk.offset + c * CHUNK_BYTES);
       this.chunks[c] = chunk;
       onDisk.chunks = c;
     }
@@ -638,19 +627,27 @@ export class MerkleTree implements SubtreeHashes {
     if (lengths.some((length) => length % HASH_SIZE !== 0))
       throw new RangeError(`levels of ${lengths.join(', ')} bytes are not whole hashes`);
     checkKeptCounts(lengths.map((length) => length / HASH_SIZE));
-    tree.kept = lengths.map((length, level) => {
-      const count = length / HASH_SIZE;
-      if (level === 0) {
-        const onDisk = { file: leavesIn?.file ?? '', offset: leavesIn?.offset ?? 0, chunks: 0 };
-        if (leavesIn) onDisk.chunks = Math.floor(count / CHUNK_HASHES);
-        return HashColumn.withChunksOnDisk(onDisk, count, true, (into, offset) => read(into, 0, offset));
+    const columns: HashColumn[] = [];
+    try {
+      for (const [level, length] of lengths.entries()) {
+        const count = length / HASH_SIZE;
+        if (level === 0) {
+          const onDisk = { file: leavesIn?.file ?? '', offset: leavesIn?.offset ?? 0, chunks: 0 };
+          if (leavesIn) onDisk.chunks = Math.floor(count / CHUNK_HASHES);
+          columns.push(HashColumn.withChunksOnDisk(onDisk, count, true, (into, offset) => read(into, 0, offset)));
+          continue;
+        }
+        const column = new HashColumn(Math.max(FIRST_CHUNK_HASHES, count));
+        for (let offset = 0; offset < length; offset += CHUNK_BYTES)
+          read(column.chunks[offset / CHUNK_BYTES]!.subarray(0, Math.min(length - offset, CHUNK_BYTES)), level, offset);
+        column.count = count;
+        columns.push(column);
       }
-      const column = new HashColumn(Math.max(FIRST_CHUNK_HASHES, count));
-      for (let offset = 0; offset < length; offset += CHUNK_BYTES)
-        read(column.chunks[offset / CHUNK_BYTES]!.subarray(0, Math.min(length - offset, CHUNK_BYTES)), level, offset);
-      column.count = count;
-      return column;
-    });
+    } catch (error) {
+      columns[0]?.close(); // the leaves' file descriptor, if it was opened
+      throw error;
+    }
+    tree.kept = columns;
     return tree;
   }
 }

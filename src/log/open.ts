@@ -57,18 +57,24 @@ export async function openLog(
     checkAfter?: Promise<unknown>[];
   } = {},
 ): Promise<LedgerLog> {
-  const signer = loadSigner(config, (message) => process.stderr.write(`\n${message}\n`));
-  const log = await LedgerLog.open(store, {
-    signer,
-    storage: await checkpointStorageFor(store, config.EVENTSTORE_CONNECTION_STRING),
-    witnesses: parseWitnessKeys(config.WITNESS_KEYS),
-    ...(store.file && store.file !== ':memory:' ? { treeFile: treeFileFor(store.file) } : {}),
-    savedTree,
-    ...(clock ? { clock } : {}),
-    ...(more.treeThread ? { treeThread: more.treeThread } : {}),
-    onTreeThreadFallback: (why) =>
-      logger?.warn({ why }, 'the log tree is recomputed on the main thread: its second thread was given up'),
-  });
+  let log: LedgerLog;
+  try {
+    const signer = loadSigner(config, (message) => process.stderr.write(`\n${message}\n`));
+    log = await LedgerLog.open(store, {
+      signer,
+      storage: await checkpointStorageFor(store, config.EVENTSTORE_CONNECTION_STRING),
+      witnesses: parseWitnessKeys(config.WITNESS_KEYS),
+      ...(store.file && store.file !== ':memory:' ? { treeFile: treeFileFor(store.file) } : {}),
+      savedTree,
+      ...(clock ? { clock } : {}),
+      ...(more.treeThread ? { treeThread: more.treeThread } : {}),
+      onTreeThreadFallback: (why) =>
+        logger?.warn({ why }, 'the log tree is recomputed on the main thread: its second thread was given up'),
+    });
+  } catch (error) {
+    savedTree?.tree.close(); // a log that does not open lets go of the saved tree's file descriptor
+    throw error;
+  }
   // A saved tree is a cache: every leaf is recomputed from the store in the background after start.
   if (log.source === 'saved-tree')
     log.background = Promise.race([Promise.all(more.checkAfter ?? []), log.stopRequested])

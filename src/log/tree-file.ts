@@ -16,9 +16,10 @@
  * recomputing every leaf in the background after it starts, and, above all,
  * the checkpoints auditors and witnesses keep (docs/verification.md).
  */
-import { closeSync, existsSync, openSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, openSync, renameSync, rmSync, statSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
+import { writeWholeSync } from './fd-io.js';
 import { LeafPositions } from './leaf-positions.js';
 import { MerkleTree } from './merkle.js';
 
@@ -62,12 +63,12 @@ export async function saveTree(
   try {
     const fd = openSync(`${file}.tmp`, 'w');
     try {
-      writeWhole(fd, length);
-      writeWhole(fd, head);
+      writeWholeSync(fd, length);
+      writeWholeSync(fd, head);
       // One position a leaf, as doubles: the file's format whatever the column keeps in memory.
       for (const piece of positions.pieces())
-        writeWhole(fd, new Uint8Array(piece.buffer, piece.byteOffset, piece.byteLength));
-      for (const piece of tree.levelPieces()) writeWhole(fd, piece);
+        writeWholeSync(fd, new Uint8Array(piece.buffer, piece.byteOffset, piece.byteLength));
+      for (const piece of tree.levelPieces()) writeWholeSync(fd, piece);
     } finally {
       closeSync(fd);
     }
@@ -114,6 +115,7 @@ export async function savedTreeIn(dataDir: string): Promise<SavedTree | undefine
 export async function loadTree(file: string, storeFile: string): Promise<SavedTree | undefined> {
   if (!existsSync(file)) return undefined;
   let handle: FileHandle | undefined;
+  let tree: MerkleTree | undefined;
   const reads: Promise<Uint8Array>[] = [];
   try {
     handle = await open(file, 'r');
@@ -138,7 +140,7 @@ export async function loadTree(file: string, storeFile: string): Promise<SavedTr
     const starts = header.levels.map((length) => (at += length) - length);
     const kept = header.levels.map((_, level) => level).filter((level) => header.magic === MAGIC || level % 2 === 0);
     // The leaves' whole chunks stay in this file, read when a proof needs them (MerkleTree.readLevels).
-    const tree = MerkleTree.readLevels(
+    tree = MerkleTree.readLevels(
       kept.map((level) => header.levels[level]!),
       (into, j, offset) => reads.push(readWhole(handle!, into, starts[kept[j]!]! + offset)),
       { file, offset: starts[0]! },
@@ -147,6 +149,7 @@ export async function loadTree(file: string, storeFile: string): Promise<SavedTr
     return { tree, positions: LeafPositions.from(positions), fileStamp: header.fileStamp };
   } catch {
     await Promise.allSettled(reads); // none left failing unheard, once the levels are refused
+    tree?.close(); // the descriptor its leaves would have been read through
     return undefined; // unreadable, or not the length its header says: recomputed from the store
   } finally {
     await handle?.close().catch(() => undefined);
@@ -161,8 +164,4 @@ async function readWhole(handle: FileHandle, into: Uint8Array, position: number)
     done += bytesRead;
   }
   return into;
-}
-
-function writeWhole(fd: number, bytes: Uint8Array): void {
-  for (let done = 0; done < bytes.length;) done += writeSync(fd, bytes, done, bytes.length - done);
 }
