@@ -107,6 +107,8 @@ async function main(early: EarlyReads | undefined) {
   }
   const { appOptionsFrom, buildApp } = loaded.value;
   const app = await buildApp(ledger, appOptionsFrom(config, logger, auth));
+  // A long catch-up's garbage is let go before the first answer (src/settle-memory.ts).
+  settleMemory(ledger.foldedAtStart, 'before-listen');
   await boot.close();
   await app.listen({ port: config.PORT, host: config.HOST });
   // What only writes need, and the start's garbage, wait until the service listens, and are done a
@@ -118,7 +120,7 @@ async function main(early: EarlyReads | undefined) {
     [
       () => ledger.writer.prepareForWrites(BOOK_ENTRIES_A_TURN),
       () => ledger.projector.prepareForWrites(KEY_NAMES_A_TURN),
-      () => void settleMemory(ledger.foldedAtStart),
+      () => void settleMemory(ledger.foldedAtStart, 'after-listen'),
     ],
     // A step that throws is a defect (verified bytes that do not build a book, say) and a start that
     // failed, only later: the service exits as a failed start does.
