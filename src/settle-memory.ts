@@ -16,9 +16,9 @@ export interface SettleOptions {
  * - `before-listen`: only after a long catch-up (a first start, a rebuild's start), which is
  *   minutes at 10M events. A compacting collection (the fold fragmented the heap), then a plain
  *   one, which finishes the first's sweeping of the array buffers it freed: a 10M first start read
- *   2,869 MB of RSS at its first answer with no collection before the listen, 2,459 MB with the
- *   compacting one alone, 2,322 MB with both (1.25 s more, of 115 s). Nothing is done after a
- *   restore: a restart would wait for it.
+ *   2,869 MB of RSS at its first answer with no collection before the listen, and 2,068 MB with
+ *   these two (1.0 s of a 115 s start; the compacting one alone left 2,459 MB). Nothing is done
+ *   after a restore: a restart would wait for it.
  * - `after-listen`: one full collection, of what a restore left (0.05–0.1 s at 1M events, that a
  *   restart no longer waits for), or of what the start made since the collections before the listen.
  *   After a restore it does not compact: at 1M events compacting cost 0.21–0.24 s of a 2 s restart

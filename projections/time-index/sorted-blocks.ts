@@ -17,8 +17,7 @@
  * arrays of their own, which the search for a fact's block reads instead of the
  * blocks: at ten million events that search went through some 15 blocks, each a
  * block object, its array and the occurrence column, most of them cache misses
- * under load, and inserting made batches on a 10M store 0.76-0.78× as fast as
- * on a small one.
+ * under load (749 ms of a 7-s profile of batches on a 10M store; 141-181 ms now).
  */
 const BLOCK = 512;
 
