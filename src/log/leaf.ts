@@ -16,6 +16,7 @@ import { hash } from 'node:crypto';
 import canonicalize from 'canonicalize';
 import type { RecordedEvent } from '../../events/index.js';
 import { isWellFormed } from '../../events/text.js';
+import { isCanonicalJson } from './canonical-check.js';
 
 /** The reference serializer (the `canonicalize` package), for what the fast path does not take. */
 export function referenceLine(value: unknown): string {
@@ -170,11 +171,14 @@ const isEnvelopeShape = (event: RecordedEvent): boolean => {
   );
 };
 
+/** An event without its data and metadata: what a line is written around them. */
+export type Envelope = Omit<RecordedEvent, 'data' | 'metadata'>;
+
 /**
  * An envelope's line: its keys written in their known sorted order around the RFC 8785 JSON of its
  * data and metadata; undefined when one of its strings has no RFC 8785 form (the reference decides).
  */
-function envelopeLine(event: RecordedEvent, data: string, metadata: string): string | undefined {
+function envelopeLine(event: Envelope, data: string, metadata: string): string | undefined {
   // The envelope's strings are mostly ids, dates and names in plain ASCII: quoted as they are.
   const id = quoted(event.id);
   const occurredAt = quoted(event.occurredAt);
@@ -196,8 +200,8 @@ function envelopeLine(event: RecordedEvent, data: string, metadata: string): str
 
 /**
  * The RFC 8785 JSON of JSON data, or undefined for what the fast path does not take (see `canonicalText`).
- * The embedded store writes an event's data and metadata in this form while the log is on, so the
- * event's line is then put together from them (`exportLineOf`) instead of serialized a second time.
+ * The embedded store writes every event's data and metadata in this form, so the event's line is
+ * put together from them (`exportLineOf`, `exportLineOfStoredTexts`) instead of serialized again.
  */
 export function canonicalJson(value: unknown): string | undefined {
   try {
@@ -213,6 +217,33 @@ export function canonicalJson(value: unknown): string | undefined {
  */
 export function exportLineOf(event: RecordedEvent, data: string, metadata: string): string {
   return (isEnvelopeShape(event) ? envelopeLine(event, data, metadata) : undefined) ?? exportLine(event);
+}
+
+/**
+ * An event's export line from the texts its row holds for data and metadata, when both are in RFC
+ * 8785 form already (the embedded store writes them so; canonical-check.ts says how that is known
+ * without parsing them): put together around them, nothing parsed or serialized.
+ * Undefined when either text is not in that form, or an envelope value is not of its type; the
+ * caller then parses the row and takes `exportLine`, which gives the same line for the same event.
+ */
+export function exportLineOfStoredTexts(envelope: Envelope, data: string, metadata: string): string | undefined {
+  if (
+    typeof envelope.id !== 'string' ||
+    typeof envelope.type !== 'string' ||
+    typeof envelope.stream !== 'string' ||
+    typeof envelope.occurredAt !== 'string' ||
+    typeof envelope.recordedAt !== 'string' ||
+    typeof envelope.recordedBy !== 'string' ||
+    !Number.isFinite(envelope.streamRevision) ||
+    !Number.isFinite(envelope.globalPosition) ||
+    !Number.isFinite(envelope.schemaVersion) ||
+    typeof data !== 'string' ||
+    typeof metadata !== 'string' ||
+    !isCanonicalJson(data) ||
+    !isCanonicalJson(metadata)
+  )
+    return undefined;
+  return envelopeLine(envelope, data, metadata);
 }
 
 /** One line of GET /v1/events/export, without its newline: the event's RFC 8785 JSON (undefined fields dropped, as JSON does). */
@@ -286,19 +317,19 @@ export function storedAppendOf(
 
 /**
  * The leaf hashes of a StoredAppend's events, each as `leafHashBinaryOfEvent`, one after another in
- * one binary string (32 characters an event). The leaf is made from the rows' JSON parsed back, as
- * the export makes its lines: what an auditor recomputes from an export is what is hashed here.
+ * one binary string (32 characters an event). A row whose JSON is in RFC 8785 form already (as the
+ * embedded store writes it) has its line put together around that JSON; any other is parsed back
+ * and serialized, as the export makes its lines. Either way, what an auditor recomputes from an
+ * export is what is hashed here.
  */
 export function leafHashesOfStored(append: StoredAppend): string {
   const stream = append[0] as string;
   const recordedAt = append[1] as string;
   let hashes = '';
   for (let at = 2; at < append.length; at += STORED_APPEND_FIELDS) {
-    const event: RecordedEvent = {
-      data: JSON.parse(append[at + 7] as string) as unknown,
+    const envelope: Envelope = {
       globalPosition: append[at + 5] as number,
       id: append[at] as string,
-      metadata: JSON.parse(append[at + 8] as string) as RecordedEvent['metadata'],
       occurredAt: append[at + 3] as string,
       recordedAt,
       recordedBy: append[at + 4] as string,
@@ -307,7 +338,16 @@ export function leafHashesOfStored(append: StoredAppend): string {
       streamRevision: append[at + 6] as number,
       type: append[at + 1] as string,
     };
-    hashes += leafHashBinaryOfEvent(event);
+    const data = append[at + 7] as string;
+    const metadata = append[at + 8] as string;
+    const line =
+      exportLineOfStoredTexts(envelope, data, metadata) ??
+      exportLine({
+        ...envelope,
+        data: JSON.parse(data) as unknown,
+        metadata: JSON.parse(metadata) as RecordedEvent['metadata'],
+      });
+    hashes += leafHashBinaryOfLine(line);
   }
   return hashes;
 }

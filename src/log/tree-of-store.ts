@@ -13,7 +13,14 @@
 import { Worker } from 'node:worker_threads';
 import type { RecordedEvent } from '../../events/index.js';
 import type { EventStore } from '../store/port.js';
-import { leafHashBinaryOfEvent } from './leaf.js';
+import { fromRawRow, type RawEventRow } from '../store/sqlite-rows.js';
+import {
+  exportLine,
+  exportLineOfStoredTexts,
+  leafHashBinaryOfEvent,
+  leafHashBinaryOfLine,
+  type Envelope,
+} from './leaf.js';
 import { LeafPositions, type LeafPositionsParts } from './leaf-positions.js';
 import { CHUNK_HASHES, LeafChunkReader, MerkleTree, type LeafChunks } from './merkle.js';
 import { workerEntry } from '../worker-entry.js';
@@ -36,6 +43,31 @@ export interface RecomputedTree {
   structural: StructuralBreak | undefined;
 }
 
+/** A row's envelope: the event but its data and metadata, which stay text. */
+const envelopeOfRow = (row: RawEventRow): Envelope => ({
+  id: row[1],
+  type: row[4],
+  stream: row[2],
+  streamRevision: row[3],
+  globalPosition: row[0],
+  occurredAt: row[6],
+  recordedAt: row[7],
+  recordedBy: row[8],
+  schemaVersion: row[5],
+});
+
+/**
+ * The leaf of a row of the embedded store, and its envelope: the line put together from the row's
+ * own texts where they are in RFC 8785 form already (every row the store writes now), else made from
+ * the event as the store reads it. Either way it is the event's line (leaf.ts); the first way only
+ * skips parsing the texts and serializing them again, about half of a leaf's cost.
+ */
+export function leafOfRow(row: RawEventRow): { envelope: Envelope; leaf: string } {
+  const envelope = envelopeOfRow(row);
+  const line = exportLineOfStoredTexts(envelope, row[9], row[10]) ?? exportLine(fromRawRow(row));
+  return { envelope, leaf: leafHashBinaryOfLine(line) };
+}
+
 /** Folds events, in global order, into the tree, its positions, and the first structural break. */
 export class TreeBuilder {
   readonly tree = new MerkleTree();
@@ -44,6 +76,16 @@ export class TreeBuilder {
   private readonly revisions = new Map<string, number>();
 
   add(event: RecordedEvent): void {
+    this.addLeaf(event, leafHashBinaryOfEvent(event));
+  }
+
+  /** A row of the embedded store, read as the tree worker reads it (see `leafOfRow`). */
+  addRow(row: RawEventRow): void {
+    const { envelope, leaf } = leafOfRow(row);
+    this.addLeaf(envelope, leaf);
+  }
+
+  private addLeaf(event: Envelope, leaf: string): void {
     const expected = (this.revisions.get(event.stream) ?? -1) + 1;
     if (this.structural === undefined && event.streamRevision !== expected)
       this.structural = {
@@ -53,7 +95,7 @@ export class TreeBuilder {
         reason: `stream ${event.stream} jumps from revision ${expected - 1} to ${event.streamRevision}: an event was removed, moved or inserted`,
       };
     this.revisions.set(event.stream, event.streamRevision);
-    this.tree.appendBinary(leafHashBinaryOfEvent(event));
+    this.tree.appendBinary(leaf);
     this.positions.push(event.globalPosition);
   }
 
@@ -117,7 +159,17 @@ export class LeafComparer {
   /** False once the answer is known (a leaf differs, or the tree's leaves are all compared). */
   add(event: RecordedEvent): boolean {
     if (this.first >= 0 || this.read >= this.count) return false;
-    const leaf = leafHashBinaryOfEvent(event);
+    return this.compare(event, leafHashBinaryOfEvent(event));
+  }
+
+  /** `add` for a row of the embedded store, read as the tree worker reads it (see `leafOfRow`). */
+  addRow(row: RawEventRow): boolean {
+    if (this.first >= 0 || this.read >= this.count) return false;
+    const { envelope, leaf } = leafOfRow(row);
+    return this.compare(envelope, leaf);
+  }
+
+  private compare(event: Envelope, leaf: string): boolean {
     this.bytes ??= this.leaves.chunk(0);
     while (this.at >= this.bytes.length) {
       this.bytes = this.leaves.chunk(++this.chunk);

@@ -6,7 +6,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
-import { COLUMNS, fromRawRow, type RawEventRow } from '../store/sqlite-rows.js';
+import { COLUMNS, type RawEventRow } from '../store/sqlite-rows.js';
 import {
   LeafComparer,
   READ_PAGE,
@@ -35,8 +35,8 @@ try {
     for (let going = true; going;) {
       const rows = page.all(after, READ_PAGE) as RawEventRow[];
       for (const row of rows) {
-        if (builder) builder.add(fromRawRow(row));
-        else if (!(going = comparer!.add(fromRawRow(row)))) break;
+        if (builder) builder.addRow(row);
+        else if (!(going = comparer!.addRow(row))) break;
       }
       if (rows.length > 0) after = rows[rows.length - 1]![0];
       if (rows.length < READ_PAGE) break;
