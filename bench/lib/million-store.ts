@@ -32,8 +32,15 @@ export interface StoreFacts {
   lastOccurredAt: string;
 }
 
+/**
+ * The cached store's format: 2 added the log's signing key beside it; 3, rows whose JSON is in RFC
+ * 8785 form, as the store has written every row since (a store of format 2 would be measured on
+ * rows the service no longer writes).
+ */
+const FORMAT = 3;
+
 export interface CacheMeta extends StoreFacts {
-  format: 2;
+  format: typeof FORMAT;
   count: number;
   seed: number;
   builtAt: string;
@@ -53,7 +60,7 @@ function readMeta(dir: string, count: number, seed: number): CacheMeta | undefin
   try {
     const meta = JSON.parse(readFileSync(path.join(dir, META), 'utf8')) as CacheMeta;
     const file = path.join(dir, 'ledger.sqlite');
-    if (meta.format !== 2 || meta.count !== count || meta.seed !== seed) return undefined;
+    if (meta.format !== FORMAT || meta.count !== count || meta.seed !== seed) return undefined;
     // A file that changed since it was built (a service started on it, say) is not the one measured.
     if (!existsSync(file) || statSync(file).size !== meta.bytes) return undefined;
     if (existsSync(`${file}-wal`) && statSync(`${file}-wal`).size > 0) return undefined;
@@ -81,7 +88,7 @@ export async function cachedStore(ctx: BenchContext, count: number, seed: number
     args: [building, String(count), String(seed)],
     timeoutMs: 3_600_000,
   });
-  const built: CacheMeta = { format: 2, count, seed, builtAt: new Date().toISOString(), ...facts };
+  const built: CacheMeta = { format: FORMAT, count, seed, builtAt: new Date().toISOString(), ...facts };
   writeFileSync(path.join(building, META), `${JSON.stringify(built, null, 2)}\n`);
   rmSync(dir, { recursive: true, force: true });
   renameSync(building, dir);
@@ -92,7 +99,7 @@ export async function cachedStore(ctx: BenchContext, count: number, seed: number
 export function copyStore(store: CachedStore, into: string): string {
   mkdirSync(into, { recursive: true });
   copyFileSync(store.file, path.join(into, 'ledger.sqlite'));
-  // The key that signed its checkpoints (format 2): the service checks the store against them.
+  // The key that signed its checkpoints (from format 2 on): the service checks the store against them.
   const key = path.join(store.dir, 'log-signing.key');
   if (existsSync(key)) copyFileSync(key, path.join(into, 'log-signing.key'));
   return into;

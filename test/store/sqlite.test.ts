@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import t from 'tap';
 import { IdempotencyConflictError, WrongExpectedRevisionError, type EventToAppend } from '../../src/store/port.js';
+import { canonicalJson } from '../../src/log/leaf.js';
 import { openSqliteStore, type SqliteEventStore } from '../../src/store/sqlite.js';
 import { event, events, newStream, storeContract, type StoreHarness } from './contract.js';
 
@@ -320,6 +321,37 @@ t.test('sqlite: recordedAt comes from the clock', async (t) => {
     ['2025-03-01T10:00:00.000Z', '2025-03-01T10:00:00.000Z'],
   );
 });
+
+t.test(
+  'sqlite: rows hold their data and metadata as RFC 8785 JSON, one event or many, and read back as given',
+  async (t) => {
+    const h = await sqliteHarness();
+    t.teardown(h.cleanup);
+    // Keys out of order, at every depth, and numbers and strings whose canonical form is not their literal.
+    const data = { z: 1, a: { y: [1e21, -0, 0.5], b: 'é\n"' }, m: null };
+    const metadata = { correlationId: 'c-1', occurredPrecision: 'instant' as const };
+    await h.store.append('shipment-a', [event({ data, metadata })], 'no-stream');
+    await h.store.append('shipment-a', events(3), 0);
+    const db = new Database(h.file, { readonly: true });
+    t.teardown(() => db.close());
+    const rows = db.prepare('SELECT data, metadata FROM events ORDER BY position').all() as {
+      data: string;
+      metadata: string;
+    }[];
+    t.equal(
+      rows[0]!.data,
+      '{"a":{"b":"é\\n\\"","y":[1e+21,0,0.5]},"m":null,"z":1}',
+      'the data, keys sorted at every depth',
+    );
+    t.equal(rows[0]!.metadata, '{"correlationId":"c-1","occurredPrecision":"instant"}', 'the metadata');
+    for (const row of rows) {
+      t.equal(row.data, canonicalJson(JSON.parse(row.data)), 'each row’s data is canonical');
+      t.equal(row.metadata, canonicalJson(JSON.parse(row.metadata)), 'and its metadata');
+    }
+    const [first] = await h.store.readAll({ limit: 1 });
+    t.same(first!.data, { ...data, a: { ...data.a, y: [1e21, 0, 0.5] } }, 'read back as the values given (-0 as 0)');
+  },
+);
 
 t.test('sqlite: malformed appends are refused before touching the database', async (t) => {
   const h = await sqliteHarness();
