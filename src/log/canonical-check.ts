@@ -137,19 +137,37 @@ function array(depth: number): boolean {
   }
 }
 
+/**
+ * Whether the key text at [a, aEnd) sorts before the one at [b, bEnd), by UTF-16 code units as `<`
+ * compares strings: compared where they stand, with no string made for either. A key without
+ * escapes is its text, code unit for code unit.
+ */
+function keyBefore(a: number, aEnd: number, b: number, bEnd: number): boolean {
+  const shorter = Math.min(aEnd - a, bEnd - b);
+  for (let i = 0; i < shorter; i++) {
+    const x = text.charCodeAt(a + i);
+    const y = text.charCodeAt(b + i);
+    if (x !== y) return x < y;
+  }
+  return aEnd - a < bEnd - b;
+}
+
 /** Keys strictly ascending by UTF-16 code units (as `<` compares strings), so none twice. */
 function object(depth: number): boolean {
   if (depth > MAX_DEPTH) return false;
   at++; // {
   if (text.charCodeAt(at) === CLOSE_BRACE) return (at++, true);
-  let previous: string | undefined;
+  let previous = -1;
+  let previousEnd = -1;
   for (;;) {
     if (text.charCodeAt(at) !== QUOTE) return false;
     const start = at + 1;
     if (!string() || escaped) return false; // a key with escapes: rare, and the long way compares it right
-    const key = text.slice(start, at - 1);
-    if ((previous !== undefined && !(previous < key)) || key === '__proto__') return false;
-    previous = key;
+    const end = at - 1;
+    if (previous >= 0 && !keyBefore(previous, previousEnd, start, end)) return false;
+    if (end - start === 9 && text.startsWith('__proto__', start)) return false;
+    previous = start;
+    previousEnd = end;
     if (text.charCodeAt(at++) !== COLON) return false;
     if (!value(depth)) return false;
     const c = text.charCodeAt(at++);
