@@ -13,14 +13,8 @@
 import { Worker } from 'node:worker_threads';
 import type { RecordedEvent } from '../../events/index.js';
 import type { EventStore } from '../store/port.js';
-import { fromRawRow, type RawEventRow } from '../store/sqlite-rows.js';
-import {
-  exportLine,
-  exportLineOfStoredTexts,
-  leafHashBinaryOfEvent,
-  leafHashBinaryOfLine,
-  type Envelope,
-} from './leaf.js';
+import { envelopeOfRow, exportLineOfRow, type RawEventRow } from '../store/sqlite-rows.js';
+import { leafHashBinaryOfEvent, leafHashBinaryOfLine, type Envelope } from './leaf.js';
 import { LeafPositions, type LeafPositionsParts } from './leaf-positions.js';
 import { CHUNK_HASHES, LeafChunkReader, MerkleTree, type LeafChunks } from './merkle.js';
 import { workerEntry } from '../worker-entry.js';
@@ -43,29 +37,14 @@ export interface RecomputedTree {
   structural: StructuralBreak | undefined;
 }
 
-/** A row's envelope: the event but its data and metadata, which stay text. */
-const envelopeOfRow = (row: RawEventRow): Envelope => ({
-  id: row[1],
-  type: row[4],
-  stream: row[2],
-  streamRevision: row[3],
-  globalPosition: row[0],
-  occurredAt: row[6],
-  recordedAt: row[7],
-  recordedBy: row[8],
-  schemaVersion: row[5],
-});
-
 /**
- * The leaf of a row of the embedded store, and its envelope: the line put together from the row's
- * own texts where they are in RFC 8785 form already (every row the store writes now), else made from
- * the event as the store reads it. Either way it is the event's line (leaf.ts); the first way only
- * skips parsing the texts and serializing them again, about half of a leaf's cost.
+ * The leaf of a row of the embedded store, and its envelope, for the tree and its check: the hash
+ * of the row's export line (`exportLineOfRow`: from the row's texts as they are where they are in
+ * RFC 8785 form already).
  */
 export function leafOfRow(row: RawEventRow): { envelope: Envelope; leaf: string } {
   const envelope = envelopeOfRow(row);
-  const line = exportLineOfStoredTexts(envelope, row[9], row[10]) ?? exportLine(fromRawRow(row));
-  return { envelope, leaf: leafHashBinaryOfLine(line) };
+  return { envelope, leaf: leafHashBinaryOfLine(exportLineOfRow(row, envelope)) };
 }
 
 /** Folds events, in global order, into the tree, its positions, and the first structural break. */

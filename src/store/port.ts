@@ -73,6 +73,12 @@ export interface SubscribeHandlers {
   readonly streams?: readonly string[];
 }
 
+/** Export lines in global order, and the position of each event. */
+export interface ExportLinesPage {
+  positions: number[];
+  lines: string[];
+}
+
 export interface EventStore {
   /** Which engine runs, for /ready and logs. */
   readonly engine: string;
@@ -112,6 +118,14 @@ export interface EventStore {
    * page while it folds this one, then the subscription takes over from the last position.
    */
   readPageForFold?(after: number, limit: number): Promise<StoredEvent[]>;
+
+  /**
+   * Optional: the export lines (`exportLine`, src/log/leaf.ts) of up to `limit` events after
+   * `after`, in global order, each beside its position, for a store that makes them from its rows
+   * without parsing them (the embedded store, whose rows hold their JSON in RFC 8785 form). The
+   * same bytes as `exportLine` of each event `readAll` gives; a store without it is read so.
+   */
+  readExportLines?(after: number, limit: number): Promise<ExportLinesPage>;
 
   /**
    * Optional: the file of an embedded store, which another thread may open for reading (see

@@ -1,9 +1,10 @@
 /**
- * The events table's columns and how one of its rows becomes a RecordedEvent: shared by the store
- * (sqlite.ts) and by the thread that recomputes the log's tree from its own connection
- * (log/tree-worker.ts), which must read exactly the events the store reads.
+ * The events table's columns and how one of its rows becomes a RecordedEvent, or its export line:
+ * shared by the store (sqlite.ts) and by the thread that recomputes the log's tree from its own
+ * connection (log/tree-worker.ts), which must read exactly the events the store reads.
  */
 import type { EventMetadata, RecordedEvent } from '../../events/index.js';
+import { exportLine, exportLineOfStoredTexts, type Envelope } from '../log/leaf.js';
 
 export const COLUMNS = `position, id, stream, stream_revision, type, schema_version, occurred_at,
   recorded_at, recorded_by, data, metadata`;
@@ -24,3 +25,25 @@ export const fromRawRow = (row: RawEventRow): RecordedEvent => ({
   data: JSON.parse(row[9]) as unknown,
   metadata: JSON.parse(row[10]) as EventMetadata,
 });
+
+/** A row's envelope: the event but its data and metadata, which stay text. */
+export const envelopeOfRow = (row: RawEventRow): Envelope => ({
+  id: row[1],
+  type: row[4],
+  stream: row[2],
+  streamRevision: row[3],
+  globalPosition: row[0],
+  occurredAt: row[6],
+  recordedAt: row[7],
+  recordedBy: row[8],
+  schemaVersion: row[5],
+});
+
+/**
+ * A row's export line, the event's leaf: put together from the row's own texts where they are in
+ * RFC 8785 form already (every row the store writes now; src/log/canonical-check.ts), else made
+ * from the event as the store reads it. Either way the line is `exportLine` of the event; the first
+ * way only skips parsing the texts and serializing them again, about half of a line's cost.
+ */
+export const exportLineOfRow = (row: RawEventRow, envelope: Envelope = envelopeOfRow(row)): string =>
+  exportLineOfStoredTexts(envelope, row[9], row[10]) ?? exportLine(fromRawRow(row));

@@ -32,7 +32,7 @@ import { writeProblem } from './data-dir.js';
 import { sqliteFault, StoreFault } from './faults.js';
 import { readCheckpointTables, type CheckpointTables } from '../log/checkpoints.js';
 import { canonicalJson, exportLineOf } from '../log/leaf.js';
-import { COLUMNS, fromRawRow, type RawEventRow } from './sqlite-rows.js';
+import { COLUMNS, exportLineOfRow, fromRawRow, type RawEventRow } from './sqlite-rows.js';
 
 export interface SqliteStoreOptions {
   /** Path of the database file (`:memory:` works but is not durable). */
@@ -699,6 +699,12 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteEventStore {
     async readAll(readOptions) {
       ensureOpen();
       return readAllSync(readOptions?.after ?? 0, limitOf(readOptions));
+    },
+
+    async readExportLines(after, limit) {
+      ensureOpen();
+      const rows = reading(() => stmt.all.all(after, limit) as RawEventRow[]);
+      return { positions: rows.map((row) => row[0]), lines: rows.map((row) => exportLineOfRow(row)) };
     },
 
     readForFold(after, limit, filter) {

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import t from 'tap';
 import { IdempotencyConflictError, WrongExpectedRevisionError, type EventToAppend } from '../../src/store/port.js';
-import { canonicalJson } from '../../src/log/leaf.js';
+import { canonicalJson, exportLine } from '../../src/log/leaf.js';
 import { openSqliteStore, type SqliteEventStore } from '../../src/store/sqlite.js';
 import { event, events, newStream, storeContract, type StoreHarness } from './contract.js';
 
@@ -350,6 +350,40 @@ t.test(
     }
     const [first] = await h.store.readAll({ limit: 1 });
     t.same(first!.data, { ...data, a: { ...data.a, y: [1e21, 0, 0.5] } }, 'read back as the values given (-0 as 0)');
+  },
+);
+
+t.test(
+  'sqlite: export lines made from the rows are the lines of the events read, whatever form a row is in',
+  async (t) => {
+    const h = await sqliteHarness();
+    t.teardown(h.cleanup);
+    await h.store.append('shipment-a', events(3), 'no-stream');
+    // A row as the store wrote it before its JSON was canonical (or as another tool writes it): keys
+    // in their own order, a number spelled as JSON.stringify spells it, a character escaped.
+    const db = new Database(h.file);
+    db.prepare(
+      `INSERT INTO events (position, id, stream, stream_revision, type, schema_version, occurred_at, recorded_at,
+       recorded_by, data, metadata) VALUES (4, 'legacy-1', 'shipment-a', 3, 'ShipmentDispatched', 1,
+       '2025-02-10T14:00:00.000Z', '2025-02-11T09:00:00.000Z', 'older-tool', ?, ?)`,
+    ).run('{"z":1,"a":[1.50,"\\u00e9"]}', '{"occurredPrecision":"instant","correlationId":"c-9"}');
+    db.close();
+    await h.store.append('shipment-a', events(2), 3);
+    const read = await h.store.readAll();
+    const page = await h.store.readExportLines!(0, 100);
+    t.same(page.positions, [1, 2, 3, 4, 5, 6], 'every event, in order');
+    t.same(
+      page.lines,
+      read.map((event) => exportLine(event)),
+      'each line is the line of the event as read, the older row’s included',
+    );
+    t.equal(
+      page.lines[3],
+      '{"data":{"a":[1.5,"é"],"z":1},"globalPosition":4,"id":"legacy-1","metadata":{"correlationId":"c-9","occurredPrecision":"instant"},"occurredAt":"2025-02-10T14:00:00.000Z","recordedAt":"2025-02-11T09:00:00.000Z","recordedBy":"older-tool","schemaVersion":1,"stream":"shipment-a","streamRevision":3,"type":"ShipmentDispatched"}',
+      'the older row’s line is canonical, not its stored text',
+    );
+    const after = await h.store.readExportLines!(4, 1);
+    t.same(after.positions, [5], 'from a position, up to a limit');
   },
 );
 

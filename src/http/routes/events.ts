@@ -294,19 +294,34 @@ export const eventRoutes: FastifyPluginAsync<LedgerDeps> = async (app, deps) => 
       const head = await deps.store.headPosition();
       if (wantsCsv(format, request.headers.accept)) return sendCsvExport(reply, deps.store, { after, head }, predicate);
       const store = deps.store;
+      // The whole log, from a store that makes each line from its row as it is: nothing parsed. Else
+      // the events, read and serialized; one the filter leaves out has no line, and moves the cursor on.
+      const readLines: (
+        from: number,
+        limit: number,
+      ) => Promise<{ positions: number[]; lines: (string | undefined)[] }> =
+        (predicate === undefined ? store.readExportLines?.bind(store) : undefined) ??
+        (async (from, limit) => {
+          const page = await store.readAll({ after: from, limit });
+          const included = (event: RecordedEvent) =>
+            event.globalPosition <= head && (predicate === undefined || predicate(event));
+          return {
+            positions: page.map((event) => event.globalPosition),
+            lines: page.map((event) => (included(event) ? exportLine(event) : undefined)),
+          };
+        });
       async function* pages(): AsyncGenerator<string> {
         let cursor = after;
         while (cursor < head) {
-          const page = await store.readAll({ after: cursor, limit: EXPORT_PAGE });
-          if (page.length === 0) return;
+          const { positions, lines } = await readLines(cursor, EXPORT_PAGE);
+          if (positions.length === 0) return;
           let chunk = '';
-          for (const event of page) {
-            if (event.globalPosition > head) break;
-            cursor = event.globalPosition;
-            if (predicate === undefined || predicate(event)) chunk += `${exportLine(event)}\n`;
+          for (let i = 0; i < positions.length && positions[i]! <= head; i++) {
+            cursor = positions[i]!;
+            if (lines[i] !== undefined) chunk += `${lines[i]}\n`;
           }
           if (chunk !== '') yield chunk;
-          if (page.length < EXPORT_PAGE) return;
+          if (positions.length < EXPORT_PAGE) return;
         }
       }
       return reply
