@@ -115,6 +115,7 @@ export interface SqliteEventStore extends EventStore {
   readonly file: string;
   readForFold: NonNullable<EventStore['readForFold']>;
   readForFoldMarked: NonNullable<EventStore['readForFoldMarked']>;
+  readExportLines: NonNullable<EventStore['readExportLines']>;
   readonly durability: SqliteDurability;
   /** Writes each group's checkpoint in the group's transaction; the table `log_checkpoints` must exist. */
   sealGroupsWith(sealer: GroupSealer): void;
