@@ -5,6 +5,7 @@
  * test/store/contract.ts is the definition of "a store" for this project.
  */
 import type { EventMetadata, RecordedEvent, StoredEvent } from '../../events/index.js';
+import type { Envelope } from '../log/leaf.js';
 
 /** `any`: append whatever the stream holds; `no-stream`: the stream must not exist; a number: its last revision must be exactly that. */
 export type ExpectedRevision = 'any' | 'no-stream' | number;
@@ -73,10 +74,10 @@ export interface SubscribeHandlers {
   readonly streams?: readonly string[];
 }
 
-/** Export lines in global order, and the position of each event. */
+/** Export lines in global order, and the position of each event (whose line is undefined where it was not kept). */
 export interface ExportLinesPage {
   positions: number[];
-  lines: string[];
+  lines: (string | undefined)[];
 }
 
 export interface EventStore {
@@ -124,8 +125,10 @@ export interface EventStore {
    * `after`, in global order, each beside its position, for a store that makes them from its rows
    * without parsing them (the embedded store, whose rows hold their JSON in RFC 8785 form). The
    * same bytes as `exportLine` of each event `readAll` gives; a store without it is read so.
+   * `keep`: only the events whose envelope it keeps have a line (a filtered export's, when its
+   * filter reads the envelope alone); the others keep their position and have none.
    */
-  readExportLines?(after: number, limit: number): Promise<ExportLinesPage>;
+  readExportLines?(after: number, limit: number, keep?: (envelope: Envelope) => boolean): Promise<ExportLinesPage>;
 
   /**
    * Optional: the file of an embedded store, which another thread may open for reading (see

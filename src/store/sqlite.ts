@@ -32,7 +32,7 @@ import { writeProblem } from './data-dir.js';
 import { sqliteFault, StoreFault } from './faults.js';
 import { readCheckpointTables, type CheckpointTables } from '../log/checkpoints.js';
 import { canonicalJson, exportLineOf } from '../log/leaf.js';
-import { COLUMNS, exportLineOfRow, fromRawRow, type RawEventRow } from './sqlite-rows.js';
+import { COLUMNS, envelopeOfRow, exportLineOfRow, fromRawRow, type RawEventRow } from './sqlite-rows.js';
 
 export interface SqliteStoreOptions {
   /** Path of the database file (`:memory:` works but is not durable). */
@@ -702,10 +702,14 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteEventStore {
       return readAllSync(readOptions?.after ?? 0, limitOf(readOptions));
     },
 
-    async readExportLines(after, limit) {
+    async readExportLines(after, limit, keep) {
       ensureOpen();
       const rows = reading(() => stmt.all.all(after, limit) as RawEventRow[]);
-      return { positions: rows.map((row) => row[0]), lines: rows.map((row) => exportLineOfRow(row)) };
+      const lines = rows.map((row) => {
+        const envelope = envelopeOfRow(row);
+        return keep === undefined || keep(envelope) ? exportLineOfRow(row, envelope) : undefined;
+      });
+      return { positions: rows.map((row) => row[0]), lines };
     },
 
     readForFold(after, limit, filter) {

@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { DateOrInstant, EVENT_TYPES, Slug, toInstant, type RecordedEvent } from '../../../events/index.js';
 import { PrincipalName } from '../../auth/keys.js';
+import type { Envelope } from '../../log/leaf.js';
 
 export const StreamId = z
   .string()
@@ -72,7 +73,31 @@ interface Lineish {
 
 /** A predicate for the filter; `undefined` when the filter lets everything through. */
 export function eventPredicate(filter: EventFilter): ((event: RecordedEvent) => boolean) | undefined {
-  const tests: ((event: RecordedEvent) => boolean)[] = [];
+  const { envelope, data } = filterTests(filter);
+  const tests: ((event: RecordedEvent) => boolean)[] = [...envelope, ...data];
+  if (tests.length === 0) return undefined;
+  return (event) => tests.every((test) => test(event));
+}
+
+/**
+ * The filter's tests of an event's envelope alone (stream, type, times, recorder), when it has no
+ * other: `undefined` when it lets everything through, or when it also looks into the data (then only
+ * `eventPredicate` can answer). An export whose filter is all envelope is made from the store's rows
+ * without parsing them.
+ */
+export function envelopePredicate(filter: EventFilter): ((envelope: Envelope) => boolean) | undefined {
+  const { envelope, data } = filterTests(filter);
+  if (data.length > 0 || envelope.length === 0) return undefined;
+  return (event) => envelope.every((test) => test(event));
+}
+
+/** The filter's tests, those that read the envelope apart from those that read the data. */
+function filterTests(filter: EventFilter): {
+  envelope: ((event: Envelope) => boolean)[];
+  data: ((event: RecordedEvent) => boolean)[];
+} {
+  const tests: ((event: Envelope) => boolean)[] = [];
+  const dataTests: ((event: RecordedEvent) => boolean)[] = [];
   if (filter.stream !== undefined) {
     const stream = filter.stream;
     tests.push((e) => e.stream === stream);
@@ -104,29 +129,28 @@ export function eventPredicate(filter: EventFilter): ((event: RecordedEvent) => 
   }
   if (filter.party !== undefined) {
     const party = filter.party;
-    tests.push((e) => {
+    dataTests.push((e) => {
       const data = e.data as Record<string, unknown> | null;
       return data !== null && typeof data === 'object' && PARTY_FIELDS.some((f) => data[f] === party);
     });
   }
   if (filter.country !== undefined) {
     const country = filter.country;
-    tests.push((e) => (e.data as { country?: unknown } | null)?.country === country);
+    dataTests.push((e) => (e.data as { country?: unknown } | null)?.country === country);
   }
   if (filter.item !== undefined) {
     const item = filter.item;
-    tests.push((e) => {
+    dataTests.push((e) => {
       const data = e.data as { itemType?: unknown; lines?: Lineish[] } | null;
       return data?.itemType === item || (Array.isArray(data?.lines) && data.lines.some((l) => l.itemType === item));
     });
   }
   if (filter.serial !== undefined) {
     const serial = filter.serial;
-    tests.push((e) => {
+    dataTests.push((e) => {
       const lines = (e.data as { lines?: Lineish[] } | null)?.lines;
       return Array.isArray(lines) && lines.some((l) => l.serials?.some((s) => s.serial === serial));
     });
   }
-  if (tests.length === 0) return undefined;
-  return (event) => tests.every((test) => test(event));
+  return { envelope: tests, data: dataTests };
 }

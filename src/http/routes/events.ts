@@ -19,10 +19,11 @@ import {
 } from '../../../events/index.js';
 import type { Proposal } from '../../ledger/decide.js';
 import { exportLine } from '../../log/leaf.js';
+import type { ExportLinesPage } from '../../store/port.js';
 import { illFormedTextAt } from '../../../events/text.js';
 import { issueFromZod, Problem, schemaProblem, sendProblem, type SchemaIssue } from '../problem.js';
 import type { LedgerDeps } from '../deps.js';
-import { eventPredicate, FilterFields } from './event-filter.js';
+import { envelopePredicate, eventPredicate, FilterFields } from './event-filter.js';
 import { IF_MATCH_FORMS, parseIfMatch } from '../if-match.js';
 import { linkNextPage } from '../paging.js';
 import { sendCsvExport, wantsCsv } from './events-csv.js';
@@ -294,13 +295,13 @@ export const eventRoutes: FastifyPluginAsync<LedgerDeps> = async (app, deps) => 
       const head = await deps.store.headPosition();
       if (wantsCsv(format, request.headers.accept)) return sendCsvExport(reply, deps.store, { after, head }, predicate);
       const store = deps.store;
-      // The whole log, from a store that makes each line from its row as it is: nothing parsed. Else
-      // the events, read and serialized; one the filter leaves out has no line, and moves the cursor on.
-      const readLines: (
-        from: number,
-        limit: number,
-      ) => Promise<{ positions: number[]; lines: (string | undefined)[] }> =
-        (predicate === undefined ? store.readExportLines?.bind(store) : undefined) ??
+      // From a store that makes each line from its row as it is, when the filter (if any) reads only
+      // the envelope: nothing parsed. Else the events, read and serialized. Either way an event the
+      // filter leaves out has no line, and moves the cursor on.
+      const keep = envelopePredicate(filter);
+      const fromRows = predicate === undefined || keep !== undefined ? store.readExportLines?.bind(store) : undefined;
+      const readLines: (from: number, limit: number) => Promise<ExportLinesPage> =
+        (fromRows && ((from, limit) => fromRows(from, limit, keep))) ??
         (async (from, limit) => {
           const page = await store.readAll({ after: from, limit });
           const included = (event: RecordedEvent) =>
