@@ -150,6 +150,21 @@ const ENVELOPE_KEYS = [
   'type',
 ] as const;
 
+/** An event without its data and metadata: what a line is written around them. */
+export type Envelope = Omit<RecordedEvent, 'data' | 'metadata'>;
+
+/** An envelope's values of their types (its strings may still be ill-formed): what `envelopeLine` writes as they are. */
+const hasEnvelopeTypes = (event: Envelope): boolean =>
+  typeof event.id === 'string' &&
+  typeof event.type === 'string' &&
+  typeof event.stream === 'string' &&
+  typeof event.occurredAt === 'string' &&
+  typeof event.recordedAt === 'string' &&
+  typeof event.recordedBy === 'string' &&
+  Number.isFinite(event.streamRevision) &&
+  Number.isFinite(event.globalPosition) &&
+  Number.isFinite(event.schemaVersion);
+
 /** An envelope with exactly its keys, of their types (its strings may still be ill-formed). */
 const isEnvelopeShape = (event: RecordedEvent): boolean => {
   const keys = Object.keys(event);
@@ -157,22 +172,11 @@ const isEnvelopeShape = (event: RecordedEvent): boolean => {
   for (const key of ENVELOPE_KEYS) if (!Object.hasOwn(event, key)) return false;
   return (
     Object.getPrototypeOf(event) === Object.prototype &&
-    typeof event.id === 'string' &&
-    typeof event.type === 'string' &&
-    typeof event.stream === 'string' &&
-    typeof event.occurredAt === 'string' &&
-    typeof event.recordedAt === 'string' &&
-    typeof event.recordedBy === 'string' &&
-    Number.isFinite(event.streamRevision) &&
-    Number.isFinite(event.globalPosition) &&
-    Number.isFinite(event.schemaVersion) &&
+    hasEnvelopeTypes(event) &&
     event.data !== undefined &&
     event.metadata !== undefined
   );
 };
-
-/** An event without its data and metadata: what a line is written around them. */
-export type Envelope = Omit<RecordedEvent, 'data' | 'metadata'>;
 
 /**
  * An envelope's line: its keys written in their known sorted order around the RFC 8785 JSON of its
@@ -201,7 +205,7 @@ function envelopeLine(event: Envelope, data: string, metadata: string): string |
 /**
  * The RFC 8785 JSON of JSON data, or undefined for what the fast path does not take (see `canonicalText`).
  * The embedded store writes every event's data and metadata in this form, so the event's line is
- * put together from them (`exportLineOf`, `exportLineOfStoredTexts`) instead of serialized again.
+ * put together from them (`exportLineOf`, `exportLineOfTexts`) instead of serialized again.
  */
 export function canonicalJson(value: unknown): string | undefined {
   try {
@@ -220,30 +224,29 @@ export function exportLineOf(event: RecordedEvent, data: string, metadata: strin
 }
 
 /**
- * An event's export line from the texts its row holds for data and metadata, when both are in RFC
- * 8785 form already (the embedded store writes them so; canonical-check.ts says how that is known
- * without parsing them): put together around them, nothing parsed or serialized.
- * Undefined when either text is not in that form, or an envelope value is not of its type; the
- * caller then parses the row and takes `exportLine`, which gives the same line for the same event.
+ * An event's export line from its envelope and the JSON texts stored for its data and metadata.
+ * Where both texts are in RFC 8785 form already (the embedded store writes them so; canonical-check.ts
+ * says how that is known without parsing them), the line is put together around them, nothing parsed
+ * or serialized. Any other texts, or an envelope value not of its type, are parsed back and the
+ * event serialized (`exportLine`), which gives the same line for the same event.
  */
-export function exportLineOfStoredTexts(envelope: Envelope, data: string, metadata: string): string | undefined {
-  if (
-    typeof envelope.id !== 'string' ||
-    typeof envelope.type !== 'string' ||
-    typeof envelope.stream !== 'string' ||
-    typeof envelope.occurredAt !== 'string' ||
-    typeof envelope.recordedAt !== 'string' ||
-    typeof envelope.recordedBy !== 'string' ||
-    !Number.isFinite(envelope.streamRevision) ||
-    !Number.isFinite(envelope.globalPosition) ||
-    !Number.isFinite(envelope.schemaVersion) ||
-    typeof data !== 'string' ||
-    typeof metadata !== 'string' ||
-    !isCanonicalJson(data) ||
-    !isCanonicalJson(metadata)
-  )
-    return undefined;
-  return envelopeLine(envelope, data, metadata);
+export function exportLineOfTexts(envelope: Envelope, data: string, metadata: string): string {
+  const assembled =
+    typeof data === 'string' &&
+    typeof metadata === 'string' &&
+    hasEnvelopeTypes(envelope) &&
+    isCanonicalJson(data) &&
+    isCanonicalJson(metadata)
+      ? envelopeLine(envelope, data, metadata)
+      : undefined;
+  return (
+    assembled ??
+    exportLine({
+      ...envelope,
+      data: JSON.parse(data) as unknown,
+      metadata: JSON.parse(metadata) as RecordedEvent['metadata'],
+    })
+  );
 }
 
 /** One line of GET /v1/events/export, without its newline: the event's RFC 8785 JSON (undefined fields dropped, as JSON does). */
@@ -338,16 +341,7 @@ export function leafHashesOfStored(append: StoredAppend): string {
       streamRevision: append[at + 6] as number,
       type: append[at + 1] as string,
     };
-    const data = append[at + 7] as string;
-    const metadata = append[at + 8] as string;
-    const line =
-      exportLineOfStoredTexts(envelope, data, metadata) ??
-      exportLine({
-        ...envelope,
-        data: JSON.parse(data) as unknown,
-        metadata: JSON.parse(metadata) as RecordedEvent['metadata'],
-      });
-    hashes += leafHashBinaryOfLine(line);
+    hashes += leafHashBinaryOfLine(exportLineOfTexts(envelope, append[at + 7] as string, append[at + 8] as string));
   }
   return hashes;
 }

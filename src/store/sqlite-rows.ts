@@ -4,7 +4,7 @@
  * connection (log/tree-worker.ts), which must read exactly the events the store reads.
  */
 import type { EventMetadata, RecordedEvent } from '../../events/index.js';
-import { exportLine, exportLineOfStoredTexts, type Envelope } from '../log/leaf.js';
+import { exportLineOfTexts, type Envelope } from '../log/leaf.js';
 
 export const COLUMNS = `position, id, stream, stream_revision, type, schema_version, occurred_at,
   recorded_at, recorded_by, data, metadata`;
@@ -44,10 +44,9 @@ export const envelopeOfRow = (row: RawEventRow): Envelope => ({
 });
 
 /**
- * A row's export line, the event's leaf: put together from the row's own texts where they are in
- * RFC 8785 form already (every row the store writes now; src/log/canonical-check.ts), else made
- * from the event as the store reads it. Either way the line is `exportLine` of the event; the first
- * way only skips parsing the texts and serializing them again, about half of a line's cost.
+ * A row's export line, the event's leaf (`exportLineOfTexts`): put together from the row's own texts
+ * where they are in RFC 8785 form already (every row the store writes now), else made from the
+ * event parsed back. Either way the line is `exportLine` of the event as the store reads it.
  */
 export const exportLineOfRow = (row: RawEventRow, envelope: Envelope = envelopeOfRow(row)): string =>
-  exportLineOfStoredTexts(envelope, row[9], row[10]) ?? exportLine(fromRawRow(row));
+  exportLineOfTexts(envelope, row[9], row[10]);
