@@ -72,6 +72,13 @@ export interface RowsJson {
   metadata: readonly string[];
 }
 
+/** A run of an append's rows not yet inserted: its events from `from` on, with the JSON each row gets. */
+interface HeldRows {
+  from: number;
+  data: string[];
+  metadata: string[];
+}
+
 /**
  * The verifiable log's hook into a group commit (src/log/ledger-log.ts): the
  * checkpoint covering a group is written in the group's own transaction, so
@@ -129,6 +136,13 @@ const SUBSCRIPTION_PAGE = 1000;
 
 /** The most events a run handed to GroupSealer.written has: small enough that the last one is hashed soon. */
 export const ROWS_RUN = 64;
+
+/**
+ * Rows one INSERT writes (`VALUES (…), (…)`): a statement run costs SQLite and better-sqlite3 the
+ * same whatever it holds, so sixteen rows in one cost about 1.4 µs a row less than a run each (5.9
+ * against 4.4 µs by hand, with this table's indexes and trigger). A divisor of ROWS_RUN.
+ */
+export const INSERT_ROWS = 16;
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS events (
@@ -216,6 +230,9 @@ export const fromFoldRow = (row: FoldRow): StoredEvent => ({
 });
 
 const params = (count: number) => Array.from({ length: count }, () => '?').join(', ');
+
+/** The columns of a row (COLUMNS). */
+const COLUMN_COUNT = 11;
 
 /** SQLite's LIMIT -1 means "no limit". */
 const limitOf = (options?: ReadOptions): number => {
@@ -309,7 +326,7 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteEventStore {
 
   const stmt = {
     // Positional parameters: binding them costs less than looking up eleven named properties per row.
-    insert: db.prepare(`INSERT INTO events (${COLUMNS}) VALUES (${params(11)})`),
+    insert: db.prepare(`INSERT INTO events (${COLUMNS}) VALUES (${params(COLUMN_COUNT)})`),
     byId: db.prepare(`SELECT ${COLUMNS} FROM events WHERE id = ?`),
     byIds: db.prepare(`SELECT ${COLUMNS} FROM events WHERE id IN (SELECT value FROM json_each(?)) ORDER BY position`),
     stream: db.prepare(
@@ -442,6 +459,49 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteEventStore {
       metadata,
     );
 
+  /** INSERT_ROWS rows at once; prepared when first used (a read-only store never inserts). */
+  let insertMany: Database.Statement | undefined;
+  /** Its parameters, reused: a run binds them before it returns. */
+  const manyArgs: unknown[] = new Array<unknown>(COLUMN_COUNT * INSERT_ROWS);
+  /** Rows of the append being stored that are in: a failure before any is a retry's first row refused. */
+  let rowsInserted = 0;
+
+  /**
+   * Inserts a run of rows: `events[run.from + k]` with `run.data[k]` and `run.metadata[k]`, sixteen to
+   * a statement and the rest one by one. A statement that fails leaves none of its rows (SQLite
+   * undoes a statement whole); `rowsInserted` counts those in before it.
+   */
+  function insertRun(events: readonly RecordedEvent[], run: HeldRows): void {
+    const count = run.data.length;
+    let k = 0;
+    for (; k + INSERT_ROWS <= count; k += INSERT_ROWS) {
+      for (let j = 0; j < INSERT_ROWS; j++) {
+        const e = events[run.from + k + j]!;
+        const at = j * COLUMN_COUNT;
+        manyArgs[at] = e.globalPosition;
+        manyArgs[at + 1] = e.id;
+        manyArgs[at + 2] = e.stream;
+        manyArgs[at + 3] = e.streamRevision;
+        manyArgs[at + 4] = e.type;
+        manyArgs[at + 5] = e.schemaVersion;
+        manyArgs[at + 6] = e.occurredAt;
+        manyArgs[at + 7] = e.recordedAt;
+        manyArgs[at + 8] = e.recordedBy;
+        manyArgs[at + 9] = run.data[k + j];
+        manyArgs[at + 10] = run.metadata[k + j];
+      }
+      insertMany ??= db.prepare(
+        `INSERT INTO events (${COLUMNS}) VALUES ${Array.from({ length: INSERT_ROWS }, () => `(${params(COLUMN_COUNT)})`).join(', ')}`,
+      );
+      insertMany.run(manyArgs);
+      rowsInserted += INSERT_ROWS;
+    }
+    for (; k < count; k++) {
+      insertRow(events[run.from + k]!, run.data[k]!, run.metadata[k]!);
+      rowsInserted++;
+    }
+  }
+
   /**
    * A retry repeats its first id, stored already: then the stored batch answers, or a conflict is
    * thrown when the rest differs. Asked only when an append cannot go ahead (its expected revision
@@ -485,8 +545,10 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteEventStore {
     // Rows held back and handed to the sealer before they are inserted, so another thread works while
     // they are: runs of ROWS_RUN for `written`, or a group's only append in 'lines' whole for `presign`.
     const handOver = form === 'rows' ? 'written' : lines && soleAppend && seal?.presign ? 'presign' : undefined;
-    let held = { from: 0, data: [] as string[], metadata: [] as string[] };
-    let inserted = 0;
+    // Rows are inserted a run at a time (insertRun): INSERT_ROWS, or the sealer's runs.
+    const runLength = handOver === 'written' ? ROWS_RUN : handOver === 'presign' ? events.length : INSERT_ROWS;
+    let held: HeldRows = { from: 0, data: [], metadata: [] };
+    rowsInserted = 0;
     try {
       for (let i = 0; i < events.length; i++) {
         const event = events[i]!;
@@ -520,28 +582,19 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteEventStore {
             canonicalData !== undefined && canonicalMetadata !== undefined
               ? exportLineOf(stored, canonicalData, canonicalMetadata)
               : undefined;
-        if (!handOver) {
-          insertRow(stored, data, metadata);
-          inserted++;
-          continue;
-        }
         held.data.push(data);
         held.metadata.push(metadata);
-        const last = i === events.length - 1;
-        if (!last && (handOver === 'presign' || held.data.length < ROWS_RUN)) continue;
+        if (i < events.length - 1 && held.data.length < runLength) continue;
         if (handOver === 'written') seal?.written(recorded.slice(held.from, i + 1), held);
-        else if (lines) seal?.presign?.(recorded, lines);
-        for (let k = held.from; k <= i; k++) {
-          insertRow(recorded[k]!, held.data[k - held.from]!, held.metadata[k - held.from]!);
-          inserted++;
-        }
+        else if (handOver === 'presign' && lines) seal?.presign?.(recorded, lines);
+        insertRun(recorded, held);
         held = { from: i + 1, data: [], metadata: [] };
       }
       batchSealed = form ? { lines } : undefined;
     } catch (error) {
       // A retry's first row is refused before anything of it is written: the stored batch answers.
       // (Once rows of this append are in, looking its ids up would find them too.)
-      if (inserted === 0 && db.inTransaction) {
+      if (rowsInserted === 0 && db.inTransaction) {
         const replay = replayOf(stream, events);
         if (replay) return replay;
       }

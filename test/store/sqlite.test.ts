@@ -354,6 +354,64 @@ t.test(
 );
 
 t.test(
+  'sqlite: a batch longer than one INSERT stores each event in its own row, and one refused at any row stores none of it',
+  async (t) => {
+    // Rows go in sixteen to a statement (INSERT_ROWS): every field of every row must still be its own event's.
+    const h = await sqliteHarness();
+    t.teardown(h.cleanup);
+    const distinct = (i: number) =>
+      event({
+        type: i % 2 === 0 ? 'ShipmentDispatched' : 'ShipmentReceived',
+        schemaVersion: 1 + (i % 3),
+        occurredAt: `2025-02-${String(1 + i).padStart(2, '0')}T14:00:00.000Z`,
+        recordedBy: `recorder-${i}`,
+        data: { n: i, label: `item ${i}` },
+        metadata: { occurredPrecision: 'instant', correlationId: `c-${i}` },
+      });
+    const batch = Array.from({ length: 37 }, (_, i) => distinct(i));
+    const appended = await h.store.append('shipment-a', batch, 'no-stream');
+    const read = await h.store.readAll();
+    t.same(
+      read.map((e) => [e.id, e.type, e.schemaVersion, e.occurredAt, e.recordedBy, e.data, e.metadata]),
+      batch.map((e) => [e.id, e.type, e.schemaVersion, e.occurredAt, e.recordedBy, e.data, e.metadata]),
+      'each row holds its own event, in order',
+    );
+    t.same(read, appended.events, 'as the append answered');
+    t.same(
+      read.map((e) => [e.globalPosition, e.streamRevision]),
+      batch.map((_, i) => [i + 1, i]),
+    );
+    const db = new Database(h.file, { readonly: true });
+    t.teardown(() => db.close());
+    const rows = db.prepare('SELECT data, metadata FROM events ORDER BY position').all() as {
+      data: string;
+      metadata: string;
+    }[];
+    t.same(
+      rows,
+      batch.map((e) => ({ data: canonicalJson(e.data), metadata: canonicalJson(e.metadata) })),
+      'each row’s texts are its own event’s, canonical',
+    );
+
+    // A stored id in the first statement's rows, then in the second's, then in the single rows after them.
+    for (const at of [5, 20, 34]) {
+      const next = Array.from({ length: 36 }, (_, i) => distinct(100 + i));
+      next[at] = { ...batch[at]!, data: { changed: true } };
+      await t.rejects(
+        h.store.append('shipment-a', next, 36),
+        IdempotencyConflictError,
+        `a stored id at row ${at} of 36 is a conflict`,
+      );
+      t.same(await h.store.readByIds([next[0]!.id, next[35]!.id]), [], `nothing of it is stored (${at})`);
+      t.equal(await h.store.headPosition(), 37);
+    }
+    const retried = await h.store.append('shipment-a', batch, 'no-stream');
+    t.equal(retried.replayed, true, 'the whole batch again is a replay');
+    t.same(retried.events, appended.events);
+  },
+);
+
+t.test(
   'sqlite: export lines made from the rows are the lines of the events read, whatever form a row is in',
   async (t) => {
     const h = await sqliteHarness();
