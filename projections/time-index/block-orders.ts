@@ -8,13 +8,13 @@
  * recorded after K (or every fact that occurred after T) to find the few that count: most of the
  * log for a query in the middle of both, as an auditor's asOf/knownAt often is.
  */
-import { Column, uint16s } from './column.js';
+import { SmallIntColumn, uint16s } from './column.js';
 
 /** Offsets are 16-bit. */
 export const LARGEST_BLOCK = 1 << 16;
 
 export class BlockOrders {
-  private offsets: Column<Uint16Array> = new Column(uint16s);
+  private offsets: SmallIntColumn<Uint16Array> = new SmallIntColumn(uint16s);
 
   constructor(readonly size: number) {
     if (!Number.isInteger(size) || size < 1 || size > LARGEST_BLOCK)
@@ -55,7 +55,7 @@ export class BlockOrders {
         filled[block]!++;
       }
     }
-    orders.offsets = Column.of(uint16s, offsets);
+    orders.offsets = SmallIntColumn.restore(uint16s, offsets);
     return orders;
   }
 
@@ -86,7 +86,7 @@ export class BlockOrders {
     const orders = new BlockOrders(size);
     if (offsets.length % size !== 0)
       throw new Error(`block orders of ${offsets.length} offsets are not whole blocks of ${size}`);
-    orders.offsets = Column.of(uint16s, offsets);
+    orders.offsets = SmallIntColumn.restore(uint16s, offsets);
     return orders;
   }
 }

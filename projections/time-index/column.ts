@@ -42,14 +42,19 @@ export class Column<T extends TypedArray> {
   push(value: number): void {
     const length = this.length;
     const chunk = length >>> CHUNK_BITS;
-    if (chunk === this.chunks.length) this.chunks.push(this.make(CHUNK));
-    else if (chunk === 0 && length === this.chunks[0]!.length) {
+    if (chunk === this.chunks.length || (chunk === 0 && length === this.chunks[0]!.length)) this.makeRoom();
+    this.chunks[chunk]![length & MASK] = value;
+    this.length = length + 1;
+  }
+  /** Room for the next value: a new chunk, or the first one grown. */
+  protected makeRoom(): void {
+    const length = this.length;
+    if (length >>> CHUNK_BITS === this.chunks.length) this.chunks.push(this.make(CHUNK));
+    else {
       const grown = this.make(Math.min(CHUNK, length * 2));
       grown.set(this.chunks[0]! as never);
       this.chunks[0] = grown;
     }
-    this.chunks[chunk]![length & MASK] = value;
-    this.length = length + 1;
   }
   at(index: number): number {
     return this.chunks[index >>> CHUNK_BITS]![index & MASK]!;
@@ -107,6 +112,35 @@ export class Column<T extends TypedArray> {
         }
       }
     return this;
+  }
+}
+
+/**
+ * A column of bytes or 16-bit numbers: a Column whose element accesses are written out again. V8
+ * follows up to four kinds of object at each access in the source; past that, the access goes the
+ * generic way. Column's push, at and set met five kinds of typed array, and a push cost 44 ns against
+ * 6.5 ns with three (by hand, five columns pushed in turn). Column keeps Float64Array, Uint32Array
+ * and Int32Array (the widening columns' too); these two kinds come here.
+ */
+export class SmallIntColumn<T extends Int8Array | Uint16Array> extends Column<T> {
+  override push(value: number): void {
+    const length = this.length;
+    const chunk = length >>> CHUNK_BITS;
+    if (chunk === this.chunks.length || (chunk === 0 && length === this.chunks[0]!.length)) this.makeRoom();
+    this.chunks[chunk]![length & MASK] = value;
+    this.length = length + 1;
+  }
+  override at(index: number): number {
+    return this.chunks[index >>> CHUNK_BITS]![index & MASK]!;
+  }
+  override set(index: number, value: number): void {
+    this.chunks[index >>> CHUNK_BITS]![index & MASK] = value;
+  }
+  static restore<T extends Int8Array | Uint16Array>(
+    make: (size: number) => T,
+    filled: ColumnData<T>,
+  ): SmallIntColumn<T> {
+    return new SmallIntColumn(make).adopt(filled);
   }
 }
 

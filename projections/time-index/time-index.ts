@@ -36,6 +36,7 @@ import {
   lengthOf,
   PositionColumn,
   QuantityColumn,
+  SmallIntColumn,
   uint32s,
   type ColumnData,
   type TypedArray,
@@ -131,7 +132,7 @@ export class TimeIndex {
   private deltaStart: Column<Uint32Array> = new Column(uint32s);
   private deltaKey: Column<Int32Array> = new Column(int32s);
   private deltaValue = new QuantityColumn();
-  private deltaInexact: Column<Int8Array> = new Column(int8s);
+  private deltaInexact: SmallIntColumn<Int8Array> = new SmallIntColumn(int8s);
   /** Fact indexes sorted by (occurred, position). */
   /** A fact's occurrence, for the order: made once, so that it closes over nothing but the index. */
   private readonly occurrenceOf = (i: number) => this.occurred.at(i);
@@ -205,7 +206,7 @@ export class TimeIndex {
     index.early = Column.of(uint32s, data.early);
     index.deltaKey = Column.of(int32s, data.deltaKey);
     index.deltaValue = QuantityColumn.restore(data.deltaValue);
-    index.deltaInexact = Column.of(int8s, data.deltaInexact);
+    index.deltaInexact = SmallIntColumn.restore(int8s, data.deltaInexact);
     index.positionSnapshots.push(...data.positionSnapshots);
     index.business = BusinessSums.from(data.business);
     // A checkpoint written before zeros left the running totals may still hold some.
@@ -282,7 +283,7 @@ export class TimeIndex {
       deltaStart: Column.of(uint32s, other.deltaStart),
       deltaKey: Column.of(int32s, other.deltaKey),
       deltaValue: QuantityColumn.restore(other.deltaValue),
-      deltaInexact: Column.of(int8s, other.deltaInexact),
+      deltaInexact: SmallIntColumn.restore(int8s, other.deltaInexact),
       late: Column.of(uint32s, other.late),
       early: Column.of(uint32s, other.early),
     };
@@ -359,7 +360,7 @@ export class TimeIndex {
     this.deltaStart = Column.of(uint32s, deltaStart);
     this.deltaKey = Column.of(int32s, deltaKey);
     this.deltaValue = QuantityColumn.restore(deltaValue);
-    this.deltaInexact = Column.of(int8s, deltaInexact);
+    this.deltaInexact = SmallIntColumn.restore(int8s, deltaInexact);
     this.late = Column.of(uint32s, late);
     this.early = Column.of(uint32s, early);
   }

@@ -5,7 +5,14 @@
  */
 import fc from 'fast-check';
 import t from 'tap';
-import { Column, PositionColumn, QuantityColumn } from '../../projections/time-index/column.js';
+import {
+  Column,
+  int8s,
+  PositionColumn,
+  QuantityColumn,
+  SmallIntColumn,
+  uint16s,
+} from '../../projections/time-index/column.js';
 
 const doubles = (n: number) => new Float64Array(n);
 
@@ -33,6 +40,31 @@ t.test('values read back as pushed and set, across chunks and through export and
   );
   t.pass('40 random lengths');
 });
+
+t.test(
+  'bytes and 16-bit numbers read back as pushed and set, across chunks and through export and restore',
+  async (t) => {
+    // SmallIntColumn writes Column's accesses out again (column.ts says why): they must do the same.
+    for (const [name, make, value] of [
+      ['Int8Array', int8s, (i: number) => (i % 255) - 127],
+      ['Uint16Array', uint16s, (i: number) => (i * 7) % 65_536],
+    ] as const) {
+      const count = 3 * 32_768 + 5;
+      const column = new SmallIntColumn<Int8Array | Uint16Array>(make);
+      for (let i = 0; i < count; i++) column.push(value(i));
+      column.set(40_000, value(1));
+      const expected = (i: number) => (i === 40_000 ? value(1) : value(i));
+      const restored = SmallIntColumn.restore<Int8Array | Uint16Array>(make, column.parts());
+      restored.push(value(count));
+      const wrong = [];
+      for (let i = 0; i < count; i++) if (column.at(i) !== expected(i) || restored.at(i) !== expected(i)) wrong.push(i);
+      t.same(wrong.slice(0, 3), [], `${name}: every value, in every chunk`);
+      t.equal(restored.at(count), value(count), `${name}: a restored column grows on`);
+      t.equal(restored.export().length, count + 1);
+      t.ok(restored instanceof SmallIntColumn, `${name}: restored as its own kind`);
+    }
+  },
+);
 
 t.test('a 32-bit column turns into doubles at the first value that does not fit, and keeps every value', async (t) => {
   const positions = new PositionColumn();
