@@ -312,7 +312,7 @@ export interface ServiceOptions {
   readyTimeoutMs?: number;
 }
 
-/** Our service on the embedded store, as `npm start` runs it (and the Dockerfile): compiled, `node --expose-gc dist/src/main.js`. */
+/** Our service on the embedded store, as `npm start` runs it (and the Dockerfile): compiled, with the flags and environment of its start script. */
 export function startService(ctx: BenchContext, options: ServiceOptions = {}): Promise<ChildHandle> {
   buildService(ctx);
   // The environment, flags and entry of `npm start`, read from package.json.

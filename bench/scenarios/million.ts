@@ -6,7 +6,7 @@
  *   rebuild   a fresh Projector from position 0, in a child process (its memory is its own), beside
  *             two baselines over the same file in the same run: the store's own paged reads, and
  *             better-sqlite3 alone (SELECT data, metadata ORDER BY position + JSON.parse of both)
- *   queries   the real service, as npm start and the Dockerfile run it (compiled, node --expose-gc dist/src/main.js), on the copy: sequential GETs of
+ *   queries   the real service, as npm start and the Dockerfile run it (compiled, with their flags), on the copy: sequential GETs of
  *             inventory, personnel and donors with asOf / knownAt spread over the whole history,
  *             client-side latency, beside GET /v1/inventory "now" on the same service
  *   memory    the service's VmRSS after its start and after the queries
