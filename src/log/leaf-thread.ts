@@ -3,10 +3,11 @@
  * 30 µs to take in and store; hashing its RFC 8785 line costs 5–8 µs more, a quarter of it.
  * Handed each run of rows' JSON just before the run is inserted, a worker hashes run k while the
  * main thread inserts it and the runs after it, and the seal, which needs every leaf to sign the
- * group's checkpoint before the commit, waits at most for the last run's. For a group of one smaller
- * append (a write group of single-event requests), it signs the checkpoint instead: the main thread
- * puts the leaves in the tree before the rows are inserted and the worker signs while they are (an
- * Ed25519 signature costs the service about 70 µs a group there: 2 µs of a single-event request's 90).
+ * group's checkpoint before the commit, waits at most for the last run's. Smaller appends are
+ * hashed, and every checkpoint is signed, on the main thread: handing the checkpoint of a write group
+ * of single events to the worker to sign cost the worker 10–16 µs of CPU an event in waking and
+ * messaging, and the main thread its wait, against a signature of about 30 µs a group
+ * (docs/performance.md, twenty-second session).
  *
  * The seal runs inside a synchronous SQLite transaction, so the answers are taken synchronously:
  * the worker counts each answer in a shared Int32Array after posting it, the main thread waits on
@@ -15,25 +16,17 @@
  * thread as it does for small appends: a slower ledger, never a stuck one.
  */
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
-import type { KeyObject } from 'node:crypto';
 import type { StoredAppend } from './leaf.js';
-import type { Signer } from './note.js';
 import { workerEntry } from '../worker-entry.js';
 
 /** The index in the shared state of the count of answers posted. */
 export const ANSWERED = 0;
 
-/** The leaf hashes of an append (`leafHashesOfStored`), a checkpoint's signed note, or undefined where it could not be made. */
+/** The leaf hashes of an append (`leafHashesOfStored`), or undefined where they could not be made. */
 export type LeafAnswer = string | undefined;
 
-/**
- * What the thread is sent: an append to hash, a checkpoint to sign (answered with its note), or,
- * once, the log's key to sign with (not answered).
- */
-export type LeafJob =
-  | StoredAppend
-  | { checkpoint: { origin: string; treeSize: number; rootHash: Uint8Array } }
-  | { signingKey: { name: string; key: KeyObject } };
+/** What the thread is sent: an append to hash. */
+export type LeafJob = StoredAppend;
 
 /** How long the seal waits for one answer before it gives the thread up. */
 const ANSWER_TIMEOUT_MS = 5000;
@@ -67,27 +60,15 @@ export class LeafThread {
     });
   }
 
-  /** Whether it can sign checkpoints (it was given the log's key). */
-  signs = false;
-
-  /**
-   * Starts the worker; undefined when no worker can be started here. Given a signer whose key can
-   * cross to it, it signs checkpoints too (`sendCheckpoint`).
-   */
-  static start(signer?: Signer): LeafThread | undefined {
+  /** Starts the worker; undefined when no worker can be started here. */
+  static start(): LeafThread | undefined {
     try {
       const state = new Int32Array(new SharedArrayBuffer(4));
       const { port1, port2 } = new MessageChannel();
       const { entry, eval: isScript } = workerEntry('leaf-worker', import.meta.url);
       const worker = new Worker(entry, { eval: isScript, workerData: { port: port2, state }, transferList: [port2] });
       worker.unref();
-      const thread = new LeafThread(worker, port1, state);
-      if (signer?.privateKey) {
-        const job: LeafJob = { signingKey: { name: signer.name, key: signer.privateKey } };
-        port1.postMessage(job);
-        thread.signs = true;
-      }
-      return thread;
+      return new LeafThread(worker, port1, state);
     } catch {
       return undefined;
     }
@@ -98,7 +79,7 @@ export class LeafThread {
     return this.isReady && this.failure === undefined;
   }
 
-  /** How many jobs (appends to hash, checkpoints to sign) were sent to it. */
+  /** How many appends were sent to it to be hashed. */
   get jobsSent(): number {
     return this.sent;
   }
@@ -110,13 +91,7 @@ export class LeafThread {
 
   /** Sends an append to be hashed; its ticket takes the answer. */
   send(append: StoredAppend): number {
-    this.port.postMessage(append);
-    return ++this.sent;
-  }
-
-  /** Sends a checkpoint to be signed (when `signs`); its ticket takes the signed note. */
-  sendCheckpoint(origin: string, treeSize: number, rootHash: Uint8Array): number {
-    const job: LeafJob = { checkpoint: { origin, treeSize, rootHash } };
+    const job: LeafJob = append;
     this.port.postMessage(job);
     return ++this.sent;
   }

@@ -57,8 +57,7 @@ export interface LedgerLogOptions {
   /** The tree saved at the last clean stop, loaded before the store was opened (`loadTree`). */
   savedTree?: SavedTree | undefined;
   /**
-   * Whether a second thread (leaf-thread.ts) hashes large batches and signs single appends'
-   * checkpoints. `auto` (the default) starts it once appends have brought LEAF_THREAD_AFTER events;
+   * Whether a second thread (leaf-thread.ts) hashes large batches. `auto` (the default) starts it once appends have brought LEAF_THREAD_AFTER events;
    * `always` at the first append (tests); `never` does everything on the main thread.
    */
   leafThread?: 'auto' | 'always' | 'never';
@@ -344,8 +343,7 @@ export class LedgerLog {
 
   /**
    * Whether an append of `count` events is hashed here (from its export lines) or on the leaf
-   * thread; starts the thread once appends have brought LEAF_THREAD_AFTER events (it also signs
-   * the checkpoints of groups hashed here, see `presign`).
+   * thread; starts the thread once appends have brought LEAF_THREAD_AFTER events.
    */
   private hashesHere(count: number): boolean {
     const mode = this.options.leafThread ?? 'auto';
@@ -353,43 +351,24 @@ export class LedgerLog {
     if (!this.leafThread) {
       this.appendedEvents += count;
       if (mode === 'always' || this.appendedEvents >= LEAF_THREAD_AFTER)
-        this.leafThread = LeafThread.start(this.options.signer) ?? this.leafThread;
+        this.leafThread = LeafThread.start() ?? this.leafThread;
     }
     return count < LEAF_THREAD_MIN_BATCH || this.leafThread?.usable !== true;
-  }
-
-  /**
-   * A group's only append, hashed here, put in the tree before its rows are inserted, and its
-   * checkpoint sent to the leaf thread to be signed while they are (`presign`); `seal` takes it.
-   */
-  private presigned:
-    { sizeBefore: number; count: number; ticket: number; rootHash: Buffer; stored: boolean } | undefined;
-
-  /** The leaves `presign` put in the tree leave it: the append they were for did not land. */
-  private dropPresigned(): void {
-    const presigned = this.presigned;
-    this.presigned = undefined;
-    if (presigned) this.rewind(presigned.sizeBefore);
   }
 
   /** Leaves the seal took from the leaf thread's answers (a group it hashed itself counts none). */
   private leavesFromThread = 0;
 
-  /** Checkpoints sealed with the note the leaf thread signed (`presign`). */
-  private notesFromThread = 0;
-
   /**
    * The leaf thread's use so far, once it is started: jobs sent, leaves signed from its answers,
-   * checkpoints it signed, and why it was given up.
+   * and why it was given up.
    */
-  get leafThreadUse():
-    { jobsSent: number; leavesSigned: number; checkpointsSigned: number; problem: string | undefined } | undefined {
+  get leafThreadUse(): { jobsSent: number; leavesSigned: number; problem: string | undefined } | undefined {
     const thread = this.leafThread;
     return (
       thread && {
         jobsSent: thread.jobsSent,
         leavesSigned: this.leavesFromThread,
-        checkpointsSigned: this.notesFromThread,
         problem: thread.problem,
       }
     );
@@ -438,25 +417,6 @@ export class LedgerLog {
       this.writing = [];
       return this.hashesHere(count) ? 'lines' : 'rows';
     },
-    presign: (events, lines) => {
-      this.dropPresigned();
-      const thread = this.leafThread;
-      const first = events[0];
-      if (!thread?.usable || !thread.signs || this.status.state !== 'verified' || this.sealing || !first) return;
-      if (this.hashed?.length !== 0 || !this.followsOn(first)) return;
-      const sizeBefore = this.tree.size;
-      try {
-        for (let i = 0; i < events.length; i++) {
-          this.tree.appendBinary(leafHashOf(events[i]!, lines[i]));
-          this.positions.push(events[i]!.globalPosition);
-        }
-        const rootHash = Buffer.from(this.tree.root());
-        const ticket = thread.sendCheckpoint(this.origin, this.tree.size, rootHash);
-        this.presigned = { sizeBefore, count: events.length, ticket, rootHash, stored: false };
-      } catch {
-        this.rewind(sizeBefore); // hashed again when stored, which meets the same error
-      }
-    },
     written: (events, rows) => {
       if (this.status.state !== 'verified' || this.writing === undefined) return;
       try {
@@ -467,16 +427,6 @@ export class LedgerLog {
     },
     stored: (events, lines) => {
       if (this.status.state !== 'verified' || this.hashed === undefined) return;
-      const presigned = this.presigned;
-      if (
-        presigned &&
-        events.length === presigned.count &&
-        presigned.sizeBefore < this.positions.count &&
-        events[0]?.globalPosition === this.positions.at(presigned.sizeBefore)
-      ) {
-        presigned.stored = true; // its leaves are in the tree already
-        return;
-      }
       try {
         if (lines === undefined) {
           const runs = this.writing;
@@ -489,13 +439,6 @@ export class LedgerLog {
       }
     },
     seal: (events) => {
-      const presigned = this.presigned;
-      if (presigned?.stored && events.length === presigned.count && this.hashed?.length === 0 && !this.sealing) {
-        this.presigned = undefined;
-        this.hashed = [];
-        return this.sealPresigned(presigned);
-      }
-      this.dropPresigned();
       const hashed = this.hashed === undefined ? undefined : this.leavesOf(this.hashed);
       this.hashed = [];
       const first = events[0];
@@ -518,7 +461,6 @@ export class LedgerLog {
       }
     },
     settled: (committed) => {
-      this.dropPresigned(); // presigned for an append that never reached the seal
       this.hashed = [];
       this.leafThread?.drain(); // answers for a group that was never sealed
       const sealed = this.sealing;
@@ -535,26 +477,6 @@ export class LedgerLog {
     return (
       first.globalPosition === this.positions.last + 1 || (this.positions.count === 0 && first.globalPosition === 1)
     );
-  }
-
-  /**
-   * The checkpoint of a group whose leaves `presign` put in the tree: the note the leaf thread
-   * signed, once it is seen to be for this tree size and root; else signed here.
-   */
-  private sealPresigned(presigned: NonNullable<LedgerLog['presigned']>): IssuedCheckpoint | undefined {
-    const treeSize = this.tree.size;
-    const rootHash = presigned.rootHash.toString('base64');
-    try {
-      const note = this.leafThread?.take(presigned.ticket);
-      const signedThere = note?.startsWith(`${this.origin}\n${treeSize}\n${rootHash}\n`) === true;
-      const issued = signedThere ? { treeSize, rootHash, issuedAt: this.clock().toISOString(), note } : this.sign();
-      if (signedThere) this.notesFromThread++;
-      this.sealing = { sizeBefore: presigned.sizeBefore, issued };
-      return issued;
-    } catch {
-      this.rewind(presigned.sizeBefore); // afterAppend tries again after the commit, and reports what fails
-      return undefined;
-    }
   }
 
   /** Sends an append's rows to the leaf thread, packed as a StoredAppend; throws if it cannot take them. */

@@ -44,8 +44,6 @@ export interface Signer {
   /** The note-verifier key: `<name>+<hex key ID>+<base64(type || public key)>`. */
   verifierKey: string;
   sign(message: Uint8Array): Buffer;
-  /** The Ed25519 key it signs with, for a second thread to sign the same way (a KeyObject crosses to a worker). */
-  privateKey?: KeyObject;
 }
 
 export interface Verifier {
@@ -62,18 +60,12 @@ export function signerFromSeed(name: string, seed: Uint8Array, type = ALG_ED2551
   if (!validKeyName(name)) throw new Error(`key name ${JSON.stringify(name)} has a space or a +`);
   if (seed.length !== 32) throw new Error('an Ed25519 seed has 32 bytes');
   const privateKey = createPrivateKey({ key: Buffer.concat([PKCS8_PREFIX, seed]), format: 'der', type: 'pkcs8' });
-  return signerFromKey(name, privateKey, type);
-}
-
-/** A signer from an Ed25519 private KeyObject (one made by `signerFromSeed`, passed to another thread). */
-export function signerFromKey(name: string, privateKey: KeyObject, type = ALG_ED25519): Signer {
   const publicKey = createPublicKey(privateKey).export({ format: 'der', type: 'spki' }).subarray(-32);
   return {
     name,
     publicKey,
     verifierKey: encodeVerifierKey(name, type, publicKey),
     sign: (message) => sign(null, message, privateKey),
-    privateKey,
   };
 }
 

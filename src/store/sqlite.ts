@@ -98,13 +98,6 @@ export interface GroupSealer {
    */
   written(events: readonly RecordedEvent[], rows: RowsJson): void;
   /**
-   * An append begun as 'lines' that is its group's only one (as the writer's groups are): all its
-   * events and their lines, before any of its rows is inserted, so the sealer can have the group's
-   * checkpoint signed on another thread while they are. The append may still fail: only `stored`
-   * following says it landed.
-   */
-  presign?(events: readonly RecordedEvent[], lines: readonly (string | undefined)[]): void;
-  /**
    * Inside the transaction, after each append that adds events, once its savepoint is released:
    * those events and, for an append begun as 'lines', beside each its export line (src/log/leaf.ts),
    * put together from the canonical JSON the store wrote for its data and metadata (undefined where
@@ -542,11 +535,9 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteEventStore {
     const seal = sealer?.seal;
     const form = seal?.begin(events.length);
     const lines = form === 'lines' ? new Array<string | undefined>(events.length) : undefined;
-    // Rows held back and handed to the sealer before they are inserted, so another thread works while
-    // they are: runs of ROWS_RUN for `written`, or a group's only append in 'lines' whole for `presign`.
-    const handOver = form === 'rows' ? 'written' : lines && soleAppend && seal?.presign ? 'presign' : undefined;
-    // Rows are inserted a run at a time (insertRun): INSERT_ROWS, or the sealer's runs.
-    const runLength = handOver === 'written' ? ROWS_RUN : handOver === 'presign' ? events.length : INSERT_ROWS;
+    // Rows are inserted a run at a time (insertRun): INSERT_ROWS, or, for 'rows', runs of ROWS_RUN
+    // handed to the sealer just before they are inserted, so another thread hashes while they are.
+    const runLength = form === 'rows' ? ROWS_RUN : INSERT_ROWS;
     let held: HeldRows = { from: 0, data: [], metadata: [] };
     rowsInserted = 0;
     try {
@@ -585,8 +576,7 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteEventStore {
         held.data.push(data);
         held.metadata.push(metadata);
         if (i < events.length - 1 && held.data.length < runLength) continue;
-        if (handOver === 'written') seal?.written(recorded.slice(held.from, i + 1), held);
-        else if (handOver === 'presign' && lines) seal?.presign?.(recorded, lines);
+        if (form === 'rows') seal?.written(recorded.slice(held.from, i + 1), held);
         insertRun(recorded, held);
         held = { from: i + 1, data: [], metadata: [] };
       }

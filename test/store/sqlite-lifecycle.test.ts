@@ -392,48 +392,6 @@ t.test(
   },
 );
 
-t.test(
-  'a group’s only append is handed to presign whole, before any of its rows is inserted; appends sharing a group are not',
-  async (t) => {
-    const store = await sealableStore(t);
-    const presigned: { ids: string[]; lines: number; headThen: Promise<number> }[] = [];
-    store.sealGroupsWith({
-      begin: () => 'lines',
-      written: () => undefined,
-      // The head is read on the group's own connection as presign is called: what was inserted by then.
-      presign: (added, lines) =>
-        void presigned.push({
-          ids: added.map((e) => e.id),
-          lines: lines.filter((l) => typeof l === 'string').length,
-          headThen: store.headPosition(),
-        }),
-      stored: () => undefined,
-      seal: () => undefined,
-      settled: () => undefined,
-    });
-    const alone = events(4);
-    await store.append('ledger', alone, 'any');
-    t.equal(presigned.length, 1);
-    t.same(
-      presigned[0]!.ids,
-      alone.map((e) => e.id),
-      'every event of the append, in order',
-    );
-    t.equal(presigned[0]!.lines, 4, 'each with its line');
-    t.equal(await presigned[0]!.headThen, 0, 'before any row was inserted');
-    t.equal(await store.headPosition(), 4, 'and the rows are inserted after');
-    await Promise.all([store.append('ledger', events(2), 'any'), store.append('ledger', events(2), 'any')]);
-    t.equal(presigned.length, 1, 'two appends in one group: neither is presigned');
-    const long = events(ROWS_RUN + 2);
-    await store.append('ledger', long, 'any');
-    t.same(
-      presigned.slice(1).map((p) => p.ids),
-      [long.map((e) => e.id)],
-      'an append longer than a run of rows is still handed over once, whole',
-    );
-  },
-);
-
 t.test('a group whose checkpoint cannot be made fails with the signer’s own error, and stores nothing', async (t) => {
   const store = await sealableStore(t);
   const bug = new Error('the signer has a bug');
