@@ -5,7 +5,7 @@
  * main thread inserts it and the runs after it, and the seal, which needs every leaf to sign the
  * group's checkpoint before the commit, waits at most for the last run's. Smaller appends are
  * hashed, and every checkpoint is signed, on the main thread: handing the checkpoint of a write group
- * of single events to the worker to sign cost the worker 10–16 µs of CPU an event in waking and
+ * of single events to the worker to sign cost the worker 8–16 µs of CPU an event in waking and
  * messaging, and the main thread its wait, against a signature of about 30 µs a group
  * (docs/performance.md, twenty-second session).
  *

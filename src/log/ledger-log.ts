@@ -57,8 +57,9 @@ export interface LedgerLogOptions {
   /** The tree saved at the last clean stop, loaded before the store was opened (`loadTree`). */
   savedTree?: SavedTree | undefined;
   /**
-   * Whether a second thread (leaf-thread.ts) hashes large batches. `auto` (the default) starts it once appends have brought LEAF_THREAD_AFTER events;
-   * `always` at the first append (tests); `never` does everything on the main thread.
+   * Whether a second thread (leaf-thread.ts) hashes large batches. `auto` (the default) starts it
+   * once appends have brought LEAF_THREAD_AFTER events; `always` at the first append (tests);
+   * `never` does everything on the main thread.
    */
   leafThread?: 'auto' | 'always' | 'never';
   /**
