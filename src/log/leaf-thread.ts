@@ -25,9 +25,6 @@ export const ANSWERED = 0;
 /** The leaf hashes of an append (`leafHashesOfStored`), or undefined where they could not be made. */
 export type LeafAnswer = string | undefined;
 
-/** What the thread is sent: an append to hash. */
-export type LeafJob = StoredAppend;
-
 /** How long the seal waits for one answer before it gives the thread up. */
 const ANSWER_TIMEOUT_MS = 5000;
 
@@ -91,8 +88,7 @@ export class LeafThread {
 
   /** Sends an append to be hashed; its ticket takes the answer. */
   send(append: StoredAppend): number {
-    const job: LeafJob = append;
-    this.port.postMessage(job);
+    this.port.postMessage(append);
     return ++this.sent;
   }
 

@@ -4,12 +4,12 @@
  * seal wakes knowing the answer is there to take.
  */
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
-import { leafHashesOfStored } from './leaf.js';
-import { ANSWERED, type LeafAnswer, type LeafJob } from './leaf-thread.js';
+import { leafHashesOfStored, type StoredAppend } from './leaf.js';
+import { ANSWERED, type LeafAnswer } from './leaf-thread.js';
 
 const { port, state } = workerData as { port: MessagePort; state: Int32Array };
 
-port.on('message', (job: LeafJob) => {
+port.on('message', (job: StoredAppend) => {
   let answer: LeafAnswer;
   try {
     answer = leafHashesOfStored(job);
