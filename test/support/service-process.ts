@@ -47,7 +47,10 @@ function spawnTracked(command: string, args: string[], env: Record<string, strin
 
 /** A service started by `npm start`, with a stop that reaches npm, its shell and the service. */
 export interface NpmStarted extends ServiceProcess {
-  /** Sends `signal` to the whole process group, and resolves when npm has exited. */
+  /**
+   * Sends `signal` to the whole process group, and resolves with npm's exit code once every
+   * process of the group has exited (npm may exit before the service has written its checkpoints).
+   */
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
@@ -73,7 +76,9 @@ export function startWithNpm(env: Record<string, string>): NpmStarted {
         // the group is gone already
       }
     }
-    return exited;
+    const code = await exited;
+    if (child.pid !== undefined) await groupGone(child.pid);
+    return code;
   };
   return { ...started, stop };
 }
@@ -139,4 +144,16 @@ export function signingKeyFile(dir: string, name = 'test.mss-ledger/log'): strin
   const file = path.join(dir, 'log-signing.key');
   writeFileSync(file, generateSignerKey(name), { mode: 0o600 });
   return file;
+}
+
+/** Resolves when no process of the group is left, or after `limitMs` (more than the service's own shutdown limit). */
+async function groupGone(groupId: number, limitMs = 15_000) {
+  for (const started = Date.now(); Date.now() - started < limitMs;) {
+    try {
+      process.kill(-groupId, 0);
+    } catch {
+      return;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
 }

@@ -119,8 +119,6 @@ t.test(
 
     const dataDir = mkdtempSync(path.join(os.tmpdir(), 'mss-ledger-tour-'));
     const scratch = mkdtempSync(path.join(os.tmpdir(), 'mss-ledger-tour-scratch-'));
-    t.teardown(() => rmSync(dataDir, { recursive: true, force: true }));
-    t.teardown(() => rmSync(scratch, { recursive: true, force: true }));
     const port = await freePort();
     // `npm start` itself (it builds, then runs the compiled service): development, no keys configured, seeded on first start.
     const service = startWithNpm({
@@ -132,8 +130,12 @@ t.test(
       SIGNING_KEY_FILE: '',
       EVENTSTORE_CONNECTION_STRING: '',
     });
+    // One teardown, in this order: a service stopped after its folder is gone writes its
+    // checkpoints into a new one, and every run of the suite would leave that behind.
     t.teardown(async () => {
       await service.stop();
+      rmSync(dataDir, { recursive: true, force: true });
+      rmSync(scratch, { recursive: true, force: true });
     });
     // The first start builds dist/ first (a few seconds, longer beside other tests).
     await waitReady(port, service.child, 200, 2400);
