@@ -16,6 +16,19 @@ import os from 'node:os';
 export const BACKGROUND_NICE = 10;
 
 /**
+ * The nice value of the tree a first start waits for. Its longest path is the main thread's fold of
+ * the book and the projections (about 11 s of CPU at 1M events, against the tree thread's 7-8 s and
+ * the sums thread's 4 s). On two cores the three threads at one priority share them alike, and the
+ * main thread waited for a core. At nice 5 the main thread keeps one, the sums thread takes most of
+ * the other until it is done, then the tree thread all of it, and both end about together. A 1M first
+ * start by hand, three pairs taking turns: ready in 15.9, 15.5, 15.4 s before; 14.2, 14.4, 13.9 s at
+ * nice 5. At nice 10 the tree thread was starved while the sums thread ran and ended last (13.8 and
+ * 14.1 s, against 13.2 and 12.9 s at nice 5 in the same two rounds). Where the cores are not all
+ * busy, a nice value changes nothing.
+ */
+export const AWAITED_TREE_NICE = 5;
+
+/**
  * This thread's id as the kernel knows it (Linux), or undefined where /proc/thread-self does not name
  * it. Not `worker_threads.threadId`, which is Node's own numbering of its workers.
  */

@@ -15,13 +15,14 @@ import {
   type TreeWorkerData,
   type TreeWorkerMessage,
 } from './tree-of-store.js';
-import { lowerThreadPriority } from '../thread-priority.js';
+import { AWAITED_TREE_NICE, BACKGROUND_NICE, lowerThreadPriority } from '../thread-priority.js';
 import { LeafPositions } from './leaf-positions.js';
 
 const { file, stop, progressEvery, compare } = workerData as TreeWorkerData;
 // A comparison is the background check after a restart: the service answers requests meanwhile, and
-// they come first (src/thread-priority.ts). A tree built at a first start is awaited: it keeps its share.
-if (compare) lowerThreadPriority();
+// they come first. A tree made at a first start is awaited, but the main thread's fold is awaited
+// longer: it comes first too, by less (src/thread-priority.ts).
+lowerThreadPriority(compare ? BACKGROUND_NICE : AWAITED_TREE_NICE);
 const post = (message: TreeWorkerMessage, moved: ArrayBuffer[] = []) => parentPort?.postMessage(message, moved);
 
 try {
