@@ -11,6 +11,7 @@ COPY events ./events
 COPY projections ./projections
 COPY seeds ./seeds
 COPY src ./src
+COPY scripts ./scripts
 COPY web ./web
 RUN npm run build && npm prune --omit=dev
 
@@ -33,4 +34,4 @@ VOLUME ["/app/data"]
 EXPOSE 3000
 HEALTHCHECK --interval=10s --timeout=3s --start-period=30s --retries=3 \
   CMD node -e "fetch('http://127.0.0.1:3000/health').then(r => process.exit(r.ok ? 0 : 1), () => process.exit(1))"
-CMD ["node", "--expose-gc", "--max-semi-space-size=16", "dist/src/main.js"]
+CMD ["node", "--expose-gc", "--max-semi-space-size=16", "dist/bundle/main.js"]

@@ -1,5 +1,7 @@
 /**
- * How a worker beside a module is started: its `.js` file once built, started as it is; its `.ts`
+ * How a worker beside a module is started: its `.js` file once built (in dist/src beside the module,
+ * or in dist/bundle, where scripts/bundle.ts makes each worker an entry beside main and the chunks,
+ * finding them by these calls), started as it is; its `.ts`
  * file when run through tsx (`npm run dev`, the CLI commands, the tests), whose hooks a worker does
  * not inherit on Node 20: a two-line script registers them first. Shared by every thread the service
  * starts (the log's leaf and tree workers, the projections' sums worker).

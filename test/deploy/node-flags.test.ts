@@ -27,7 +27,7 @@ t.test('the Dockerfile runs the compiled service as npm start runs it, with the 
     flags.includes('--max-semi-space-size=16'),
     "Node 20's young generation on Node 26 too, whose default doubles it: 441-456 MB after a first start at 1M events, against 478-514 MB",
   );
-  t.equal(entry, 'dist/src/main.js', 'npm start runs the compiled service, as deployed');
+  t.equal(entry, 'dist/bundle/main.js', 'npm start runs the compiled service, bundled, as deployed');
   const cmd = /^CMD (\[.*\])$/m.exec(dockerfile);
   t.ok(cmd, 'the Dockerfile has an exec-form CMD');
   t.same(JSON.parse(cmd![1]!), ['node', ...flags, entry]);

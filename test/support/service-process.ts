@@ -30,6 +30,11 @@ export function startService(env: Record<string, string>, entry = 'src/main.ts',
   return spawnTracked(process.execPath, ['--import', 'tsx', entry, ...args], env);
 }
 
+/** Starts a built entry (a `.js` file) with plain node and `flags`, as `npm start` runs the service. */
+export function startBuilt(entry: string, env: Record<string, string>, flags: string[] = []): ServiceProcess {
+  return spawnTracked(process.execPath, [...flags, entry], env);
+}
+
 /** Spawns in the repository with `env` on top of this process's, keeping what it prints and when it exits. */
 function spawnTracked(command: string, args: string[], env: Record<string, string>, detached = false): ServiceProcess {
   const child = spawn(command, args, {
