@@ -16,15 +16,20 @@
  * - no names are kept (`keepNames` would wrap every closure the hot paths make in a call);
  * - source maps chain back to the TypeScript, as tsc's own do (`node --enable-source-maps`).
  *
+ * - a package that finds its own files by `__dirname` (@fastify/swagger-ui serves the docs' page from
+ *   its folder) still finds them in node_modules: its `__dirname` and `__filename` are set to where
+ *   it is, relative to the bundle (ES modules have neither).
+ *
  * Left out of the bundle (external), loaded from node_modules as before: better-sqlite3 (a native
- * addon), @eventstore/db-client (only for an EventStoreDB, and large), @fastify/swagger-ui (serves
- * files from its own folder) and pino-pretty (development logs, required at run time).
+ * addon), @eventstore/db-client (only for an EventStoreDB, and large) and pino-pretty (development
+ * logs, required at run time).
  */
 import { existsSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import type { Plugin } from 'esbuild';
 
-export const EXTERNAL = ['better-sqlite3', '@eventstore/db-client', '@fastify/swagger-ui', 'pino-pretty'];
+export const EXTERNAL = ['better-sqlite3', '@eventstore/db-client', 'pino-pretty'];
 
 /** A bundle's record of what it was made from: rebuilt when one of them changed after `startedAt`. */
 const MANIFEST = 'bundle-inputs.json';
@@ -36,7 +41,27 @@ interface Manifest {
   inputs: string[];
 }
 
-/** esbuild's options, but for the entries and where they go. */
+/**
+ * Gives each module of node_modules that uses `__dirname` or `__filename` its own, as where it is from
+ * the bundle's folder (`__bundleDir`, set by the banner): the bundle stays beside node_modules, in the
+ * repository as in the Docker image.
+ */
+const ownDirname = (outdir: string): Plugin => ({
+  name: 'own-dirname',
+  setup(build) {
+    build.onLoad({ filter: /[\\/]node_modules[\\/].*\.c?js$/ }, (args) => {
+      const text = readFileSync(args.path, 'utf8');
+      if (!/\b__(dirname|filename)\b/.test(text)) return undefined; // loaded as esbuild would
+      const where = JSON.stringify(path.relative(outdir, args.path));
+      const own = `var __filename = require('node:path').join(__bundleDir, ${where}), __dirname = require('node:path').dirname(__filename);\n`;
+      // After a 'use strict' directive, which must stay first to count.
+      const directive = /^(?:#!.*\n)?\s*(['"])use strict\1;?[^\n]*\n/.exec(text)?.[0] ?? '';
+      return { contents: directive + own + text.slice(directive.length), loader: 'js' };
+    });
+  },
+});
+
+/** esbuild's options, but for the entries, where they go and the plugin. */
 const BUNDLING = {
   // Chunks beside the entries (esbuild's default), not in a folder: workerEntry finds a worker beside the
   // module that starts it, and that module may be a chunk.
@@ -47,9 +72,16 @@ const BUNDLING = {
   platform: 'node',
   target: 'node20',
   external: EXTERNAL,
-  // CommonJS modules bundled into ES modules still call require (for node's own modules).
+  // CommonJS modules bundled into ES modules still call require (for node's own modules); __bundleDir: see ownDirname.
   banner: {
-    js: "import { createRequire as __bundleRequire } from 'node:module'; const require = __bundleRequire(import.meta.url);",
+    js: [
+      "import { createRequire as __bundleRequire } from 'node:module';",
+      "import { fileURLToPath as __bundleFileURLToPath } from 'node:url';",
+      "import { dirname as __bundleDirname } from 'node:path';",
+      'const require = __bundleRequire(import.meta.url);',
+      // Only names of its own: a global (URL, path) may be a bundled module's name in this chunk.
+      'const __bundleDir = __bundleDirname(__bundleFileURLToPath(import.meta.url));',
+    ].join(' '),
   },
   sourcemap: 'linked',
   metafile: true,
@@ -127,8 +159,17 @@ export async function bundleService(options: BundleOptions): Promise<boolean> {
   // Written beside, then swapped in: a failed bundle leaves the one before it in place.
   const next = `${options.outdir}.next-${process.pid}`; // its own: two builds at once do not share one
   rmSync(next, { recursive: true, force: true });
-  const result = await build({ ...BUNDLING, absWorkingDir: options.root, entryPoints: entries, outdir: next });
-  const inputs = Object.keys(result.metafile.inputs).map((input) => path.resolve(options.root, input));
+  const result = await build({
+    ...BUNDLING,
+    absWorkingDir: options.root,
+    entryPoints: entries,
+    outdir: next,
+    plugins: [ownDirname(path.resolve(options.root, next))],
+  });
+  // This file too: how it bundles is part of what a bundle is made from.
+  const inputs = [fileURLToPath(import.meta.url), ...Object.keys(result.metafile.inputs)].map((input) =>
+    path.resolve(options.root, input),
+  );
   const manifest: Manifest = { madeWith: madeWith(entries), startedAt, inputs };
   writeFileSync(path.join(next, MANIFEST), JSON.stringify(manifest));
   rmSync(options.outdir, { recursive: true, force: true });

@@ -2,9 +2,10 @@
  * `npm start` runs the service bundled (scripts/bundle.ts): a handful of files instead of some 500
  * modules. What a bundle could break that the README tour would not see, its store being small:
  * the worker threads a large store starts, each a file of its own that `workerEntry` looks for
- * beside the module starting it. And the bundle is made again only when what it is made from changed.
+ * beside the module starting it, and the docs page's files, which a bundled package finds by its
+ * `__dirname`. And the bundle is made again only when what it is made from changed.
  */
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import t, { type Test } from 'tap';
 import { bundleEntries, bundleIsCurrent, bundleService, workerEntries } from '../../scripts/bundle.js';
@@ -115,6 +116,11 @@ t.test("the bundled service's first start on a large store runs its threads from
     'every event folded: the sums worker answered (a failed one fails the start)',
   );
   t.equal(ready.head, TREE_THREAD_FROM);
+  // @fastify/swagger-ui serves these from its own folder, which it finds by __dirname (scripts/bundle.ts).
+  const css = await request(port, 'GET', '/docs/static/swagger-ui.css');
+  t.equal(css.status, 200, "the docs page's files are found from the bundle");
+  t.equal(css.body, readFileSync(path.join(ROOT, 'node_modules/@fastify/swagger-ui/static/swagger-ui.css'), 'utf8'));
+  t.equal((await request(port, 'GET', '/docs/yaml')).status, 200, 'and its YAML, from a bundled module');
   const output = service.output();
   t.match(output, /"tree":"store"[^\n]*verifiable log checked against its checkpoints/, 'the tree made from the store');
   t.notMatch(output, /recomputed on the main thread/, 'on its own thread, which started from the bundle');
