@@ -5,7 +5,7 @@
  * Why: a restart of the 1M-event store spent about 0.3 s of its main thread loading some 500
  * modules one file at a time (371 of them CommonJS from node_modules: resolving, reading, wrapping,
  * compiling each), before and between folding its checkpoints. Bundled, the service loads a few
- * dozen files, and a restart is ready 0.15-0.3 s sooner (docs/performance.md, twenty-fourth session).
+ * dozen files, and a 1M restart is ready 26-458 ms sooner (docs/performance.md, twenty-fourth session).
  *
  * What stays as it was:
  * - dynamic imports stay lazy (`splitting`): the HTTP app loads while the checkpoints are read, and
