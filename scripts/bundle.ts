@@ -29,7 +29,7 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Plugin } from 'esbuild';
 
-export const EXTERNAL = ['better-sqlite3', '@eventstore/db-client', 'pino-pretty'];
+const EXTERNAL = ['better-sqlite3', '@eventstore/db-client', 'pino-pretty'];
 
 /** A bundle's record of what it was made from: rebuilt when one of them changed after `startedAt`. */
 const MANIFEST = 'bundle-inputs.json';

@@ -1,5 +1,5 @@
 /**
- * `npm start` runs the service bundled (scripts/bundle.ts): a handful of files instead of some 500
+ * `npm start` runs the service bundled (scripts/bundle.ts): a few dozen files instead of some 500
  * modules. What a bundle could break that the README tour would not see, its store being small:
  * the worker threads a large store starts, each a file of its own that `workerEntry` looks for
  * beside the module starting it, and the docs page's files, which a bundled package finds by its
